@@ -1,0 +1,31 @@
+#ifndef C_ENGINEIO_SHIMS_H
+#define C_ENGINEIO_SHIMS_H
+// Makes the Linux event APIs visible to Swift; Glibc's module does not export them.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <unistd.h>
+
+/// epoll_event is packed on x86_64, which Swift cannot always import field by field.
+static inline uint64_t ceio_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+static inline uint32_t ceio_event_mask(const struct epoll_event *ev) { return ev->events; }
+static inline int ceio_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+static inline int ceio_errno(void) { return errno; }
+/// accept4 is a GNU extension; the definition lives in shims.c, built with _GNU_SOURCE.
+int ceio_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+#endif

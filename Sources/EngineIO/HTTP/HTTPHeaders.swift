@@ -1,0 +1,84 @@
+/// An ordered list of HTTP header fields with case-insensitive lookup.
+///
+/// Order and duplicates are kept as received, because some fields (Set-Cookie) repeat.
+public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var fields: [(name: String, value: String)]
+
+    public init() { self.fields = [] }
+
+    public init(_ fields: [(String, String)]) {
+        self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.fields = elements.map { (name: $0.0, value: $0.1) }
+    }
+
+    public var count: Int { self.fields.count }
+
+    /// The first value of `name`, compared without regard to ASCII case.
+    public subscript(name: String) -> String? {
+        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) {
+            return field.value
+        }
+        return nil
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        self.fields.filter { $0.name.asciiCaseInsensitiveEquals(name) }.map(\.value)
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    /// Adds a field, keeping any existing ones of the same name.
+    public mutating func add(_ name: String, _ value: String) {
+        self.fields.append((name: name, value: value))
+    }
+
+    /// Replaces every field of `name` by one with `value`.
+    public mutating func set(_ name: String, _ value: String) {
+        self.remove(name)
+        self.fields.append((name: name, value: value))
+    }
+
+    public mutating func remove(_ name: String) {
+        self.fields.removeAll { $0.name.asciiCaseInsensitiveEquals(name) }
+    }
+
+    /// True when a comma-separated field such as `Connection` lists `token` (case-insensitive).
+    public func hasToken(_ token: String, in name: String) -> Bool {
+        for value in self.values(name) {
+            for part in value.split(separator: ",") {
+                if part.trimmingASCIISpaces().asciiCaseInsensitiveEquals(token) { return true }
+            }
+        }
+        return false
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        self.fields.makeIterator()
+    }
+}
+
+extension StringProtocol {
+    /// ASCII-only case-insensitive comparison; header names and tokens are ASCII.
+    public func asciiCaseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+        let a = self.utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let lx = (x >= 65 && x <= 90) ? x | 0x20 : x
+            let ly = (y >= 65 && y <= 90) ? y | 0x20 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+
+    /// The string without leading and trailing spaces and tabs.
+    public func trimmingASCIISpaces() -> Substring {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+}

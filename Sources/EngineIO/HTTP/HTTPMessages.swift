@@ -1,0 +1,93 @@
+/// The parsed start line and header fields of a request.
+public struct HTTPRequestHead: Sendable {
+    /// Method token as sent, e.g. `GET` (methods are case-sensitive).
+    public var method: String
+    /// The request target as sent, e.g. `/socket.io/?EIO=4&transport=polling`.
+    public var target: String
+    public var versionMajor: Int
+    public var versionMinor: Int
+    public var headers: HTTPHeaders
+
+    public init(method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders()) {
+        self.method = method
+        self.target = target
+        self.versionMajor = versionMajor
+        self.versionMinor = versionMinor
+        self.headers = headers
+    }
+
+    /// The path part of the target, still percent-encoded.
+    public var path: Substring {
+        if let q = self.target.firstIndex(of: "?") { return self.target[..<q] }
+        return Substring(self.target)
+    }
+
+    /// The raw query string after `?`, or an empty string.
+    public var rawQuery: Substring {
+        if let q = self.target.firstIndex(of: "?") { return self.target[self.target.index(after: q)...] }
+        return ""
+    }
+
+    /// Whether the connection stays open after this exchange (HTTP/1.1 default, HTTP/1.0 opt-in).
+    public var keepAlive: Bool {
+        if self.headers.hasToken("close", in: "Connection") { return false }
+        if self.versionMajor == 1 && self.versionMinor == 0 {
+            return self.headers.hasToken("keep-alive", in: "Connection")
+        }
+        return true
+    }
+}
+
+/// A complete request: head plus the whole body (bodies are bounded by the server's limits).
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    /// Remote peer address as text (`127.0.0.1`, `::1`), for logs and handshakes.
+    public var remoteAddress: String
+
+    public init(head: HTTPRequestHead, body: [UInt8] = [], remoteAddress: String = "") {
+        self.head = head
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
+    public var method: String { self.head.method }
+    public var headers: HTTPHeaders { self.head.headers }
+    public var path: Substring { self.head.path }
+}
+
+/// A response to serialize. The server adds `Content-Length`, `Date` and `Connection` itself.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: Body
+
+    /// Where the body comes from.
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// A file streamed from disk: path, byte offset and length.
+        case file(path: String, offset: Int, length: Int)
+    }
+
+    public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = .bytes(body)
+    }
+
+    public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: Body) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A text response with a content type.
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": contentType], body: Array(text.utf8))
+    }
+}
+
+/// Receives the response to one request; may be called later and from any thread, exactly once.
+public protocol HTTPResponder: Sendable {
+    func respond(_ response: HTTPResponse)
+}

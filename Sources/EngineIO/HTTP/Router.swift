@@ -1,0 +1,214 @@
+import Foundation
+
+/// A route handler: turns a request context into a response, or throws (see `HTTPStatusError`).
+public typealias RouteHandler = @Sendable (RequestContext) async throws -> HTTPResponse
+
+/// Middleware: sees every request before routing's outcome (404/405 included) and may answer itself,
+/// change the context, or call `next` and change the response. `next` does not throw in practice: errors
+/// from inner layers arrive as their error responses.
+public typealias Middleware = @Sendable (RequestContext, _ next: @escaping RouteHandler) async throws -> HTTPResponse
+
+/// Path and method routing with middleware, conforming to `HTTPServerHandler`.
+///
+/// - Patterns: literal segments, `:name` parameters and a final `*name` wildcard that captures the rest
+///   of the path (possibly empty). Captured values are percent-decoded. A trailing slash is ignored.
+/// - When several routes match, the most specific wins (literal over parameter over wildcard, segment by
+///   segment), then the earliest registered.
+/// - HEAD uses a GET route when there is no HEAD route, and the body is dropped (keeping its length in
+///   `Content-Length`). OPTIONS without a route answers 204 with `Allow`.
+/// - A path that matches under other methods only answers 405 with `Allow`; otherwise 404.
+/// - Errors: `HTTPStatusError`s answer with their status and `{"error": message}`; anything else answers
+///   500 `{"error":"internal error"}`.
+///
+/// Routes and middleware may be added at any time (a lock guards them), though normally all are added
+/// before the server starts.
+public final class Router: HTTPServerHandler, @unchecked Sendable {
+    private struct Route: Sendable {
+        let method: String
+        let pattern: RoutePattern
+        let handler: RouteHandler
+        let order: Int
+    }
+
+    /// How a request resolved against the route table.
+    private enum Resolution: Sendable {
+        case route(Route, RouteParameters)
+        case methodNotAllowed(allow: [String])
+        case options(allow: [String])
+        case notFound
+    }
+
+    // Guarded by `lock`; the reason this class can be `@unchecked Sendable`.
+    private let lock = NSLock()
+    private var routes: [Route] = []
+    private var middleware: [Middleware] = []
+    private var fallback: RouteHandler?
+    private let onError: (@Sendable (any Error, RequestContext) -> Void)?
+
+    /// Creates an empty router. `onError` sees every error a handler throws (for logging).
+    public init(onError: (@Sendable (any Error, RequestContext) -> Void)? = nil) {
+        self.onError = onError
+    }
+
+    // MARK: - Registration
+
+    /// Registers `handler` for `method` (case-sensitive, e.g. `GET`) and `path` pattern.
+    public func add(method: String, path: String, handler: @escaping RouteHandler) {
+        let pattern = RoutePattern(path)
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.routes.append(Route(method: method, pattern: pattern, handler: handler, order: self.routes.count))
+    }
+
+    /// Registers a GET route (which also serves HEAD).
+    public func get(_ path: String, handler: @escaping RouteHandler) { self.add(method: "GET", path: path, handler: handler) }
+    /// Registers a POST route.
+    public func post(_ path: String, handler: @escaping RouteHandler) { self.add(method: "POST", path: path, handler: handler) }
+    /// Registers a PUT route.
+    public func put(_ path: String, handler: @escaping RouteHandler) { self.add(method: "PUT", path: path, handler: handler) }
+    /// Registers a PATCH route.
+    public func patch(_ path: String, handler: @escaping RouteHandler) { self.add(method: "PATCH", path: path, handler: handler) }
+    /// Registers a DELETE route.
+    public func delete(_ path: String, handler: @escaping RouteHandler) { self.add(method: "DELETE", path: path, handler: handler) }
+    /// Registers a HEAD route (otherwise GET routes answer HEAD).
+    public func head(_ path: String, handler: @escaping RouteHandler) { self.add(method: "HEAD", path: path, handler: handler) }
+    /// Registers an OPTIONS route (otherwise OPTIONS answers 204 with `Allow`).
+    public func options(_ path: String, handler: @escaping RouteHandler) { self.add(method: "OPTIONS", path: path, handler: handler) }
+
+    /// Adds middleware; the first added runs outermost.
+    public func use(_ middleware: @escaping Middleware) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.middleware.append(middleware)
+    }
+
+    /// Sets a handler for requests no route matches (instead of the 404), e.g. a single-page-app index.
+    public func setFallback(_ handler: @escaping RouteHandler) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.fallback = handler
+    }
+
+    // MARK: - Handling
+
+    /// Runs the request through middleware and routing in a Task and responds exactly once.
+    public func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+        Task {
+            responder.respond(await self.response(for: request))
+        }
+    }
+
+    /// The response for `request`; never throws (errors become error responses).
+    public func response(for request: HTTPRequest) async -> HTTPResponse {
+        let (routes, middleware, fallback) = self.snapshot()
+        let resolution = Self.resolve(request, in: routes)
+
+        var context: RequestContext
+        let endpoint: RouteHandler
+        switch resolution {
+        case .route(let route, let params):
+            context = RequestContext(request: request, params: params, routePattern: route.pattern.text)
+            endpoint = route.handler
+        case .methodNotAllowed(let allow):
+            context = RequestContext(request: request)
+            endpoint = { _ in
+                .error(status: 405, message: "method not allowed", headers: ["Allow": allow.joined(separator: ", ")])
+            }
+        case .options(let allow):
+            context = RequestContext(request: request)
+            endpoint = { _ in .noContent(headers: ["Allow": allow.joined(separator: ", ")]) }
+        case .notFound:
+            context = RequestContext(request: request)
+            endpoint = fallback ?? { _ in .error(status: 404, message: "not found") }
+        }
+
+        // Build the chain inside-out so the first middleware added is the outermost. Each `next` turns
+        // errors into error responses, so outer middleware (CORS, compression, logging) sees those too.
+        var chain = self.catchingErrors(endpoint)
+        for layer in middleware.reversed() {
+            let next = chain
+            chain = self.catchingErrors { context in try await layer(context, next) }
+        }
+
+        var response = await chain(context)
+        if request.method == "HEAD" { Self.stripBody(&response) }
+        return response
+    }
+
+    private func catchingErrors(_ handler: @escaping RouteHandler) -> @Sendable (RequestContext) async -> HTTPResponse {
+        let onError = self.onError
+        return { context in
+            do {
+                return try await handler(context)
+            } catch {
+                onError?(error, context)
+                return Self.errorResponse(for: error)
+            }
+        }
+    }
+
+    private func snapshot() -> ([Route], [Middleware], RouteHandler?) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return (self.routes, self.middleware, self.fallback)
+    }
+
+    /// The response for an error escaping the handler chain.
+    static func errorResponse(for error: any Error) -> HTTPResponse {
+        if let httpError = error as? HTTPError {
+            return .error(status: httpError.status, message: httpError.message, headers: httpError.headers)
+        }
+        if let statusError = error as? any HTTPStatusError {
+            return .error(status: statusError.httpStatus, message: statusError.httpMessage)
+        }
+        return .error(status: 500, message: "internal error")
+    }
+
+    /// HEAD: no body, but the headers (Content-Length included) a GET would send.
+    private static func stripBody(_ response: inout HTTPResponse) {
+        if !response.headers.contains("Content-Length") && !response.headers.contains("Transfer-Encoding")
+            && !HTTPStatus.forbidsBody(response.status) {
+            response.headers.set("Content-Length", String(HTTPResponseEncoder.bodyLength(of: response)))
+        }
+        response.body = .bytes([])
+    }
+
+    private static func resolve(_ request: HTTPRequest, in routes: [Route]) -> Resolution {
+        let segments = RoutePattern.segments(ofRequestPath: request.path)
+        let method = request.method
+
+        var best: (route: Route, captures: [(String, String)])?
+        var bestGet: (route: Route, captures: [(String, String)])?
+        var allowed: Set<String> = []
+        for route in routes {
+            guard let captures = route.pattern.match(segments) else { continue }
+            allowed.insert(route.method)
+            if route.method == method, best.map({ Self.isMoreSpecific(route, than: $0.route) }) ?? true {
+                best = (route, captures)
+            }
+            if method == "HEAD", route.method == "GET",
+               bestGet.map({ Self.isMoreSpecific(route, than: $0.route) }) ?? true {
+                bestGet = (route, captures)
+            }
+        }
+        if let match = best ?? bestGet {
+            return .route(match.route, RouteParameters(match.captures))
+        }
+        guard !allowed.isEmpty else { return .notFound }
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        if method == "OPTIONS" {
+            allowed.insert("OPTIONS")
+            return .options(allow: allowed.sorted())
+        }
+        return .methodNotAllowed(allow: allowed.sorted())
+    }
+
+    private static func isMoreSpecific(_ candidate: Route, than current: Route) -> Bool {
+        let a = candidate.pattern.specificity, b = current.pattern.specificity
+        for (x, y) in zip(a, b) where x != y { return x > y }
+        // Same kinds up to the shorter length: the longer one ends in a wildcard matching nothing, and the
+        // exact pattern is the better match.
+        if a.count != b.count { return a.count < b.count }
+        return candidate.order < current.order
+    }
+}

@@ -1,0 +1,268 @@
+import CEngineIOShims
+import Glibc
+import Synchronization
+
+/// Something registered with an event loop that wants readiness events for one file descriptor.
+protocol EventLoopHandler: AnyObject {
+    /// Called on the loop thread with the epoll event mask.
+    func handleEvents(_ mask: UInt32)
+}
+
+/// Something that buffered output during this loop iteration and writes it out once at the end.
+protocol EventLoopFlushable: AnyObject {
+    func flushNow()
+}
+
+/// One epoll event loop on its own thread.
+///
+/// Everything a loop owns (registrations, timers, connections) is touched only on its thread; other threads
+/// reach it through `execute`, which queues a closure and wakes the loop through an eventfd. Output produced
+/// while handling one batch of events is written once at the end of the batch (`scheduleFlush`), so a
+/// connection that received ten messages in one read answers them with one `send`.
+public final class EventLoop: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: every `var` below except `pending` (guarded by its Mutex) is
+    // read and written on the loop thread only.
+
+    /// Position of this loop in its group.
+    public let index: Int
+    private let epollFD: Int32
+    private let wakeupFD: Int32
+    private var handlers: [Slot] = []
+    private var timers = TimerHeap()
+    private var flushQueue: [EventLoopFlushable] = []
+    private let pending = Mutex<PendingWork>(PendingWork())
+    private var threadID: pthread_t?
+    private var running = true
+    private var generation: UInt32 = 0
+    /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
+    /// message is split across reads, so idle connections hold no read memory.
+    var scratch: UnsafeMutableRawBufferPointer
+
+    private struct Slot {
+        var generation: UInt32
+        var handler: EventLoopHandler?
+    }
+
+    private struct PendingWork: ~Copyable {
+        var tasks: [@Sendable () -> Void] = []
+        var wakeupPending = false
+        var stopped = false
+    }
+
+    private static let wakeupToken: UInt64 = UInt64.max
+
+    init(index: Int) throws(EventLoopError) {
+        self.index = index
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard ep >= 0 else { throw EventLoopError.system("epoll_create1", errno) }
+        let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wake >= 0 else {
+            close(ep)
+            throw EventLoopError.system("eventfd", errno)
+        }
+        self.epollFD = ep
+        self.wakeupFD = wake
+        self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        guard ceio_epoll_ctl(ep, EPOLL_CTL_ADD, wake, EPOLLIN.rawValue, Self.wakeupToken) == 0 else {
+            throw EventLoopError.system("epoll_ctl(eventfd)", errno)
+        }
+    }
+
+    deinit {
+        close(self.epollFD)
+        close(self.wakeupFD)
+        self.scratch.deallocate()
+    }
+
+    /// True when called on this loop's thread.
+    public var inEventLoop: Bool {
+        guard let tid = self.threadID else { return false }
+        return pthread_equal(pthread_self(), tid) != 0
+    }
+
+    // MARK: Cross-thread work
+
+    /// Runs `task` on the loop thread, soon. Safe from any thread.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        let needsWakeup = self.pending.withLock { state -> Bool in
+            if state.stopped { return false }
+            state.tasks.append(task)
+            if state.wakeupPending { return false }
+            state.wakeupPending = true
+            return true
+        }
+        if needsWakeup {
+            var one: UInt64 = 1
+            _ = write(self.wakeupFD, &one, 8)
+        }
+    }
+
+    /// Runs `task` now if already on the loop thread, otherwise queues it.
+    public func executeOrRun(_ task: @escaping @Sendable () -> Void) {
+        if self.inEventLoop { task() } else { self.execute(task) }
+    }
+
+    // MARK: Timers (loop thread only)
+
+    /// Schedules `action` after `delayMillis`. Loop thread only.
+    @discardableResult
+    public func schedule(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000, action: action)
+        self.timers.insert(timer)
+        return timer
+    }
+
+    /// Re-arms an existing timer (fired or not) without allocating a new one. Loop thread only.
+    public func reschedule(_ timer: LoopTimer, afterMillis delayMillis: Int, _ action: (() -> Void)? = nil) {
+        self.timers.remove(timer)
+        timer.reset(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000)
+        if let action { timer.setAction(action) }
+        self.timers.insert(timer)
+    }
+
+    /// Cancels a timer; harmless if it already fired. Loop thread only.
+    public func cancel(_ timer: LoopTimer) {
+        self.timers.remove(timer)
+        _ = timer.takeAction()
+    }
+
+    // MARK: Registration (loop thread only)
+
+    /// Registers `fd` for `events`; returns the token epoll reports with each event.
+    func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws(EventLoopError) {
+        let index = Int(fd)
+        if index >= self.handlers.count {
+            self.handlers.append(contentsOf: repeatElement(Slot(generation: 0, handler: nil), count: index - self.handlers.count + 1))
+        }
+        self.generation &+= 1
+        self.handlers[index] = Slot(generation: self.generation, handler: handler)
+        let token = UInt64(UInt32(bitPattern: fd)) | (UInt64(self.generation) << 32)
+        guard ceio_epoll_ctl(self.epollFD, EPOLL_CTL_ADD, fd, events, token) == 0 else {
+            self.handlers[index].handler = nil
+            throw EventLoopError.system("epoll_ctl(ADD)", errno)
+        }
+    }
+
+    /// Changes the events `fd` is interested in.
+    func modify(fd: Int32, events: UInt32) {
+        let index = Int(fd)
+        guard index < self.handlers.count else { return }
+        let token = UInt64(UInt32(bitPattern: fd)) | (UInt64(self.handlers[index].generation) << 32)
+        _ = ceio_epoll_ctl(self.epollFD, EPOLL_CTL_MOD, fd, events, token)
+    }
+
+    /// Removes `fd`; events already fetched for it in this batch are dropped by the generation check.
+    func deregister(fd: Int32) {
+        _ = ceio_epoll_ctl(self.epollFD, EPOLL_CTL_DEL, fd, 0, 0)
+        let index = Int(fd)
+        if index < self.handlers.count {
+            self.handlers[index] = Slot(generation: 0, handler: nil)
+        }
+    }
+
+    /// Asks for `flushNow()` to be called once at the end of this loop iteration.
+    func scheduleFlush(_ target: EventLoopFlushable) {
+        self.flushQueue.append(target)
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`.
+    func run() {
+        self.threadID = pthread_self()
+        let maxEvents = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: maxEvents)
+        defer { events.deallocate() }
+        while self.running {
+            let timeout = self.computeTimeoutMillis()
+            let count = epoll_wait(self.epollFD, events, Int32(maxEvents), timeout)
+            if count < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in 0..<Int(count) {
+                let token = ceio_event_data(events + i)
+                let mask = ceio_event_mask(events + i)
+                if token == Self.wakeupToken {
+                    self.drainWakeup()
+                    continue
+                }
+                let fd = Int(UInt32(truncatingIfNeeded: token))
+                let gen = UInt32(truncatingIfNeeded: token >> 32)
+                guard fd < self.handlers.count, self.handlers[fd].generation == gen,
+                      let handler = self.handlers[fd].handler else { continue }
+                handler.handleEvents(mask)
+            }
+            self.runDueTimers()
+            self.runPendingTasks()
+            self.flushAll()
+        }
+        // Run what was queued before stop so that shutdown work (closing sessions) completes.
+        self.runPendingTasks()
+        self.flushAll()
+    }
+
+    /// Stops the loop after its current iteration. Safe from any thread.
+    func stop() {
+        self.execute { [unowned self] in self.running = false }
+    }
+
+    /// Refuses further tasks; called after the loop thread has ended.
+    func markStopped() {
+        self.pending.withLock { $0.stopped = true }
+    }
+
+    private func computeTimeoutMillis() -> Int32 {
+        if !self.flushQueue.isEmpty { return 0 }
+        guard let deadline = self.timers.earliestDeadline else { return -1 }
+        let now = monotonicNanos()
+        if deadline <= now { return 0 }
+        let millis = (deadline - now + 999_999) / 1_000_000
+        return Int32(min(millis, 60_000))
+    }
+
+    private func drainWakeup() {
+        var value: UInt64 = 0
+        _ = read(self.wakeupFD, &value, 8)
+    }
+
+    private func runDueTimers() {
+        guard !self.timers.isEmpty else { return }
+        let now = monotonicNanos()
+        while let timer = self.timers.popDue(now: now) {
+            timer.takeAction()?()
+        }
+    }
+
+    private func runPendingTasks() {
+        let tasks = self.pending.withLock { state -> [@Sendable () -> Void] in
+            state.wakeupPending = false
+            let tasks = state.tasks
+            state.tasks.removeAll(keepingCapacity: true)
+            return tasks
+        }
+        for task in tasks { task() }
+    }
+
+    private func flushAll() {
+        // Flushing may schedule more flushes (a close after flush); loop until quiet.
+        while !self.flushQueue.isEmpty {
+            let queue = self.flushQueue
+            self.flushQueue.removeAll(keepingCapacity: true)
+            for target in queue { target.flushNow() }
+        }
+    }
+}
+
+/// Failures of the loop's system calls.
+public enum EventLoopError: Error, CustomStringConvertible, Sendable {
+    case system(String, Int32)
+    case invalidAddress(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let code): return "\(call) failed: errno \(code)"
+        case .invalidAddress(let text): return "invalid address: \(text)"
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A fixed set of event loops, one thread each; new connections are spread over them.
+public final class EventLoopGroup: Sendable {
+    /// The loops, in index order.
+    public let loops: [EventLoop]
+    private let threads: Mutex<[Thread]>
+    private let cursor = Atomic<Int>(0)
+    private let finished: DispatchGroup
+
+    /// Starts `count` loops (default: one per core).
+    public init(loopCount count: Int = ProcessInfo.processInfo.activeProcessorCount) throws(EventLoopError) {
+        var loops: [EventLoop] = []
+        for i in 0..<max(1, count) { loops.append(try EventLoop(index: i)) }
+        self.loops = loops
+        let group = DispatchGroup()
+        self.finished = group
+        var threads: [Thread] = []
+        let started = DispatchSemaphore(value: 0)
+        for loop in loops {
+            group.enter()
+            let thread = Thread {
+                loop.run()
+                loop.markStopped()
+                group.leave()
+            }
+            thread.name = "eio-loop-\(loop.index)"
+            thread.stackSize = 1 << 20
+            threads.append(thread)
+            thread.start()
+            // Wait until the loop records its thread so `inEventLoop` is right from the start.
+            loop.execute { started.signal() }
+            started.wait()
+        }
+        self.threads = Mutex(threads)
+    }
+
+    /// The next loop in round-robin order.
+    public func next() -> EventLoop {
+        let n = self.cursor.wrappingAdd(1, ordering: .relaxed).oldValue
+        return self.loops[n % self.loops.count]
+    }
+
+    /// Stops every loop after it ran what was queued, and waits up to `timeoutSeconds` for the threads.
+    public func shutdown(timeoutSeconds: Double = 10) {
+        for loop in self.loops { loop.stop() }
+        _ = self.finished.wait(timeout: .now() + timeoutSeconds)
+        self.threads.withLock { $0.removeAll() }
+    }
+}

@@ -1,0 +1,95 @@
+/// A timer scheduled on an event loop. Cancel it from the loop's thread only.
+public final class LoopTimer: @unchecked Sendable {
+    // Loop-confined: created, fired and cancelled on the owning loop's thread.
+    fileprivate(set) var deadline: UInt64
+    fileprivate var action: (() -> Void)?
+    fileprivate var heapIndex: Int = -1
+
+    init(deadline: UInt64, action: @escaping () -> Void) {
+        self.deadline = deadline
+        self.action = action
+    }
+
+    /// Whether the timer is still waiting to fire.
+    public var isScheduled: Bool { self.heapIndex >= 0 }
+}
+
+/// A binary min-heap of timers ordered by deadline, with O(log n) removal through each timer's index.
+struct TimerHeap {
+    private var items: [LoopTimer] = []
+
+    var isEmpty: Bool { self.items.isEmpty }
+    var count: Int { self.items.count }
+    var earliestDeadline: UInt64? { self.items.first?.deadline }
+
+    mutating func insert(_ timer: LoopTimer) {
+        timer.heapIndex = self.items.count
+        self.items.append(timer)
+        self.siftUp(self.items.count - 1)
+    }
+
+    mutating func remove(_ timer: LoopTimer) {
+        let index = timer.heapIndex
+        guard index >= 0, index < self.items.count, self.items[index] === timer else { return }
+        let last = self.items.count - 1
+        if index != last {
+            self.swapAt(index, last)
+        }
+        self.items.removeLast()
+        timer.heapIndex = -1
+        if index < self.items.count {
+            self.siftDown(index)
+            self.siftUp(index)
+        }
+    }
+
+    /// Removes and returns the earliest timer if it is due at `now`.
+    mutating func popDue(now: UInt64) -> LoopTimer? {
+        guard let first = self.items.first, first.deadline <= now else { return nil }
+        self.remove(first)
+        return first
+    }
+
+    private mutating func swapAt(_ a: Int, _ b: Int) {
+        self.items.swapAt(a, b)
+        self.items[a].heapIndex = a
+        self.items[b].heapIndex = b
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard self.items[child].deadline < self.items[parent].deadline else { return }
+            self.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        let n = self.items.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < n else { return }
+            var smallest = left
+            let right = left + 1
+            if right < n && self.items[right].deadline < self.items[left].deadline { smallest = right }
+            guard self.items[smallest].deadline < self.items[parent].deadline else { return }
+            self.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
+
+extension LoopTimer {
+    /// Takes the action out so that a fired timer releases what it captured.
+    func takeAction() -> (() -> Void)? {
+        let action = self.action
+        self.action = nil
+        return action
+    }
+
+    func reset(deadline: UInt64) { self.deadline = deadline }
+    func setAction(_ action: @escaping () -> Void) { self.action = action }
+}

@@ -1,0 +1,59 @@
+/// The data of the `open` packet that starts an Engine.IO v4 session.
+///
+/// The JSON is written by hand, in the key order Node's engine.io uses (`sid`, `upgrades`, `pingInterval`,
+/// `pingTimeout`, `maxPayload`), so responses are byte-identical to the reference server and no
+/// Foundation JSON encoder runs per connection.
+public struct EngineHandshake: Sendable, Hashable {
+    /// The session id.
+    public var sid: String
+    /// Transports the client may upgrade to (`["websocket"]` on polling, `[]` on WebSocket).
+    public var upgrades: [String]
+    /// Milliseconds between server pings.
+    public var pingInterval: Int
+    /// Milliseconds the server waits for a pong before closing the session.
+    public var pingTimeout: Int
+    /// Largest payload, in bytes, the server accepts.
+    public var maxPayload: Int
+
+    /// A handshake with Node's defaults for any value not given (25 s interval, 20 s timeout, 1 MB).
+    public init(
+        sid: String,
+        upgrades: [String] = ["websocket"],
+        pingInterval: Int = 25_000,
+        pingTimeout: Int = 20_000,
+        maxPayload: Int = 1_000_000
+    ) {
+        self.sid = sid
+        self.upgrades = upgrades
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+    }
+
+    /// The handshake JSON as UTF-8 bytes.
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + self.sid.utf8.count)
+        out.append(contentsOf: #"{"sid":"#.utf8)
+        JSONStringEscaping.appendQuoted(self.sid, to: &out)
+        out.append(contentsOf: #","upgrades":["#.utf8)
+        for (index, upgrade) in self.upgrades.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONStringEscaping.appendQuoted(upgrade, to: &out)
+        }
+        out.append(contentsOf: #"],"pingInterval":"#.utf8)
+        out.append(contentsOf: String(self.pingInterval).utf8)
+        out.append(contentsOf: #","pingTimeout":"#.utf8)
+        out.append(contentsOf: String(self.pingTimeout).utf8)
+        out.append(contentsOf: #","maxPayload":"#.utf8)
+        out.append(contentsOf: String(self.maxPayload).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The handshake JSON as a `String`.
+    public var json: String { String(decoding: self.jsonBytes, as: UTF8.self) }
+
+    /// The `open` packet carrying this handshake.
+    public var openPacket: EnginePacket { EnginePacket(type: .open, textBytes: self.jsonBytes) }
+}

@@ -1,0 +1,53 @@
+/// Engine.IO session ids: 20 URL-safe characters, like Node's engine.io (`base64id`).
+///
+/// An id is 15 random bytes in base64 with `+` → `-` and `/` → `_`; 15 bytes encode to exactly 20
+/// characters with no padding. 120 bits from the system CSPRNG make ids unguessable, which matters because
+/// knowing a session id is enough to read and write that session over polling.
+public enum EngineSessionID {
+    /// Characters in every generated id.
+    public static let length = 20
+
+    /// A fresh id from the system's cryptographically secure generator.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return generate(using: &generator)
+    }
+
+    /// A fresh id from `generator` (tests pass a seeded generator for reproducible ids).
+    public static func generate(using generator: inout some RandomNumberGenerator) -> String {
+        let high = generator.next()
+        let low = generator.next()
+        let random: [UInt8] = (0..<15).map { index in
+            let word = index < 8 ? high : low
+            return UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
+        }
+        var characters = Base64.encode(random)
+        for index in characters.indices {
+            switch characters[index] {
+            case UInt8(ascii: "+"): characters[index] = UInt8(ascii: "-")
+            case UInt8(ascii: "/"): characters[index] = UInt8(ascii: "_")
+            default: break
+            }
+        }
+        return String(decoding: characters, as: UTF8.self)
+    }
+
+    /// True when `id` has the shape of a generated id (20 characters of `A–Z a–z 0–9 - _`).
+    ///
+    /// Lets a transport reject garbage `sid` parameters before a session table lookup; ids from other
+    /// generators may not pass, so use it only where all ids come from `generate`.
+    public static func isWellFormed(_ id: some StringProtocol) -> Bool {
+        var count = 0
+        for byte in id.utf8 {
+            count += 1
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                continue
+            default:
+                return false
+            }
+        }
+        return count == length
+    }
+}

@@ -1,0 +1,216 @@
+/// An Engine.IO v4 server: handshakes, sessions, long-polling and WebSocket transports, upgrades.
+///
+/// Mount it on an `HTTPServer` (alone, or in an `HTTPHandlerChain` with `claims`). New sessions are
+/// reported through `onConnection` on the session's loop; set the session's delegate there.
+public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `onConnection` is set once before the HTTP server starts and
+    // only read afterwards; everything else is immutable or Sendable.
+
+    /// The options in force.
+    public let options: EngineServerOptions
+    let registry = EngineSessionRegistry()
+    /// Called on the session's loop for each new session, before any message is delivered.
+    public var onConnection: (@Sendable (EngineSession) -> Void)?
+
+    public init(options: EngineServerOptions = EngineServerOptions()) {
+        var options = options
+        if !options.path.hasSuffix("/") { options.path += "/" }
+        self.options = options
+    }
+
+    /// Number of open sessions.
+    public var sessionCount: Int { self.registry.count }
+
+    /// True for requests under this server's path (use it as the chain's `claims`).
+    public func claims(_ head: HTTPRequestHead) -> Bool {
+        let path = head.path
+        return path.hasPrefix(self.options.path) || path == self.options.path.dropLast()
+    }
+
+    public func maxBodySize(for head: HTTPRequestHead) -> Int? { self.options.maxHttpBufferSize }
+
+    // MARK: Plain requests (polling)
+
+    public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
+        let head = request.head
+        if head.method == "OPTIONS" {
+            var headers = HTTPHeaders()
+            if let cors = self.options.cors {
+                for (name, value) in CORSHeaders.forPreflight(head, options: cors) { headers.add(name, value) }
+                exchange.respond(HTTPResponse(status: 204, headers: headers))
+            } else {
+                exchange.respond(Self.errorResponse(.badRequest, cors: nil, head: head))
+            }
+            return
+        }
+        let query = QueryParameters(parsing: head.rawQuery)
+        if let error = self.verify(head: head, query: query, isUpgrade: false) {
+            exchange.respond(Self.errorResponse(error, cors: self.options.cors, head: head))
+            return
+        }
+        guard let sid = query["sid"] else {
+            self.openPollingSession(request, exchange: exchange)
+            return
+        }
+        guard let session = self.registry.lookup(sid) else {
+            exchange.respond(Self.errorResponse(.unknownSessionID, cors: self.options.cors, head: head))
+            return
+        }
+        let isPost = head.method == "POST"
+        let body = request.body
+        session.loop.executeOrRun {
+            if isPost {
+                session.handlePost(body, exchange: exchange)
+            } else {
+                session.handlePoll(exchange)
+            }
+        }
+    }
+
+    /// Checks the query of a request as Node's `verify` does; nil when it may proceed.
+    private func verify(head: HTTPRequestHead, query: QueryParameters, isUpgrade: Bool) -> EngineErrorCode? {
+        guard let transportName = query["transport"], let transport = EngineTransport(rawValue: transportName),
+              self.options.transports.contains(transport) else {
+            return .unknownTransport
+        }
+        if isUpgrade != (transport == .websocket) { return .badRequest }
+        guard query["EIO"] == "4" else { return .unsupportedProtocolVersion }
+        if query["sid"] == nil {
+            // Only GET opens a session (a WebSocket upgrade is a GET too).
+            if head.method != "GET" { return .badHandshakeMethod }
+        } else if !isUpgrade && head.method != "GET" && head.method != "POST" {
+            return .badRequest
+        }
+        return nil
+    }
+
+    private func admit(_ request: HTTPRequest) -> (EngineErrorCode, String?)? {
+        guard let allowRequest = self.options.allowRequest else { return nil }
+        switch allowRequest(request) {
+        case .allow: return nil
+        case .deny(let message): return (.forbidden, message)
+        }
+    }
+
+    private func makeSession(_ request: HTTPRequest, loop: EventLoop) -> EngineSession {
+        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress)
+        let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
+                                    options: self.options, registry: self.registry)
+        self.registry.insert(session)
+        return session
+    }
+
+    private func handshakePacket(_ session: EngineSession, upgrades: [String]) -> EnginePacket {
+        EngineHandshake(sid: session.id, upgrades: upgrades, pingInterval: self.options.pingInterval,
+                        pingTimeout: self.options.pingTimeout, maxPayload: self.options.maxHttpBufferSize).openPacket
+    }
+
+    private func openPollingSession(_ request: HTTPRequest, exchange: HTTPExchange) {
+        if let (code, message) = self.admit(request) {
+            exchange.respond(Self.errorResponse(code, message: message, cors: self.options.cors, head: request.head))
+            return
+        }
+        let session = self.makeSession(request, loop: exchange.loop)
+        let canUpgrade = self.options.allowUpgrades && self.options.transports.contains(.websocket)
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "text/plain; charset=UTF-8")
+        session.addCORS(to: &headers)
+        self.addCookie(session, to: &headers)
+        let open = self.handshakePacket(session, upgrades: canUpgrade ? ["websocket"] : [])
+        exchange.respond(HTTPResponse(status: 200, headers: headers, body: EnginePayloadCodec.encode([open])))
+        session.start()
+        self.onConnection?(session)
+    }
+
+    private func addCookie(_ session: EngineSession, to headers: inout HTTPHeaders) {
+        guard let cookie = self.options.cookie else { return }
+        var value = "\(cookie.name)=\(session.id); Path=\(cookie.path)"
+        if cookie.httpOnly { value += "; HttpOnly" }
+        if let sameSite = cookie.sameSite { value += "; SameSite=\(sameSite)" }
+        headers.add("Set-Cookie", value)
+    }
+
+    // MARK: WebSocket
+
+    public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
+        let head = request.head
+        guard head.headers["Upgrade"]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
+        let query = QueryParameters(parsing: head.rawQuery)
+        if let error = self.verify(head: head, query: query, isUpgrade: true) {
+            return .rejected(Self.errorResponse(error, cors: self.options.cors, head: head))
+        }
+        let accepted: WebSocketServerHandshake
+        do {
+            accepted = try WebSocketServerHandshake(request: head, allowDeflate: self.options.perMessageDeflate)
+        } catch {
+            return .rejected(error.response)
+        }
+        if let sid = query["sid"] {
+            guard let session = self.registry.lookup(sid) else {
+                return .rejected(Self.errorResponse(.unknownSessionID, cors: self.options.cors, head: head))
+            }
+            let ws = WebSocketConnection(connection: connection, role: .server,
+                                         maxMessageSize: self.options.maxHttpBufferSize,
+                                         deflate: accepted.deflate, active: session.loop === connection.loop)
+            connection.handler = ws
+            accepted.writeResponse(to: connection)
+            let attach: @Sendable () -> Void = {
+                ws.activate()
+                session.attachProbe(ws)
+                connection.reparseBufferedInput()
+            }
+            if session.loop === connection.loop {
+                session.attachProbe(ws)
+            } else {
+                connection.migrate(to: session.loop, completion: attach)
+            }
+            return .upgraded
+        }
+        if let (code, message) = self.admit(request) {
+            return .rejected(Self.errorResponse(code, message: message, cors: self.options.cors, head: head))
+        }
+        let session = self.makeSession(request, loop: connection.loop)
+        let ws = WebSocketConnection(connection: connection, role: .server,
+                                     maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate, active: true)
+        connection.handler = ws
+        var extra = HTTPHeaders()
+        self.addCookie(session, to: &extra)
+        accepted.writeResponse(to: connection, extraHeaders: extra)
+        session.attachWebSocket(ws)
+        let open = self.handshakePacket(session, upgrades: [])
+        ws.sendText(prefix: nil, open.encodedTextFrame)
+        session.start()
+        self.onConnection?(session)
+        return .upgraded
+    }
+
+    // MARK: Shutdown
+
+    /// Closes every session (WebSocket clients get a close frame, a waiting poll gets the close packet).
+    public func closeAllSessions() {
+        for session in self.registry.all() {
+            session.loop.executeOrRun { session.close(reason: .serverShutdown) }
+        }
+    }
+
+    // MARK: Errors
+
+    /// The reference error answer: 400 (403 for forbidden) with `{"code":N,"message":"..."}`.
+    static func errorResponse(_ code: EngineErrorCode, message: String? = nil, cors: CORSOptions?, head: HTTPRequestHead) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        if let cors {
+            for (name, value) in CORSHeaders.forRequest(head, options: cors) { headers.add(name, value) }
+        }
+        return HTTPResponse(status: code.httpStatus, headers: headers, body: code.jsonBytes(message: message))
+    }
+}
+
+extension EnginePacket {
+    /// The packet as the text of a WebSocket frame (`0{...}`, `4hello`).
+    var encodedTextFrame: [UInt8] {
+        var out: [UInt8] = []
+        _ = EnginePacketCodec.write(self, into: &out)
+        return out
+    }
+}

@@ -1,0 +1,78 @@
+/// The transports a server offers.
+public enum EngineTransport: String, Sendable, CaseIterable {
+    case polling
+    case websocket
+}
+
+/// Cross-origin settings for browser clients, as Node's `cors` option.
+public struct CORSOptions: Sendable {
+    /// Allowed origins; nil means any (`*`, or the request's origin when credentials are allowed).
+    public var origins: [String]?
+    /// Sends `Access-Control-Allow-Credentials: true` (the origin is then echoed, never `*`).
+    public var credentials: Bool
+    /// Methods announced in preflight answers.
+    public var methods: [String]
+
+    public init(origins: [String]? = nil, credentials: Bool = false, methods: [String] = ["GET", "POST"]) {
+        self.origins = origins
+        self.credentials = credentials
+        self.methods = methods
+    }
+
+    /// Any origin, as `cors: { origin: "*" }`.
+    public static let any = CORSOptions()
+}
+
+/// The optional session cookie (`io=<sid>`), as Node's `cookie` option.
+public struct EngineCookieOptions: Sendable {
+    public var name: String
+    public var path: String
+    public var httpOnly: Bool
+    public var sameSite: String?
+
+    public init(name: String = "io", path: String = "/", httpOnly: Bool = true, sameSite: String? = "Lax") {
+        self.name = name
+        self.path = path
+        self.httpOnly = httpOnly
+        self.sameSite = sameSite
+    }
+}
+
+/// What `allowRequest` decides for a handshake.
+public enum EngineAdmission: Sendable {
+    case allow
+    /// Refuse with error 4 ("Forbidden") and an optional message.
+    case deny(message: String?)
+}
+
+/// Settings of an Engine.IO server, with Node's engine.io defaults.
+public struct EngineServerOptions: Sendable {
+    /// Path the server answers under, with a trailing slash.
+    public var path: String = "/engine.io/"
+    /// Milliseconds between server pings.
+    public var pingInterval: Int = 25_000
+    /// Milliseconds to wait for a pong before closing.
+    public var pingTimeout: Int = 20_000
+    /// Milliseconds an upgrade may take before the probe transport is dropped.
+    public var upgradeTimeout: Int = 10_000
+    /// Largest message or polling body accepted, in bytes.
+    public var maxHttpBufferSize: Int = 1_000_000
+    /// Transports offered, in order of preference.
+    public var transports: [EngineTransport] = [.polling, .websocket]
+    /// Whether polling sessions are told they may upgrade.
+    public var allowUpgrades = true
+    /// Most packets per polling response: unmodified python-engineio clients reject longer payloads.
+    public var maxPacketsPerPoll = 16
+    /// Cross-origin settings; nil sends no CORS headers.
+    public var cors: CORSOptions?
+    /// Session cookie; nil sets none (Node's default).
+    public var cookie: EngineCookieOptions?
+    /// Whether WebSocket permessage-deflate is negotiated when offered.
+    public var perMessageDeflate = false
+    /// Decides whether a handshake may proceed (runs on a loop thread: keep it quick).
+    public var allowRequest: (@Sendable (HTTPRequest) -> EngineAdmission)?
+    /// Time a polling session may wait for its closing poll before it is dropped.
+    public var closeTimeout: Int = 30_000
+
+    public init() {}
+}

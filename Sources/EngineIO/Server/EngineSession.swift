@@ -1,0 +1,423 @@
+/// Receives a session's messages and its end. Called on the session's loop.
+public protocol EngineSessionDelegate: AnyObject {
+    /// A text message (the bytes after the `4`, valid UTF-8).
+    func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>)
+    /// A binary message.
+    func session(_ session: EngineSession, didReceiveBinary bytes: [UInt8])
+    /// The session ended; it sends and receives nothing more.
+    func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason)
+}
+
+/// One Engine.IO client: its transport (polling, later maybe upgraded to WebSocket), heartbeat and queue.
+///
+/// A session belongs to the loop that performed its handshake; requests for it that arrive on other loops
+/// hop there. All methods must be called on `loop`.
+public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: mutable state is touched on `loop` only; the registry hands the
+    // object to other threads, which only read the immutable `id` and `loop` before hopping.
+
+    /// The session id (`sid`).
+    public let id: String
+    /// The loop that owns the session.
+    public let loop: EventLoop
+    /// The handshake request (head, remote address; no body).
+    public let handshake: HTTPRequest
+    /// Receives messages and the close; set it in the server's `onConnection`.
+    public var delegate: EngineSessionDelegate?
+
+    private let options: EngineServerOptions
+    private let registry: EngineSessionRegistry
+    private var websocket: WebSocketConnection?
+    private var probe: WebSocketConnection?
+    private var upgradeTimer: LoopTimer?
+    private var probed = false
+    private var pendingPoll: HTTPExchange?
+    private var outbox: [EnginePacket] = []
+    private var flushScheduled = false
+    private var heartbeatTimer: LoopTimer?
+    private var awaitingPong = false
+    private var closeTimer: LoopTimer?
+    private var closing: EngineCloseReason?
+    /// True once the session has ended.
+    public private(set) var isClosed = false
+
+    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry) {
+        self.id = id
+        self.loop = loop
+        self.handshake = handshake
+        self.options = options
+        self.registry = registry
+    }
+
+    /// The transport in use now.
+    public var transport: EngineTransport { self.websocket == nil ? .polling : .websocket }
+
+    /// Whether the client has finished its upgrade to WebSocket or connected with it directly.
+    public var isUpgraded: Bool { self.websocket != nil }
+
+    // MARK: Sending
+
+    /// Sends a text message (UTF-8 bytes).
+    public func send(text: some Collection<UInt8>) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text)
+        } else {
+            self.enqueue(EnginePacket(type: .message, textBytes: Array(text)))
+        }
+    }
+
+    /// Sends a text message.
+    public func send(text: String) { self.send(text: text.utf8) }
+
+    /// Sends a binary message.
+    public func send(binary: [UInt8]) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendBinary(binary)
+        } else {
+            self.enqueue(EnginePacket(binaryMessage: binary))
+        }
+    }
+
+    /// Bytes or packets waiting to reach the client (for volatile sends and back-pressure).
+    public var hasPendingOutput: Bool {
+        if let ws = self.websocket { return !ws.isWritable }
+        return !self.outbox.isEmpty
+    }
+
+    private func sendControl(_ packet: EnginePacket) {
+        if let ws = self.websocket {
+            ws.sendText(prefix: packet.type.asciiDigit, packet.data)
+        } else {
+            self.enqueue(packet)
+        }
+    }
+
+    private func enqueue(_ packet: EnginePacket) {
+        self.outbox.append(packet)
+        if self.pendingPoll != nil && !self.flushScheduled {
+            self.flushScheduled = true
+            self.loop.scheduleFlush(self)
+        }
+    }
+
+    /// Answers the waiting poll with what is queued, once per loop iteration.
+    func flushNow() {
+        self.flushScheduled = false
+        guard self.websocket == nil, let poll = self.pendingPoll, !self.outbox.isEmpty else { return }
+        let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))
+        let packets = Array(self.outbox.prefix(count))
+        self.outbox.removeFirst(count)
+        self.pendingPoll = nil
+        self.answer(poll, packets: packets)
+    }
+
+    private func answer(_ exchange: HTTPExchange, packets: [EnginePacket]) {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "text/plain; charset=UTF-8")
+        self.addCORS(to: &headers)
+        exchange.respond(HTTPResponse(status: 200, headers: headers, body: EnginePayloadCodec.encode(packets)))
+    }
+
+    func addCORS(to headers: inout HTTPHeaders) {
+        guard let cors = self.options.cors else { return }
+        for (name, value) in CORSHeaders.forRequest(self.handshake.head, options: cors) { headers.add(name, value) }
+    }
+
+    // MARK: Heartbeat
+
+    /// Starts the heartbeat; called once the open packet is on its way.
+    func start() {
+        self.heartbeatTimer = self.loop.schedule(afterMillis: self.options.pingInterval) { [weak self] in self?.sendPing() }
+    }
+
+    private func sendPing() {
+        guard !self.isClosed, let timer = self.heartbeatTimer else { return }
+        self.awaitingPong = true
+        self.sendControl(EnginePacket(type: .ping))
+        self.loop.reschedule(timer, afterMillis: self.options.pingTimeout) { [weak self] in
+            self?.finish(.pingTimeout)
+        }
+    }
+
+    private func receivedPong() {
+        guard self.awaitingPong, let timer = self.heartbeatTimer else { return }
+        self.awaitingPong = false
+        self.loop.reschedule(timer, afterMillis: self.options.pingInterval) { [weak self] in self?.sendPing() }
+    }
+
+    // MARK: Incoming packets
+
+    /// Handles one decoded packet from the current transport.
+    private func receive(_ packet: EnginePacket) {
+        switch packet.type {
+        case .message:
+            guard let delegate = self.delegate else { return }
+            if packet.isBinary {
+                delegate.session(self, didReceiveBinary: packet.data)
+            } else {
+                delegate.session(self, didReceiveText: packet.data[...])
+            }
+        case .pong:
+            self.receivedPong()
+        case .ping:
+            self.sendControl(EnginePacket(type: .pong, textBytes: packet.data))
+        case .close:
+            self.finish(.transportClose)
+        case .open, .upgrade, .noop:
+            break
+        }
+    }
+
+    // MARK: Polling
+
+    /// A GET on the polling transport (loop thread).
+    func handlePoll(_ exchange: HTTPExchange) {
+        if self.isClosed {
+            exchange.respond(EngineServer.errorResponse(.unknownSessionID, cors: self.options.cors, head: self.handshake.head))
+            return
+        }
+        if self.websocket != nil {
+            exchange.respond(EngineServer.errorResponse(.badRequest, cors: self.options.cors, head: self.handshake.head))
+            return
+        }
+        if self.pendingPoll != nil {
+            // Two polls at once is a client bug that Node answers by closing the session.
+            exchange.respond(EngineServer.errorResponse(.badRequest, cors: self.options.cors, head: self.handshake.head))
+            self.finish(.transportError)
+            return
+        }
+        if let reason = self.closing {
+            // A server-side close waits for this poll to deliver what is left and the close packet.
+            self.outbox.append(.close)
+            self.answer(exchange, packets: self.outbox)
+            self.outbox = []
+            self.finish(reason)
+            return
+        }
+        if self.probed {
+            // The client is switching to WebSocket: end this poll so that it can send the upgrade packet.
+            self.answer(exchange, packets: [.noop])
+            return
+        }
+        self.pendingPoll = exchange
+        exchange.abandonHandler = { [weak self] in
+            guard let self, self.pendingPoll === exchange else { return }
+            self.pendingPoll = nil
+            self.finish(.transportError)
+        }
+        if !self.outbox.isEmpty { self.flushNow() }
+    }
+
+    /// A POST on the polling transport (loop thread).
+    func handlePost(_ body: [UInt8], exchange: HTTPExchange) {
+        if self.isClosed {
+            exchange.respond(EngineServer.errorResponse(.unknownSessionID, cors: self.options.cors, head: self.handshake.head))
+            return
+        }
+        if self.websocket != nil {
+            exchange.respond(EngineServer.errorResponse(.badRequest, cors: self.options.cors, head: self.handshake.head))
+            return
+        }
+        let packets: [EnginePacket]
+        do {
+            packets = try EnginePayloadCodec.decode(body)
+        } catch {
+            exchange.respond(EngineServer.errorResponse(.badRequest, cors: self.options.cors, head: self.handshake.head))
+            self.finish(.parseError)
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "text/html")
+        self.addCORS(to: &headers)
+        exchange.respond(HTTPResponse(status: 200, headers: headers, body: Array("ok".utf8)))
+        for packet in packets {
+            if self.isClosed { break }
+            self.receive(packet)
+        }
+    }
+
+    // MARK: WebSocket
+
+    /// Makes `ws` the transport of a session opened over WebSocket.
+    func attachWebSocket(_ ws: WebSocketConnection) {
+        self.websocket = ws
+        ws.delegate = self
+    }
+
+    /// Starts an upgrade: `ws` carries probes until the client sends the upgrade packet.
+    func attachProbe(_ ws: WebSocketConnection) {
+        guard !self.isClosed, self.websocket == nil, self.probe == nil else {
+            ws.close(code: 1008)
+            return
+        }
+        self.probe = ws
+        ws.delegate = self
+        self.upgradeTimer = self.loop.schedule(afterMillis: self.options.upgradeTimeout) { [weak self] in
+            self?.abandonProbe()
+        }
+    }
+
+    private func abandonProbe() {
+        guard let probe = self.probe else { return }
+        self.probe = nil
+        self.probed = false
+        if let timer = self.upgradeTimer { self.loop.cancel(timer) }
+        self.upgradeTimer = nil
+        probe.delegate = nil
+        probe.close(code: 1000)
+    }
+
+    private func receiveProbe(_ frame: ArraySlice<UInt8>) {
+        guard let probe = self.probe else { return }
+        let packet: EnginePacket
+        do {
+            packet = try EnginePacketCodec.decode(text: frame)
+        } catch {
+            self.abandonProbe()
+            return
+        }
+        switch packet.type {
+        case .ping where packet.data.elementsEqual("probe".utf8):
+            probe.sendText(prefix: EnginePacketType.pong.asciiDigit, packet.data)
+            self.probed = true
+            if let poll = self.pendingPoll {
+                self.pendingPoll = nil
+                self.answer(poll, packets: [.noop])
+            }
+        case .upgrade where self.probed:
+            self.completeUpgrade(probe)
+        default:
+            self.abandonProbe()
+        }
+    }
+
+    private func completeUpgrade(_ ws: WebSocketConnection) {
+        if let timer = self.upgradeTimer { self.loop.cancel(timer) }
+        self.upgradeTimer = nil
+        self.probe = nil
+        self.probed = false
+        if let poll = self.pendingPoll {
+            self.pendingPoll = nil
+            self.answer(poll, packets: [.noop])
+        }
+        self.websocket = ws
+        let queued = self.outbox
+        self.outbox = []
+        for packet in queued {
+            if packet.isBinary {
+                ws.sendBinary(packet.data)
+            } else {
+                ws.sendText(prefix: packet.type.asciiDigit, packet.data)
+            }
+        }
+        if let reason = self.closing { self.finish(reason) }
+    }
+
+    // MARK: Closing
+
+    /// Closes the session from the server side: queued messages are still delivered first.
+    public func close() {
+        self.close(reason: .forcedClose)
+    }
+
+    /// Server-side close with a reason (`serverShutdown` on shutdown).
+    func close(reason: EngineCloseReason) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if self.websocket != nil {
+            self.finish(reason)
+            return
+        }
+        if let poll = self.pendingPoll {
+            self.pendingPoll = nil
+            self.outbox.append(.close)
+            self.answer(poll, packets: self.outbox)
+            self.outbox = []
+            self.finish(reason)
+            return
+        }
+        // Wait (bounded) for the next poll to hand over the close packet.
+        self.closing = reason
+        self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { [weak self] in
+            self?.finish(reason)
+        }
+    }
+
+    /// Ends the session now and tells the delegate once.
+    func finish(_ reason: EngineCloseReason) {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        self.registry.remove(self.id)
+        for timer in [self.heartbeatTimer, self.upgradeTimer, self.closeTimer] {
+            if let timer { self.loop.cancel(timer) }
+        }
+        self.heartbeatTimer = nil
+        self.upgradeTimer = nil
+        self.closeTimer = nil
+        if let poll = self.pendingPoll {
+            self.pendingPoll = nil
+            // A client that asked to close gets a noop; otherwise the poll learns of the close.
+            self.answer(poll, packets: reason == .transportClose ? [.noop] : [.close])
+        }
+        self.outbox = []
+        if let ws = self.websocket {
+            self.websocket = nil
+            ws.delegate = nil
+            ws.close(code: reason == .serverShutdown ? 1001 : 1000)
+        }
+        if let probe = self.probe {
+            self.probe = nil
+            probe.delegate = nil
+            probe.close(code: 1000)
+        }
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.sessionDidClose(self, reason: reason)
+    }
+}
+
+extension EngineSession: WebSocketDelegate {
+    public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
+        if ws === self.probe {
+            self.receiveProbe(bytes[...])
+            return
+        }
+        guard ws === self.websocket, let first = bytes.first else {
+            if ws === self.websocket { self.finish(.parseError) }
+            return
+        }
+        // Messages skip the packet decoder: they are the hot path.
+        if first == EnginePacketType.message.asciiDigit {
+            self.delegate?.session(self, didReceiveText: bytes[1...])
+            return
+        }
+        do {
+            self.receive(try EnginePacketCodec.decode(text: bytes[...]))
+        } catch {
+            self.finish(.parseError)
+        }
+    }
+
+    public func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8]) {
+        if ws === self.probe {
+            self.abandonProbe()
+            return
+        }
+        guard ws === self.websocket else { return }
+        self.delegate?.session(self, didReceiveBinary: bytes)
+    }
+
+    public func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?) {
+        if ws === self.probe {
+            self.probe = nil
+            self.probed = false
+            if let timer = self.upgradeTimer { self.loop.cancel(timer) }
+            self.upgradeTimer = nil
+            return
+        }
+        guard ws === self.websocket else { return }
+        self.websocket = nil
+        self.finish(code == nil ? .transportError : .transportClose)
+    }
+}

@@ -1,0 +1,91 @@
+import EngineIO
+import Foundation
+
+// The server the official Engine.IO test suite expects: path /engine.io/, pingInterval 300,
+// pingTimeout 200, maxPayload 1000000, CORS *, every message echoed back as it came.
+// `/echo` is a plain WebSocket echo endpoint for RFC 6455 conformance tools.
+
+@main
+struct EIOEcho {
+    static func main() {
+        let flags = CommandLineFlags()
+        if flags.has("help") {
+            print("""
+            usage: eio-echo [--host H] [--port P] [--path P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
+              --host           address to bind (default ::, which also serves IPv4)
+              --port           port (default 3000; 0 picks a free one, printed on start)
+              --path           Engine.IO path (default /engine.io/; benchmarks use /socket.io/)
+              --loops          event loops (default 1, like the single-threaded reference server)
+              --ping-interval  heartbeat interval in ms (default 300)
+              --ping-timeout   heartbeat timeout in ms (default 200)
+              --max-payload    largest message in bytes (default 1000000)
+            """)
+            exit(0)
+        }
+
+        var options = EngineServerOptions()
+        options.path = flags.string("path") ?? "/engine.io/"
+        options.pingInterval = flags.int("ping-interval", default: 300)
+        options.pingTimeout = flags.int("ping-timeout", default: 200)
+        options.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        options.cors = .any
+        options.perMessageDeflate = true
+
+        let engine = EngineServer(options: options)
+        engine.onConnection = { session in
+            session.delegate = EchoSession.shared
+        }
+
+        let group: EventLoopGroup
+        let server: HTTPServer
+        do {
+            group = try EventLoopGroup(loopCount: flags.int("loops", default: 1))
+            let echoService = WebSocketEchoService(maxMessageSize: 64 * 1024 * 1024)
+            let chain = HTTPHandlerChain([
+                (claims: { @Sendable head in engine.claims(head) }, handler: engine),
+                (claims: { @Sendable head in head.path == "/echo" }, handler: echoService),
+            ])
+            var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
+            configuration.limits.maxBodySize = options.maxHttpBufferSize
+            do {
+                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
+            } catch where flags.string("host") == nil {
+                // No IPv6 on this machine: fall back to IPv4 only.
+                configuration.host = "0.0.0.0"
+                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
+            }
+        } catch let error {
+            FileHandle.standardError.write(Data("eio-echo: \(error)\n".utf8))
+            exit(1)
+        }
+        FileHandle.standardOutput.write(Data("eio-echo listening on port \(server.port)\n".utf8))
+
+        let signals = TerminationSignals.install { [server, engine, group] _ in
+            server.stopAccepting()
+            engine.closeAllSessions()
+            let deadline = Date().addingTimeInterval(3)
+            while engine.sessionCount > 0 && Date() < deadline { usleep(10_000) }
+            group.shutdown(timeoutSeconds: 2)
+            exit(0)
+        }
+        withExtendedLifetime(signals) {
+            while true { sleep(3600) }
+        }
+    }
+}
+
+/// Echoes every message back on the session it came from.
+final class EchoSession: EngineSessionDelegate, @unchecked Sendable {
+    // Stateless, so sharing one instance across loops is safe.
+    static let shared = EchoSession()
+
+    func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
+        session.send(text: text)
+    }
+
+    func session(_ session: EngineSession, didReceiveBinary bytes: [UInt8]) {
+        session.send(binary: bytes)
+    }
+
+    func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason) {}
+}

@@ -1,0 +1,111 @@
+import EngineIO
+import Foundation
+import Synchronization
+
+/// An in-process Engine.IO echo server on 127.0.0.1 and a kernel-chosen port, as `eio-echo` runs it for
+/// the official engine.io-protocol test suite: path `/engine.io/`, pingInterval 300, pingTimeout 200,
+/// maxPayload 1000000, CORS any, every message echoed back as it came. Two loops, so requests of one
+/// session regularly arrive on a loop other than the session's own.
+///
+///     let server = try TestEngineServer()
+///     defer { server.shutdown() }
+///     let response = try TestHTTPClient.request(port: server.port, method: "GET", target: server.pollingTarget())
+final class TestEngineServer: Sendable {
+    /// The test-suite configuration.
+    static func testSuiteOptions() -> EngineServerOptions {
+        var options = EngineServerOptions()
+        options.path = "/engine.io/"
+        options.pingInterval = 300
+        options.pingTimeout = 200
+        options.maxHttpBufferSize = 1_000_000
+        options.cors = .any
+        return options
+    }
+
+    let engine: EngineServer
+    let http: HTTPServer
+    let group: EventLoopGroup
+    private let sessionsByID = Mutex<[String: EngineSession]>([:])
+    private let closeReasons = Mutex<[String: EngineCloseReason]>([:])
+
+    /// Starts the server; `configure` may adjust the test-suite options (e.g. a long ping interval for
+    /// tests that are not about the heartbeat).
+    init(loops: Int = 2, configure: (inout EngineServerOptions) -> Void = { _ in }) throws {
+        var options = Self.testSuiteOptions()
+        configure(&options)
+        let engine = EngineServer(options: options)
+        let group = try EventLoopGroup(loopCount: loops)
+        self.engine = engine
+        self.group = group
+        let delegate = TestEchoDelegate()
+        let claims: @Sendable (HTTPRequestHead) -> Bool = { engine.claims($0) }
+        let chain = HTTPHandlerChain([(claims: claims, handler: engine)])
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.limits.maxBodySize = options.maxHttpBufferSize
+        do {
+            self.http = try HTTPServer(configuration: configuration, group: group, handler: chain)
+        } catch {
+            group.shutdown(timeoutSeconds: 2)
+            throw error
+        }
+        delegate.server = self
+        engine.onConnection = { session in
+            session.delegate = delegate
+            self.sessionsByID.withLock { $0[session.id] = session }
+        }
+    }
+
+    var port: Int { self.http.port }
+
+    /// The session with this id, while known (kept after it closes).
+    func session(_ id: String) -> EngineSession? { self.sessionsByID.withLock { $0[id] } }
+
+    /// Why the session ended, once it has.
+    func closeReason(_ id: String) -> EngineCloseReason? { self.closeReasons.withLock { $0[id] } }
+
+    fileprivate func recordClose(_ id: String, reason: EngineCloseReason) {
+        self.closeReasons.withLock { $0[id] = reason }
+    }
+
+    /// Runs `body` on the session's loop (sessions are loop-confined).
+    func onLoop(of id: String, _ body: @escaping @Sendable (EngineSession) -> Void) {
+        guard let session = self.session(id) else { return }
+        session.loop.execute { body(session) }
+    }
+
+    /// `/engine.io/?EIO=4&transport=...` plus `sid` when given.
+    func target(transport: String = "polling", sid: String? = nil) -> String {
+        var target = "/engine.io/?EIO=4&transport=\(transport)"
+        if let sid { target += "&sid=\(sid)" }
+        return target
+    }
+
+    func pollingTarget(sid: String? = nil) -> String { self.target(transport: "polling", sid: sid) }
+    func websocketTarget(sid: String? = nil) -> String { self.target(transport: "websocket", sid: sid) }
+
+    /// Stops accepting, closes every session and stops the loops.
+    func shutdown() {
+        self.http.stopAccepting()
+        self.engine.closeAllSessions()
+        _ = TestDeadline.wait(timeout: 1) { self.engine.sessionCount == 0 }
+        self.group.shutdown(timeoutSeconds: 2)
+    }
+}
+
+/// Echoes every message back on its session and records how sessions end.
+private final class TestEchoDelegate: EngineSessionDelegate, @unchecked Sendable {
+    // Invariant: `server` is set once before the server accepts anything; the rest is stateless.
+    weak var server: TestEngineServer?
+
+    func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
+        session.send(text: text)
+    }
+
+    func session(_ session: EngineSession, didReceiveBinary bytes: [UInt8]) {
+        session.send(binary: bytes)
+    }
+
+    func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason) {
+        self.server?.recordClose(session.id, reason: reason)
+    }
+}
