@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "EngineIO", targets: ["EngineIO"]),
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .executable(name: "eio-echo", targets: ["eio-echo"]),
+        .executable(name: "sio-echo", targets: ["sio-echo"]),
     ],
     targets: [
         // epoll, eventfd, timerfd and socket helpers that Glibc does not expose to Swift.
@@ -18,6 +19,7 @@ let package = Package(
         ),
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
+        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO"]),
         .testTarget(
             name: "EngineIOTests",
             dependencies: ["EngineIO"]

@@ -115,7 +115,7 @@ final class EnginePayloadCodecTests: XCTestCase {
             var bytes = (0..<length).map { _ in interesting[Int(generator.next() % UInt64(interesting.count))] }
             if generator.next() % 4 == 0 { bytes.insert(contentsOf: Array("abcdefghij".utf8), at: 0) }
             let expected = String(validating: bytes, as: UTF8.self) != nil
-            XCTAssertEqual(UTF8Validation.isValid(bytes), expected, "\(bytes)")
+            XCTAssertEqual(UTF8Validator.isValid(bytes), expected, "\(bytes)")
         }
     }
 

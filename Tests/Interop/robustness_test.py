@@ -51,7 +51,7 @@ REPORT = os.environ.get("ROBUSTNESS_REPORT", "/tmp/eio-robustness-summary.json")
 IO_TIMEOUT = 3.0  # per socket operation; a fuzz connection lives at most a few of these
 MAX_PAYLOAD = 1_000_000
 EIO_PATH = "/engine.io/"
-WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -490,9 +490,6 @@ def run_http_case(port, case):
         raw, how = read_until_close(sock)
     finally:
         sock.close()
-    if case["reuse"] and SID in case["data"]:
-        # The handshake response on this connection was consumed by handshake_sid.
-        pass
     return {"status": status_of(raw), "raw": raw[:200], "how": how, "send": sent, "len": len(data)}
 
 
@@ -534,7 +531,7 @@ def ws_cases(rng, count):
                            "flipped", "eio_garbage", "deflate_garbage", "deflate_bomb", "echo_huge_len"])
         path, deflate, expect = eio, False, None
         if kind == "bad_opcode":
-            data, expect = ws_frame(rng.choice(RESERVED_OPCODES), os.urandom(0) + b"x" * rng.randint(0, 20),
+            data, expect = ws_frame(rng.choice(RESERVED_OPCODES), b"x" * rng.randint(0, 20),
                                     key=key()), {1002}
         elif kind == "rsv":
             deflate = rng.random() < 0.3
@@ -604,7 +601,7 @@ def ws_cases(rng, count):
         elif kind == "echo_huge_len":
             # /echo allows 64 MiB messages: a declared 60 MiB frame followed by a little data, then EOF.
             path = "/echo"
-            data = ws_frame(2, os.urandom(0) + b"z" * 1000, key=key(), length=60 << 20)
+            data = ws_frame(2, b"z" * 1000, key=key(), length=60 << 20)
         cases.append({"index": index, "kind": kind, "path": path, "deflate": deflate, "data": data,
                       "expect": expect, "key": ws_key(rng)})
     return cases
@@ -715,7 +712,7 @@ def test_thousands_of_header_lines_431(server):
     b"GET  /engine.io/?EIO=4&transport=polling HTTP/1.1", b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1 x",
     b"GET /engine.io/?EIO=4&transport=polling http/1.1", b"G(T /engine.io/ HTTP/1.1",
     b"GET /engine.io/?EIO=4&\x01transport=polling HTTP/1.1", b"GET /engine.io/?EIO=4\x7f HTTP/1.1",
-    b"\x00\x01\x02\x03", b"GET /engine.io/ HTTP/1.1\x00", b"GET /engine.io/ HTTP/1.",
+    b"\x00\x01\x02\x03", b"GET /engine.io/ HTTP/1.1\x00",
 ], ids=lambda line: repr(line)[2:40])
 def test_malformed_request_line_400(server, line):
     status, raw, how = one_shot(server.port, line + b"\r\nHost: x\r\n\r\n")

@@ -20,7 +20,7 @@ public enum EnginePayloadCodec {
         guard let base = body.baseAddress, !body.isEmpty else { throw .emptyPayload }
         // One validation pass over the whole body: separators and base64 are ASCII, so this is equivalent
         // to validating each text record, and the ASCII fast path makes it nearly free for JSON traffic.
-        guard UTF8Validation.isValid(body) else { throw .invalidUTF8 }
+        guard UTF8Validator.isValid(UnsafeRawBufferPointer(body)) else { throw .invalidUTF8 }
         // Counting records first sizes the result once instead of regrowing it while decoding.
         var recordCount = 1
         for byte in body where byte == recordSeparator { recordCount += 1 }

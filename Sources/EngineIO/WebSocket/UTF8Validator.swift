@@ -95,6 +95,12 @@ public struct UTF8Validator: Sendable, Hashable {
     }
 
     /// Whether `bytes` is, as a whole, valid UTF-8.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var validator = UTF8Validator()
+        return validator.validate(bytes) && validator.isComplete
+    }
+
+    /// Whether `bytes` is complete, valid UTF-8.
     public static func isValid(_ bytes: some Sequence<UInt8>) -> Bool {
         var validator = UTF8Validator()
         return validator.validate(bytes) && validator.isComplete

@@ -1,3 +1,4 @@
+import EngineIO
 /// Compact JSON output byte-compatible with JavaScript's `JSON.stringify`.
 ///
 /// - Numbers print as JS prints them (`1`, `1.5`, `1e+21`, `1e-7`); `int`
@@ -105,7 +106,7 @@ struct JSONWriter {
                 output.append(0x7D)
             } else {
                 output.append(0x22)
-                Base64.append(bytes, to: &output)
+                output.append(contentsOf: Base64.encode(bytes))
                 output.append(0x22)
             }
         }
