@@ -151,14 +151,14 @@ class Server:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SetupError(f"{self.name}: no ready line within {self.ready_timeout:.0f}s"
-                                 f"{self.stderr_tail()}")
+                                 f"{self.stderr_excerpt()}")
             try:
                 line = self._lines.get(timeout=min(left, 0.5))
             except queue.Empty:
                 continue
             if line is None:
                 code = self.proc.wait(timeout=5)
-                raise SetupError(f"{self.name}: exited (code {code}) before it was ready{self.stderr_tail()}")
+                raise SetupError(f"{self.name}: exited (code {code}) before it was ready{self.stderr_excerpt()}")
             m = READY_RE.search(line)
             if m:
                 self.port = int(m.group(1))
@@ -178,14 +178,26 @@ class Server:
                 return f"killed by signal {-code}"
         return f"exited with code {code}"
 
-    def stderr_tail(self, n=20):
+    def stderr_excerpt(self, n=12):
+        """The first lines of the server's stderr (a Swift crash report starts with its reason)."""
         try:
             self._stderr.flush()
             with open(self.stderr_path, errors="replace") as f:
-                lines = f.read().splitlines()[-n:]
+                lines = [line for line in f.read().splitlines() if line.strip()][:n]
         except (OSError, AttributeError):
             return ""
-        return ("\n  stderr:\n    " + "\n    ".join(lines)) if lines else ""
+        return ("\n  server stderr (first lines):\n    " + "\n    ".join(lines)) if lines else ""
+
+    def keep_stderr(self, dest):
+        """Copies the server's stderr to `dest` when it is not empty; returns the path or None."""
+        try:
+            self._stderr.flush()
+            if os.path.getsize(self.stderr_path) == 0:
+                return None
+            shutil.copyfile(self.stderr_path, dest)
+            return dest
+        except OSError:
+            return None
 
     def stop(self):
         """SIGTERM the process group, SIGKILL what is left of the session after a grace period."""
@@ -300,7 +312,7 @@ def run_sioload(sioload, server, scenario, args, label):
         elif result.get("lat_max_ms", 0) > max(2000.0, 500.0 * args.duration):
             run["problems"].append(f"stall suspected: max round trip {result['lat_max_ms']:.0f} ms")
     if not server.alive():
-        run["problems"].append(f"server {server.exit_description()} during the run{server.stderr_tail()}")
+        run["problems"].append(f"server {server.exit_description()} during the run{server.stderr_excerpt()}")
     if run["problems"] and err.strip():
         run["problems"].append("sioload stderr: " + err.strip().replace("\n", " | "))
     return run
@@ -465,6 +477,7 @@ def main():
         "python_packages": package_versions(args.python) if "python" in args.servers else None,
         "runs": [],
     }
+    os.makedirs(args.out, exist_ok=True)
     logdir = tempfile.mkdtemp(prefix="eio-bench-")
     current = None
     failures = 0
@@ -487,6 +500,11 @@ def main():
                     log(f"{label}: {SERVER_TITLES[kind]} on port {current.port} (sid {current.sid})")
                     run = run_sioload(sioload, current, sc, args, label)
                     run["server_stdout"] = current.stdout_lines[1:]
+                    if run["problems"]:
+                        kept = current.keep_stderr(os.path.join(args.out, f"engineio-{stamp}-{label}.stderr"))
+                        if kept:
+                            run["server_stderr_file"] = kept
+                            run["problems"].append(f"full server stderr: {os.path.relpath(kept, os.getcwd())}")
                     current.stop()
                     current = None
                     report["runs"].append(run)

@@ -40,7 +40,7 @@ async def main(port):
     sock.listen(4096)
     sock.setblocking(False)
     config = uvicorn.Config(build_app(), log_level="warning", workers=1, lifespan="on",
-                            access_log=False, backlog=4096)
+                            access_log=False, backlog=4096, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -348,6 +348,8 @@ final class EngineServerConformanceTests: XCTestCase {
             XCTAssertEqual(answer.text, "6", "the waiting poll should end with a noop")
             let after = try server.poll(sid: sid)
             XCTAssertEqual(after.status, 400, after.text)
+            // The delegate hears of the close just after the poll is answered: wait for it.
+            XCTAssertTrue(TestDeadline.wait(timeout: 2) { server.closeReason(sid) != nil })
             XCTAssertEqual(server.closeReason(sid), .transportClose)
             return
         }
@@ -484,6 +486,78 @@ final class EngineServerConformanceTests: XCTestCase {
         }
         XCTAssertEqual(received.count, sent.count)
         XCTAssertEqual(received, sent)
+    }
+
+    func testWebSocketMessagesPipelinedBehindHandshakeAreEchoed() throws {
+        let server = try self.makeServer(configure: Self.quietHeartbeat)
+        defer { server.shutdown() }
+        // Several connections, so that both loops accept some.
+        for round in 0..<6 {
+            let ws = try TestWebSocketClient.connect(port: server.port, target: server.websocketTarget(),
+                                                     pipelinedTexts: ["4first \(round)", "4second \(round)"])
+            defer { ws.close() }
+            guard case .text(let open) = try ws.nextMessage() else { return XCTFail("no open packet") }
+            XCTAssertNotNil(EngineTestPayload.handshakeJSON(open), open)
+            XCTAssertEqual(try ws.nextEngineMessage(), .text("4first \(round)"))
+            XCTAssertEqual(try ws.nextEngineMessage(), .text("4second \(round)"))
+        }
+    }
+
+    func testUpgradeProbePipelinedBehindHandshakeIsAnswered() throws {
+        let server = try self.makeServer(configure: Self.quietHeartbeat)
+        defer { server.shutdown() }
+        // The WebSocket often lands on the other loop than the session's and must move there first; the
+        // probe sent with the handshake must survive the move. Several sessions make both cases likely.
+        for round in 0..<6 {
+            let (sid, _) = try server.openPollingSession()
+            let ws = try TestWebSocketClient.connect(port: server.port, target: server.websocketTarget(sid: sid),
+                                                     pipelinedTexts: ["2probe"])
+            defer { ws.close() }
+            XCTAssertEqual(try ws.nextText(), "3probe", "round \(round)")
+            try ws.sendTexts(["5", "4hello \(round)"])
+            XCTAssertEqual(try ws.nextEngineMessage(), .text("4hello \(round)"))
+        }
+    }
+
+    func testPollingOverOneKeepAliveConnection() throws {
+        let server = try self.makeServer(configure: Self.quietHeartbeat)
+        defer { server.shutdown() }
+        // Browsers reuse connections: handshake, POST and GET one after another on the same socket.
+        let client = try TestHTTPClient(port: server.port)
+        try client.send(method: "GET", target: server.pollingTarget())
+        let handshake = try client.readResponse()
+        let sid = try XCTUnwrap(EngineTestPayload.handshakeJSON(handshake.text)?["sid"] as? String, handshake.text)
+        try client.send(method: "POST", target: server.pollingTarget(sid: sid), body: "4a\u{1E}4b")
+        let push = try client.readResponse()
+        XCTAssertEqual(push.status, 200)
+        XCTAssertEqual(push.text, "ok")
+        try client.send(method: "GET", target: server.pollingTarget(sid: sid))
+        let poll = try client.readResponse()
+        XCTAssertEqual(poll.status, 200)
+        XCTAssertEqual(EngineTestPayload.packets(poll.body), ["4a", "4b"])
+    }
+
+    func testAbandonedPollClosesSession() throws {
+        let server = try self.makeServer(configure: Self.quietHeartbeat)
+        defer { server.shutdown() }
+        let (sid, _) = try server.openPollingSession()
+        let waiting = try server.startPoll(sid: sid)
+        server.drainLoops()
+        waiting.socket.close()
+        XCTAssertTrue(TestDeadline.wait(timeout: 3) { server.closeReason(sid) != nil }, "the session outlived its poll's connection")
+        XCTAssertEqual(server.closeReason(sid), .transportError)
+    }
+
+    func testServerSideCloseOfWebSocketSessionSendsCloseFrame() throws {
+        let server = try self.makeServer(configure: Self.quietHeartbeat)
+        defer { server.shutdown() }
+        let (ws, json) = try self.openWebSocketSession(server)
+        defer { ws.close() }
+        let sid = try XCTUnwrap(json["sid"] as? String)
+        server.onLoop(of: sid) { $0.close() }
+        XCTAssertEqual(ws.waitForClose(timeout: 3), .close(code: 1000))
+        XCTAssertTrue(TestDeadline.wait(timeout: 2) { server.closeReason(sid) != nil })
+        XCTAssertEqual(server.closeReason(sid), .forcedClose)
     }
 
     func testServerSideCloseAnswersWaitingPollWithClosePacket() throws {

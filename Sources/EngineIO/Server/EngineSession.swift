@@ -337,6 +337,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             self.finish(reason)
             return
         }
+        if reason == .serverShutdown {
+            // Shutting down cannot wait for the next poll; the client's next request learns of the end.
+            self.finish(reason)
+            return
+        }
         // Wait (bounded) for the next poll to hand over the close packet.
         self.closing = reason
         self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { [weak self] in

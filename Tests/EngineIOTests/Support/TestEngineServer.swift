@@ -25,8 +25,7 @@ final class TestEngineServer: Sendable {
     let engine: EngineServer
     let http: HTTPServer
     let group: EventLoopGroup
-    private let sessionsByID = Mutex<[String: EngineSession]>([:])
-    private let closeReasons = Mutex<[String: EngineCloseReason]>([:])
+    private let log = TestSessionLog()
 
     /// Starts the server; `configure` may adjust the test-suite options (e.g. a long ping interval for
     /// tests that are not about the heartbeat).
@@ -48,24 +47,21 @@ final class TestEngineServer: Sendable {
             group.shutdown(timeoutSeconds: 2)
             throw error
         }
-        delegate.server = self
+        let log = self.log
+        delegate.log = log
         engine.onConnection = { session in
             session.delegate = delegate
-            self.sessionsByID.withLock { $0[session.id] = session }
+            log.opened(session)
         }
     }
 
     var port: Int { self.http.port }
 
     /// The session with this id, while known (kept after it closes).
-    func session(_ id: String) -> EngineSession? { self.sessionsByID.withLock { $0[id] } }
+    func session(_ id: String) -> EngineSession? { self.log.session(id) }
 
     /// Why the session ended, once it has.
-    func closeReason(_ id: String) -> EngineCloseReason? { self.closeReasons.withLock { $0[id] } }
-
-    fileprivate func recordClose(_ id: String, reason: EngineCloseReason) {
-        self.closeReasons.withLock { $0[id] = reason }
-    }
+    func closeReason(_ id: String) -> EngineCloseReason? { self.log.closeReason(id) }
 
     /// Runs `body` on the session's loop (sessions are loop-confined).
     func onLoop(of id: String, _ body: @escaping @Sendable (EngineSession) -> Void) {
@@ -95,10 +91,22 @@ final class TestEngineServer: Sendable {
     }
 }
 
+/// The sessions a server opened and how they ended (kept out of `TestEngineServer` itself so that the
+/// engine's `onConnection` closure does not retain the server).
+private final class TestSessionLog: Sendable {
+    private let sessions = Mutex<[String: EngineSession]>([:])
+    private let reasons = Mutex<[String: EngineCloseReason]>([:])
+
+    func opened(_ session: EngineSession) { self.sessions.withLock { $0[session.id] = session } }
+    func closed(_ id: String, reason: EngineCloseReason) { self.reasons.withLock { $0[id] = reason } }
+    func session(_ id: String) -> EngineSession? { self.sessions.withLock { $0[id] } }
+    func closeReason(_ id: String) -> EngineCloseReason? { self.reasons.withLock { $0[id] } }
+}
+
 /// Echoes every message back on its session and records how sessions end.
 private final class TestEchoDelegate: EngineSessionDelegate, @unchecked Sendable {
-    // Invariant: `server` is set once before the server accepts anything; the rest is stateless.
-    weak var server: TestEngineServer?
+    // Invariant: `log` is set once before the server accepts anything; the rest is stateless.
+    var log: TestSessionLog?
 
     func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
         session.send(text: text)
@@ -109,6 +117,6 @@ private final class TestEchoDelegate: EngineSessionDelegate, @unchecked Sendable
     }
 
     func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason) {
-        self.server?.recordClose(session.id, reason: reason)
+        self.log?.closed(session.id, reason: reason)
     }
 }

@@ -61,11 +61,19 @@ final class TestWebSocketClient {
     }
 
     /// Performs the opening handshake for `target` (path and query) and reports how it went.
-    static func attempt(port: Int, target: String, timeout: TimeInterval = 5, extraHeaders: [(String, String)] = []) throws -> HandshakeOutcome {
+    ///
+    /// `pipelinedTexts` are sent as text frames in the same write as the upgrade request, before the 101
+    /// arrives (a fast client may do that; the server must treat them as the first WebSocket messages).
+    static func attempt(port: Int, target: String, timeout: TimeInterval = 5, extraHeaders: [(String, String)] = [],
+                        pipelinedTexts: [String] = []) throws -> HandshakeOutcome {
         let http = try TestHTTPClient(port: port, timeout: timeout)
         let key = WebSocketHandshake.makeClientKey()
         let headers = WebSocketHandshake.clientRequestHeaders(key: key).map { ($0.name, $0.value) } + extraHeaders
-        try http.send(method: "GET", target: target, headers: headers)
+        var request = TestHTTPClient.encodeRequest(method: "GET", target: target, port: port, headers: headers)
+        for text in pipelinedTexts {
+            WebSocketFrameEncoder.encode(opcode: .text, payload: Array(text.utf8), maskingKey: .random(), into: &request)
+        }
+        try http.socket.send(request)
         let response: TestHTTPResponse
         do {
             response = try http.readResponse(timeout: timeout)
@@ -87,8 +95,8 @@ final class TestWebSocketClient {
     }
 
     /// Performs the opening handshake and throws unless the server answers 101.
-    static func connect(port: Int, target: String, timeout: TimeInterval = 5) throws -> TestWebSocketClient {
-        switch try self.attempt(port: port, target: target, timeout: timeout) {
+    static func connect(port: Int, target: String, timeout: TimeInterval = 5, pipelinedTexts: [String] = []) throws -> TestWebSocketClient {
+        switch try self.attempt(port: port, target: target, timeout: timeout, pipelinedTexts: pipelinedTexts) {
         case .upgraded(let client): return client
         case .rejected(let response):
             throw TestClientError.protocolViolation("upgrade refused with \(response.status): \(response.text)")
