@@ -24,6 +24,7 @@ problems (sioload errors, dropped or failed connections, a crashed server), 2 on
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -237,7 +238,7 @@ class Server:
 
 def server_argv(kind, args):
     if kind == "ours":
-        return [os.path.join(args.bin, "eio-echo"), "--port", "0", "--path", "/socket.io/",
+        return [args.ours_exe, "--port", "0", "--path", "/socket.io/",
                 "--ping-interval", "25000", "--ping-timeout", "20000", "--loops", str(args.loops)]
     return [args.python, os.path.join(HERE, "python_engineio_echo.py"), "0"]
 
@@ -359,8 +360,9 @@ def fmt(fmt_str, v):
     return fmt_str.format(v) if isinstance(v, (int, float)) else "-"
 
 
-def print_table(summaries, scenarios, servers, repeat):
-    header = ["scenario / metric", SERVER_TITLES["ours"], SERVER_TITLES["python"], "ours ahead x"]
+def print_table(summaries, scenarios, servers, repeat, loops):
+    header = ["scenario / metric", f"ours (eio-echo, {loops} loop{'s' if loops > 1 else ''})",
+              SERVER_TITLES["python"], "ours ahead x"]
     lines = []
     for sc in scenarios:
         lines.append([SCENARIOS[sc]["title"], "", "", ""])
@@ -464,6 +466,23 @@ def main():
         return 2
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logdir = tempfile.mkdtemp(prefix="eio-bench-")
+    # Run a private copy of eio-echo: a rebuild of .build/release during the benchmark must not mix binaries.
+    binary = os.path.join(args.bin, "eio-echo")
+    args.ours_exe = binary
+    binary_info = None
+    if "ours" in args.servers:
+        args.ours_exe = os.path.join(logdir, "eio-echo")
+        try:
+            shutil.copy2(binary, args.ours_exe)
+            with open(args.ours_exe, "rb") as f:
+                binary_info = {"path": binary, "sha256": hashlib.sha256(f.read()).hexdigest(),
+                               "mtime": datetime.datetime.fromtimestamp(os.path.getmtime(binary))
+                               .isoformat(timespec="seconds")}
+        except OSError as e:
+            shutil.rmtree(logdir, ignore_errors=True)
+            log(f"cannot copy {binary}: {e}")
+            return 2
     report = {
         "benchmark": "engineio-echo",
         "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -473,12 +492,12 @@ def main():
         "settings": {"quick": args.quick, "repeat": args.repeat, "warmup_s": args.warmup,
                      "duration_s": args.duration, "loops": args.loops, "scenarios": args.scenarios,
                      "servers": args.servers, "sioload": sioload,
-                     "ours_argv": server_argv("ours", args), "python_argv": server_argv("python", args)},
+                     "ours_argv": [binary, *server_argv("ours", args)[1:]], "python_argv": server_argv("python", args)},
+        "ours_binary": binary_info,
         "python_packages": package_versions(args.python) if "python" in args.servers else None,
         "runs": [],
     }
     os.makedirs(args.out, exist_ok=True)
-    logdir = tempfile.mkdtemp(prefix="eio-bench-")
     current = None
     failures = 0
     try:
@@ -511,7 +530,8 @@ def main():
                     r = run["result"] or {}
                     log(f"{label}: {r.get('msgs_per_s', 0):,.0f} msgs/s, p99 {r.get('lat_p99_ms', -1):.2f} ms, "
                         f"{r.get('server_cpu_us_per_msg', -1):.2f} us/msg, peak RSS {run['peak_rss_kb'] / 1024:.1f} MB"
-                        + (f"  PROBLEMS: {'; '.join(run['problems'])}" if run["problems"] else ""))
+                        + (f"  PROBLEMS: {'; '.join(p.splitlines()[0] for p in run['problems'])}"
+                           if run["problems"] else ""))
                     if run["problems"]:
                         failures += 1
     finally:
@@ -531,7 +551,7 @@ def main():
     path = os.path.join(args.out, f"engineio-{stamp}.json")
     with open(path, "w") as f:
         json.dump(report, f, indent=1)
-    print_table(summaries, args.scenarios, args.servers, args.repeat)
+    print_table(summaries, args.scenarios, args.servers, args.repeat, args.loops)
     for run in report["runs"]:
         if run["problems"]:
             print(f"PROBLEM {run['label']}: " + "\n  ".join(run["problems"]), flush=True)

@@ -1,7 +1,194 @@
-// Placeholder until the Socket.IO server lands: prints usage and exits.
+import EngineIO
+import Foundation
+import SocketIO
+
+// Two servers in one:
+// - the configuration the official socket.io-protocol test suite expects: path /socket.io/, pingInterval 300,
+//   pingTimeout 200, maxPayload 1000000, connectTimeout 1000, CORS *; on connection emit `auth` with the
+//   handshake auth; `message` → `message-back`, `message-with-ack` → ack, `emit-with-ack` → ask the client
+//   and emit its answer; the same on `/custom`;
+// - the benchmark app of shared/perf: `echo`, `echo-ack`, `join`, `broadcast`;
+// plus what the Python interop tests drive: `ask-client`, `/restricted` (middleware), room helpers.
+
 @main
 struct SIOEcho {
     static func main() {
-        print("sio-echo: not implemented yet")
+        let flags = CommandLineFlags()
+        if flags.has("help") {
+            print("""
+            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS]
+              --host             address to bind (default ::, which also serves IPv4)
+              --port             port (default 3000; 0 picks a free one, printed on start)
+              --loops            event loops (default: one per core)
+              --ping-interval    heartbeat interval in ms (default 300)
+              --ping-timeout     heartbeat timeout in ms (default 200)
+              --max-payload      largest message in bytes (default 1000000)
+              --connect-timeout  ms a client has to join a namespace (default 1000)
+            """)
+            exit(0)
+        }
+
+        var engineOptions = EngineServerOptions.socketIO
+        engineOptions.pingInterval = flags.int("ping-interval", default: 300)
+        engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
+        engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        engineOptions.cors = .any
+        var options = SocketIOServerOptions()
+        options.connectTimeout = flags.int("connect-timeout", default: 1000)
+
+        let engine = EngineServer(options: engineOptions)
+        let io = SocketIOServer(engine: engine, options: options)
+        EchoApp.install(on: io)
+
+        let group: EventLoopGroup
+        let server: HTTPServer
+        do {
+            if let loops = flags.string("loops").flatMap(Int.init) {
+                group = try EventLoopGroup(loopCount: loops)
+            } else {
+                group = try EventLoopGroup()
+            }
+            let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
+            var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
+            configuration.limits.maxBodySize = engineOptions.maxHttpBufferSize
+            do {
+                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
+            } catch where flags.string("host") == nil {
+                // No IPv6 on this machine: fall back to IPv4 only.
+                configuration.host = "0.0.0.0"
+                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
+            }
+        } catch let error {
+            FileHandle.standardError.write(Data("sio-echo: \(error)\n".utf8))
+            exit(1)
+        }
+        FileHandle.standardOutput.write(Data("sio-echo listening on port \(server.port)\n".utf8))
+
+        let signals = TerminationSignals.install { [server, engine, io, group] _ in
+            server.stopAccepting()
+            io.close()
+            let deadline = Date().addingTimeInterval(3)
+            while engine.sessionCount > 0 && Date() < deadline { usleep(10_000) }
+            group.shutdown(timeoutSeconds: 2)
+            exit(0)
+        }
+        withExtendedLifetime(signals) {
+            while true { sleep(3600) }
+        }
+    }
+}
+
+/// The event handlers.
+enum EchoApp {
+    static func install(on io: SocketIOServer) {
+        io.on(.connection) { socket in
+            self.testSuiteHandlers(socket)
+            self.benchmarkHandlers(socket)
+            self.interopHandlers(socket, io: io)
+        }
+        io.of("/custom").on(.connection) { socket in
+            self.testSuiteHandlers(socket)
+        }
+        // Admits only clients whose auth payload carries token "secret"; refusals carry data.
+        let restricted = io.of("/restricted")
+        restricted.use { socket, next in
+            if socket.handshake.auth["token"]?.stringValue == "secret" {
+                next(nil)
+            } else {
+                next(SocketConnectError("not authorized", data: ["reason": "bad token"]))
+            }
+        }
+        restricted.on(.connection) { socket in
+            socket.emit("welcome", .string(socket.nsp.name))
+            self.testSuiteHandlers(socket)
+        }
+    }
+
+    /// What the official socket.io-protocol test suite checks.
+    static func testSuiteHandlers(_ socket: Socket) {
+        socket.emit("auth", socket.handshake.auth)
+        socket.onEvent("message") { event in
+            socket.emit("message-back", event.arguments)
+        }
+        socket.onEvent("message-with-ack") { event in
+            event.ack?.send(event.arguments)
+        }
+        socket.onEvent("emit-with-ack") { event in
+            socket.emit("emit-with-ack", arguments: event.args) { error, response in
+                if error == nil { socket.emit("emit-with-ack", arguments: response) }
+            }
+        }
+    }
+
+    /// The benchmark app of shared/perf/README.md.
+    static func benchmarkHandlers(_ socket: Socket) {
+        socket.onEvent("echo") { event in
+            socket.emit("echo", event.arguments)
+        }
+        socket.onEvent("echo-ack") { event in
+            event.ack?.send(event.arguments)
+        }
+        socket.on("join") { args, ack in
+            guard let room = args.first?.stringValue else { return }
+            socket.join(room)
+            ack?(.string(room))
+        }
+        socket.onEvent("broadcast") { event in
+            guard let room = event.args.first?.stringValue else { return }
+            socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
+        }
+    }
+
+    /// Helpers for the Python interop tests.
+    static func interopHandlers(_ socket: Socket, io: SocketIOServer) {
+        // The server asks the client (with an acknowledgement) and reports the answer.
+        socket.on("ask-client") { args, _ in
+            socket.timeout(5000).emit("question", arguments: args) { error, response in
+                if let error {
+                    socket.emit("answer-error", .string(error.description))
+                } else {
+                    socket.emit("answer", arguments: response)
+                }
+            }
+        }
+        socket.on("leave") { args, ack in
+            guard let room = args.first?.stringValue else { return }
+            socket.leave(room)
+            ack?(.string(room))
+        }
+        // Emits to a room, sender included or not.
+        socket.on("to-room") { args, ack in
+            guard let room = args.first?.stringValue, let event = args.dropFirst().first?.stringValue else { return }
+            socket.nsp.to(room).emit(event, arguments: Array(args.dropFirst(2)))
+            ack?()
+        }
+        socket.on("to-others") { args, ack in
+            guard let event = args.first?.stringValue else { return }
+            socket.broadcast.emit(event, arguments: Array(args.dropFirst()))
+            ack?()
+        }
+        socket.on("disconnect-room") { args, ack in
+            guard let room = args.first?.stringValue else { return }
+            let close = args.dropFirst().first?.boolValue ?? false
+            ack?()
+            io.in(room).disconnectSockets(close: close)
+        }
+        socket.on("server-disconnect") { _, _ in
+            socket.disconnect()
+        }
+        socket.on("rooms") { _, ack in
+            ack?(.array(socket.rooms.sorted().map { .string($0) }))
+        }
+        socket.on("count-room") { args, ack in
+            guard let room = args.first?.stringValue, let ack else { return }
+            Task {
+                let sockets = await io.in(room).fetchSockets()
+                ack(.int(Int64(sockets.count)))
+            }
+        }
+        socket.on("size") { args, ack in
+            let total = args.reduce(0) { total, value in total + (value.binaryValue?.count ?? value.stringValue?.utf8.count ?? 0) }
+            ack?(.int(Int64(total)))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CZlib
 import XCTest
 
 @testable import EngineIO
@@ -33,6 +34,21 @@ final class PerMessageDeflateTests: XCTestCase {
         XCTAssertEqual(output, [0xAA, 0xBB, 0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
     }
 
+    func testMessageCompressedInPartsEqualsWholeMessage() throws {
+        let body = Array(String(repeating: "part of a message ", count: 50).utf8)
+        for noContextTakeover in [false, true] {
+            let whole = PerMessageDeflateCompressor(noContextTakeover: noContextTakeover)
+            let parts = PerMessageDeflateCompressor(noContextTakeover: noContextTakeover)
+            for _ in 0..<3 {
+                let expected = try whole.compress([0x34] + body)
+                var output: [UInt8] = []
+                try [UInt8]([0x34]).withUnsafeBytes { try parts.compress($0, isFinal: false, appendingTo: &output) }
+                try body.withUnsafeBytes { try parts.compress($0, isFinal: true, appendingTo: &output) }
+                XCTAssertEqual(output, expected)
+            }
+        }
+    }
+
     func testDecompressingRFCExamples() throws {
         let decompressor = PerMessageDeflateDecompressor()
         XCTAssertEqual(try decompressor.decompress([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00], limit: 100), hello)
@@ -59,6 +75,53 @@ final class PerMessageDeflateTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Inflates a raw deflate stream with a 256-byte window, 16 output bytes at a time so that every
+    /// back-reference must be served from that window; nil when the stream needs a larger one.
+    private func inflateWith256ByteWindow(_ compressed: [UInt8]) -> [UInt8]? {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+        guard inflateInit2_(stream, -8, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        var input = compressed + [0x00, 0x00, 0xFF, 0xFF]
+        var output: [UInt8] = []
+        return input.withUnsafeMutableBufferPointer { inputBuffer -> [UInt8]? in
+            stream.pointee.next_in = inputBuffer.baseAddress
+            stream.pointee.avail_in = uInt(inputBuffer.count)
+            var chunk = [UInt8](repeating: 0, count: 16)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBufferPointer { chunkBuffer in
+                    stream.pointee.next_out = chunkBuffer.baseAddress
+                    stream.pointee.avail_out = uInt(chunkBuffer.count)
+                    let status = inflate(stream, Z_SYNC_FLUSH)
+                    return (status, chunkBuffer.count - Int(stream.pointee.avail_out))
+                }
+                output += chunk[..<produced]
+                if status == Z_BUF_ERROR || (status == Z_OK && stream.pointee.avail_in == 0 && produced < 16) {
+                    return output
+                }
+                if status != Z_OK { return nil }
+            }
+        }
+    }
+
+    func testWindowBits8OutputInflatesWithA256ByteWindow() throws {
+        // zlib cannot deflate with an 8-bit raw window, so the compressor uses 9 bits; that is only
+        // compliant because zlib never emits distances beyond 512 - 262 = 250. Check with a real 256-byte
+        // inflate window on data that repeats at a distance of 300.
+        var message: [UInt8] = []
+        for _ in 0..<40 {
+            message += WebSocketTestFrames.payload(100, seed: 3) + WebSocketTestFrames.payload(200, seed: 4)
+        }
+        let compressed = try PerMessageDeflateCompressor(windowBits: 8).compress(message)
+        XCTAssertEqual(inflateWith256ByteWindow(compressed), message)
+        // The check is meaningful: a 15-bit window's output does need more than 256 bytes of history.
+        let wide = try PerMessageDeflateCompressor(windowBits: 15).compress(message)
+        XCTAssertNil(inflateWith256ByteWindow(wide))
     }
 
     func testLargeMessageRoundTripsWithOutputGrowth() throws {

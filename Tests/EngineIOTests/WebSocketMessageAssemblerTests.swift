@@ -200,6 +200,11 @@ final class WebSocketMessageAssemblerTests: XCTestCase {
         assertFails(c(.binary, [UInt8](repeating: 1, count: 101)), max: 100, with: .messageTooBig(limit: 100), code: 1009)
     }
 
+    func testControlFramesUpTo125BytesPassEvenWithTinyMessageLimit() throws {
+        XCTAssertEqual(try events(c(.ping, [UInt8](repeating: 7, count: 125)), max: 10), [.ping([UInt8](repeating: 7, count: 125))])
+        assertFails(c(.text, [UInt8](repeating: 0x41, count: 11)), max: 10, with: .messageTooBig(limit: 10), code: 1009)
+    }
+
     func testFragmentsAddingUpOverLimitFailWith1009BeforeBufferingLastFragment() throws {
         let assembler = WebSocketMessageAssembler(role: .server, maxMessageSize: 1000)
         var buffer = ByteBuffer(bytes: c(.binary, [UInt8](repeating: 1, count: 600), fin: false))

@@ -891,7 +891,7 @@ def test_slowloris_does_not_block_others(server):
             t0 = time.monotonic()
             handshake_sid(server.port)
             elapsed = time.monotonic() - t0
-            assert elapsed < 1.0, f"a handshake took {elapsed:.2f}s with slow clients connected"
+            assert elapsed < 2.0, f"a handshake took {elapsed:.2f}s with slow clients connected"
             handshakes += 1
             time.sleep(0.1)
         client = WSClient(server.port, f"{EIO_PATH}?EIO=4&transport=websocket")

@@ -109,6 +109,8 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Writes the response of the current exchange (loop thread).
     func send(_ response: HTTPResponse, for exchange: HTTPExchange) {
+        // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
+        exchange.abandonHandler = nil
         guard exchange === self.current, !self.connection.isClosed else { return }
         let headOnly = exchange.method == "HEAD" || response.status == 204 || response.status == 304
         switch response.body {

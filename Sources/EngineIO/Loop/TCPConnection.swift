@@ -159,9 +159,20 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// back while an earlier one was answered.
     public func reparseBufferedInput() {
         guard !self.isClosed, !self.readBuffer.isEmpty else { return }
-        self.handler?.connectionRead(self, &self.readBuffer)
-        self.readBuffer.discardReadBytes()
-        if self.readBuffer.isEmpty { self.readBuffer.releaseIfEmpty() }
+        self.deliverInput(appending: nil)
+    }
+
+    /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
+    /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
+    private func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+        var buffer = ByteBuffer()
+        swap(&buffer, &self.readBuffer)
+        if let bytes { buffer.append(contentsOf: bytes) }
+        self.handler?.connectionRead(self, &buffer)
+        guard !self.isClosed else { return }
+        buffer.discardReadBytes()
+        if buffer.isEmpty { buffer.releaseIfEmpty() }
+        self.readBuffer = buffer
     }
 
     /// Stops or resumes reading from the peer (for protocols that need to apply their own back-pressure).
@@ -204,10 +215,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             let n = recv(self.fd, scratch.baseAddress, scratch.count, 0)
             if n > 0 {
                 if self.lingering { continue }
-                self.readBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                self.handler?.connectionRead(self, &self.readBuffer)
-                self.readBuffer.discardReadBytes()
-                if self.readBuffer.isEmpty { self.readBuffer.releaseIfEmpty() }
+                self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 if n < scratch.count { return }
                 continue
             }

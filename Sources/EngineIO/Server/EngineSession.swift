@@ -202,8 +202,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             return
         }
         self.pendingPoll = exchange
-        exchange.abandonHandler = { [weak self] in
-            guard let self, self.pendingPoll === exchange else { return }
+        exchange.abandonHandler = { [weak self, weak exchange] in
+            guard let self, let exchange, self.pendingPoll === exchange else { return }
             self.pendingPoll = nil
             self.finish(.transportError)
         }

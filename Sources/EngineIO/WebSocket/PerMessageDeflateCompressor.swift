@@ -62,9 +62,14 @@ public final class PerMessageDeflateCompressor: @unchecked Sendable {
         }
     }
 
-    /// Compresses one whole message held in raw memory, appending the compressed payload to `output`.
+    /// Compresses a message held in raw memory, appending the compressed payload to `output`.
+    ///
+    /// A message may be given in several parts (say, a one-byte packet type and then the body) without
+    /// joining them first: pass `isFinal: false` for every part but the last, always with the same
+    /// `output`. Parts before the last may produce no output at all, since zlib buffers input until it
+    /// has enough to emit a block; the last part flushes everything.
     public func compress(
-        _ message: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]
+        _ message: UnsafeRawBufferPointer, isFinal: Bool = true, appendingTo output: inout [UInt8]
     ) throws(WebSocketProtocolError) {
         let stream = try self.readyStream()
         let start = output.count
@@ -72,6 +77,7 @@ public final class PerMessageDeflateCompressor: @unchecked Sendable {
         // A mutable pointer is what zlib's non-const next_in wants; zlib never writes through it.
         stream.pointee.next_in = UnsafeMutablePointer(
             mutating: message.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = 0
         var remainingInput = message.count
         var guess = Int(deflateBound(stream, uLong(min(message.count, Int(UInt32.max))))) + 16
         while true {
@@ -84,14 +90,14 @@ public final class PerMessageDeflateCompressor: @unchecked Sendable {
             if output.count - start - produced < guess {
                 output.append(contentsOf: repeatElement(0, count: guess))
             }
-            let room = output.count - start - produced
+            let room = min(output.count - start - produced, Int(UInt32.max))
+            let flush = isFinal && remainingInput == 0 ? Z_SYNC_FLUSH : Z_NO_FLUSH
             let status = output.withUnsafeMutableBytes { raw -> Int32 in
                 let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.next_out = base.map { $0 + start + produced }
-                stream.pointee.avail_out = uInt(min(room, Int(UInt32.max)))
-                let flush = remainingInput == 0 ? Z_SYNC_FLUSH : Z_NO_FLUSH
+                stream.pointee.avail_out = uInt(room)
                 let status = deflate(stream, flush)
-                produced += min(room, Int(UInt32.max)) - Int(stream.pointee.avail_out)
+                produced += room - Int(stream.pointee.avail_out)
                 return status
             }
             guard status == Z_OK || status == Z_BUF_ERROR else {
@@ -99,7 +105,7 @@ public final class PerMessageDeflateCompressor: @unchecked Sendable {
                 self.releaseStream()
                 throw .compressionFailure
             }
-            // Done when all input is consumed and the flush fitted (zlib left output space unused).
+            // Done when all input is consumed and zlib left output space unused (so any flush fitted).
             if remainingInput == 0 && stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 {
                 break
             }
@@ -108,6 +114,7 @@ public final class PerMessageDeflateCompressor: @unchecked Sendable {
         stream.pointee.next_in = nil
         stream.pointee.next_out = nil
         output.removeSubrange((start + produced)...)
+        guard isFinal else { return }
 
         // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; RFC 7692 §7.2.1 drops it.
         if produced >= 4 && output[(output.count - 4)...].elementsEqual([0x00, 0x00, 0xFF, 0xFF]) {

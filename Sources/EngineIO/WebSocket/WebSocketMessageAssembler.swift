@@ -121,6 +121,9 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
                 if prevalidated == 0 { self.validator.reset() }
                 if frame.fin && !frame.rsv1 {
                     // The common case, a whole uncompressed message in one frame: no copy.
+                    guard frame.payload.count <= self.maxMessageSize else {
+                        throw .messageTooBig(limit: self.maxMessageSize)
+                    }
                     guard frame.opcode == .text else { return .binary(frame.payload) }
                     let valid = frame.payload.withUnsafeBytes { raw in
                         self.validator.validate(UnsafeRawBufferPointer(rebasing: raw[prevalidated...]))
@@ -144,9 +147,10 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
 
     /// The largest payload the next frame may announce: what is left of the message limit while an
     /// uncompressed message is being assembled (so an oversized fragment fails before it is buffered),
-    /// never less than a control frame's 125 bytes since control frames may arrive in between.
+    /// never less than a control frame's 125 bytes since a control frame may come next. Data frames
+    /// between that and the true limit are caught when they are added to the message.
     private func frameLimit() -> Int {
-        guard self.messageOpcode != nil, !self.messageCompressed else { return self.maxMessageSize }
+        guard self.messageOpcode != nil, !self.messageCompressed else { return max(125, self.maxMessageSize) }
         return max(125, self.maxMessageSize - self.messageBytes.count)
     }
 

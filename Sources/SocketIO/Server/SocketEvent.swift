@@ -28,7 +28,7 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
 
     /// The arguments without the first `count` (keeps the raw text for what is left).
     public func dropping(first count: Int) -> SocketArguments {
-        let n = min(max(0, count), self.values.count)
+        let n = Swift.min(Swift.max(0, count), self.values.count)
         return SocketArguments(values: Array(self.values.dropFirst(n)), raw: self.raw, rawStart: self.rawStart + n)
     }
 

@@ -1,0 +1,194 @@
+import EngineIO
+import Synchronization
+
+/// The default adapter: rooms of the sockets of this process, kept in one shard per event loop.
+///
+/// A shard holds the sockets of one loop and their rooms and is touched only on that loop, so membership
+/// changes take no lock. A broadcast is serialised once by the caller; the adapter then writes it directly
+/// to the shard of the current loop and hops (one `execute` per loop) to the others, which write the same
+/// bytes to their members. The only lock guards the short list of shards.
+public final class InMemoryAdapter: SocketAdapter {
+    /// The namespace served.
+    public let namespace: String
+    private let shards = Mutex<[AdapterShard]>([])
+
+    public init(namespace: String) {
+        self.namespace = namespace
+    }
+
+    private func shard(for loop: EventLoop) -> AdapterShard {
+        self.shards.withLock { shards in
+            if let shard = shards.first(where: { $0.loop === loop }) { return shard }
+            let shard = AdapterShard(loop: loop)
+            shards.append(shard)
+            return shard
+        }
+    }
+
+    private func existingShard(for loop: EventLoop) -> AdapterShard? {
+        self.shards.withLock { shards in shards.first { $0.loop === loop } }
+    }
+
+    /// Runs `body` with each of `shards` on its loop (inline for the current loop).
+    private func run(on shards: [AdapterShard], _ body: @escaping @Sendable (AdapterShard) -> Void) {
+        for shard in shards {
+            if shard.loop.inEventLoop {
+                body(shard)
+            } else {
+                shard.loop.execute { body(shard) }
+            }
+        }
+    }
+
+    // MARK: Membership (socket's loop)
+
+    public func addAll(_ socket: Socket, rooms: Set<String>) {
+        self.shard(for: socket.loop).addAll(socket, rooms: rooms)
+    }
+
+    public func del(_ socket: Socket, room: String) {
+        self.existingShard(for: socket.loop)?.del(socket, room: room)
+    }
+
+    public func delAll(_ socket: Socket) {
+        self.existingShard(for: socket.loop)?.delAll(socket)
+    }
+
+    public func socketRooms(_ socket: Socket) -> Set<String> {
+        self.existingShard(for: socket.loop)?.rooms(of: socket) ?? []
+    }
+
+    // MARK: Fan-out (any thread)
+
+    public func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions) {
+        let volatile = options.flags.volatile
+        self.run(on: self.shards.withLock { $0 }) { shard in
+            shard.apply(options) { socket in socket.deliver(packet, volatile: volatile) }
+        }
+    }
+
+    public func broadcastWithAck(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions,
+                                 clientCount: @escaping @Sendable (Int) -> Void,
+                                 ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void) {
+        let volatile = options.flags.volatile
+        let timeoutMillis = options.flags.timeoutMillis
+        let shards = self.shards.withLock { $0 }
+        if shards.isEmpty {
+            clientCount(0)
+            return
+        }
+        let tally = CompletionTally(parts: shards.count) { total in clientCount(total) }
+        self.run(on: shards) { shard in
+            var count = 0
+            shard.apply(options) { socket in
+                if socket.deliver(packet, volatile: volatile, timeoutMillis: timeoutMillis, ack: ack) { count += 1 }
+            }
+            tally.finish(part: count)
+        }
+    }
+
+    public func forEachLocalSocket(_ options: SocketBroadcastOptions, _ body: @escaping @Sendable (Socket) -> Void,
+                                   completion: (@Sendable () -> Void)?) {
+        let shards = self.shards.withLock { $0 }
+        if shards.isEmpty {
+            completion?()
+            return
+        }
+        let tally = CompletionTally(parts: shards.count) { _ in completion?() }
+        self.run(on: shards) { shard in
+            // Collect first: the body may change memberships (join, leave, disconnect).
+            var targets: [Socket] = []
+            shard.apply(options) { targets.append($0) }
+            for socket in targets { body(socket) }
+            tally.finish(part: 0)
+        }
+    }
+}
+
+/// Sums per-shard results and reports once all shards have answered.
+final class CompletionTally: Sendable {
+    private let state: Mutex<(remaining: Int, total: Int)>
+    private let done: @Sendable (Int) -> Void
+
+    init(parts: Int, done: @escaping @Sendable (Int) -> Void) {
+        self.state = Mutex((remaining: parts, total: 0))
+        self.done = done
+    }
+
+    func finish(part value: Int) {
+        let total: Int? = self.state.withLock { state in
+            state.total += value
+            state.remaining -= 1
+            return state.remaining == 0 ? state.total : nil
+        }
+        if let total { self.done(total) }
+    }
+}
+
+/// The sockets of one namespace on one loop, and their rooms.
+final class AdapterShard: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `members` and `rooms` are read and written on `loop` only.
+    let loop: EventLoop
+    private var members: [ObjectIdentifier: Member] = [:]
+    private var rooms: [String: [ObjectIdentifier: Socket]] = [:]
+
+    private struct Member {
+        let socket: Socket
+        var rooms: Set<String>
+    }
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    func addAll(_ socket: Socket, rooms: Set<String>) {
+        let key = ObjectIdentifier(socket)
+        if self.members[key] == nil { self.members[key] = Member(socket: socket, rooms: []) }
+        for room in rooms {
+            self.members[key]!.rooms.insert(room)
+            self.rooms[room, default: [:]][key] = socket
+        }
+    }
+
+    func del(_ socket: Socket, room: String) {
+        let key = ObjectIdentifier(socket)
+        self.members[key]?.rooms.remove(room)
+        self.removeFromRoom(room, key: key)
+    }
+
+    func delAll(_ socket: Socket) {
+        let key = ObjectIdentifier(socket)
+        guard let member = self.members.removeValue(forKey: key) else { return }
+        for room in member.rooms { self.removeFromRoom(room, key: key) }
+    }
+
+    private func removeFromRoom(_ room: String, key: ObjectIdentifier) {
+        guard var members = self.rooms[room] else { return }
+        members.removeValue(forKey: key)
+        self.rooms[room] = members.isEmpty ? nil : members
+    }
+
+    func rooms(of socket: Socket) -> Set<String> {
+        self.members[ObjectIdentifier(socket)]?.rooms ?? []
+    }
+
+    /// Calls `body` once for each socket targeted by `options`.
+    func apply(_ options: SocketBroadcastOptions, _ body: (Socket) -> Void) {
+        var excluded = Set<ObjectIdentifier>()
+        for room in options.except {
+            if let members = self.rooms[room] { excluded.formUnion(members.keys) }
+        }
+        if options.rooms.isEmpty {
+            for (key, member) in self.members where !excluded.contains(key) { body(member.socket) }
+        } else if options.rooms.count == 1, let room = options.rooms.first {
+            guard let members = self.rooms[room] else { return }
+            for (key, socket) in members where !excluded.contains(key) { body(socket) }
+        } else {
+            var seen = Set<ObjectIdentifier>()
+            for room in options.rooms {
+                guard let members = self.rooms[room] else { continue }
+                for (key, socket) in members where !excluded.contains(key) && seen.insert(key).inserted { body(socket) }
+            }
+        }
+    }
+}

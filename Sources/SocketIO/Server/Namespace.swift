@@ -1,0 +1,180 @@
+import Synchronization
+
+/// Events of a namespace.
+public enum NamespaceEvent: Sendable, Hashable {
+    /// A socket connected (after the middlewares let it in).
+    case connection
+    /// Same as `connection` (Node's alias).
+    case connect
+}
+
+/// A middleware: inspects a connecting socket and calls `next(nil)` to admit it or `next(error)` to refuse
+/// it. It runs on the socket's loop; `next` may be called later and from any thread.
+public typealias NamespaceMiddleware = @Sendable (_ socket: Socket, _ next: @escaping @Sendable (SocketConnectError?) -> Void) -> Void
+
+/// A namespace (`/`, `/chat`): its connection handlers, middlewares and sockets (held by its adapter).
+///
+/// Shared by every loop. Handlers and middlewares are meant to be registered at setup; they are guarded by
+/// a lock so that registering later is safe, and read once per connection, never per message.
+public final class Namespace: Sendable {
+    /// The name, starting with `/`.
+    public let name: String
+    /// Rooms and fan-out.
+    public let adapter: any SocketAdapter
+    private let registrations: Mutex<Registrations>
+    private let whenEmpty: (@Sendable (Namespace) -> Void)?
+
+    struct Registrations {
+        var connectionHandlers: [@Sendable (Socket) -> Void] = []
+        var middlewares: [NamespaceMiddleware] = []
+    }
+
+    init(name: String, adapterFactory: SocketAdapterFactory, registrations: Registrations = Registrations(),
+         whenEmpty: (@Sendable (Namespace) -> Void)? = nil) {
+        self.name = name
+        self.adapter = adapterFactory(name)
+        self.registrations = Mutex(registrations)
+        self.whenEmpty = whenEmpty
+    }
+
+    // MARK: Registration
+
+    /// Calls `handler` on the socket's loop for each socket that connects.
+    public func on(_ event: NamespaceEvent, _ handler: @escaping @Sendable (Socket) -> Void) {
+        self.registrations.withLock { $0.connectionHandlers.append(handler) }
+    }
+
+    /// Same as `on(.connection, handler)`.
+    public func onConnection(_ handler: @escaping @Sendable (Socket) -> Void) {
+        self.on(.connection, handler)
+    }
+
+    /// Adds a middleware; middlewares run in order for each connecting socket.
+    public func use(_ middleware: @escaping NamespaceMiddleware) {
+        self.registrations.withLock { $0.middlewares.append(middleware) }
+    }
+
+    // MARK: Broadcasting
+
+    /// Every socket of the namespace.
+    public var all: BroadcastOperator { BroadcastOperator(namespace: self) }
+    /// Sockets in `room`.
+    public func to(_ room: String) -> BroadcastOperator { self.all.to(room) }
+    /// Sockets in any of `rooms`.
+    public func to(_ rooms: [String]) -> BroadcastOperator { self.all.to(rooms) }
+    /// Same as `to`.
+    public func `in`(_ room: String) -> BroadcastOperator { self.all.to(room) }
+    /// Same as `to`.
+    public func `in`(_ rooms: [String]) -> BroadcastOperator { self.all.to(rooms) }
+    /// Every socket but the members of `room`.
+    public func except(_ room: String) -> BroadcastOperator { self.all.except(room) }
+    /// Every socket but the members of `rooms`.
+    public func except(_ rooms: [String]) -> BroadcastOperator { self.all.except(rooms) }
+    /// Skips sockets whose transport is busy.
+    public var volatile: BroadcastOperator { self.all.volatile }
+    /// Only this server's sockets.
+    public var local: BroadcastOperator { self.all.local }
+    /// Compression wish.
+    public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
+    /// Waits at most `millis` for acknowledgements.
+    public func timeout(_ millis: Int) -> BroadcastOperator { self.all.timeout(millis) }
+
+    /// Sends `event` to every socket.
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue...) -> Bool { self.all.emit(event, arguments: args) }
+
+    /// Sends `event` with `arguments` to every socket.
+    @discardableResult
+    public func emit(_ event: String, arguments: [JSONValue]) -> Bool { self.all.emit(event, arguments: arguments) }
+
+    /// Snapshots of every socket.
+    public func fetchSockets() async -> [RemoteSocket] { await self.all.fetchSockets() }
+
+    /// Makes every socket join `rooms`.
+    public func socketsJoin(_ rooms: String...) { self.all.socketsJoin(rooms) }
+
+    /// Makes every socket leave `rooms`.
+    public func socketsLeave(_ rooms: String...) { self.all.socketsLeave(rooms) }
+
+    /// Disconnects every socket; with `close`, closes their connections too.
+    public func disconnectSockets(close: Bool = false) { self.all.disconnectSockets(close: close) }
+
+    // MARK: Connections (client's loop)
+
+    /// Creates a socket for `client`, runs the middlewares, then connects it or refuses it.
+    func add(_ client: SocketServerClient, auth: JSONValue) {
+        let socket = Socket(namespace: self, client: client, auth: auth)
+        let middlewares = self.registrations.withLock { $0.middlewares }
+        client.beginConnecting(self.name)
+        MiddlewareRun(socket: socket, middlewares: middlewares) { error in
+            client.endConnecting(self.name)
+            guard client.isOpen else { return }
+            if let error {
+                let packet = SocketPacket.connectError(namespace: self.name, message: error.message, data: error.data)
+                if let encoded = OutgoingPacket.control(packet) { client.write(encoded, volatile: false) }
+                return
+            }
+            socket.didConnect()
+            client.register(socket)
+            let handlers = self.registrations.withLock { $0.connectionHandlers }
+            for handler in handlers { handler(socket) }
+        }.start()
+    }
+
+    /// Called after a socket left; lets a dynamic child namespace remove itself when it became empty.
+    func socketDidLeave(_ socket: Socket) {
+        guard let whenEmpty = self.whenEmpty else { return }
+        self.adapter.sockets(in: []) { ids in
+            if ids.isEmpty { whenEmpty(self) }
+        }
+    }
+
+    func copyRegistrations() -> Registrations {
+        self.registrations.withLock { $0 }
+    }
+}
+
+/// Runs a namespace's middlewares for one socket, on the socket's loop.
+final class MiddlewareRun: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `index`, `finished` and `done` are used on `socket.loop` only;
+    // `next` hops there before touching them.
+    private let socket: Socket
+    private let middlewares: [NamespaceMiddleware]
+    private let done: (SocketConnectError?) -> Void
+    private var index = 0
+    private var finished = false
+
+    init(socket: Socket, middlewares: [NamespaceMiddleware], done: @escaping (SocketConnectError?) -> Void) {
+        self.socket = socket
+        self.middlewares = middlewares
+        self.done = done
+    }
+
+    func start() {
+        self.step()
+    }
+
+    private func step() {
+        guard self.index < self.middlewares.count else {
+            self.finished = true
+            self.done(nil)
+            return
+        }
+        let position = self.index
+        self.middlewares[position](self.socket) { error in
+            self.socket.onLoop { self.advance(from: position, error: error) }
+        }
+    }
+
+    private func advance(from position: Int, error: SocketConnectError?) {
+        // A middleware that calls `next` twice is ignored the second time.
+        guard !self.finished, position == self.index else { return }
+        if let error {
+            self.finished = true
+            self.done(error)
+            return
+        }
+        self.index += 1
+        self.step()
+    }
+}

@@ -1,0 +1,478 @@
+import EngineIO
+import Synchronization
+
+/// One client's connection to one namespace (Node's server-side `Socket`).
+///
+/// A socket lives on the event loop of its Engine.IO session: its handlers run there, synchronously, and its
+/// state (`data`, `rooms`, `connected`) is read and written there. Methods that change something (`emit`,
+/// `join`, `leave`, `disconnect`, `on`…) may be called from any thread: off the loop they hop to it, so their
+/// effect is then asynchronous.
+public final class Socket: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: every `var` below is read and written on `loop` only (public
+    // mutators hop there); the `let`s are immutable and Sendable or only used on the loop.
+
+    /// The socket's own id (distinct from the Engine.IO session id), also the name of its private room.
+    public let id: String
+    /// The namespace it belongs to.
+    public let nsp: Namespace
+    /// The connection details.
+    public let handshake: SocketHandshake
+    /// The loop that owns it.
+    public let loop: EventLoop
+    let client: SocketServerClient
+
+    /// Application data (loop only).
+    public var data = SocketData()
+    /// Whether the socket is connected to its namespace (loop only).
+    public private(set) var connected = false
+
+    typealias EventHandler = @Sendable (SocketEvent) -> Void
+    typealias AnyListener = @Sendable (String, [JSONValue]) -> Void
+    typealias ReasonHandler = @Sendable (SocketDisconnectReason) -> Void
+
+    private var handlers: [String: [EventHandler]] = [:]
+    private var anyListeners: [(id: Int, body: AnyListener)] = []
+    private var outgoingListeners: [(id: Int, body: AnyListener)] = []
+    private var disconnectingHandlers: [ReasonHandler] = []
+    private var disconnectHandlers: [ReasonHandler] = []
+    private var acks: [Int: PendingAck] = [:]
+    private var nextAckID = 1
+
+    private struct PendingAck {
+        let callback: AckCallback
+        var timer: LoopTimer?
+    }
+
+    /// Event names only the library emits; `emit` refuses them, as Node throws for them.
+    public static let reservedEventNames: Set<String> = [
+        "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+    ]
+
+    init(namespace: Namespace, client: SocketServerClient, auth: JSONValue) {
+        self.id = SocketID.generate()
+        self.nsp = namespace
+        self.client = client
+        self.loop = client.loop
+        self.handshake = SocketHandshake(request: client.session.handshake, auth: auth)
+    }
+
+    /// The Engine.IO transport in use (loop only).
+    public var transport: EngineTransport { self.client.session.transport }
+
+    /// The Engine.IO session id of the underlying connection.
+    public var engineSessionID: String { self.client.session.id }
+
+    /// The rooms the socket is in, its own id room included (loop only).
+    public var rooms: Set<String> { self.nsp.adapter.socketRooms(self) }
+
+    /// Whether the socket has left its namespace (loop only).
+    public var disconnected: Bool { !self.connected }
+
+    /// Runs `body` on the loop: now when already there, later otherwise.
+    @inline(__always)
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if self.loop.inEventLoop {
+            body()
+        } else {
+            self.loop.execute(body)
+        }
+    }
+
+    // MARK: Listening
+
+    /// Calls `handler` with the arguments and the optional acknowledgement of every `event` received.
+    public func on(_ event: String, _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: SocketAck?) -> Void) {
+        self.onEvent(event) { event in handler(event.arguments.values, event.ack) }
+    }
+
+    /// Calls `handler` with each `event` received, raw JSON text included (see `SocketArguments`).
+    public func onEvent(_ event: String, _ handler: @escaping @Sendable (SocketEvent) -> Void) {
+        self.onLoop { self.handlers[event, default: []].append(handler) }
+    }
+
+    /// Decodes the first argument of each `event` as `T` (with `JSONDecoder`); events whose first argument
+    /// does not decode are ignored.
+    public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) -> Void) {
+        self.onEvent(event) { event in
+            guard let first = event.arguments.values.first, let value = try? first.decode(T.self) else { return }
+            handler(value, event.ack)
+        }
+    }
+
+    /// Removes every handler of `event`.
+    public func off(_ event: String) {
+        self.onLoop { self.handlers[event] = nil }
+    }
+
+    /// Calls `handler` when the socket is about to leave (its rooms still known) or has left.
+    public func on(_ event: SocketLifecycleEvent, _ handler: @escaping @Sendable (SocketDisconnectReason) -> Void) {
+        self.onLoop {
+            switch event {
+            case .disconnecting: self.disconnectingHandlers.append(handler)
+            case .disconnect: self.disconnectHandlers.append(handler)
+            }
+        }
+    }
+
+    /// Adds a listener for every incoming event (name and arguments), called before the event's handlers.
+    @discardableResult
+    public func onAny(_ listener: @escaping @Sendable (_ event: String, _ args: [JSONValue]) -> Void) -> SocketListenerID {
+        let id = self.reserveListenerID()
+        self.onLoop { self.anyListeners.append((id: id.rawValue, body: listener)) }
+        return id
+    }
+
+    /// Like `onAny`, but the listener runs before those already added.
+    @discardableResult
+    public func prependAny(_ listener: @escaping @Sendable (_ event: String, _ args: [JSONValue]) -> Void) -> SocketListenerID {
+        let id = self.reserveListenerID()
+        self.onLoop { self.anyListeners.insert((id: id.rawValue, body: listener), at: 0) }
+        return id
+    }
+
+    /// Removes one catch-all listener, or all of them when `id` is nil.
+    public func offAny(_ id: SocketListenerID? = nil) {
+        self.onLoop {
+            if let id { self.anyListeners.removeAll { $0.id == id.rawValue } } else { self.anyListeners.removeAll() }
+        }
+    }
+
+    /// Adds a listener for every event sent to this client (emits and broadcasts; not acknowledgements).
+    @discardableResult
+    public func onAnyOutgoing(_ listener: @escaping @Sendable (_ event: String, _ args: [JSONValue]) -> Void) -> SocketListenerID {
+        let id = self.reserveListenerID()
+        self.onLoop { self.outgoingListeners.append((id: id.rawValue, body: listener)) }
+        return id
+    }
+
+    /// Like `onAnyOutgoing`, but the listener runs before those already added.
+    @discardableResult
+    public func prependAnyOutgoing(_ listener: @escaping @Sendable (_ event: String, _ args: [JSONValue]) -> Void) -> SocketListenerID {
+        let id = self.reserveListenerID()
+        self.onLoop { self.outgoingListeners.insert((id: id.rawValue, body: listener), at: 0) }
+        return id
+    }
+
+    /// Removes one outgoing listener, or all of them when `id` is nil.
+    public func offAnyOutgoing(_ id: SocketListenerID? = nil) {
+        self.onLoop {
+            if let id { self.outgoingListeners.removeAll { $0.id == id.rawValue } } else { self.outgoingListeners.removeAll() }
+        }
+    }
+
+    private func reserveListenerID() -> SocketListenerID {
+        SocketListenerID(rawValue: SocketListenerID.counter.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    // MARK: Emitting
+
+    /// Options for the next emission: wait at most `millis` for its acknowledgement.
+    public func timeout(_ millis: Int) -> SocketEmitter {
+        SocketEmitter(socket: self, options: SocketEmitOptions(timeoutMillis: millis))
+    }
+
+    /// Options for the next emission: drop it if the transport is busy.
+    public var volatile: SocketEmitter {
+        SocketEmitter(socket: self, options: SocketEmitOptions(volatile: true))
+    }
+
+    /// Options for the next emission: compression wish.
+    public func compress(_ compress: Bool) -> SocketEmitter {
+        SocketEmitter(socket: self, options: SocketEmitOptions(compress: compress))
+    }
+
+    /// Sends `event` with `args` to this client. Returns false for a reserved event name.
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue...) -> Bool {
+        self.emit(event, arguments: .values(args), options: SocketEmitOptions(), ack: nil)
+    }
+
+    /// Sends `event` with `arguments` to this client.
+    @discardableResult
+    public func emit(_ event: String, arguments: [JSONValue]) -> Bool {
+        self.emit(event, arguments: .values(arguments), options: SocketEmitOptions(), ack: nil)
+    }
+
+    /// Sends `event` with received arguments, relaying their JSON text unchanged when possible.
+    @discardableResult
+    public func emit(_ event: String, _ arguments: SocketArguments) -> Bool {
+        self.emit(event, arguments: .forwarded(arguments), options: SocketEmitOptions(), ack: nil)
+    }
+
+    /// Sends `event` and calls `ack` with the client's answer (or with an error when the socket disconnects).
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue...,
+                     ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
+        self.emit(event, arguments: .values(args), options: SocketEmitOptions(), ack: Self.adapt(ack))
+    }
+
+    /// Sends `event` with `arguments` and calls `ack` with the client's answer.
+    @discardableResult
+    public func emit(_ event: String, arguments: [JSONValue],
+                     ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
+        self.emit(event, arguments: .values(arguments), options: SocketEmitOptions(), ack: Self.adapt(ack))
+    }
+
+    /// Sends `event` and waits for the client's answer (throws `SocketAckError.disconnected` if it leaves).
+    public func emitWithAck(_ event: String, _ args: JSONValue...) async throws -> [JSONValue] {
+        try await self.emitWithAck(event, arguments: .values(args), options: SocketEmitOptions())
+    }
+
+    /// Sends `event` with `arguments` and waits for the client's answer.
+    public func emitWithAck(_ event: String, arguments: [JSONValue]) async throws -> [JSONValue] {
+        try await self.emitWithAck(event, arguments: .values(arguments), options: SocketEmitOptions())
+    }
+
+    /// Sends `event` with one `Encodable` value (encoded with `JSONEncoder`).
+    @discardableResult
+    public func emit(_ event: String, encoding value: some Encodable) throws -> Bool {
+        self.emit(event, arguments: .values([try JSONValue(encoding: value)]), options: SocketEmitOptions(), ack: nil)
+    }
+
+    static func adapt(_ ack: @escaping @Sendable (SocketAckError?, [JSONValue]) -> Void) -> AckCallback {
+        { result in
+            switch result {
+            case .success(let values): ack(nil, values)
+            case .failure(let error): ack(error, [])
+            }
+        }
+    }
+
+    func emitWithAck(_ event: String, arguments: OutgoingArguments, options: SocketEmitOptions) async throws -> [JSONValue] {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[JSONValue], any Error>) in
+            let accepted = self.emit(event, arguments: arguments, options: options) { result in
+                continuation.resume(with: result.mapError { $0 as any Error })
+            }
+            if !accepted { continuation.resume(throwing: SocketAckError.disconnected) }
+        }
+    }
+
+    /// Every emission goes through here. Returns false (without calling `ack`) for reserved names.
+    @discardableResult
+    func emit(_ event: String, arguments: OutgoingArguments, options: SocketEmitOptions, ack: AckCallback?) -> Bool {
+        if Self.reservedEventNames.contains(event) { return false }
+        if self.loop.inEventLoop {
+            self.emitOnLoop(event, arguments: arguments, options: options, ack: ack)
+        } else {
+            self.loop.execute { self.emitOnLoop(event, arguments: arguments, options: options, ack: ack) }
+        }
+        return true
+    }
+
+    private func emitOnLoop(_ event: String, arguments: OutgoingArguments, options: SocketEmitOptions, ack: AckCallback?) {
+        guard self.connected else {
+            ack?(.failure(.disconnected))
+            return
+        }
+        var ackID: Int?
+        if let ack {
+            let id = self.nextAckID
+            self.nextAckID = id == Int.max ? 1 : id + 1
+            ackID = id
+            self.registerAck(id: id, callback: ack, timeoutMillis: options.timeoutMillis)
+        }
+        self.notifyOutgoing(event, arguments.values)
+        guard let packet = OutgoingPacket.event(namespace: self.nsp.name, name: event, arguments: arguments, ackID: ackID) else {
+            return
+        }
+        self.client.write(packet, volatile: options.volatile)
+    }
+
+    private func registerAck(id: Int, callback: @escaping AckCallback, timeoutMillis: Int?) {
+        var pending = PendingAck(callback: callback, timer: nil)
+        if let timeoutMillis {
+            pending.timer = self.loop.schedule(afterMillis: timeoutMillis) { [weak self] in
+                guard let self, let entry = self.acks.removeValue(forKey: id) else { return }
+                entry.callback(.failure(.timeout))
+            }
+        }
+        self.acks[id] = pending
+    }
+
+    private func notifyOutgoing(_ event: String, _ values: @autoclosure () -> [JSONValue]) {
+        guard !self.outgoingListeners.isEmpty else { return }
+        let values = values()
+        for listener in self.outgoingListeners { listener.body(event, values) }
+    }
+
+    /// Writes the answer to an acknowledgement the client asked for (loop only).
+    func writeAck(id: Int, arguments: OutgoingArguments) {
+        guard let packet = OutgoingPacket.ack(namespace: self.nsp.name, id: id, arguments: arguments) else { return }
+        self.client.write(packet, volatile: false)
+    }
+
+    // MARK: Broadcast delivery (loop only, called by adapters)
+
+    /// Writes a broadcast packet encoded once for all its recipients.
+    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool) {
+        guard self.connected else { return }
+        self.notifyOutgoing(packet.event, packet.arguments)
+        self.client.write(text: packet.text, attachments: packet.attachments, volatile: volatile)
+    }
+
+    /// Writes a broadcast packet that expects an answer; `ack` gets it, or `.timeout` after `timeoutMillis`
+    /// (so that unanswered entries do not pile up), or `.disconnected`. Returns whether the packet was
+    /// written (the socket counts as a recipient).
+    @discardableResult
+    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool, timeoutMillis: Int?,
+                        ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void) -> Bool {
+        guard self.connected else { return false }
+        let id = self.nextAckID
+        self.nextAckID = id == Int.max ? 1 : id + 1
+        self.registerAck(id: id, callback: ack, timeoutMillis: timeoutMillis)
+        self.notifyOutgoing(packet.event, packet.arguments)
+        self.client.write(text: packet.text(ackID: id), attachments: packet.attachments, volatile: volatile)
+        return true
+    }
+
+    // MARK: Rooms
+
+    /// Joins a room.
+    public func join(_ room: String) {
+        self.join([room])
+    }
+
+    /// Joins several rooms.
+    public func join(_ rooms: [String]) {
+        self.onLoop {
+            guard self.connected else { return }
+            self.nsp.adapter.addAll(self, rooms: Set(rooms))
+        }
+    }
+
+    /// Leaves a room.
+    public func leave(_ room: String) {
+        self.onLoop {
+            guard self.connected else { return }
+            self.nsp.adapter.del(self, room: room)
+        }
+    }
+
+    /// Leaves several rooms.
+    public func leave(_ rooms: [String]) {
+        for room in rooms { self.leave(room) }
+    }
+
+    // MARK: Broadcasting from this socket
+
+    /// Everyone in the namespace but this socket.
+    public var broadcast: BroadcastOperator {
+        BroadcastOperator(namespace: self.nsp, rooms: [], exceptRooms: [self.id])
+    }
+
+    /// Everyone in `room` but this socket.
+    public func to(_ room: String) -> BroadcastOperator { self.broadcast.to(room) }
+    /// Everyone in any of `rooms` but this socket.
+    public func to(_ rooms: [String]) -> BroadcastOperator { self.broadcast.to(rooms) }
+    /// Same as `to`.
+    public func `in`(_ room: String) -> BroadcastOperator { self.broadcast.to(room) }
+    /// Same as `to`.
+    public func `in`(_ rooms: [String]) -> BroadcastOperator { self.broadcast.to(rooms) }
+    /// Everyone but this socket and the members of `room`.
+    public func except(_ room: String) -> BroadcastOperator { self.broadcast.except(room) }
+    /// Everyone but this socket and the members of `rooms`.
+    public func except(_ rooms: [String]) -> BroadcastOperator { self.broadcast.except(rooms) }
+    /// Everyone in the namespace on this server only but this socket.
+    public var local: BroadcastOperator { self.broadcast.local }
+
+    // MARK: Disconnecting
+
+    /// Leaves the namespace (the client gets a DISCONNECT packet); with `close`, closes the whole connection
+    /// and so every namespace of this client.
+    public func disconnect(close: Bool = false) {
+        self.onLoop {
+            guard self.connected else { return }
+            if close {
+                self.client.disconnectAll()
+            } else {
+                if let packet = OutgoingPacket.control(.disconnect(namespace: self.nsp.name)) {
+                    self.client.write(packet, volatile: false)
+                }
+                self.close(reason: .serverNamespaceDisconnect)
+            }
+        }
+    }
+
+    // MARK: Lifecycle (loop only, called by the client and the namespace)
+
+    /// The namespace accepted the socket: join its own room and confirm to the client.
+    func didConnect() {
+        self.connected = true
+        self.nsp.adapter.addAll(self, rooms: [self.id])
+        var payload = JSONObject()
+        payload["sid"] = .string(self.id)
+        if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: payload)) {
+            self.client.write(packet, volatile: false)
+        }
+    }
+
+    /// Handles a packet for this namespace.
+    func receive(_ packet: SocketPacket) {
+        switch packet.type {
+        case .event, .binaryEvent:
+            self.receiveEvent(packet)
+        case .ack, .binaryAck:
+            guard let id = packet.id, let entry = self.acks.removeValue(forKey: id) else { return }
+            if let timer = entry.timer { self.loop.cancel(timer) }
+            entry.callback(.success(Array(packet.arguments)))
+        case .disconnect:
+            self.close(reason: .clientNamespaceDisconnect)
+        case .connect, .connectError:
+            break
+        }
+    }
+
+    private func receiveEvent(_ packet: SocketPacket) {
+        let name: String
+        switch packet.data?[0] {
+        case .string(let text)?: name = text
+        case let number? where number.isNumber: name = number.description
+        default: return
+        }
+        let values = Array(packet.arguments)
+        // Attachments leave placeholders in the text: such arguments are re-encoded when relayed.
+        let raw = packet.attachments == 0 ? packet.rawData : nil
+        let ack = packet.id.map { SocketAck(socket: self, id: $0) }
+        if !self.anyListeners.isEmpty {
+            for listener in self.anyListeners { listener.body(name, values) }
+        }
+        guard self.connected, let handlers = self.handlers[name] else { return }
+        let event = SocketEvent(name: name, arguments: SocketArguments(values: values, raw: raw, rawStart: 1), ack: ack)
+        for handler in handlers { handler(event) }
+    }
+
+    /// Leaves the namespace for `reason`: `disconnecting` handlers, rooms left, `disconnect` handlers.
+    func close(reason: SocketDisconnectReason) {
+        guard self.connected else { return }
+        for handler in self.disconnectingHandlers { handler(reason) }
+        self.nsp.adapter.delAll(self)
+        self.client.remove(self)
+        self.connected = false
+        let pending = self.acks
+        self.acks.removeAll()
+        for (_, entry) in pending {
+            if let timer = entry.timer { self.loop.cancel(timer) }
+            entry.callback(.failure(.disconnected))
+        }
+        for handler in self.disconnectHandlers { handler(reason) }
+        self.handlers.removeAll()
+        self.disconnectingHandlers.removeAll()
+        self.disconnectHandlers.removeAll()
+        self.nsp.socketDidLeave(self)
+    }
+}
+
+/// Lifecycle events of a socket.
+public enum SocketLifecycleEvent: Sendable, Hashable {
+    /// About to leave: `rooms` still lists the rooms.
+    case disconnecting
+    /// Left.
+    case disconnect
+}
+
+/// Identifies a catch-all listener for removal.
+public struct SocketListenerID: Sendable, Hashable {
+    let rawValue: Int
+    static let counter = Atomic<Int>(1)
+}
+

@@ -1,0 +1,134 @@
+import Synchronization
+
+/// Modifiers of a broadcast (Node's `BroadcastFlags`).
+public struct SocketBroadcastFlags: Sendable, Hashable {
+    /// Skip sockets whose transport is busy.
+    public var volatile = false
+    /// Compression wish (the transport's permessage-deflate setting decides).
+    public var compress: Bool?
+    /// Only this server's sockets, for adapters that span several servers.
+    public var local = false
+    /// Milliseconds to wait for acknowledgements.
+    public var timeoutMillis: Int?
+    /// The emitter expects one answer (a `RemoteSocket`), not a list.
+    public var expectSingleResponse = false
+
+    public init() {}
+}
+
+/// Which sockets a broadcast or a bulk operation targets: members of any of `rooms` (all sockets when
+/// empty), minus members of any of `except`.
+public struct SocketBroadcastOptions: Sendable {
+    public var rooms: Set<String>
+    public var except: Set<String>
+    public var flags: SocketBroadcastFlags
+
+    public init(rooms: Set<String> = [], except: Set<String> = [], flags: SocketBroadcastFlags = SocketBroadcastFlags()) {
+        self.rooms = rooms
+        self.except = except
+        self.flags = flags
+    }
+}
+
+/// What is known of a socket anywhere in the cluster (Node's `SocketDetails`): a copy, not a live view.
+public struct SocketSnapshot: Sendable {
+    public let id: String
+    public let handshake: SocketHandshake
+    public let rooms: Set<String>
+    public let data: SocketData
+
+    public init(id: String, handshake: SocketHandshake, rooms: Set<String>, data: SocketData) {
+        self.id = id
+        self.handshake = handshake
+        self.rooms = rooms
+        self.data = data
+    }
+}
+
+/// Rooms and fan-out of one namespace (Node's socket.io-adapter).
+///
+/// Membership calls come from the socket's own loop and must answer synchronously. Everything else may be
+/// called from any thread and reports through completion handlers, so an adapter that talks to other servers
+/// (Redis, a cluster bus) can implement them without blocking a loop. The in-memory adapter is the default;
+/// another adapter typically wraps one for local delivery and adds the cross-server part, without changes
+/// to `Namespace` or `Socket`.
+public protocol SocketAdapter: AnyObject, Sendable {
+    /// Adds `socket` to `rooms`, registering it on first use. On the socket's loop.
+    func addAll(_ socket: Socket, rooms: Set<String>)
+    /// Removes `socket` from `room`. On the socket's loop.
+    func del(_ socket: Socket, room: String)
+    /// Removes `socket` from every room and forgets it. On the socket's loop.
+    func delAll(_ socket: Socket)
+    /// The rooms `socket` is in. On the socket's loop.
+    func socketRooms(_ socket: Socket) -> Set<String>
+
+    /// Writes `packet` to every targeted socket.
+    func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions)
+    /// Writes `packet` asking each targeted socket for an answer; `clientCount` is called once per server
+    /// with the number of sockets written to, `ack` once per answer (or `.disconnected`).
+    func broadcastWithAck(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions,
+                          clientCount: @escaping @Sendable (Int) -> Void,
+                          ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void)
+    /// Runs `body` on each targeted local socket, on that socket's loop, then `completion` (from any thread).
+    func forEachLocalSocket(_ options: SocketBroadcastOptions, _ body: @escaping @Sendable (Socket) -> Void,
+                            completion: (@Sendable () -> Void)?)
+
+    /// Snapshots of the targeted sockets.
+    func fetchSockets(_ options: SocketBroadcastOptions, completion: @escaping @Sendable ([SocketSnapshot]) -> Void)
+    /// Ids of the sockets in any of `rooms` (every socket when empty).
+    func sockets(in rooms: Set<String>, completion: @escaping @Sendable (Set<String>) -> Void)
+    /// Makes the targeted sockets join `rooms`.
+    func addSockets(_ options: SocketBroadcastOptions, rooms: Set<String>)
+    /// Makes the targeted sockets leave `rooms`.
+    func delSockets(_ options: SocketBroadcastOptions, rooms: Set<String>)
+    /// Disconnects the targeted sockets (and closes their connections with `close`).
+    func disconnectSockets(_ options: SocketBroadcastOptions, close: Bool)
+    /// Number of servers in the cluster (1 for a single server).
+    func serverCount(completion: @escaping @Sendable (Int) -> Void)
+    /// Releases resources; the namespace is going away.
+    func close()
+}
+
+extension SocketAdapter {
+    public func fetchSockets(_ options: SocketBroadcastOptions, completion: @escaping @Sendable ([SocketSnapshot]) -> Void) {
+        let found = Mutex<[SocketSnapshot]>([])
+        self.forEachLocalSocket(options, { socket in
+            let snapshot = SocketSnapshot(id: socket.id, handshake: socket.handshake, rooms: socket.rooms, data: socket.data)
+            found.withLock { $0.append(snapshot) }
+        }, completion: {
+            completion(found.withLock { $0 })
+        })
+    }
+
+    public func sockets(in rooms: Set<String>, completion: @escaping @Sendable (Set<String>) -> Void) {
+        let found = Mutex<Set<String>>([])
+        self.forEachLocalSocket(SocketBroadcastOptions(rooms: rooms), { socket in
+            found.withLock { _ = $0.insert(socket.id) }
+        }, completion: {
+            completion(found.withLock { $0 })
+        })
+    }
+
+    public func addSockets(_ options: SocketBroadcastOptions, rooms: Set<String>) {
+        let rooms = Array(rooms)
+        self.forEachLocalSocket(options, { $0.join(rooms) }, completion: nil)
+    }
+
+    public func delSockets(_ options: SocketBroadcastOptions, rooms: Set<String>) {
+        let rooms = Array(rooms)
+        self.forEachLocalSocket(options, { $0.leave(rooms) }, completion: nil)
+    }
+
+    public func disconnectSockets(_ options: SocketBroadcastOptions, close: Bool) {
+        self.forEachLocalSocket(options, { $0.disconnect(close: close) }, completion: nil)
+    }
+
+    public func serverCount(completion: @escaping @Sendable (Int) -> Void) {
+        completion(1)
+    }
+
+    public func close() {}
+}
+
+/// Builds the adapter of a namespace, given its name.
+public typealias SocketAdapterFactory = @Sendable (_ namespace: String) -> any SocketAdapter

@@ -1,0 +1,175 @@
+import EngineIO
+
+/// The Socket.IO side of one Engine.IO session (Node's `Client`): decodes its packets, connects it to
+/// namespaces, routes packets to its sockets and writes what they send.
+///
+/// Confined to the session's loop: the session calls it there, and sockets call it from there.
+final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: every `var` is read and written on `loop` only.
+    let server: SocketIOServer
+    let session: EngineSession
+    let loop: EventLoop
+    private var decoder: SocketPacketDecoder
+    /// The socket of the main namespace, kept apart because nearly every packet is for it.
+    private var mainSocket: Socket?
+    private var otherSockets: [String: Socket] = [:]
+    private var connecting: Set<String> = []
+    private var connectTimer: LoopTimer?
+    private var closeReason: SocketDisconnectReason?
+    private var isClosed = false
+
+    init(server: SocketIOServer, session: EngineSession) {
+        self.server = server
+        self.session = session
+        self.loop = session.loop
+        self.decoder = SocketPacketDecoder(maxAttachments: server.options.maxAttachments)
+        self.connectTimer = session.loop.schedule(afterMillis: server.options.connectTimeout) { [weak self] in
+            self?.connectTimedOut()
+        }
+    }
+
+    /// Whether the session can still carry packets.
+    var isOpen: Bool { !self.isClosed && !self.session.isClosed }
+
+    // MARK: Writing
+
+    func write(_ packet: SocketEncodedPacket, volatile: Bool) {
+        self.write(text: packet.text, attachments: packet.attachments, volatile: volatile)
+    }
+
+    func write(text: [UInt8], attachments: [[UInt8]], volatile: Bool) {
+        guard !self.isClosed else { return }
+        // Volatile packets are dropped rather than queued behind data the client has not taken yet.
+        if volatile && self.session.hasPendingOutput { return }
+        self.session.send(text: text)
+        for attachment in attachments { self.session.send(binary: attachment) }
+    }
+
+    // MARK: Incoming (EngineSessionDelegate)
+
+    func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
+        guard !self.isClosed else { return }
+        let result: SocketDecodeResult
+        do {
+            result = try self.decoder.decode(text: text)
+        } catch {
+            self.close(reason: .parseError)
+            return
+        }
+        if case .packet(let packet) = result { self.route(packet) }
+    }
+
+    func session(_ session: EngineSession, didReceiveBinary bytes: [UInt8]) {
+        guard !self.isClosed else { return }
+        let result: SocketDecodeResult
+        do {
+            result = try self.decoder.decode(binary: bytes)
+        } catch {
+            self.close(reason: .parseError)
+            return
+        }
+        if case .packet(let packet) = result { self.route(packet) }
+    }
+
+    func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason) {
+        self.didClose(reason: self.closeReason ?? SocketDisconnectReason(reason))
+    }
+
+    private func route(_ packet: SocketPacket) {
+        let name = packet.namespace
+        let socket = name == "/" ? self.mainSocket : self.otherSockets[name]
+        if let socket {
+            if packet.type == .connect || packet.type == .connectError {
+                // Connecting twice to one namespace, or a server-only packet: Node drops the client.
+                self.close(reason: .forcedServerClose)
+            } else {
+                socket.receive(packet)
+            }
+        } else if packet.type == .connect {
+            // A second CONNECT while the middlewares still run for the first is ignored.
+            guard !self.connecting.contains(name) else { return }
+            self.connect(to: name, auth: packet.data ?? .object(JSONObject()))
+        } else {
+            // A packet for a namespace the client is not in.
+            self.close(reason: .forcedServerClose)
+        }
+    }
+
+    private func connect(to name: String, auth: JSONValue) {
+        if let namespace = self.server.namespace(for: name, auth: auth) {
+            namespace.add(self, auth: auth)
+        } else if let packet = OutgoingPacket.control(.connectError(namespace: name, message: "Invalid namespace")) {
+            self.write(packet, volatile: false)
+        }
+    }
+
+    // MARK: Sockets (called by Namespace and Socket)
+
+    func beginConnecting(_ name: String) { self.connecting.insert(name) }
+    func endConnecting(_ name: String) { self.connecting.remove(name) }
+
+    func register(_ socket: Socket) {
+        if socket.nsp.name == "/" {
+            self.mainSocket = socket
+        } else {
+            self.otherSockets[socket.nsp.name] = socket
+        }
+        if let timer = self.connectTimer {
+            self.loop.cancel(timer)
+            self.connectTimer = nil
+        }
+    }
+
+    func remove(_ socket: Socket) {
+        if socket.nsp.name == "/" {
+            if self.mainSocket === socket { self.mainSocket = nil }
+        } else if self.otherSockets[socket.nsp.name] === socket {
+            self.otherSockets[socket.nsp.name] = nil
+        }
+    }
+
+    private var sockets: [Socket] {
+        var all = Array(self.otherSockets.values)
+        if let main = self.mainSocket { all.insert(main, at: 0) }
+        return all
+    }
+
+    /// `socket.disconnect(close: true)`: every socket leaves with a DISCONNECT packet, then the connection closes.
+    func disconnectAll() {
+        for socket in self.sockets { socket.disconnect() }
+        self.close(reason: .forcedServerClose)
+    }
+
+    // MARK: Closing
+
+    private func connectTimedOut() {
+        self.connectTimer = nil
+        if self.mainSocket == nil && self.otherSockets.isEmpty {
+            self.close(reason: .forcedServerClose)
+        }
+    }
+
+    /// Closes the session; the sockets learn `reason` at once, whatever the transport still has to flush.
+    func close(reason: SocketDisconnectReason) {
+        guard !self.isClosed else { return }
+        if !self.session.isClosed {
+            self.closeReason = reason
+            self.session.close()
+        }
+        self.didClose(reason: reason)
+    }
+
+    private func didClose(reason: SocketDisconnectReason) {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        if let timer = self.connectTimer {
+            self.loop.cancel(timer)
+            self.connectTimer = nil
+        }
+        let sockets = self.sockets
+        self.mainSocket = nil
+        self.otherSockets.removeAll()
+        for socket in sockets { socket.close(reason: reason) }
+        self.decoder.reset()
+    }
+}
