@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev pkg-config
 
-.PHONY: all build release deps venv test unit-test interop-test autobahn-test run bench bench-quick clean
+.PHONY: all build release deps venv test unit-test interop-test autobahn-test run bench bench-quick bench-engineio clean
 
 all: build
 
@@ -31,7 +31,7 @@ $(VENV)/.stamp: Tests/Interop/requirements.txt
 
 venv: $(VENV)/.stamp
 
-test: unit-test interop-test autobahn-test
+test: unit-test interop-test autobahn-test browser-test
 
 unit-test: deps
 	$(SWIFT) build --build-tests
@@ -43,16 +43,36 @@ interop-test: release venv
 autobahn-test: release venv
 	$(PY) Tests/Interop/run_autobahn.py --bin $(RELEASE_BIN)
 
+# The official socket.io JS client (socket.io.min.js out of the nicegui wheel, fetched with pip download at each
+# run, never committed) in headless Chromium against sio-echo. Chromium is the Debian package, installed here
+# when missing (log: .build/chromium-install.log).
+browser-test: release venv
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
+	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
+
 run: release
 	$(RELEASE_BIN)/eio-echo --port $${PORT:-3000}
 
-# Our eio-echo (one loop) against python-engineio under sioload (built from ../shared/perf); extra options
-# via BENCH_ARGS, e.g. `make bench BENCH_ARGS="--loops 2 --repeat 5"`. Results: bench-results/engineio-*.json.
+# `make bench`: sio-echo against python-socketio (aiohttp) on every scenario of issue 7 (echo, echo-ack,
+# broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s), then eio-echo against python-engineio; both
+# driven by sioload (built from ../shared/perf into .build/sioload/). `make bench-quick` runs the Socket.IO
+# table once with short runs (under a minute). Extra options via BENCH_ARGS / EIO_BENCH_ARGS, e.g.
+# `make bench BENCH_ARGS="--repeat 5 --scenarios echo,rate"`. Results: bench-results/{socketio,engineio}-*.json.
+SIOLOAD_SRC ?= ../shared/perf/sioload.c
+
 bench: release venv
-	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src ../shared/perf/sioload.c $(BENCH_ARGS)
+	$(PY) Benchmarks/sio_bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(BENCH_ARGS)
+	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(EIO_BENCH_ARGS)
 
 bench-quick: release venv
-	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src ../shared/perf/sioload.c --quick $(BENCH_ARGS)
+	$(PY) Benchmarks/sio_bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) --quick $(BENCH_ARGS)
+
+# Only the Engine.IO comparison (eio-echo against python-engineio under uvicorn).
+bench-engineio: release venv
+	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(EIO_BENCH_ARGS)
 
 clean:
 	rm -rf .build $(VENV)

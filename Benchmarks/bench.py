@@ -123,6 +123,14 @@ class RssSampler:
 
 # ------------------------------------------------------------------ servers
 
+def raise_nofile_limit():
+    """Soft RLIMIT_NOFILE up to the hard limit (the capacity scenario holds 10,000 connections)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))
+
+
 class Server:
     """One server process started in its own session (setsid), ready when it prints `listening on port N`."""
 
@@ -144,7 +152,8 @@ class Server:
     def start(self):
         self._stderr = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, text=True, start_new_session=True)
+                                     stderr=self._stderr, text=True, start_new_session=True,
+                                     preexec_fn=raise_nofile_limit)
         self.sid = self.proc.pid  # start_new_session: setsid() in the child, so session id == pid
         threading.Thread(target=self._pump_stdout, daemon=True).start()
         deadline = time.monotonic() + self.ready_timeout

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Socket.IO benchmark: our sio-echo against python-socketio (AsyncServer on aiohttp), both driven by sioload.
+
+    python Benchmarks/sio_bench.py --bin .build/release [--quick] [--loops N] [--repeat N] [--scenarios a,b]
+
+Both servers run the benchmark app of shared/perf/README.md (echo, echo-ack, join, broadcast) with
+production heartbeats (ping interval 25000 ms, ping timeout 20000 ms). For every repetition, scenario and
+server, a fresh server starts in its own session (setsid, so sioload samples its CPU and RSS from /proc),
+sioload runs the scenario, and the session is stopped again. The servers alternate so that drifts in machine
+noise hit both. Scenarios (the table of issue 7):
+
+    echo       100 connections x 4 `echo` messages in flight             -> server CPU us per message
+    echo-ack   the same with `echo-ack` (acknowledgements)                -> server CPU us per message
+    broadcast  1000 clients in room `bench`, a control client broadcasts  -> server CPU us per delivery
+    capacity   open 1000, 5000, 10000 idle connections                    -> RSS KB per connection, handshakes/s
+    polling    50 long-polling clients x 4 in flight                      -> server CPU us per message
+    rate       open loop, 2000 msgs/s over 100 connections                -> server CPU % of a core, p99
+
+Our server runs with `--loops 1` by default (one event loop, one core, like both reference servers).
+The broadcast scenario sends fewer broadcasts to python-socketio (it is ~20x slower per delivery) so that
+both runs take a few seconds; CPU per delivery does not depend on the count. The table shows medians over
+the repetitions, a ratio column (> 1: ours is better by that factor) and the issue's targets. Raw results
+go to bench-results/socketio-<time>.json. Trust server CPU per message over msgs/s on a busy machine (see
+the `other CPU %` rows). Exit status: 0 when every run was clean, 1 when a run had problems, 2 on setup
+errors.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (shared helpers: Server, RssSampler, ensure_sioload, /proc readers)
+
+ROOT = bench.ROOT
+HERE = bench.HERE
+SERVERS = ("ours", "python")
+SERVER_TITLES = {"ours": "sio-echo", "python": "python-socketio"}
+
+# name -> sioload arguments (per server where they differ), keys of the result line to keep.
+SCENARIOS = {
+    "echo": {"argv": ["echo", "--conns", "100", "--window", "4"]},
+    "echo-ack": {"argv": ["echo", "--ack", "--conns", "100", "--window", "4"]},
+    "broadcast": {"argv": ["broadcast", "--clients", "1000", "--bwindow", "1"]},
+    "capacity": {"argv": ["capacity", "--steps", "1000,5000,10000", "--pending", "32"]},
+    "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"]},
+    "rate": {"argv": ["rate", "--rate", "2000", "--conns", "100"]},
+}
+TIMED = {"echo", "echo-ack", "polling", "rate"}
+
+# The issue's table: (label, scenario, key in the summary, format, better: -1 lower / +1 higher, target).
+TABLE = [
+    ("echo, server CPU us/msg (100 conns x 4)", "echo", "server_cpu_us_per_msg", "{:.2f}", -1, 3.0),
+    ("echo-ack, server CPU us/msg", "echo-ack", "server_cpu_us_per_msg", "{:.2f}", -1, 3.0),
+    ("broadcast to 1,000, server CPU us/delivery", "broadcast", "server_cpu_us_per_delivery", "{:.2f}", -1, 6.5),
+    ("RSS per idle connection at 10,000, KB", "capacity", "kb_per_conn", "{:.2f}", -1, 5.0),
+    ("new connections per second to 10,000", "capacity", "handshakes_per_s", "{:,.0f}", +1, 12000),
+    ("polling echo, server CPU us/msg (50 x 4)", "polling", "server_cpu_us_per_msg", "{:.2f}", -1, 10.0),
+    ("rate 2,000 msgs/s: server CPU % of a core", "rate", "server_cpu_pct_window", "{:.1f}", -1, 5.0),
+    ("rate 2,000 msgs/s: p99 ms", "rate", "lat_p99_ms", "{:.2f}", -1, 1.0),
+]
+DETAILS = [
+    ("echo msgs/s", "echo", "msgs_per_s", "{:,.0f}", +1),
+    ("echo p99 ms", "echo", "lat_p99_ms", "{:.2f}", -1),
+    ("echo-ack msgs/s", "echo-ack", "msgs_per_s", "{:,.0f}", +1),
+    ("broadcast deliveries/s", "broadcast", "deliveries_per_s", "{:,.0f}", +1),
+    ("broadcast all delivered p99 ms", "broadcast", "all_delivered_p99_ms", "{:.2f}", -1),
+    ("capacity handshake p99 ms", "capacity", "handshake_p99_ms", "{:.2f}", -1),
+    ("polling msgs/s", "polling", "msgs_per_s", "{:,.0f}", +1),
+    ("rate p50 ms", "rate", "lat_p50_ms", "{:.3f}", -1),
+]
+NOISE_KEYS = ("loadgen_cpu_pct", "other_cpu_pct")
+
+
+def log(msg):
+    print(f"[sio-bench] {msg}", file=sys.stderr, flush=True)
+
+
+def server_argv(kind, args):
+    if kind == "ours":
+        return [args.ours_exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
+                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops)]
+    return [args.python, os.path.join(HERE, "python_socketio_app.py"), "0"]
+
+
+def sioload_argv(sioload, server, kind, scenario, args, label):
+    argv = [sioload, *SCENARIOS[scenario]["argv"], "--port", str(server.port), "--server-sid", str(server.sid),
+            "--label", label]
+    if scenario in TIMED:
+        argv += ["--warmup", str(args.warmup), "--duration", str(args.duration)]
+        max_time = args.warmup + args.duration + 40
+    elif scenario == "broadcast":
+        count = args.broadcasts_ours if kind == "ours" else args.broadcasts_python
+        argv += ["--broadcasts", str(count), "--bwarm", str(max(5, count // 10))]
+        max_time = 120
+    else:  # capacity
+        argv += ["--settle", str(args.settle)]
+        if args.capacity_steps:
+            argv[argv.index("--steps") + 1] = args.capacity_steps
+        max_time = 150
+    return argv + ["--max-time", str(max_time)], max_time
+
+
+def run_one(sioload, server, kind, scenario, args, label):
+    argv, max_time = sioload_argv(sioload, server, kind, scenario, args, label)
+    run = {"server": kind, "scenario": scenario, "label": label, "cmd": argv,
+           "idle_rss_kb": bench.session_rss_kb(server.sid), "problems": []}
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=bench.raise_nofile_limit)
+    try:
+        with bench.RssSampler(server.sid) as rss:
+            try:
+                out, err = proc.communicate(timeout=max_time + 15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                run["problems"].append(f"sioload did not exit within {max_time + 15:.0f}s; killed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    run.update(rc=proc.returncode, sioload_stderr=err.strip()[-2000:], peak_rss_kb=rss.peak)
+    lines = []
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                run["problems"].append(f"unparsable sioload output: {line[:200]}")
+    run["lines"] = lines
+    result = None
+    if scenario == "capacity":
+        steps = [l for l in lines if l.get("scenario") == "capacity"]
+        result = dict(steps[-1]) if steps else None
+        alive = [l for l in lines if l.get("scenario") == "capacity-echo-all"]
+        if result is not None:
+            result["steps"] = steps
+            if alive:
+                result["echo_all_ok"] = alive[-1].get("echo_ok")
+                if alive[-1].get("echo_ok") != alive[-1].get("open"):
+                    run["problems"].append(f"only {alive[-1].get('echo_ok')} of {alive[-1].get('open')} "
+                                           "idle connections answered the final echo")
+    elif lines:
+        result = lines[-1]
+    run["result"] = result
+    if proc.returncode != 0:
+        run["problems"].append(f"sioload exit code {proc.returncode}")
+    if result is None:
+        run["problems"].append("sioload printed no result")
+    else:
+        for key in ("failed_conns", "dropped_after_ready", "protocol_errors", "lost"):
+            if result.get(key):
+                run["problems"].append(f"{key}={result[key]}")
+        if scenario in TIMED and not result.get("msgs"):
+            run["problems"].append("no replies in the measured window")
+        if scenario == "broadcast" and result.get("deliveries") != result.get("expected_deliveries"):
+            run["problems"].append(f"deliveries {result.get('deliveries')} != expected "
+                                   f"{result.get('expected_deliveries')}")
+    if not server.alive():
+        run["problems"].append(f"server {server.exit_description()} during the run{server.stderr_excerpt()}")
+    if run["problems"] and err.strip():
+        run["problems"].append("sioload stderr: " + err.strip()[-600:].replace("\n", " | "))
+    return run
+
+
+def short(result, scenario):
+    if not result:
+        return "no result"
+    if scenario == "broadcast":
+        return (f"{result.get('deliveries_per_s', 0):,.0f} deliveries/s, "
+                f"{result.get('server_cpu_us_per_delivery', -1):.2f} us/delivery")
+    if scenario == "capacity":
+        return (f"{result.get('open', 0)} open, {result.get('kb_per_conn', -1):.2f} KB/conn, "
+                f"{result.get('handshakes_per_s', -1):,.0f} handshakes/s")
+    if scenario == "rate":
+        return (f"CPU {result.get('server_cpu_pct_window', -1):.1f} %, p99 {result.get('lat_p99_ms', -1):.2f} ms")
+    return (f"{result.get('msgs_per_s', 0):,.0f} msgs/s, {result.get('server_cpu_us_per_msg', -1):.2f} us/msg, "
+            f"p99 {result.get('lat_p99_ms', -1):.2f} ms")
+
+
+def summarize(runs):
+    good = [r for r in runs if r["result"] and not r["problems"]] or [r for r in runs if r["result"]]
+    if not good:
+        return None
+    summary = {"runs": len(runs), "clean_runs": sum(1 for r in runs if r["result"] and not r["problems"])}
+    keys = {k for r in good for k, v in r["result"].items() if isinstance(v, (int, float))}
+    for key in keys:
+        vals = [r["result"][key] for r in good if isinstance(r["result"].get(key), (int, float))]
+        if vals:
+            summary[key] = statistics.median(vals)
+            summary[key + "_all"] = vals
+    return summary
+
+
+def fmt(f, v):
+    return f.format(v) if isinstance(v, (int, float)) else "-"
+
+
+def ratio(a, b, better):
+    if not all(isinstance(x, (int, float)) and x > 0 for x in (a, b)):
+        return "-"
+    return "{:.1f}x".format(a / b if better > 0 else b / a)
+
+
+def render_table(summaries, args):
+    def get(kind, scenario, key):
+        s = summaries.get((kind, scenario))
+        return s.get(key) if s else None
+
+    header = ["scenario (server CPU from /proc)", f"sio-echo ({args.loops} loop{'s' if args.loops > 1 else ''})",
+              "python-socketio (aiohttp)", "ours ahead", "target", "met"]
+    rows = []
+    for label, sc, key, f, better, target in TABLE:
+        if sc not in args.scenarios:
+            continue
+        a, b = get("ours", sc, key), get("python", sc, key)
+        met = "-"
+        if isinstance(a, (int, float)):
+            met = "yes" if (a <= target if better < 0 else a >= target) else "NO"
+        tgt = ("<= " if better < 0 else ">= ") + (f"{target:,.0f}" if target >= 100 else f"{target:g}")
+        rows.append([label, fmt(f, a), fmt(f, b), ratio(a, b, better), tgt, met])
+    rows.append(["", "", "", "", "", ""])
+    for label, sc, key, f, better in DETAILS:
+        if sc not in args.scenarios:
+            continue
+        a, b = get("ours", sc, key), get("python", sc, key)
+        rows.append([label, fmt(f, a), fmt(f, b), ratio(a, b, better), "", ""])
+    for sc in args.scenarios:
+        for key in NOISE_KEYS:
+            a, b = get("ours", sc, key), get("python", sc, key)
+            if a is not None or b is not None:
+                rows.append([f"{sc}: {key.replace('_pct', ' %').replace('_', ' ')}", fmt("{:.0f}", a),
+                             fmt("{:.0f}", b), "", "", ""])
+    for (kind, sc), s in sorted(summaries.items()):
+        if s["clean_runs"] < s["runs"]:
+            rows.append([f"({SERVER_TITLES[kind]} {sc}: {s['runs'] - s['clean_runs']} of {s['runs']} runs had "
+                         "problems)", "", "", "", "", ""])
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    out = [f"Socket.IO benchmark app under sioload, medians of {args.repeat} run(s); "
+           "'ours ahead' > 1 means sio-echo is better by that factor",
+           " | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))),
+           "-+-".join("-" * w for w in widths)]
+    for r in rows:
+        out.append(" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(out)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"), help="directory holding sio-echo")
+    p.add_argument("--quick", action="store_true", help="short runs, one repetition (under a minute)")
+    p.add_argument("--loops", type=int, default=1, help="event loops for sio-echo (default 1)")
+    p.add_argument("--repeat", type=int, help="repetitions (default 3, --quick 1)")
+    p.add_argument("--warmup", type=float, help="sioload warm-up seconds (default 2, --quick 0.5)")
+    p.add_argument("--duration", type=float, help="sioload measured seconds (default 8, --quick 2)")
+    p.add_argument("--broadcasts-ours", type=int, help="broadcasts sent to sio-echo (default 1000, quick 300)")
+    p.add_argument("--broadcasts-python", type=int, help="broadcasts sent to python (default 100, quick 20)")
+    p.add_argument("--capacity-steps", help="capacity steps (default 1000,5000,10000; quick 10000)")
+    p.add_argument("--settle", type=float, help="capacity settle seconds per step (default 2, quick 1)")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of: " + ",".join(SCENARIOS))
+    p.add_argument("--servers", default="ours,python", help="comma list of: ours,python")
+    p.add_argument("--python", default=sys.executable, help="interpreter with python-socketio and aiohttp")
+    p.add_argument("--sioload", help="prebuilt sioload binary (default: build .build/sioload/sioload)")
+    p.add_argument("--sioload-src", default=os.path.normpath(os.path.join(ROOT, "..", "shared", "perf", "sioload.c")))
+    p.add_argument("--out", default=os.path.join(ROOT, "bench-results"), help="results folder")
+    p.add_argument("--ready-timeout", type=float, default=30.0)
+    a = p.parse_args()
+    q = a.quick
+    a.repeat = a.repeat or (1 if q else 3)
+    a.warmup = a.warmup if a.warmup is not None else (0.5 if q else 2.0)
+    a.duration = a.duration if a.duration is not None else (2.0 if q else 8.0)
+    a.broadcasts_ours = a.broadcasts_ours or (300 if q else 1000)
+    a.broadcasts_python = a.broadcasts_python or (20 if q else 100)
+    a.capacity_steps = a.capacity_steps or ("10000" if q else None)
+    a.settle = a.settle if a.settle is not None else (1.0 if q else 2.0)
+    a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
+    a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
+    bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers if s not in SERVERS]
+    if bad or a.repeat < 1 or a.loops < 1:
+        p.error(f"bad arguments {bad or ''}")
+    a.bin = os.path.abspath(a.bin)
+    return a
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, bench.on_term)
+    signal.signal(signal.SIGHUP, bench.on_term)
+    started = time.monotonic()
+    binary = os.path.join(args.bin, "sio-echo")
+    try:
+        sioload = bench.ensure_sioload(args)
+        if "ours" in args.servers and not os.access(binary, os.X_OK):
+            raise bench.SetupError(f"{binary} not found; run `swift build -c release` first")
+    except bench.SetupError as e:
+        log(str(e))
+        return 2
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logdir = tempfile.mkdtemp(prefix="sio-bench-")
+    args.ours_exe = binary
+    binary_info = None
+    if "ours" in args.servers:
+        # A private copy: a rebuild of .build/release during the run must not mix binaries.
+        args.ours_exe = os.path.join(logdir, "sio-echo")
+        shutil.copy2(binary, args.ours_exe)
+        with open(args.ours_exe, "rb") as f:
+            binary_info = {"path": binary, "sha256": hashlib.sha256(f.read()).hexdigest()}
+    report = {
+        "benchmark": "socketio",
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "git_revision": bench.git_revision(),
+        "host": {"machine": platform.machine(), "ncpu": os.cpu_count(), "loadavg_before": os.getloadavg(),
+                 "kernel": platform.release()},
+        "settings": {k: v for k, v in vars(args).items() if k not in ("ours_exe",)},
+        "ours_argv": server_argv("ours", args)[1:],
+        "ours_binary": binary_info,
+        "python_argv": server_argv("python", args),
+        "runs": [],
+    }
+    failures = 0
+    current = None
+    try:
+        for rep in range(1, args.repeat + 1):
+            for sc in args.scenarios:
+                for kind in args.servers:
+                    label = f"{kind}-{sc}-{rep}"
+                    current = bench.Server(kind, server_argv(kind, args), args.ready_timeout, logdir)
+                    try:
+                        current.start()
+                    except bench.SetupError as e:
+                        log(str(e))
+                        current.stop()
+                        current = None
+                        report["runs"].append({"server": kind, "scenario": sc, "label": label, "result": None,
+                                               "problems": [str(e)]})
+                        failures += 1
+                        continue
+                    run = run_one(sioload, current, kind, sc, args, label)
+                    if run["problems"]:
+                        kept = current.keep_stderr(os.path.join(args.out, f"socketio-{stamp}-{label}.stderr"))
+                        if kept:
+                            run["problems"].append(f"server stderr: {os.path.relpath(kept, os.getcwd())}")
+                        failures += 1
+                    current.stop()
+                    current = None
+                    report["runs"].append(run)
+                    log(f"{label}: {short(run['result'], sc)}"
+                        + (f"  PROBLEMS: {'; '.join(p.splitlines()[0] for p in run['problems'])}"
+                           if run["problems"] else ""))
+    finally:
+        if current is not None:
+            current.stop()
+        shutil.rmtree(logdir, ignore_errors=True)
+    summaries = {}
+    for kind in args.servers:
+        for sc in args.scenarios:
+            s = summarize([r for r in report["runs"] if r["server"] == kind and r["scenario"] == sc])
+            if s:
+                summaries[(kind, sc)] = s
+    report["summary"] = {f"{k}/{sc}": v for (k, sc), v in summaries.items()}
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    table = render_table(summaries, args)
+    report["table"] = table
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, f"socketio-{stamp}.json")
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+    print(table, flush=True)
+    for run in report["runs"]:
+        if run["problems"]:
+            print(f"PROBLEM {run['label']}: " + "\n  ".join(run["problems"]), flush=True)
+    print(f"results: {os.path.relpath(path, os.getcwd())}  ({report['elapsed_s']:.0f}s)", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
