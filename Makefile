@@ -3,7 +3,7 @@ SWIFT        ?= swift
 VENV         := .venv
 PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
-SYSTEM_PKGS  := zlib1g-dev pkg-config
+SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev pkg-config
 
 .PHONY: all build release deps venv test unit-test interop-test autobahn-test run bench bench-quick bench-engineio clean
 
@@ -11,7 +11,7 @@ all: build
 
 # Debian -dev packages of the C libraries we link; installed only when pkg-config cannot find them.
 deps:
-	@if ! pkg-config --exists zlib 2>/dev/null; then \
+	@if ! pkg-config --exists zlib sqlite3 openssl 2>/dev/null; then \
 		echo "installing $(SYSTEM_PKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS); \
 	fi
@@ -53,8 +53,9 @@ browser-test: release venv
 			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
 	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
 
+# SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).
 run: release
-	$(RELEASE_BIN)/eio-echo --port $${PORT:-3000}
+	$(RELEASE_BIN)/spaces --port $${PORT:-$${SPACES_PORT:-5001}}
 
 # `make bench`: sio-echo against python-socketio (aiohttp) on every scenario of issue 7 (echo, echo-ack,
 # broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s), then eio-echo against python-engineio; both

@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .executable(name: "eio-echo", targets: ["eio-echo"]),
         .executable(name: "sio-echo", targets: ["sio-echo"]),
+        .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .executable(name: "spaces-worker", targets: ["spaces-worker"]),
+        .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
     targets: [
         // epoll, eventfd, timerfd and socket helpers that Glibc does not expose to Swift.
@@ -20,13 +23,33 @@ let package = Package(
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
         .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO"]),
+        // System SQLite (libsqlite3) for the SpacesApp store.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The SpacesApp site; its product is the `spaces` executable.
+        .executableTarget(name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "CSQLite"]),
+        // System OpenSSL (libssl-dev) for the client's https/wss.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "COpenSSL"]),
+        // The Swift SpacesApp worker (SocketIOClient's showcase).
+        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO"]),
+        .testTarget(
+            name: "SocketIOClientTests",
+            dependencies: ["SocketIOClient", "SocketIO", "EngineIO"],
+            exclude: ["Support/python_sio_server.py"]
+        ),
         .testTarget(
             name: "EngineIOTests",
             dependencies: ["EngineIO"]
         ),
+        // Per-thread malloc and socket-syscall counters (interposed) for the performance guard tests.
+        .target(name: "CTestCounters", path: "Tests/CTestCounters"),
         .testTarget(
             name: "SocketIOTests",
-            dependencies: ["SocketIO"]
+            dependencies: ["SocketIO", "CTestCounters"]
+        ),
+        .testTarget(
+            name: "SpacesAppTests",
+            dependencies: ["SpacesApp"]
         ),
     ],
     swiftLanguageModes: [.v6]

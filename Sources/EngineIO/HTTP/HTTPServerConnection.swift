@@ -72,7 +72,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.head = nil
                 let body = self.body
                 self.body = []
-                self.dispatch(HTTPRequest(head: head, body: body, remoteAddress: self.connection.remoteAddress.host), buffer: &buffer)
+                self.dispatch(HTTPRequest(head: head, body: body, remoteAddress: self.connection.remoteHost), buffer: &buffer)
             }
         }
     }

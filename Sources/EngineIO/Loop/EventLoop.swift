@@ -22,21 +22,32 @@ protocol EventLoopFlushable: AnyObject {
 public final class EventLoop: @unchecked Sendable {
     // Invariant for @unchecked Sendable: every `var` below except `pending` (guarded by its Mutex) is
     // read and written on the loop thread only.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
 
     /// Position of this loop in its group.
     public let index: Int
     private let epollFD: Int32
     private let wakeupFD: Int32
-    private var handlers: [Slot] = []
-    private var timers = TimerHeap()
-    private var flushQueue: [EventLoopFlushable] = []
+    @exclusivity(unchecked) private var handlers: [Slot] = []
+    @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var flushQueue: [EventLoopFlushable] = []
+    /// The queue being flushed; swapped with `flushQueue` so that neither is reallocated per iteration.
+    @exclusivity(unchecked) private var flushing: [EventLoopFlushable] = []
+    /// Tasks taken from `pending`, swapped in and out under the lock so that the loop reuses two arrays.
+    @exclusivity(unchecked) private var runningTasks: [@Sendable () -> Void] = []
+    /// Output buffers given back by drained connections, lent to connections that start writing: idle
+    /// connections hold no output memory, and busy ones do not allocate per loop iteration.
+    @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
+    @exclusivity(unchecked) private var spareBytes = 0
+    /// Storage behind `withScratchBytes`.
+    @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
     private let pending = Mutex<PendingWork>(PendingWork())
-    private var threadID: pthread_t?
-    private var running = true
-    private var generation: UInt32 = 0
+    @exclusivity(unchecked) private var threadID: pthread_t?
+    @exclusivity(unchecked) private var running = true
+    @exclusivity(unchecked) private var generation: UInt32 = 0
     /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
     /// message is split across reads, so idle connections hold no read memory.
-    var scratch: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) var scratch: UnsafeMutableRawBufferPointer
 
     private struct Slot {
         var generation: UInt32
@@ -165,6 +176,42 @@ public final class EventLoop: @unchecked Sendable {
         self.flushQueue.append(target)
     }
 
+    /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
+    func takeBuffer() -> [UInt8] {
+        guard let buffer = self.spareBuffers.popLast() else { return [] }
+        self.spareBytes -= buffer.capacity
+        return buffer
+    }
+
+    /// Takes `buffer` (leaving it empty) and keeps it for `takeBuffer` when it is small and the pool is not
+    /// full. The buffer must not be shared. Loop thread only.
+    func recycle(_ buffer: inout [UInt8]) {
+        var taken: [UInt8] = []
+        swap(&taken, &buffer)
+        let capacity = taken.capacity
+        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity, self.spareBuffers.count < 1024,
+              self.spareBytes + capacity <= Self.maxSpareBytes else { return }
+        taken.removeAll(keepingCapacity: true)
+        self.spareBytes += capacity
+        self.spareBuffers.append(taken)
+    }
+
+    static let maxSpareBufferCapacity = 16 * 1024
+    static let maxSpareBytes = 2 * 1024 * 1024
+
+    /// Lends `body` an empty byte array whose capacity this loop keeps between uses, for encoding something
+    /// that is copied elsewhere before `body` returns (a packet into a connection's output). Loop thread only.
+    /// A nested call gets a fresh array.
+    public func withScratchBytes<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        var bytes: [UInt8] = []
+        swap(&bytes, &self.scratchBytes)
+        defer {
+            bytes.removeAll(keepingCapacity: bytes.capacity <= 64 * 1024)
+            swap(&bytes, &self.scratchBytes)
+        }
+        return try body(&bytes)
+    }
+
     // MARK: Running
 
     /// Runs the loop on the calling thread until `stop()`.
@@ -235,21 +282,28 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runPendingTasks() {
-        let tasks = self.pending.withLock { state -> [@Sendable () -> Void] in
+        // Swap the queued tasks with the (empty) array of the previous run: no copy, no allocation.
+        var tasks: [@Sendable () -> Void] = []
+        swap(&tasks, &self.runningTasks)
+        self.pending.withLock { state in
             state.wakeupPending = false
-            let tasks = state.tasks
-            state.tasks.removeAll(keepingCapacity: true)
-            return tasks
+            swap(&tasks, &state.tasks)
         }
         for task in tasks { task() }
+        tasks.removeAll(keepingCapacity: tasks.capacity <= 1024)
+        swap(&tasks, &self.runningTasks)
     }
 
     private func flushAll() {
-        // Flushing may schedule more flushes (a close after flush); loop until quiet.
+        // Flushing may schedule more flushes (a close after flush); loop until quiet. The two queues are
+        // swapped rather than copied, so a busy loop does not allocate here.
         while !self.flushQueue.isEmpty {
-            let queue = self.flushQueue
-            self.flushQueue.removeAll(keepingCapacity: true)
-            for target in queue { target.flushNow() }
+            var queue: [EventLoopFlushable] = []
+            swap(&queue, &self.flushing)
+            swap(&queue, &self.flushQueue)
+            for index in queue.indices { queue[index].flushNow() }
+            queue.removeAll(keepingCapacity: queue.capacity <= 4096)
+            swap(&queue, &self.flushing)
         }
     }
 }

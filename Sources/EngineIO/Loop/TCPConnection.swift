@@ -22,31 +22,40 @@ extension ConnectionHandler {
 /// peer catches up, so a slow reader cannot make the server buffer without bound.
 public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
     // Invariant for @unchecked Sendable: all state is touched on `loop`'s thread only. Other threads hop
-    // there with `loop.execute`.
+    // there with `loop.execute`. Stored properties opt out of dynamic exclusivity checks (they cost more than
+    // the rest of a message's handling): no access to them is held across a call that could re-enter.
 
     /// The loop that owns this connection; it changes only through `migrate(to:)`.
-    public private(set) var loop: EventLoop
+    @exclusivity(unchecked) public private(set) var loop: EventLoop
     /// The peer's address.
     public let remoteAddress: SocketAddress
+    /// The peer's address as text (`127.0.0.1`, `::1`), computed once (it costs a `getnameinfo`).
+    public var remoteHost: String {
+        if let host = self.cachedRemoteHost { return host }
+        let host = self.remoteAddress.host
+        self.cachedRemoteHost = host
+        return host
+    }
+    @exclusivity(unchecked) private var cachedRemoteHost: String?
     /// Who receives the reads; replace it to hand the connection to another protocol (WebSocket upgrade).
-    public var handler: ConnectionHandler?
+    @exclusivity(unchecked) public var handler: ConnectionHandler?
     /// Output above this many bytes pauses reading (back-pressure).
-    public var highWaterMark = 4 * 1024 * 1024
+    @exclusivity(unchecked) public var highWaterMark = 4 * 1024 * 1024
     /// Output above this many bytes closes the connection: the peer is not reading at all.
-    public var hardLimit = 64 * 1024 * 1024
+    @exclusivity(unchecked) public var hardLimit = 64 * 1024 * 1024
 
     let fd: Int32
-    private var readBuffer = ByteBuffer()
-    private var outbound: [UInt8] = []
-    private var outboundStart = 0
-    private var flushScheduled = false
-    private var wantsWritable = false
-    private var readingPausedByPressure = false
-    private var readingPausedByUser = false
-    private var closeAfterFlush = false
-    private var lingering = false
-    private var lingerTimer: LoopTimer?
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) private var readBuffer = ByteBuffer()
+    @exclusivity(unchecked) private var outbound: [UInt8] = []
+    @exclusivity(unchecked) private var outboundStart = 0
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var wantsWritable = false
+    @exclusivity(unchecked) private var readingPausedByPressure = false
+    @exclusivity(unchecked) private var readingPausedByUser = false
+    @exclusivity(unchecked) private var closeAfterFlush = false
+    @exclusivity(unchecked) private var lingering = false
+    @exclusivity(unchecked) private var lingerTimer: LoopTimer?
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
@@ -70,6 +79,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Queues bytes; they are sent at the end of the current loop iteration.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
         self.outbound.append(contentsOf: bytes)
         self.didQueueOutput()
     }
@@ -77,9 +87,11 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Queues bytes; they are sent at the end of the current loop iteration.
     public func write(_ bytes: [UInt8]) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
-        if self.outbound.isEmpty && self.outboundStart == 0 && self.outbound.capacity < bytes.count {
+        if self.outbound.isEmpty && self.outboundStart == 0 && bytes.count > EventLoop.maxSpareBufferCapacity {
+            // A big write is adopted without a copy (it never goes back to the loop's pool of small buffers).
             self.outbound = bytes
         } else {
+            if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
             self.outbound.append(contentsOf: bytes)
         }
         self.didQueueOutput()
@@ -88,7 +100,14 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Lets a codec append its encoding straight into the outbound buffer, with no temporary array.
     public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
-        body(&self.outbound)
+        // The buffer is moved out for the call (the property has no dynamic exclusivity check): a body that
+        // writes to this connection again appends to the emptied property, which is added after its output.
+        var out: [UInt8] = []
+        swap(&out, &self.outbound)
+        if out.capacity == 0 { out = self.loop.takeBuffer() }
+        body(&out)
+        if !self.outbound.isEmpty { out.append(contentsOf: self.outbound) }
+        self.outbound = out
         self.didQueueOutput()
     }
 
@@ -128,12 +147,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         }
         let drained = self.outboundStart >= self.outbound.count
         if drained {
-            // Keep a small buffer for the next burst; give big ones back so idle connections stay small.
-            if self.outbound.capacity > 16 * 1024 {
-                self.outbound = []
-            } else {
-                self.outbound.removeAll(keepingCapacity: true)
-            }
+            // Give the buffer back to the loop: idle connections hold no output memory, and the next writer
+            // on this loop reuses it.
+            self.loop.recycle(&self.outbound)
             self.outboundStart = 0
         } else if self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
             self.outbound.removeSubrange(0..<self.outboundStart)

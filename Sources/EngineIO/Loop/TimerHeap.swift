@@ -20,7 +20,7 @@ struct TimerHeap {
 
     var isEmpty: Bool { self.items.isEmpty }
     var count: Int { self.items.count }
-    var earliestDeadline: UInt64? { self.items.first?.deadline }
+    var earliestDeadline: UInt64? { self.items.isEmpty ? nil : self.items[0].deadline }
 
     mutating func insert(_ timer: LoopTimer) {
         timer.heapIndex = self.items.count
@@ -45,7 +45,8 @@ struct TimerHeap {
 
     /// Removes and returns the earliest timer if it is due at `now`.
     mutating func popDue(now: UInt64) -> LoopTimer? {
-        guard let first = self.items.first, first.deadline <= now else { return nil }
+        guard !self.items.isEmpty, self.items[0].deadline <= now else { return nil }
+        let first = self.items[0]
         self.remove(first)
         return first
     }

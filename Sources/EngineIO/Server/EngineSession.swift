@@ -15,6 +15,7 @@ public protocol EngineSessionDelegate: AnyObject {
 public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     // Invariant for @unchecked Sendable: mutable state is touched on `loop` only; the registry hands the
     // object to other threads, which only read the immutable `id` and `loop` before hopping.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
 
     /// The session id (`sid`).
     public let id: String
@@ -23,23 +24,23 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// The handshake request (head, remote address; no body).
     public let handshake: HTTPRequest
     /// Receives messages and the close; set it in the server's `onConnection`.
-    public var delegate: EngineSessionDelegate?
+    @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
     private let options: EngineServerOptions
     private let registry: EngineSessionRegistry
-    private var websocket: WebSocketConnection?
-    private var probe: WebSocketConnection?
-    private var upgradeTimer: LoopTimer?
-    private var probed = false
-    private var pendingPoll: HTTPExchange?
-    private var outbox: [EnginePacket] = []
-    private var flushScheduled = false
-    private var heartbeatTimer: LoopTimer?
-    private var awaitingPong = false
-    private var closeTimer: LoopTimer?
-    private var closing: EngineCloseReason?
+    @exclusivity(unchecked) private var websocket: WebSocketConnection?
+    @exclusivity(unchecked) private var probe: WebSocketConnection?
+    @exclusivity(unchecked) private var upgradeTimer: LoopTimer?
+    @exclusivity(unchecked) private var probed = false
+    @exclusivity(unchecked) private var pendingPoll: HTTPExchange?
+    @exclusivity(unchecked) private var outbox: [EnginePacket] = []
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
+    @exclusivity(unchecked) private var awaitingPong = false
+    @exclusivity(unchecked) private var closeTimer: LoopTimer?
+    @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// True once the session has ended.
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry) {
         self.id = id
@@ -64,6 +65,16 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             ws.sendText(prefix: EnginePacketType.message.asciiDigit, text)
         } else {
             self.enqueue(EnginePacket(type: .message, textBytes: Array(text)))
+        }
+    }
+
+    /// Sends a text message (UTF-8 bytes); the non-generic form the Socket.IO layer calls per message.
+    public func send(text: [UInt8]) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text)
+        } else {
+            self.enqueue(EnginePacket(type: .message, textBytes: text))
         }
     }
 
@@ -388,10 +399,11 @@ extension EngineSession: WebSocketDelegate {
             self.receiveProbe(bytes[...])
             return
         }
-        guard ws === self.websocket, let first = bytes.first else {
+        guard ws === self.websocket, !bytes.isEmpty else {
             if ws === self.websocket { self.finish(.parseError) }
             return
         }
+        let first = bytes[0]
         // Messages skip the packet decoder: they are the hot path.
         if first == EnginePacketType.message.asciiDigit {
             self.delegate?.session(self, didReceiveText: bytes[1...])

@@ -13,18 +13,19 @@ public protocol WebSocketDelegate: AnyObject {
 public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     // Invariant for @unchecked Sendable: used on `connection.loop` only; `activate()` is the one call made
     // after a hop to a new loop, before any other use there.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
 
     /// The TCP connection underneath.
     public let connection: TCPConnection
     /// Who gets the messages; cleared when the connection closes.
-    public var delegate: WebSocketDelegate?
+    @exclusivity(unchecked) public var delegate: WebSocketDelegate?
     private let role: WebSocketRole
     private let assembler: WebSocketMessageAssembler
-    private var compressor: PerMessageDeflateCompressor?
-    private var active: Bool
-    private var sentClose = false
-    private var receivedCloseCode: UInt16?
-    private var notifiedClose = false
+    @exclusivity(unchecked) private var compressor: PerMessageDeflateCompressor?
+    @exclusivity(unchecked) private var active: Bool
+    @exclusivity(unchecked) private var sentClose = false
+    @exclusivity(unchecked) private var receivedCloseCode: UInt16?
+    @exclusivity(unchecked) private var notifiedClose = false
 
     /// `active` false leaves incoming bytes buffered until `activate()` (used while the connection moves
     /// to another loop).
@@ -47,15 +48,26 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Sends a text message made of an optional one-byte prefix (the Engine.IO packet type) and `bytes`.
     public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>) {
-        self.sendMessage(opcode: .text, prefix: prefix, bytes)
+        if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0) }
+    }
+
+    /// Sends a text message made of an optional one-byte prefix and `bytes` (the common, non-generic case).
+    public func sendText(prefix: UInt8?, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0) }
     }
 
     /// Sends a binary message.
     public func sendBinary(_ bytes: some Collection<UInt8>) {
-        self.sendMessage(opcode: .binary, prefix: nil, bytes)
+        if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0) }
     }
 
-    private func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: some Collection<UInt8>) {
+    private func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer) {
         guard !self.sentClose, !self.connection.isClosed else { return }
         if let compressor = self.compressor {
             var plain: [UInt8] = []

@@ -36,25 +36,26 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
     /// The largest message accepted, in bytes after decompression, summed over all fragments.
     public let maxMessageSize: Int
 
-    private var decoder: WebSocketFrameDecoder
+    // Per-message state: no dynamic exclusivity checks (nothing here calls out while accessing it).
+    @exclusivity(unchecked) private var decoder: WebSocketFrameDecoder
     private let decompressor: PerMessageDeflateDecompressor?
 
     /// The opcode (text or binary) of the fragmented message in progress, if any.
-    private var messageOpcode: WebSocketOpcode?
+    @exclusivity(unchecked) private var messageOpcode: WebSocketOpcode?
     /// Whether the message in progress is compressed (RSV1 on its first frame).
-    private var messageCompressed = false
+    @exclusivity(unchecked) private var messageCompressed = false
     /// The message in progress, decompressed.
-    private var messageBytes: [UInt8] = []
+    @exclusivity(unchecked) private var messageBytes: [UInt8] = []
     /// UTF-8 state of the text message in progress, carried across fragments.
-    private var validator = UTF8Validator()
+    @exclusivity(unchecked) private var validator = UTF8Validator()
     /// Set by the first error; thrown again by every later call.
-    private var failure: WebSocketProtocolError?
+    @exclusivity(unchecked) private var failure: WebSocketProtocolError?
     /// How many payload bytes of the incomplete text frame at the front of the input were already
     /// validated (see `prevalidatePartialTextFrame`).
-    private var prevalidatedCount = 0
+    @exclusivity(unchecked) private var prevalidatedCount = 0
 
     /// True once a close frame has been received; nothing further is read.
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// True while a fragmented message has started but not finished.
     public var isMessageInProgress: Bool { self.messageOpcode != nil }

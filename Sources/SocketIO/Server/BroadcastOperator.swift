@@ -110,7 +110,7 @@ public struct BroadcastOperator: Sendable {
     }
 
     private func emit(_ event: String, outgoing: OutgoingArguments) -> Bool {
-        if Socket.reservedEventNames.contains(event) { return false }
+        if isReservedEventName(event) { return false }
         let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing)
         self.namespace.adapter.broadcast(packet, options: self.options)
         return true
@@ -153,7 +153,7 @@ public struct BroadcastOperator: Sendable {
 
     private func emitWithAck(_ event: String, outgoing: OutgoingArguments,
                              completion: @escaping @Sendable (SocketAckError?, [JSONValue]) -> Void) -> Bool {
-        if Socket.reservedEventNames.contains(event) { return false }
+        if isReservedEventName(event) { return false }
         let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing)
         let collector = BroadcastAckCollector(completion: completion)
         let adapter = self.namespace.adapter

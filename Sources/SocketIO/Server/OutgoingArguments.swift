@@ -50,6 +50,31 @@ enum OutgoingPacket {
         return try? self.encoder.encode(SocketPacket.ack(id: id, arguments.values, namespace: namespace))
     }
 
+    /// Appends an EVENT relaying argument JSON text (as `encodeEvent` writes it); false when the namespace
+    /// cannot be encoded.
+    static func appendEvent(namespace: String, name: String, raw: ArraySlice<UInt8>, ackID: Int?,
+                            to text: inout [UInt8]) -> Bool {
+        (try? self.encoder.encodeEvent(namespace: namespace, name: name, rawArguments: raw, ackId: ackID,
+                                       appendingTo: &text)) != nil
+    }
+
+    /// Appends an ACK relaying argument JSON text (as `encodeAck` writes it: `3[/nsp,]<id>[<raw>]`); false
+    /// when the namespace cannot be encoded or the id is negative.
+    static func appendAck(namespace: String, id: Int, raw: ArraySlice<UInt8>, to text: inout [UInt8]) -> Bool {
+        guard id >= 0 else { return false }
+        text.append(0x30 + SocketPacketType.ack.rawValue)
+        if !namespace.isEmpty, namespace != "/" {
+            guard namespace.utf8.first == 0x2F, !namespace.utf8.contains(0x2C) else { return false }
+            text.append(contentsOf: namespace.utf8)
+            text.append(0x2C)
+        }
+        JSONNumberFormatting.appendInteger(Int64(id), to: &text)
+        text.append(0x5B)
+        text.append(contentsOf: raw)
+        text.append(0x5D)
+        return true
+    }
+
     /// A control packet (CONNECT, CONNECT_ERROR, DISCONNECT).
     static func control(_ packet: SocketPacket) -> SocketEncodedPacket? {
         try? self.encoder.encode(packet)

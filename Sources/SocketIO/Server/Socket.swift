@@ -10,6 +10,7 @@ import Synchronization
 public final class Socket: @unchecked Sendable {
     // Invariant for @unchecked Sendable: every `var` below is read and written on `loop` only (public
     // mutators hop there); the `let`s are immutable and Sendable or only used on the loop.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
 
     /// The socket's own id (distinct from the Engine.IO session id), also the name of its private room.
     public let id: String
@@ -24,19 +25,46 @@ public final class Socket: @unchecked Sendable {
     /// Application data (loop only).
     public var data = SocketData()
     /// Whether the socket is connected to its namespace (loop only).
-    public private(set) var connected = false
+    @exclusivity(unchecked) public private(set) var connected = false
 
     typealias EventHandler = @Sendable (SocketEvent) -> Void
     typealias AnyListener = @Sendable (String, [JSONValue]) -> Void
     typealias ReasonHandler = @Sendable (SocketDisconnectReason) -> Void
 
-    private var handlers: [String: [EventHandler]] = [:]
-    private var anyListeners: [(id: Int, body: AnyListener)] = []
-    private var outgoingListeners: [(id: Int, body: AnyListener)] = []
-    private var disconnectingHandlers: [ReasonHandler] = []
-    private var disconnectHandlers: [ReasonHandler] = []
-    private var acks: [Int: PendingAck] = [:]
-    private var nextAckID = 1
+    /// Event handlers in registration order: a flat list is a third of the memory of a dictionary of
+    /// arrays for the dozen handlers a socket typically has, and a lookup compares one word per entry.
+    @exclusivity(unchecked) private var handlers: [HandlerEntry] = []
+    @exclusivity(unchecked) private var anyListeners: [(id: Int, body: AnyListener)] = []
+    @exclusivity(unchecked) private var outgoingListeners: [(id: Int, body: AnyListener)] = []
+    @exclusivity(unchecked) private var disconnectingHandlers: [ReasonHandler] = []
+    @exclusivity(unchecked) private var disconnectHandlers: [ReasonHandler] = []
+    @exclusivity(unchecked) private var acks: [Int: PendingAck] = [:]
+    @exclusivity(unchecked) private var nextAckID = 1
+
+    private enum Listener {
+        case event(EventHandler)
+        case values(@Sendable ([JSONValue], SocketAck?) -> Void)
+    }
+
+    private struct HandlerEntry {
+        let key: UInt64
+        let name: String
+        let listener: Listener
+    }
+
+    /// The name's length and first seven UTF-8 bytes in one word: equal names have equal keys, and most
+    /// different names have different keys.
+    @inline(__always)
+    private static func handlerKey(_ name: String) -> UInt64 {
+        let utf8 = name.utf8
+        var key = UInt64(truncatingIfNeeded: utf8.count) << 56
+        var shift: UInt64 = 0
+        for byte in utf8.prefix(7) {
+            key |= UInt64(byte) << shift
+            shift += 8
+        }
+        return key
+    }
 
     private struct PendingAck {
         let callback: AckCallback
@@ -82,12 +110,14 @@ public final class Socket: @unchecked Sendable {
 
     /// Calls `handler` with the arguments and the optional acknowledgement of every `event` received.
     public func on(_ event: String, _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: SocketAck?) -> Void) {
-        self.onEvent(event) { event in handler(event.arguments.values, event.ack) }
+        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: .values(handler))
+        self.onLoop { self.handlers.append(entry) }
     }
 
     /// Calls `handler` with each `event` received, raw JSON text included (see `SocketArguments`).
     public func onEvent(_ event: String, _ handler: @escaping @Sendable (SocketEvent) -> Void) {
-        self.onLoop { self.handlers[event, default: []].append(handler) }
+        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: .event(handler))
+        self.onLoop { self.handlers.append(entry) }
     }
 
     /// Decodes the first argument of each `event` as `T` (with `JSONDecoder`); events whose first argument
@@ -101,7 +131,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Removes every handler of `event`.
     public func off(_ event: String) {
-        self.onLoop { self.handlers[event] = nil }
+        self.onLoop { self.handlers.removeAll { $0.name == event } }
     }
 
     /// Calls `handler` when the socket is about to leave (its rooms still known) or has left.
@@ -250,7 +280,7 @@ public final class Socket: @unchecked Sendable {
     /// Every emission goes through here. Returns false (without calling `ack`) for reserved names.
     @discardableResult
     func emit(_ event: String, arguments: OutgoingArguments, options: SocketEmitOptions, ack: AckCallback?) -> Bool {
-        if Self.reservedEventNames.contains(event) { return false }
+        if isReservedEventName(event) { return false }
         if self.loop.inEventLoop {
             self.emitOnLoop(event, arguments: arguments, options: options, ack: ack)
         } else {
@@ -272,6 +302,15 @@ public final class Socket: @unchecked Sendable {
             self.registerAck(id: id, callback: ack, timeoutMillis: options.timeoutMillis)
         }
         self.notifyOutgoing(event, arguments.values)
+        if case .forwarded(let forwarded) = arguments, let raw = forwarded.rawText {
+            // Relayed JSON text: encoded in the loop's scratch buffer, copied once into the transport.
+            let namespace = self.nsp.name
+            self.loop.withScratchBytes { text in
+                guard OutgoingPacket.appendEvent(namespace: namespace, name: event, raw: raw, ackID: ackID, to: &text) else { return }
+                self.client.write(text: text, attachments: [], volatile: options.volatile)
+            }
+            return
+        }
         guard let packet = OutgoingPacket.event(namespace: self.nsp.name, name: event, arguments: arguments, ackID: ackID) else {
             return
         }
@@ -297,6 +336,14 @@ public final class Socket: @unchecked Sendable {
 
     /// Writes the answer to an acknowledgement the client asked for (loop only).
     func writeAck(id: Int, arguments: OutgoingArguments) {
+        if case .forwarded(let forwarded) = arguments, let raw = forwarded.rawText {
+            let namespace = self.nsp.name
+            self.loop.withScratchBytes { text in
+                guard OutgoingPacket.appendAck(namespace: namespace, id: id, raw: raw, to: &text) else { return }
+                self.client.write(text: text, attachments: [], volatile: false)
+            }
+            return
+        }
         guard let packet = OutgoingPacket.ack(namespace: self.nsp.name, id: id, arguments: arguments) else { return }
         self.client.write(packet, volatile: false)
     }
@@ -432,13 +479,36 @@ public final class Socket: @unchecked Sendable {
         let values = Array(packet.arguments)
         // Attachments leave placeholders in the text: such arguments are re-encoded when relayed.
         let raw = packet.attachments == 0 ? packet.rawData : nil
-        let ack = packet.id.map { SocketAck(socket: self, id: $0) }
+        self.dispatchEvent(name: name, arguments: SocketArguments(values: values, raw: raw, rawStart: 1), ackID: packet.id)
+    }
+
+    /// Handles an EVENT read by the fast path (`IncomingEvent`): its arguments stay JSON text until read.
+    func receiveEvent(_ event: IncomingEvent) {
+        self.dispatchEvent(name: event.name, arguments: SocketArguments(raw: event.raw, rawStart: 1), ackID: event.ackID)
+    }
+
+    private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {
+        let ack = ackID.map { SocketAck(socket: self, id: $0) }
         if !self.anyListeners.isEmpty {
+            let values = arguments.values
             for listener in self.anyListeners { listener.body(name, values) }
         }
-        guard self.connected, let handlers = self.handlers[name] else { return }
-        let event = SocketEvent(name: name, arguments: SocketArguments(values: values, raw: raw, rawStart: 1), ack: ack)
-        for handler in handlers { handler(event) }
+        guard self.connected else { return }
+        // A snapshot: handlers added while these run wait for the next event.
+        let handlers = self.handlers
+        let key = Self.handlerKey(name)
+        var event: SocketEvent?
+        // Index loops here and below: they stay allocation-free even in unoptimized builds, where the
+        // allocation guard tests run.
+        for index in handlers.indices {
+            let entry = handlers[index]
+            guard entry.key == key && entry.name == name else { continue }
+            if event == nil { event = SocketEvent(name: name, arguments: arguments, ack: ack) }
+            switch entry.listener {
+            case .event(let handler): handler(event!)
+            case .values(let handler): handler(arguments.values, ack)
+            }
+        }
     }
 
     /// Leaves the namespace for `reason`: `disconnecting` handlers, rooms left, `disconnect` handlers.

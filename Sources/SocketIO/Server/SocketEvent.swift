@@ -1,8 +1,12 @@
 /// The arguments of an event: decoded values plus, when they arrived as plain JSON text, that text, so that
 /// relaying them (`socket.emit("echo", event.arguments)`) copies bytes instead of serialising again.
+///
+/// Arguments received as plain JSON are decoded only when read (`values`, `first`, a subscript): a handler
+/// that only relays them never builds a `JSONValue`.
 public struct SocketArguments: Sendable, RandomAccessCollection {
-    /// The decoded values (binary attachments already in place).
-    public let values: [JSONValue]
+    /// Values decoded up front (locally built arguments, packets with binary attachments); nil when they
+    /// are decoded on demand from `raw`.
+    private let decoded: [JSONValue]?
     /// The packet's payload text; nil for locally built arguments and for packets with attachments (whose
     /// text holds placeholders).
     let raw: SocketRawData?
@@ -11,32 +15,68 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
 
     /// Arguments built locally (always serialised when sent).
     public init(_ values: [JSONValue]) {
-        self.values = values
+        self.decoded = values
         self.raw = nil
         self.rawStart = 0
     }
 
     init(values: [JSONValue], raw: SocketRawData?, rawStart: Int) {
-        self.values = values
+        self.decoded = values
         self.raw = raw
         self.rawStart = rawStart
     }
 
+    /// Arguments that are decoded from `raw` when read: its elements from `rawStart` on.
+    init(raw: SocketRawData, rawStart: Int) {
+        self.decoded = nil
+        self.raw = raw
+        self.rawStart = Swift.min(Swift.max(0, rawStart), raw.count)
+    }
+
+    /// The decoded values (binary attachments already in place).
+    public var values: [JSONValue] {
+        if let decoded = self.decoded { return decoded }
+        guard let raw = self.raw else { return [] }
+        var values: [JSONValue] = []
+        values.reserveCapacity(raw.count - self.rawStart)
+        for index in self.rawStart..<raw.count { values.append(Self.decode(raw, element: index)) }
+        return values
+    }
+
     public var startIndex: Int { 0 }
-    public var endIndex: Int { self.values.count }
-    public subscript(position: Int) -> JSONValue { self.values[position] }
+    public var endIndex: Int {
+        if let decoded = self.decoded { return decoded.count }
+        guard let raw = self.raw else { return 0 }
+        return raw.count - self.rawStart
+    }
+
+    public subscript(position: Int) -> JSONValue {
+        if let decoded = self.decoded { return decoded[position] }
+        precondition(position >= 0 && position < self.endIndex, "SocketArguments index out of range")
+        return Self.decode(self.raw!, element: self.rawStart + position)
+    }
 
     /// The arguments without the first `count` (keeps the raw text for what is left).
     public func dropping(first count: Int) -> SocketArguments {
-        let n = Swift.min(Swift.max(0, count), self.values.count)
-        return SocketArguments(values: Array(self.values.dropFirst(n)), raw: self.raw, rawStart: self.rawStart + n)
+        let n = Swift.min(Swift.max(0, count), self.count)
+        guard let decoded = self.decoded else {
+            return SocketArguments(raw: self.raw!, rawStart: self.rawStart + n)
+        }
+        return SocketArguments(values: Array(decoded.dropFirst(n)), raw: self.raw, rawStart: self.rawStart + n)
     }
 
     /// The comma-separated JSON text of the values as received, when available.
     var rawText: ArraySlice<UInt8>? {
         guard let raw = self.raw else { return nil }
-        if self.values.isEmpty { return raw.bytes[raw.bytes.endIndex...] }
-        return raw.elements(from: self.rawStart)
+        let ranges = raw.elementRanges
+        guard self.rawStart < ranges.count else { return raw.bytes[raw.bytes.endIndex...] }
+        return raw.bytes[ranges[self.rawStart].lowerBound..<ranges[ranges.count - 1].upperBound]
+    }
+
+    /// One element of validated JSON text.
+    private static func decode(_ raw: SocketRawData, element index: Int) -> JSONValue {
+        // The text was checked when the packet arrived, so parsing cannot fail here.
+        (try? JSONParser.parse(raw.bytes[raw.elementRanges[index]])) ?? .null
     }
 }
 

@@ -6,17 +6,20 @@ import EngineIO
 /// Confined to the session's loop: the session calls it there, and sockets call it from there.
 final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     // Invariant for @unchecked Sendable: every `var` is read and written on `loop` only.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
     let server: SocketIOServer
     let session: EngineSession
     let loop: EventLoop
-    private var decoder: SocketPacketDecoder
+    @exclusivity(unchecked) private var decoder: SocketPacketDecoder
+    /// Mirrors `decoder.isAwaitingAttachments` (reading it through the struct costs a copy of the decoder).
+    @exclusivity(unchecked) private var awaitingAttachments = false
     /// The socket of the main namespace, kept apart because nearly every packet is for it.
-    private var mainSocket: Socket?
-    private var otherSockets: [String: Socket] = [:]
-    private var connecting: Set<String> = []
-    private var connectTimer: LoopTimer?
-    private var closeReason: SocketDisconnectReason?
-    private var isClosed = false
+    @exclusivity(unchecked) private var mainSocket: Socket?
+    @exclusivity(unchecked) private var otherSockets: [String: Socket] = [:]
+    @exclusivity(unchecked) private var connecting: Set<String> = []
+    @exclusivity(unchecked) private var connectTimer: LoopTimer?
+    @exclusivity(unchecked) private var closeReason: SocketDisconnectReason?
+    @exclusivity(unchecked) private var isClosed = false
 
     init(server: SocketIOServer, session: EngineSession) {
         self.server = server
@@ -49,10 +52,23 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
 
     func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
         guard !self.isClosed else { return }
+        // Plain EVENTs skip the full decoder; everything else (and anything unusual) goes through it.
+        if !self.awaitingAttachments, let event = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) {
+            let socket = event.namespace == "/" ? self.mainSocket : self.otherSockets[event.namespace]
+            if let socket {
+                socket.receiveEvent(event)
+            } else {
+                // An EVENT for a namespace the client is not in.
+                self.close(reason: .forcedServerClose)
+            }
+            return
+        }
         let result: SocketDecodeResult
         do {
             result = try self.decoder.decode(text: text)
+            self.awaitingAttachments = self.decoder.isAwaitingAttachments
         } catch {
+            self.awaitingAttachments = self.decoder.isAwaitingAttachments
             self.close(reason: .parseError)
             return
         }
@@ -64,7 +80,9 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         let result: SocketDecodeResult
         do {
             result = try self.decoder.decode(binary: bytes)
+            self.awaitingAttachments = self.decoder.isAwaitingAttachments
         } catch {
+            self.awaitingAttachments = self.decoder.isAwaitingAttachments
             self.close(reason: .parseError)
             return
         }
@@ -106,7 +124,11 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     // MARK: Sockets (called by Namespace and Socket)
 
     func beginConnecting(_ name: String) { self.connecting.insert(name) }
-    func endConnecting(_ name: String) { self.connecting.remove(name) }
+    func endConnecting(_ name: String) {
+        self.connecting.remove(name)
+        // Give the set's storage back: a connected client keeps no memory for it.
+        if self.connecting.isEmpty { self.connecting = [] }
+    }
 
     func register(_ socket: Socket) {
         if socket.nsp.name == "/" {
@@ -171,5 +193,6 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         self.otherSockets.removeAll()
         for socket in sockets { socket.close(reason: reason) }
         self.decoder.reset()
+        self.awaitingAttachments = false
     }
 }

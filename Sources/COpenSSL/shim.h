@@ -1,0 +1,16 @@
+#ifndef C_OPENSSL_SHIM_H
+#define C_OPENSSL_SHIM_H
+// System OpenSSL (libssl-dev) for the client's TLS; functions that OpenSSL defines as macros are wrapped
+// here so Swift can call them.
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+static inline long copenssl_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+static inline long copenssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline int copenssl_tls1_2_version(void) { return TLS1_2_VERSION; }
+#endif

@@ -1,0 +1,271 @@
+/// The server's fast path for the packet it receives most: a plain EVENT (`2[/nsp,][id]["name",…]`).
+///
+/// It validates the JSON payload without building values, records where each top-level element is, and
+/// decodes only the event name; the arguments stay JSON text (`SocketArguments` decodes them on demand and
+/// relays the text unchanged). It accepts only packets the full decoder (`SocketPacketDecoder`) would
+/// accept as the same EVENT: anything unusual (a numeric or reserved event name, nesting deeper than 64, a
+/// malformed header or payload) returns nil, and the caller hands the packet to the full decoder, which
+/// produces the same outcome it always did (including its errors).
+struct IncomingEvent {
+    var namespace: String
+    var ackID: Int?
+    var name: String
+    /// The payload text and its element ranges (indices into the message's storage).
+    var raw: SocketRawData
+
+    /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles.
+    static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> IncomingEvent? {
+        guard !text.isEmpty, text[text.startIndex] == 0x32 else { return nil }  // "2": EVENT
+        return text.withUnsafeBufferPointer { buffer -> IncomingEvent? in
+            Self.read(buffer, base: text.startIndex, source: text, maxDepth: maxDepth)
+        }
+    }
+
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, base: Int, source: ArraySlice<UInt8>,
+                             maxDepth: Int) -> IncomingEvent? {
+        var i = 1
+        var namespace = "/"
+        if i < bytes.count, bytes[i] == 0x2F {
+            let start = i
+            while i < bytes.count, bytes[i] != 0x2C { i += 1 }
+            namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            if i < bytes.count { i += 1 }
+        }
+        var ackID: Int?
+        if i < bytes.count, bytes[i] &- 0x30 < 10 {
+            var value = 0
+            var digits = 0
+            while i < bytes.count, bytes[i] &- 0x30 < 10 {
+                // 18 digits cannot overflow an Int; longer ids go to the full decoder.
+                digits += 1
+                guard digits <= 18 else { return nil }
+                value = value * 10 + Int(bytes[i] &- 0x30)
+                i += 1
+            }
+            ackID = value
+        }
+        guard i < bytes.count else { return nil }
+        var scanner = JSONArrayScanner(bytes, base: base, maxDepth: min(maxDepth, 64))
+        guard scanner.scanArray(from: i), let first = scanner.firstRange else { return nil }
+        // The event name: a string, decoded here (escapes through the full parser).
+        guard bytes[first.lowerBound] == 0x22 else { return nil }
+        let name: String
+        if scanner.firstStringHasEscapes {
+            guard case .string(let decoded)? = try? JSONParser.parse(
+                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[first]))) else { return nil }
+            name = decoded
+        } else {
+            name = String(decoding: UnsafeBufferPointer(rebasing: bytes[(first.lowerBound + 1)..<(first.upperBound - 1)]),
+                          as: UTF8.self)
+        }
+        if isReservedEventName(name) { return nil }
+        return IncomingEvent(namespace: namespace, ackID: ackID, name: name,
+                             raw: SocketRawData(bytes: source[(base + i)...], elementRanges: scanner.ranges))
+    }
+}
+
+/// Whether `name` is one of `Socket.reservedEventNames` / `SocketPacketDecoder.reservedEventNames`
+/// (`connect`, `connect_error`, `disconnect`, `disconnecting`, `newListener`, `removeListener`), without
+/// hashing: most names differ in length or first byte.
+@inline(__always)
+func isReservedEventName(_ name: String) -> Bool {
+    switch name.utf8.count {
+    case 7: return name == "connect"
+    case 10: return name == "disconnect"
+    case 11: return name == "newListener"
+    case 13: return name == "connect_error" || name == "disconnecting"
+    case 14: return name == "removeListener"
+    default: return false
+    }
+}
+
+/// Checks that a byte range is one JSON document whose top level is an array, as `JSONParser` would
+/// accept it (same grammar: RFC 8259, any bytes of 0x20 and above inside strings, lone surrogate escapes
+/// allowed), without building any value. Records each top-level element's byte range. Returns false for
+/// anything it does not accept, including nesting deeper than `maxDepth` (at most 64).
+struct JSONArrayScanner {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let maxDepth: Int
+    private let base: Int
+    private var pos = 0
+    /// Top-level element ranges, as offsets into the buffer plus `base`.
+    private(set) var ranges: [Range<Int>] = []
+    /// The first top-level element's range (offsets into the buffer).
+    private(set) var firstRange: Range<Int>?
+    /// Whether the first top-level element, when a string, contains a backslash escape.
+    private(set) var firstStringHasEscapes = false
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, base: Int = 0, maxDepth: Int) {
+        self.bytes = bytes
+        self.base = base
+        self.maxDepth = max(1, min(64, maxDepth))
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
+    }
+
+    /// Scans `bytes[start...]`: optional whitespace, a non-empty array, optional whitespace, the end.
+    mutating func scanArray(from start: Int) -> Bool {
+        pos = start
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == 0x5B else { return false }
+        pos += 1
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] != 0x5D else { return false }
+        // One bit per open container below the top-level array: 1 = object.
+        var kinds: UInt64 = 0
+        var depth = 1
+        var elementStart = 0
+        ranges.reserveCapacity(4)
+        while true {
+            // A value starts here (whitespace skipped).
+            guard pos < bytes.count else { return false }
+            if depth == 1 { elementStart = pos }
+            switch bytes[pos] {
+            case 0x7B, 0x5B:  // { [
+                guard depth < maxDepth else { return false }
+                let isObject = bytes[pos] == 0x7B
+                pos += 1
+                skipWhitespace()
+                guard pos < bytes.count else { return false }
+                if bytes[pos] == (isObject ? 0x7D : 0x5D) {
+                    pos += 1
+                } else {
+                    kinds = isObject ? kinds | (1 << UInt64(depth)) : kinds & ~(1 << UInt64(depth))
+                    depth += 1
+                    if isObject {
+                        guard scanKeyAndColon() else { return false }
+                    }
+                    continue
+                }
+            case 0x22:
+                let escaped = scanString()
+                guard let escaped else { return false }
+                if escaped && depth == 1 && ranges.isEmpty { firstStringHasEscapes = true }
+            case 0x2D, 0x30...0x39:
+                guard scanNumber() else { return false }
+            case 0x74:
+                guard expect(0x74, 0x72, 0x75, 0x65) else { return false }
+            case 0x66:
+                guard expect(0x66, 0x61, 0x6C, 0x73), pos < bytes.count, bytes[pos] == 0x65 else { return false }
+                pos += 1
+            case 0x6E:
+                guard expect(0x6E, 0x75, 0x6C, 0x6C) else { return false }
+            default:
+                return false
+            }
+            // A value ended: close containers until one continues.
+            while true {
+                if depth == 0 {
+                    skipWhitespace()
+                    return pos == bytes.count
+                }
+                if depth == 1 {
+                    if firstRange == nil { firstRange = elementStart..<pos }
+                    ranges.append((base + elementStart)..<(base + pos))
+                }
+                skipWhitespace()
+                guard pos < bytes.count else { return false }
+                let isObject = depth > 1 && kinds & (1 << UInt64(depth - 1)) != 0
+                let byte = bytes[pos]
+                if byte == 0x2C {
+                    pos += 1
+                    skipWhitespace()
+                    if isObject {
+                        guard scanKeyAndColon() else { return false }
+                    }
+                    break
+                }
+                guard byte == (isObject ? 0x7D : 0x5D) else { return false }
+                pos += 1
+                // The closed container is itself a value that ended, in its parent (or the document).
+                depth -= 1
+            }
+        }
+    }
+
+    private mutating func scanKeyAndColon() -> Bool {
+        guard pos < bytes.count, bytes[pos] == 0x22, scanString() != nil else { return false }
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == 0x3A else { return false }
+        pos += 1
+        skipWhitespace()
+        return true
+    }
+
+    @inline(__always)
+    private mutating func expect(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Bool {
+        guard bytes.count - pos >= 4, bytes[pos] == a, bytes[pos + 1] == b, bytes[pos + 2] == c, bytes[pos + 3] == d else {
+            return false
+        }
+        pos += 4
+        return true
+    }
+
+    /// Scans a string from its opening quote; returns whether it had escapes, or nil when invalid.
+    private mutating func scanString() -> Bool? {
+        pos += 1
+        var escaped = false
+        while pos < bytes.count {
+            let byte = bytes[pos]
+            if byte == 0x22 {
+                pos += 1
+                return escaped
+            }
+            if byte < 0x20 { return nil }
+            if byte == 0x5C {
+                escaped = true
+                pos += 1
+                guard pos < bytes.count else { return nil }
+                switch bytes[pos] {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74:
+                    pos += 1
+                case 0x75:
+                    guard bytes.count - pos >= 5 else { return nil }
+                    for k in 1...4 {
+                        let h = bytes[pos + k]
+                        guard h &- 0x30 < 10 || (h | 0x20) &- 0x61 < 6 else { return nil }
+                    }
+                    pos += 5
+                default:
+                    return nil
+                }
+                continue
+            }
+            pos += 1
+        }
+        return nil
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private mutating func scanNumber() -> Bool {
+        if bytes[pos] == 0x2D { pos += 1 }
+        guard pos < bytes.count else { return false }
+        if bytes[pos] == 0x30 {
+            pos += 1
+        } else if bytes[pos] &- 0x30 < 10 {
+            while pos < bytes.count, bytes[pos] &- 0x30 < 10 { pos += 1 }
+        } else {
+            return false
+        }
+        if pos < bytes.count, bytes[pos] == 0x2E {
+            pos += 1
+            guard pos < bytes.count, bytes[pos] &- 0x30 < 10 else { return false }
+            while pos < bytes.count, bytes[pos] &- 0x30 < 10 { pos += 1 }
+        }
+        if pos < bytes.count, bytes[pos] | 0x20 == 0x65 {
+            pos += 1
+            if pos < bytes.count, bytes[pos] == 0x2B || bytes[pos] == 0x2D { pos += 1 }
+            guard pos < bytes.count, bytes[pos] &- 0x30 < 10 else { return false }
+            while pos < bytes.count, bytes[pos] &- 0x30 < 10 { pos += 1 }
+        }
+        return true
+    }
+}

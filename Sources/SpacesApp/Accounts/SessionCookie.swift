@@ -1,0 +1,87 @@
+import EngineIO
+import Foundation
+
+/// Signed, stateless session cookies: `v1.<user id>.<expiry>.<nonce>.<HMAC-SHA256 signature>`.
+///
+/// The secret lives in the data folder, so sessions survive restarts; deleting the file logs everyone out.
+struct SessionCookie: Sendable {
+    static let name = "spaces_session"
+    /// How long a login lasts.
+    static let lifetimeSeconds = 30 * 24 * 3600
+
+    let secret: [UInt8]
+
+    /// The cookie value for `userID`, valid until `now + lifetime`.
+    func issue(userID: Int64, now: Double) -> String {
+        let expiry = Int64(now) + Int64(Self.lifetimeSeconds)
+        let body = "v1.\(userID).\(expiry).\(SecureRandom.token(byteCount: 9))"
+        return body + "." + Base64URL.encode(HMACSHA256.authenticate(Array(body.utf8), key: self.secret))
+    }
+
+    /// The user id of a valid, unexpired cookie value.
+    func verify(_ value: String, now: Double) -> Int64? {
+        guard let dot = value.lastIndex(of: ".") else { return nil }
+        let body = value[..<dot]
+        guard let signature = Base64URL.decode(value[value.index(after: dot)...]),
+              constantTimeEquals(HMACSHA256.authenticate(Array(body.utf8), key: self.secret), signature) else { return nil }
+        let parts = body.split(separator: ".")
+        guard parts.count == 4, parts[0] == "v1", let userID = Int64(parts[1]), let expiry = Int64(parts[2]),
+              Double(expiry) > now else { return nil }
+        return userID
+    }
+
+    /// The user id from a request's cookies.
+    func userID(from headers: HTTPHeaders, now: Double) -> Int64? {
+        guard let value = Cookies.parse(headers)[Self.name] else { return nil }
+        return self.verify(value, now: now)
+    }
+
+    /// `Set-Cookie` for a new login.
+    func setCookie(userID: Int64, now: Double) -> SetCookie {
+        SetCookie(name: Self.name, value: self.issue(userID: userID, now: now), path: "/", maxAge: Self.lifetimeSeconds,
+                  httpOnly: true, sameSite: .lax)
+    }
+
+    /// `Set-Cookie` that logs out.
+    static var clearing: SetCookie {
+        var cookie = SetCookie.deletion(name: Self.name)
+        cookie.httpOnly = true
+        cookie.sameSite = .lax
+        return cookie
+    }
+
+    /// The secret kept in `directory/session.key` (32 random bytes, hex, mode 0600), created on first use.
+    static func loadOrCreateSecret(directory: String) throws -> [UInt8] {
+        let path = directory + "/session.key"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let bytes = Self.decodeHex(hex), bytes.count >= 32 { return bytes }
+        }
+        let secret = SecureRandom.bytes(32)
+        let created = FileManager.default.createFile(atPath: path, contents: Data(Hex.encode(secret).utf8),
+                                                     attributes: [.posixPermissions: 0o600])
+        guard created else { throw CocoaError(.fileWriteUnknown) }
+        return secret
+    }
+
+    private static func decodeHex(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        guard bytes.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}

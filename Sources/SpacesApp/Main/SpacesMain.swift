@@ -1,0 +1,42 @@
+import EngineIO
+import Foundation
+
+/// `spaces [--host H] [--port P] [--data-dir D]`: the SpacesApp server.
+@main
+struct SpacesMain {
+    static func main() async {
+        let flags = CommandLineFlags(switchNames: ["help", "verbose"])
+        if flags.has("help") {
+            print(SpacesConfig.usage, terminator: "")
+            exit(0)
+        }
+        let config = SpacesConfig(flags: flags)
+        Log.verbose = config.verbose
+        let server: SpacesServer
+        let adminLines: [String]
+        do {
+            server = try SpacesServer(config: config)
+            adminLines = try await server.bootstrapAdmin()
+        } catch {
+            FileHandle.standardError.write(Data("spaces: cannot start: \(error)\n".utf8))
+            exit(1)
+        }
+        // Scripts read stdout up to the "listening" line; everything later goes to stderr.
+        let port = server.http.port
+        let host = config.host == "0.0.0.0" || config.host == "::" ? "localhost" : config.host
+        var out = adminLines.map { "spaces: " + $0 }.joined(separator: "\n") + "\n"
+        out += "spaces: log in at http://\(host):\(port)/login\n"
+        out += "spaces listening on port \(port)\n"
+        FileHandle.standardOutput.write(Data(out.utf8))
+
+        let signals = TerminationSignals.install { [server] _ in
+            Log.info("shutting down")
+            server.shutdown()
+            exit(0)
+        }
+        while true {
+            try? await Task.sleep(for: .seconds(3600))
+            withExtendedLifetime(signals) {}
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import EngineIO
+import Foundation
+import SocketIO
+
+/// The running site: store and core, Socket.IO on `/socket.io/`, the router for everything else.
+final class SpacesServer: Sendable {
+    let config: SpacesConfig
+    let core: SpacesCore
+    let engine: EngineServer
+    let io: SocketIOServer
+    let router: Router
+    let group: EventLoopGroup
+    let http: HTTPServer
+
+    /// Opens the data folder and the database, recovers the queue, and starts listening.
+    init(config: SpacesConfig) throws {
+        self.config = config
+        let data = config.dataDirectory
+        let fileManager = FileManager.default
+        for folder in [data, data + "/uploads", data + "/covers"] {
+            try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        // Temporary uploads of a previous run are leftovers of requests that never completed their upload.
+        try? fileManager.removeItem(atPath: data + "/tmp")
+        try fileManager.createDirectory(atPath: data + "/tmp", withIntermediateDirectories: true)
+
+        let store = try Store(path: data + "/spaces.sqlite3")
+        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: data + "/uploads"))
+        try core.sync { try core.start() }
+        self.core = core
+
+        let sessions = SessionCookie(secret: try SessionCookie.loadOrCreateSecret(directory: data))
+        let hasher = PasswordHasher(iterations: config.pbkdf2Iterations)
+
+        var engineOptions = EngineServerOptions.socketIO
+        engineOptions.maxHttpBufferSize = config.maxMessageBytes
+        engineOptions.pingInterval = config.pingIntervalMillis
+        engineOptions.pingTimeout = config.pingTimeoutMillis
+        let engine = EngineServer(options: engineOptions)
+        let io = SocketIOServer(engine: engine)
+        self.engine = engine
+        self.io = io
+        WorkerGateway.install(on: io, core: core, sessions: sessions)
+
+        let routerBodyLimit = config.maxUploadBytes + 1024 * 1024
+        let site = SpacesSite(core: core, sessions: sessions, hasher: hasher, dataDirectory: data,
+                              maxBodyBytes: config.maxUploadBytes, publicURL: config.publicURL,
+                              connectionCount: { [weak engine] in engine?.sessionCount ?? 0 })
+        let router = Router(onError: { error, context in
+            Log.info("\(context.method) \(context.path): \(error)")
+        })
+        router.use(CrossOriginProtection.middleware)
+        router.use(Self.errorCodes)
+        AccountRoutes.install(on: router, site: site)
+        SpaceRoutes.install(on: router, site: site)
+        RequestRoutes.install(on: router, site: site)
+        MonitoringRoutes.install(on: router, site: site)
+        router.setFallback { _ in APIError(404, "not_found", "not found").response }
+        self.router = router
+
+        self.group = try EventLoopGroup(loopCount: config.loops)
+        let chain = HTTPHandlerChain(
+            [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
+            fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
+        var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
+        httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
+    }
+
+    /// Error answers from the HTTP layer (404/405/413...) get the `code` field too.
+    static let errorCodes: Middleware = { context, next in
+        let response = try await next(context)
+        guard response.status >= 400, response.headers["Content-Type"]?.hasPrefix("application/json") == true,
+              case .bytes(let body) = response.body, body.count < 4096,
+              case .object(var object)? = try? JSONParser.parse(body), object["code"] == nil else { return response }
+        object["code"] = .string(APIError.code(forStatus: response.status))
+        var rewritten = response
+        rewritten.body = .bytes(JSONSerializer.serialize(.object(object)))
+        rewritten.headers.remove("Content-Length")
+        return rewritten
+    }
+
+    /// Creates the admin account on first start (printing a generated password once), or sets its password
+    /// from the configuration. Returns lines to print.
+    func bootstrapAdmin() async throws -> [String] {
+        let hasher = PasswordHasher(iterations: self.config.pbkdf2Iterations)
+        let name = self.config.adminUser
+        let core = self.core
+        let existing = try await core.perform { (try core.store.firstAdmin(), try core.store.user(named: name)) }
+        if let password = self.config.adminPassword {
+            let hash = await hasher.hashInBackground(password)
+            let now = Date().timeIntervalSince1970
+            try await core.perform {
+                if let user = try core.store.user(named: name) {
+                    try core.store.setPasswordHash(userID: user.id, hash)
+                    try core.store.setAdmin(userID: user.id, true)
+                } else {
+                    _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
+                }
+            }
+            return ["admin account \"\(name)\": password from SPACES_ADMIN_PASSWORD / --admin-password"]
+        }
+        if let admin = existing.0 {
+            return ["admin account \"\(admin.username)\": use the password printed on first start"
+                    + " (or restart with SPACES_ADMIN_PASSWORD to set a new one)"]
+        }
+        let password = SecureRandom.token(byteCount: 12)
+        let hash = await hasher.hashInBackground(password)
+        let now = Date().timeIntervalSince1970
+        try await core.perform {
+            if let user = try core.store.user(named: name) {
+                try core.store.setPasswordHash(userID: user.id, hash)
+                try core.store.setAdmin(userID: user.id, true)
+            } else {
+                _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
+            }
+        }
+        return ["created admin account \"\(name)\" with password: \(password)",
+                "(shown only this once; set SPACES_ADMIN_PASSWORD to choose another)"]
+    }
+
+    /// Graceful stop: no new connections or dispatches, requests in flight get a moment to finish and go back
+    /// to the queue otherwise, workers get a clean disconnect, the database is closed.
+    func shutdown(graceSeconds: Double = 3) {
+        self.http.stopAccepting()
+        let core = self.core
+        core.sync { core.beginDraining() }
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        while core.sync({ !core.inFlight.isEmpty }) && Date() < deadline { usleep(20_000) }
+        core.sync { core.requeueInFlight() }
+        self.io.close()
+        let sessionsDeadline = Date().addingTimeInterval(3)
+        while self.engine.sessionCount > 0 && Date() < sessionsDeadline { usleep(10_000) }
+        core.sync { core.store.close() }
+        self.group.shutdown(timeoutSeconds: 2)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import SocketIO
+
+/// A connected worker as the core sees it: an id and a way to talk to it (a Socket.IO socket in the app, a
+/// fake in tests).
+protocol WorkerChannel: AnyObject, Sendable {
+    /// Unique id (the socket id); also the `connection_id` workers get.
+    var id: String { get }
+    /// Emits `event` with one argument.
+    func send(_ event: String, _ value: JSONValue)
+    /// Disconnects the worker from the server side.
+    func disconnect()
+}
+
+/// Settings of the core.
+struct CoreOptions: Sendable {
+    /// Deliveries after which a request whose worker went away fails instead of going back to the queue.
+    var maxDeliveries = 3
+    /// Folder holding uploaded files, one sub-folder per request.
+    var uploadsDirectory: String
+    /// Most requests queued per space; more are refused with 503.
+    var maxQueuedPerSpace = 100_000
+}
+
+/// The heart of the app: spaces, connected workers, the durable FIFO per space and dispatch.
+///
+/// Every piece of state here, the SQLite store included, is owned by `queue`, a serial queue of its own:
+/// disk work never runs on an event loop, and messages from one socket are handled in the order they
+/// arrived (each is posted to the queue on the socket's loop, in order). Methods other than `post`,
+/// `perform` and `sync` must run on `queue`.
+final class SpacesCore: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: every `var` is read and written on `queue` only.
+
+    let queue = DispatchQueue(label: "spaces.core", qos: .userInitiated)
+    let store: Store
+    let options: CoreOptions
+    /// Seconds since 1970 (tests may replace it before `start`).
+    var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    /// Called (on `queue`) when a request changes, with its owner and a JSON summary, for live pages.
+    var onRequestUpdate: (@Sendable (_ userID: Int64, _ update: JSONValue) -> Void)?
+
+    struct Registration {
+        var concurrency: Int
+        var inFlight: Set<String> = []
+        let registeredAt: Double
+    }
+
+    struct WorkerEntry {
+        let channel: WorkerChannel
+        var registrations: [Int64: Registration] = [:]
+        let connectedAt: Double
+    }
+
+    struct InFlight {
+        let spaceID: Int64
+        let workerID: String
+        let delivery: Int
+        let dispatchedAt: Double
+    }
+
+    var workers: [String: WorkerEntry] = [:]
+    /// Worker ids per space, in registration order.
+    var holders: [Int64: [String]] = [:]
+    var fifos: [Int64: RequestFIFO] = [:]
+    var inFlight: [String: InFlight] = [:]
+    /// Last accepted submission per "user:space", for rate limits.
+    var lastSubmission: [String: Double] = [:]
+    var nextQueueOrder: Int64 = 1
+    var metrics = CoreMetrics()
+    /// Set when the server stops: nothing more is dispatched.
+    private(set) var draining = false
+
+    init(store: Store, options: CoreOptions) {
+        self.store = store
+        self.options = options
+    }
+
+    // MARK: Reaching the queue
+
+    /// Runs `body` on the queue, later.
+    func post(_ body: @escaping @Sendable () -> Void) {
+        self.queue.async(execute: body)
+    }
+
+    /// Runs `body` on the queue and returns its result to an async caller.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            self.queue.async {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+
+    /// Runs `body` on the queue and waits (start-up, shutdown and tests only: never from an event loop).
+    func sync<T>(_ body: () throws -> T) rethrows -> T {
+        try self.queue.sync(execute: body)
+    }
+
+    // MARK: Start and stop (on the queue)
+
+    /// Restart recovery: queued requests go back to their FIFOs; those a worker held when the server died are
+    /// queued again (or fail when they used up their deliveries).
+    func start() throws {
+        self.nextQueueOrder = try self.store.maxQueueOrder() + 1
+        let now = self.clock()
+        for var record in try self.store.activeRequests() {
+            if record.status == .processing {
+                let next = RequestLifecycle.next(.processing, on: .workerLost(deliveries: record.deliveries,
+                                                                              maxDeliveries: self.options.maxDeliveries))
+                record.status = next ?? .failed
+                record.workerID = nil
+                record.updatedAt = now
+                if record.status == .failed {
+                    record.error = "delivered \(record.deliveries) times without a result"
+                    record.finishedAt = now
+                }
+                try self.store.updateRequest(record)
+            }
+            if record.status == .queued {
+                self.fifos[record.spaceID, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
+            }
+        }
+    }
+
+    /// Stops dispatching; requests in flight keep their workers until `requeueInFlight`.
+    func beginDraining() {
+        self.draining = true
+    }
+
+    /// Requests still held by workers go back to the head of their queues without counting the delivery
+    /// (the server, not the worker, cut them short).
+    func requeueInFlight() {
+        let now = self.clock()
+        for (requestID, flight) in self.inFlight {
+            guard var record = try? self.store.request(id: requestID), record.status == .processing else { continue }
+            record.status = .queued
+            record.workerID = nil
+            record.deliveries = max(0, record.deliveries - 1)
+            record.updatedAt = now
+            try? self.store.updateRequest(record)
+            self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
+            self.fifos[record.spaceID, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
+        }
+        self.inFlight.removeAll()
+    }
+
+    // MARK: Queries (on the queue)
+
+    /// Number of workers registered for `spaceID`.
+    func workerCount(spaceID: Int64) -> Int { self.holders[spaceID]?.count ?? 0 }
+
+    /// Requests waiting in `spaceID`'s queue.
+    func queueSize(spaceID: Int64) -> Int { self.fifos[spaceID]?.count ?? 0 }
+
+    /// Requests being processed in `spaceID`.
+    func processingCount(spaceID: Int64) -> Int {
+        (self.holders[spaceID] ?? []).reduce(0) { total, id in
+            total + (self.workers[id]?.registrations[spaceID]?.inFlight.count ?? 0)
+        }
+    }
+
+    /// 1-based position of a queued request.
+    func queuePosition(_ record: RequestRecord) -> Int? {
+        guard record.status == .queued else { return nil }
+        return self.fifos[record.spaceID]?.position(id: record.id, order: record.queueOrder)
+    }
+
+    var workerConnectionCount: Int { self.workers.count }
+}

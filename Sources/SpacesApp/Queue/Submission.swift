@@ -1,0 +1,213 @@
+import Foundation
+import SocketIO
+
+/// A file that came with a submission, already written to a temporary file by the multipart collector.
+struct SubmittedFile: Sendable, Equatable {
+    /// `audio_file`, `video_file` or `other_file`.
+    var field: String
+    var filename: String
+    var contentType: String
+    var path: String
+    var size: Int
+}
+
+/// The inputs of `POST /websockets/submit/<space_id>`, parsed but not yet checked against the space.
+struct Submission: Sendable, Equatable {
+    var prompt: String?
+    var audioURL: String?
+    var files: [SubmittedFile] = []
+
+    /// Fields a submission may carry files under, and the payload key each becomes.
+    static let fileFields: [(field: String, payloadKey: String)] = [
+        ("audio_file", "audio"), ("video_file", "video"), ("other_file", "file"),
+    ]
+
+    /// Longest prompt accepted, in characters.
+    static let maxPromptLength = 100_000
+    /// Longest `audio_url` accepted.
+    static let maxURLLength = 4096
+
+    /// Checks the inputs against what `space` accepts; throws the first problem as a 400 / 413.
+    func validate(for space: Space) throws(APIError) {
+        let prompt = self.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let audioURL = self.audioURL?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if !prompt.isEmpty {
+            guard space.enablePrompt else {
+                throw APIError(400, "input_not_enabled", "This space does not accept a text prompt")
+            }
+            guard prompt.count <= Self.maxPromptLength else {
+                throw APIError(413, "prompt_too_long", "The prompt is longer than \(Self.maxPromptLength) characters")
+            }
+        }
+        if !audioURL.isEmpty {
+            guard space.enableAudio else {
+                throw APIError(400, "input_not_enabled", "This space does not accept audio")
+            }
+            guard audioURL.count <= Self.maxURLLength,
+                  let url = URL(string: audioURL), let scheme = url.scheme?.lowercased(),
+                  scheme == "http" || scheme == "https", url.host != nil else {
+                throw APIError(400, "invalid_audio_url", "audio_url must be an http or https URL")
+            }
+        }
+        for file in self.files {
+            let (enabled, what): (Bool, String) = switch file.field {
+            case "audio_file": (space.enableAudio, "audio")
+            case "video_file": (space.enableVideo, "video")
+            default: (space.enableFileUpload, "file uploads")
+            }
+            guard enabled else { throw APIError(400, "input_not_enabled", "This space does not accept \(what)") }
+            guard file.size <= space.maxUploadBytes else {
+                throw APIError(413, "file_too_large",
+                               "\(file.field) is larger than this space's limit of \(space.maxUploadBytes) bytes")
+            }
+        }
+        if !audioURL.isEmpty && self.files.contains(where: { $0.field == "audio_file" }) {
+            throw APIError(400, "invalid_input", "Give either audio_url or audio_file, not both")
+        }
+        if prompt.isEmpty && audioURL.isEmpty && self.files.isEmpty {
+            throw APIError(400, "empty_request", "Nothing to submit: give a prompt or a file")
+        }
+    }
+
+    /// A file name safe to store and to put in a URL.
+    static func safeFileName(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        var out = String(last.unicodeScalars.map { scalar -> Character in
+            let c = Character(scalar)
+            return scalar.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_") ? c : "_"
+        })
+        while out.hasPrefix(".") { out.removeFirst() }
+        if out.count > 100 { out = String(out.suffix(100)) }
+        return out.isEmpty ? "file" : out
+    }
+}
+
+/// Who is submitting, as the core needs it.
+struct Submitter: Sendable {
+    var userID: Int64
+    var username: String
+    var dailyQuota: Int
+}
+
+extension SpacesCore {
+    /// Accepts a submission: every check first (space, worker online, inputs, sizes), then the rate limit and
+    /// the daily quota are spent, the files moved next to the request, and the request queued and dispatched.
+    /// Throws `APIError`s; the caller deletes the temporary files on error.
+    func submit(_ submission: Submission, spaceID: Int64, by submitter: Submitter, baseURL: String) throws(APIError)
+        -> RequestRecord
+    {
+        guard let space = (try? self.store.space(id: spaceID)) ?? nil else {
+            throw APIError.notFound("space_not_found", "Space not found")
+        }
+        guard space.isWebsockets else {
+            throw APIError.notFound("not_websockets_space", "This space does not take requests")
+        }
+        guard self.workerCount(spaceID: space.id) > 0, !self.draining else {
+            throw APIError(503, "no_worker", "No worker is connected to this space")
+        }
+        try submission.validate(for: space)
+        guard self.queueSize(spaceID: space.id) < self.options.maxQueuedPerSpace else {
+            throw APIError(503, "queue_full", "This space's queue is full, try again later")
+        }
+
+        let now = self.clock()
+        let rateKey = "\(submitter.userID):\(space.id)"
+        if space.rateLimitSeconds > 0, let last = self.lastSubmission[rateKey] {
+            let wait = Double(space.rateLimitSeconds) - (now - last)
+            if wait > 0 {
+                let retryAfter = Int(wait.rounded(.up))
+                throw APIError(429, "rate_limited", "Please wait \(retryAfter) seconds before submitting again",
+                               extra: ["retry_after": .int(Int64(retryAfter))])
+            }
+        }
+        if submitter.dailyQuota > 0 {
+            let used = (try? self.store.requestCount(userID: submitter.userID, since: ISOTime.startOfDay(now))) ?? 0
+            if used >= submitter.dailyQuota {
+                throw APIError(403, "quota_exceeded",
+                               "Daily quota of \(submitter.dailyQuota) requests reached, try again tomorrow",
+                               extra: ["quota": .int(Int64(submitter.dailyQuota)), "used": .int(Int64(used))])
+            }
+        }
+
+        let requestID = UUID().uuidString.lowercased()
+        let token = SecureRandom.token()
+        var payload = JSONObject()
+        let prompt = submission.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        payload["prompt"] = .string(prompt)
+        payload["timestamp"] = .string(ISOTime.format(now))
+        if let audioURL = submission.audioURL?.trimmingCharacters(in: .whitespacesAndNewlines), !audioURL.isEmpty {
+            payload["audio"] = .string(audioURL)
+        }
+        if !submission.files.isEmpty {
+            let directory = self.options.uploadsDirectory + "/" + requestID
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw APIError(500, "storage_error", "Could not store the uploaded files")
+            }
+            var files: [JSONValue] = []
+            for file in submission.files {
+                let key = Submission.fileFields.first { $0.field == file.field }?.payloadKey ?? "file"
+                let name = key + "-" + Submission.safeFileName(file.filename)
+                guard rename(file.path, directory + "/" + name) == 0 else {
+                    throw APIError(500, "storage_error", "Could not store the uploaded files")
+                }
+                let url = "\(baseURL)/uploads/\(requestID)/\(name)?token=\(token)"
+                if payload[key] == nil { payload[key] = .string(url) }
+                files.append(["field": .string(file.field), "name": .string(file.filename), "url": .string(url),
+                              "size": .int(Int64(file.size)), "content_type": .string(file.contentType)])
+            }
+            payload["files"] = .array(files)
+        }
+
+        let record = RequestRecord(
+            id: requestID, spaceID: space.id, userID: submitter.userID, username: submitter.username,
+            payload: String(decoding: JSONSerializer.serialize(.object(payload)), as: UTF8.self), status: .queued,
+            result: nil, error: nil, token: token, deliveries: 0, workerID: nil, progress: nil, progressMessage: nil,
+            queueOrder: self.nextQueueOrder, createdAt: now, updatedAt: now, startedAt: nil, finishedAt: nil,
+            baseURL: baseURL)
+        do {
+            try self.store.insertRequest(record)
+        } catch {
+            throw APIError(500, "storage_error", "Could not save the request")
+        }
+        self.nextQueueOrder += 1
+        self.lastSubmission[rateKey] = now
+        self.metrics.submitted += 1
+        self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
+        self.dispatch(spaceID: space.id)
+        return (try? self.store.request(id: requestID)) ?? nil ?? record
+    }
+
+    /// Cancels a queued or processing request (the worker holding it is told with `inference_cancel`).
+    func cancel(requestID: String) throws(APIError) -> RequestRecord {
+        guard let record = (try? self.store.request(id: requestID)) ?? nil else {
+            throw APIError.notFound("request_not_found", "Request not found")
+        }
+        guard RequestLifecycle.next(record.status, on: .cancel) != nil else {
+            throw APIError(409, "not_cancelable", "The request is already \(record.status.rawValue)")
+        }
+        if let flight = self.inFlight[requestID] {
+            self.workers[flight.workerID]?.channel.send("inference_cancel", ["request_id": .string(requestID)])
+        }
+        self.finish(requestID, event: .cancel, result: nil, error: "Canceled by the user")
+        return (try? self.store.request(id: requestID)) ?? nil ?? record
+    }
+
+    /// Deletes a space: its workers are disconnected and its unfinished requests canceled.
+    func deleteSpace(id spaceID: Int64) throws {
+        for workerID in self.holders[spaceID] ?? [] {
+            self.workers[workerID]?.channel.disconnect()
+        }
+        let active = try self.store.activeRequests().filter { $0.spaceID == spaceID }
+        for record in active {
+            self.finish(record.id, event: .cancel, result: nil, error: "The space was deleted")
+        }
+        for workerID in self.holders[spaceID] ?? [] {
+            self.workers[workerID]?.registrations[spaceID] = nil
+        }
+        self.holders[spaceID] = nil
+        self.fifos[spaceID] = nil
+        try self.store.deleteSpace(id: spaceID)
+    }
+}

@@ -1,0 +1,249 @@
+import CSQLite
+import Foundation
+
+/// An error from SQLite: the result code and its message.
+struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    let code: Int32
+    let message: String
+
+    /// A UNIQUE / PRIMARY KEY violation.
+    var isConstraintViolation: Bool { self.code & 0xff == SQLITE_CONSTRAINT }
+
+    var description: String { "SQLite error \(self.code): \(self.message)" }
+}
+
+/// A value to bind to a statement parameter.
+enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// Types that can be bound as statement parameters.
+protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension Int: SQLBindable { var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Int64: SQLBindable { var sqlValue: SQLValue { .int(self) } }
+extension Double: SQLBindable { var sqlValue: SQLValue { .double(self) } }
+extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLBindable { var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// One SQLite connection with a cache of prepared statements.
+///
+/// Not thread-safe and not `Sendable`: one owner uses it from one thread at a time (the app's store queue).
+final class Database {
+    private var handle: OpaquePointer?
+    private var statements: [String: Statement] = [:]
+    /// Path of the database file.
+    let path: String
+
+    /// Opens (creating if needed) the database at `path`, in WAL mode with a busy timeout.
+    init(path: String, busyTimeoutMillis: Int32 = 5000) throws(SQLiteError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            sqlite3_close(db)
+            throw SQLiteError(code: rc, message: message)
+        }
+        self.handle = db
+        sqlite3_busy_timeout(db, busyTimeoutMillis)
+        if path != ":memory:" {
+            try self.execute("PRAGMA journal_mode=WAL")
+        }
+        // NORMAL in WAL mode survives a killed process; only a power loss may lose the last commits.
+        try self.execute("PRAGMA synchronous=NORMAL")
+        try self.execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// Finalizes statements and closes the connection (a checkpoint folds the WAL back).
+    func close() {
+        for statement in self.statements.values { statement.finalize() }
+        self.statements.removeAll()
+        if let handle = self.handle {
+            sqlite3_close_v2(handle)
+            self.handle = nil
+        }
+    }
+
+    /// Runs one or more statements without parameters or results.
+    func execute(_ sql: String) throws(SQLiteError) {
+        guard self.handle != nil else { throw SQLiteError(code: SQLITE_MISUSE, message: "database is closed") }
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(self.handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "error"
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    /// A prepared statement for `sql`, reset and reused across calls.
+    func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = self.statements[sql] {
+            cached.reset()
+            return cached
+        }
+        guard self.handle != nil else { throw SQLiteError(code: SQLITE_MISUSE, message: "database is closed") }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else { throw self.error(rc) }
+        let statement = Statement(raw, database: self)
+        self.statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `parameters` for its effect; returns the number of rows changed.
+    @discardableResult
+    func run(_ sql: String, _ parameters: SQLBindable...) throws(SQLiteError) -> Int {
+        let statement = try self.prepare(sql)
+        try statement.bind(parameters)
+        while try statement.step() {}
+        return Int(sqlite3_changes(self.handle))
+    }
+
+    /// Runs a query and maps every row.
+    func query<T>(_ sql: String, _ parameters: SQLBindable..., map: (Row) throws -> T) throws -> [T] {
+        let statement = try self.prepare(sql)
+        try statement.bind(parameters)
+        var rows: [T] = []
+        while try statement.step() { rows.append(try map(Row(statement: statement))) }
+        statement.reset()
+        return rows
+    }
+
+    /// The first row of a query, mapped, or nil.
+    func queryFirst<T>(_ sql: String, _ parameters: SQLBindable..., map: (Row) throws -> T) throws -> T? {
+        let statement = try self.prepare(sql)
+        try statement.bind(parameters)
+        defer { statement.reset() }
+        return try statement.step() ? try map(Row(statement: statement)) : nil
+    }
+
+    /// The integer in the first column of the first row (0 when there is no row).
+    func scalar(_ sql: String, _ parameters: SQLBindable...) throws(SQLiteError) -> Int64 {
+        let statement = try self.prepare(sql)
+        try statement.bind(parameters)
+        defer { statement.reset() }
+        return try statement.step() ? Row(statement: statement).int64(0) : 0
+    }
+
+    /// The rowid of the last insert.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(self.handle) }
+
+    /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken up front), committing when it
+    /// returns and rolling back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try self.execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try self.execute("COMMIT")
+            return value
+        } catch {
+            try? self.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `PRAGMA user_version`: the schema version migrations track.
+    var userVersion: Int {
+        get { Int((try? self.scalar("PRAGMA user_version")) ?? 0) }
+    }
+
+    func setUserVersion(_ version: Int) throws(SQLiteError) {
+        try self.execute("PRAGMA user_version = \(version)")
+    }
+
+    func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(self.handle)))
+    }
+}
+
+/// A prepared statement owned by its `Database`.
+final class Statement {
+    private var raw: OpaquePointer?
+    private unowned let database: Database
+
+    init(_ raw: OpaquePointer, database: Database) {
+        self.raw = raw
+        self.database = database
+    }
+
+    /// Binds `parameters` to `?1...?n` (clearing earlier bindings).
+    func bind(_ parameters: [SQLBindable]) throws(SQLiteError) {
+        sqlite3_clear_bindings(self.raw)
+        for (offset, parameter) in parameters.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch parameter.sqlValue {
+            case .null: rc = sqlite3_bind_null(self.raw, index)
+            case .int(let value): rc = sqlite3_bind_int64(self.raw, index, value)
+            case .double(let value): rc = sqlite3_bind_double(self.raw, index, value)
+            case .text(let value): rc = sqlite3_bind_text(self.raw, index, value, -1, csqlite_transient())
+            case .blob(let value):
+                rc = value.withUnsafeBytes { sqlite3_bind_blob(self.raw, index, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            }
+            guard rc == SQLITE_OK else { throw self.database.error(rc) }
+        }
+    }
+
+    /// Advances; true when a row is available.
+    func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(self.raw)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE:
+            sqlite3_reset(self.raw)
+            return false
+        default:
+            let error = self.database.error(rc)
+            sqlite3_reset(self.raw)
+            throw error
+        }
+    }
+
+    func reset() {
+        sqlite3_reset(self.raw)
+    }
+
+    func finalize() {
+        sqlite3_finalize(self.raw)
+        self.raw = nil
+    }
+
+    fileprivate var pointer: OpaquePointer? { self.raw }
+}
+
+/// The current row of a statement, read by column index.
+struct Row {
+    fileprivate let statement: Statement
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(self.statement.pointer, column) == SQLITE_NULL }
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.statement.pointer, column) }
+    func int(_ column: Int32) -> Int { Int(self.int64(column)) }
+    func bool(_ column: Int32) -> Bool { self.int64(column) != 0 }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(self.statement.pointer, column) }
+    func optionalDouble(_ column: Int32) -> Double? { self.isNull(column) ? nil : self.double(column) }
+
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(self.statement.pointer, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(self.statement.pointer, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    func optionalText(_ column: Int32) -> String? { self.isNull(column) ? nil : self.text(column) }
+}

@@ -1,0 +1,207 @@
+import Foundation
+
+/// The app's queries over one `Database`. Like the database it is used by one owner (the core queue).
+final class Store {
+    let db: Database
+
+    /// Opens the database file and brings the schema up to date.
+    init(path: String) throws {
+        self.db = try Database(path: path)
+        try Migrations.migrate(self.db)
+    }
+
+    func close() {
+        self.db.close()
+    }
+
+    // MARK: Users
+
+    private static let userColumns = "id, username, password_hash, is_admin, daily_quota, created_at"
+
+    private static func user(_ row: Row) -> User {
+        User(id: row.int64(0), username: row.text(1), passwordHash: row.text(2), isAdmin: row.bool(3),
+             dailyQuota: row.int(4), createdAt: row.double(5))
+    }
+
+    /// Creates a user; throws `SQLiteError` with a constraint violation when the name is taken.
+    func createUser(username: String, passwordHash: String, isAdmin: Bool, now: Double) throws -> User {
+        try self.db.run("INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+                        username, passwordHash, isAdmin, now)
+        return User(id: self.db.lastInsertRowID, username: username, passwordHash: passwordHash, isAdmin: isAdmin,
+                    dailyQuota: 0, createdAt: now)
+    }
+
+    func user(id: Int64) throws -> User? {
+        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE id = ?", id, map: Self.user)
+    }
+
+    func user(named username: String) throws -> User? {
+        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE username = ?", username, map: Self.user)
+    }
+
+    func users() throws -> [User] {
+        try self.db.query("SELECT \(Self.userColumns) FROM users ORDER BY id", map: Self.user)
+    }
+
+    func firstAdmin() throws -> User? {
+        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE is_admin = 1 ORDER BY id LIMIT 1", map: Self.user)
+    }
+
+    func setPasswordHash(userID: Int64, _ hash: String) throws {
+        try self.db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+    }
+
+    func setDailyQuota(userID: Int64, _ quota: Int) throws {
+        try self.db.run("UPDATE users SET daily_quota = ? WHERE id = ?", quota, userID)
+    }
+
+    func setAdmin(userID: Int64, _ isAdmin: Bool) throws {
+        try self.db.run("UPDATE users SET is_admin = ? WHERE id = ?", isAdmin, userID)
+    }
+
+    // MARK: Spaces
+
+    private static let spaceColumns = """
+        id, name, description, card_type, cover_image, enable_prompt, enable_audio, enable_video, enable_file_upload,
+        rate_limit_seconds, max_workers, max_concurrency, timeout_seconds, worker_token, max_upload_bytes, created_at
+        """
+
+    private static func space(_ row: Row) -> Space {
+        Space(id: row.int64(0), name: row.text(1), description: row.text(2),
+              cardType: SpaceType(rawValue: row.text(3)) ?? .standard, coverImage: row.optionalText(4),
+              enablePrompt: row.bool(5), enableAudio: row.bool(6), enableVideo: row.bool(7),
+              enableFileUpload: row.bool(8), rateLimitSeconds: row.int(9), maxWorkers: row.int(10),
+              maxConcurrency: row.int(11), timeoutSeconds: row.int(12), workerToken: row.optionalText(13),
+              maxUploadBytes: row.int(14), createdAt: row.double(15))
+    }
+
+    /// Inserts `space` and returns it with its id; a duplicate websockets name violates a unique index.
+    func createSpace(_ space: Space) throws -> Space {
+        try self.db.run("""
+            INSERT INTO spaces (name, description, card_type, cover_image, enable_prompt, enable_audio, enable_video,
+                enable_file_upload, rate_limit_seconds, max_workers, max_concurrency, timeout_seconds, worker_token,
+                max_upload_bytes, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, space.name, space.description, space.cardType.rawValue, space.coverImage, space.enablePrompt,
+            space.enableAudio, space.enableVideo, space.enableFileUpload, space.rateLimitSeconds, space.maxWorkers,
+            space.maxConcurrency, space.timeoutSeconds, space.workerToken, space.maxUploadBytes, space.createdAt)
+        var created = space
+        created.id = self.db.lastInsertRowID
+        return created
+    }
+
+    func updateSpace(_ space: Space) throws {
+        try self.db.run("""
+            UPDATE spaces SET name = ?, description = ?, card_type = ?, cover_image = ?, enable_prompt = ?,
+                enable_audio = ?, enable_video = ?, enable_file_upload = ?, rate_limit_seconds = ?, max_workers = ?,
+                max_concurrency = ?, timeout_seconds = ?, worker_token = ?, max_upload_bytes = ?
+            WHERE id = ?
+            """, space.name, space.description, space.cardType.rawValue, space.coverImage, space.enablePrompt,
+            space.enableAudio, space.enableVideo, space.enableFileUpload, space.rateLimitSeconds, space.maxWorkers,
+            space.maxConcurrency, space.timeoutSeconds, space.workerToken, space.maxUploadBytes, space.id)
+    }
+
+    func deleteSpace(id: Int64) throws {
+        try self.db.run("DELETE FROM spaces WHERE id = ?", id)
+    }
+
+    func space(id: Int64) throws -> Space? {
+        try self.db.queryFirst("SELECT \(Self.spaceColumns) FROM spaces WHERE id = ?", id, map: Self.space)
+    }
+
+    /// Spaces called exactly `name` (case-sensitive) of type websockets.
+    func websocketSpaces(named name: String) throws -> [Space] {
+        try self.db.query("SELECT \(Self.spaceColumns) FROM spaces WHERE name = ? AND card_type = 'websockets'", name,
+                          map: Self.space)
+    }
+
+    func spaces() throws -> [Space] {
+        try self.db.query("SELECT \(Self.spaceColumns) FROM spaces ORDER BY id", map: Self.space)
+    }
+
+    // MARK: Requests
+
+    private static let requestColumns = """
+        id, space_id, user_id, username, payload, status, result, error, token, deliveries, worker_id, progress,
+        progress_message, queue_order, created_at, updated_at, started_at, finished_at, base_url
+        """
+
+    private static func request(_ row: Row) -> RequestRecord {
+        RequestRecord(id: row.text(0), spaceID: row.int64(1), userID: row.int64(2), username: row.text(3),
+                      payload: row.text(4), status: RequestStatus(rawValue: row.text(5)) ?? .failed,
+                      result: row.optionalText(6), error: row.optionalText(7), token: row.text(8),
+                      deliveries: row.int(9), workerID: row.optionalText(10), progress: row.optionalDouble(11),
+                      progressMessage: row.optionalText(12), queueOrder: row.int64(13), createdAt: row.double(14),
+                      updatedAt: row.double(15), startedAt: row.optionalDouble(16), finishedAt: row.optionalDouble(17),
+                      baseURL: row.text(18))
+    }
+
+    func insertRequest(_ r: RequestRecord) throws {
+        try self.db.run("""
+            INSERT INTO requests (id, space_id, user_id, username, payload, status, result, error, token, deliveries,
+                worker_id, progress, progress_message, queue_order, created_at, updated_at, started_at, finished_at,
+                base_url)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
+            r.deliveries, r.workerID, r.progress, r.progressMessage, r.queueOrder, r.createdAt, r.updatedAt,
+            r.startedAt, r.finishedAt, r.baseURL)
+    }
+
+    /// Writes every mutable field of `r`.
+    func updateRequest(_ r: RequestRecord) throws {
+        try self.db.run("""
+            UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
+                progress_message = ?, queue_order = ?, updated_at = ?, started_at = ?, finished_at = ?
+            WHERE id = ?
+            """, r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress, r.progressMessage,
+            r.queueOrder, r.updatedAt, r.startedAt, r.finishedAt, r.id)
+    }
+
+    func request(id: String) throws -> RequestRecord? {
+        try self.db.queryFirst("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", id, map: Self.request)
+    }
+
+    /// Requests still queued or processing, in FIFO order per space.
+    func activeRequests() throws -> [RequestRecord] {
+        try self.db.query("""
+            SELECT \(Self.requestColumns) FROM requests WHERE status IN ('queued', 'processing')
+            ORDER BY space_id, queue_order
+            """, map: Self.request)
+    }
+
+    /// A user's requests, newest first (optionally for one space).
+    func requests(userID: Int64, spaceID: Int64?, limit: Int) throws -> [RequestRecord] {
+        if let spaceID {
+            return try self.db.query("""
+                SELECT \(Self.requestColumns) FROM requests WHERE user_id = ? AND space_id = ?
+                ORDER BY created_at DESC, queue_order DESC LIMIT ?
+                """, userID, spaceID, limit, map: Self.request)
+        }
+        return try self.db.query("""
+            SELECT \(Self.requestColumns) FROM requests WHERE user_id = ?
+            ORDER BY created_at DESC, queue_order DESC LIMIT ?
+            """, userID, limit, map: Self.request)
+    }
+
+    /// How many requests `userID` made since `since` (seconds since 1970).
+    func requestCount(userID: Int64, since: Double) throws -> Int {
+        Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at >= ?", userID, since))
+    }
+
+    /// The largest queue order in use (new requests go after it).
+    func maxQueueOrder() throws -> Int64 {
+        try self.db.scalar("SELECT COALESCE(MAX(queue_order), 0) FROM requests")
+    }
+
+    /// Request counts by status.
+    func countsByStatus() throws -> [RequestStatus: Int] {
+        var counts: [RequestStatus: Int] = [:]
+        let rows = try self.db.query("SELECT status, COUNT(*) FROM requests GROUP BY status") { row in
+            (row.text(0), row.int(1))
+        }
+        for (status, count) in rows {
+            if let status = RequestStatus(rawValue: status) { counts[status] = count }
+        }
+        return counts
+    }
+}

@@ -1,0 +1,65 @@
+import EngineIO
+import Foundation
+
+/// Command-line flags, each also settable by an environment variable.
+struct SpacesConfig: Sendable {
+    var host = "0.0.0.0"
+    var port = 5001
+    var dataDirectory = "./data"
+    var loops = ProcessInfo.processInfo.activeProcessorCount
+    /// Largest Socket.IO message (images and audio travel inline).
+    var maxMessageBytes = 16 * 1024 * 1024
+    /// Largest HTTP request body (uploads).
+    var maxUploadBytes = 64 * 1024 * 1024
+    var publicURL: String?
+    var pbkdf2Iterations = PasswordHasher.defaultIterations
+    var pingIntervalMillis = 25_000
+    var pingTimeoutMillis = 20_000
+    var adminUser = "admin"
+    var adminPassword: String?
+    var verbose = false
+
+    /// Each flag: name, environment variable, help.
+    static let options: [(flag: String, env: String, help: String)] = [
+        ("host", "SPACES_HOST", "address to bind (default 0.0.0.0)"),
+        ("port", "SPACES_PORT", "port (default 5001; 0 picks a free one, printed on start)"),
+        ("data-dir", "SPACES_DATA_DIR", "folder for the database, uploads and the session key (default ./data)"),
+        ("loops", "SPACES_LOOPS", "event loop threads (default: one per core)"),
+        ("max-message-mb", "SPACES_MAX_MESSAGE_MB", "largest Socket.IO message in MB (default 16)"),
+        ("max-upload-mb", "SPACES_MAX_UPLOAD_MB", "largest HTTP upload in MB (default 64)"),
+        ("public-url", "SPACES_PUBLIC_URL", "scheme://host[:port] for file URLs given to workers (default: from Host)"),
+        ("pbkdf2-iterations", "SPACES_PBKDF2_ITERATIONS", "PBKDF2-HMAC-SHA256 rounds for new password hashes (default 600000)"),
+        ("ping-interval", "SPACES_PING_INTERVAL", "Engine.IO heartbeat interval in ms (default 25000)"),
+        ("ping-timeout", "SPACES_PING_TIMEOUT", "Engine.IO heartbeat timeout in ms (default 20000)"),
+        ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
+        ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+    ]
+
+    static var usage: String {
+        var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
+        for option in self.options {
+            text += "  --\(option.flag.padding(toLength: 19, withPad: " ", startingAt: 0)) \(option.help)\n"
+            text += "     \("".padding(toLength: 19, withPad: " ", startingAt: 0))env \(option.env)\n"
+        }
+        text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n  --help                this text\n"
+        return text
+    }
+
+    /// Reads flags, falling back to the environment.
+    init(flags: CommandLineFlags) {
+        self.host = flags.string("host", env: "SPACES_HOST") ?? self.host
+        self.port = flags.int("port", env: "SPACES_PORT", default: self.port)
+        self.dataDirectory = flags.string("data-dir", env: "SPACES_DATA_DIR") ?? self.dataDirectory
+        self.loops = max(1, flags.int("loops", env: "SPACES_LOOPS", default: self.loops))
+        self.maxMessageBytes = max(1, flags.int("max-message-mb", env: "SPACES_MAX_MESSAGE_MB", default: 16)) * 1024 * 1024
+        self.maxUploadBytes = max(1, flags.int("max-upload-mb", env: "SPACES_MAX_UPLOAD_MB", default: 64)) * 1024 * 1024
+        self.publicURL = flags.string("public-url", env: "SPACES_PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.pbkdf2Iterations = max(1, flags.int("pbkdf2-iterations", env: "SPACES_PBKDF2_ITERATIONS",
+                                                 default: PasswordHasher.defaultIterations))
+        self.pingIntervalMillis = flags.int("ping-interval", env: "SPACES_PING_INTERVAL", default: self.pingIntervalMillis)
+        self.pingTimeoutMillis = flags.int("ping-timeout", env: "SPACES_PING_TIMEOUT", default: self.pingTimeoutMillis)
+        self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
+        self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
+        self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
+    }
+}

@@ -1,0 +1,220 @@
+import EngineIO
+import Foundation
+import SocketIO
+
+/// The request API: submit, status, list, cancel; files uploaded with requests and by workers.
+enum RequestRoutes {
+    static func install(on router: Router, site: SpacesSite) {
+        router.post("/websockets/submit/:space_id", handler: site.route { context in
+            let user = try await site.requireUser(context)
+            guard let spaceID = context.params.int("space_id") else {
+                throw APIError.notFound("space_not_found", "Space not found")
+            }
+            let submission = try self.parseSubmission(context, site: site)
+            let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
+            let baseURL = site.baseURL(context)
+            do {
+                let (record, position) = try await site.core.perform {
+                    let record = try site.core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL)
+                    return (record, site.core.queuePosition(record))
+                }
+                return SpacesSite.json([
+                    "success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue),
+                    "queue_position": position.map { .int(Int64($0)) } ?? .null,
+                ])
+            } catch {
+                for file in submission.files { _ = unlink(file.path) }
+                throw error
+            }
+        })
+
+        router.get("/websockets/status", handler: site.route { context in
+            guard let requestID = context.query["request_id"], !requestID.isEmpty else {
+                throw APIError.badRequest("missing_request_id", "request_id is required")
+            }
+            let found = try await site.core.perform { () -> (RequestRecord, Int?)? in
+                guard let record = try site.core.store.request(id: requestID) else { return nil }
+                return (record, site.core.queuePosition(record))
+            }
+            guard let (record, position) = found else {
+                throw APIError.notFound("request_not_found", "Request not found")
+            }
+            try await self.authorize(context, record: record, site: site)
+            return HTTPResponse.json(bytes: self.statusJSON(record, position: position))
+        })
+
+        router.get("/websockets/requests", handler: site.route { context in
+            let user = try await site.requireUser(context)
+            var spaceID: Int64?
+            if let text = context.query["space_id"], !text.isEmpty {
+                guard let id = Int64(text) else { throw APIError.badRequest("invalid_space_id", "space_id must be a number") }
+                spaceID = id
+            }
+            let limit = min(max(context.query.int("limit") ?? 100, 1), 1000)
+            let space = spaceID
+            let rows = try await site.core.perform {
+                try site.core.store.requests(userID: user.id, spaceID: space, limit: limit).map { ($0, site.core.queuePosition($0)) }
+            }
+            let items: [JSONValue] = rows.map { record, position in
+                .object(self.summary(record, position: position))
+            }
+            return SpacesSite.json(["success": true, "requests": .array(items)])
+        })
+
+        router.post("/websockets/cancel/:request_id", handler: site.route { context in
+            let user = try await site.requireUser(context)
+            let requestID = context.params["request_id"] ?? ""
+            let record = try await site.core.perform { () throws -> RequestRecord in
+                guard let record = try site.core.store.request(id: requestID) else {
+                    throw APIError.notFound("request_not_found", "Request not found")
+                }
+                guard record.userID == user.id || user.isAdmin else {
+                    throw APIError.forbidden("Only the owner may cancel a request")
+                }
+                return try site.core.cancel(requestID: requestID)
+            }
+            return SpacesSite.json(["success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue)])
+        })
+
+        router.post("/api/upload", handler: site.route { context in
+            guard let type = context.headers["Content-Type"], type.lowercased().hasPrefix("multipart/form-data") else {
+                throw APIError(415, "unsupported_media_type", "expected multipart/form-data with file and request_id")
+            }
+            let form = try context.multipart(directory: site.tempDirectory,
+                                             limits: MultipartFormLimits(maxFiles: 1, maxTotalFileSize: site.maxBodyBytes))
+            guard let file = form.file("file") else {
+                form.removeFiles()
+                throw APIError.badRequest("missing_file", "file is required")
+            }
+            let requestID = form.fields["request_id"] ?? ""
+            let token = form.fields["token"] ?? self.bearerToken(context) ?? ""
+            let baseURL = site.baseURL(context)
+            do {
+                let url = try await site.core.perform { () throws -> String in
+                    guard !requestID.isEmpty, let record = try site.core.store.request(id: requestID) else {
+                        throw APIError.notFound("request_not_found", "Unknown request_id")
+                    }
+                    guard !token.isEmpty, constantTimeEquals(token, record.token) else {
+                        throw APIError.forbidden("The token does not match the request")
+                    }
+                    guard record.status == .processing else {
+                        throw APIError(409, "request_not_processing", "The request is \(record.status.rawValue)")
+                    }
+                    let limit = (try site.core.store.space(id: record.spaceID))?.maxUploadBytes ?? 0
+                    guard file.size <= limit else {
+                        throw APIError(413, "file_too_large", "The file is larger than this space's limit of \(limit) bytes")
+                    }
+                    let directory = site.uploadsDirectory + "/" + record.id
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    let name = "result-\(SecureRandom.token(byteCount: 6))-\(Submission.safeFileName(file.filename))"
+                    guard rename(file.path, directory + "/" + name) == 0 else {
+                        throw APIError(500, "storage_error", "Could not store the file")
+                    }
+                    return "\(record.baseURL.isEmpty ? baseURL : record.baseURL)/uploads/\(record.id)/\(name)?token=\(record.token)"
+                }
+                return SpacesSite.json(["success": true, "url": .string(url)])
+            } catch {
+                form.removeFiles()
+                throw error
+            }
+        })
+
+        router.get("/uploads/:request_id/:name", handler: site.route { context in
+            let requestID = context.params["request_id"] ?? ""
+            let name = context.params["name"] ?? ""
+            guard name == Submission.safeFileName(name), requestID == Submission.safeFileName(requestID),
+                  let record = try await site.core.perform({ try site.core.store.request(id: requestID) }) else {
+                throw APIError.notFound("not_found", "File not found")
+            }
+            try await self.authorize(context, record: record, site: site)
+            var response = StaticFiles(root: site.uploadsDirectory + "/" + requestID, cacheControl: "private, max-age=0",
+                                       indexFile: nil).response(for: context.request, relativePath: name)
+            response.headers.set("X-Content-Type-Options", "nosniff")
+            let type = MIMETypes.type(forPath: name)
+            if !(type.hasPrefix("image/") || type.hasPrefix("audio/") || type.hasPrefix("video/")) || type.contains("svg") {
+                // Never render uploaded HTML or SVG as a page of this site.
+                response.headers.set("Content-Disposition", "attachment")
+                response.headers.set("Content-Security-Policy", "sandbox")
+            }
+            return response
+        })
+    }
+
+    /// The token of `Authorization: Bearer <token>` or `X-Request-Token`.
+    static func bearerToken(_ context: RequestContext) -> String? {
+        if let header = context.headers["Authorization"], header.lowercased().hasPrefix("bearer ") {
+            return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        return context.headers["X-Request-Token"]
+    }
+
+    /// A request may be read by whoever holds its token, its owner and admins.
+    static func authorize(_ context: RequestContext, record: RequestRecord, site: SpacesSite) async throws {
+        if let token = context.query["token"] ?? self.bearerToken(context), constantTimeEquals(token, record.token) {
+            return
+        }
+        guard let user = await site.currentUser(context) else { throw APIError.notLoggedIn() }
+        guard user.id == record.userID || user.isAdmin else {
+            throw APIError.forbidden("This request belongs to someone else")
+        }
+    }
+
+    /// Parses the form (urlencoded or multipart; files go to the temporary folder).
+    static func parseSubmission(_ context: RequestContext, site: SpacesSite) throws -> Submission {
+        var submission = Submission()
+        if let type = context.headers["Content-Type"], type.lowercased().hasPrefix("multipart/form-data") {
+            let form = try context.multipart(directory: site.tempDirectory,
+                                             limits: MultipartFormLimits(maxFiles: 8, maxTotalFileSize: site.maxBodyBytes))
+            for file in form.files {
+                let wanted = Submission.fileFields.contains { $0.field == file.name }
+                    && !submission.files.contains { $0.field == file.name }
+                // Browsers send an empty part for a file input left empty.
+                if wanted && !(file.size == 0 && file.filename.isEmpty) {
+                    submission.files.append(SubmittedFile(field: file.name, filename: file.filename,
+                                                          contentType: file.contentType, path: file.path, size: file.size))
+                } else {
+                    _ = unlink(file.path)
+                }
+            }
+            submission.prompt = form.fields["prompt"]
+            submission.audioURL = form.fields["audio_url"]
+        } else {
+            let form = try context.form()
+            submission.prompt = form["prompt"]
+            submission.audioURL = form["audio_url"]
+        }
+        return submission
+    }
+
+    /// The fields every request answer shares.
+    static func summary(_ record: RequestRecord, position: Int?) -> JSONObject {
+        var object = JSONObject()
+        object["request_id"] = .string(record.id)
+        object["space_id"] = .int(record.spaceID)
+        object["status"] = .string(record.status.rawValue)
+        object["queue_position"] = position.map { .int(Int64($0)) } ?? .null
+        object["progress"] = record.progress.map { .double($0) } ?? .null
+        object["progress_message"] = record.progressMessage.map { .string($0) } ?? .null
+        object["error"] = record.error.map { .string($0) } ?? .null
+        object["deliveries"] = .int(Int64(record.deliveries))
+        object["created_at"] = .string(ISOTime.format(record.createdAt))
+        object["updated_at"] = .string(ISOTime.format(record.updatedAt))
+        object["started_at"] = record.startedAt.map { .string(ISOTime.format($0)) } ?? .null
+        object["finished_at"] = record.finishedAt.map { .string(ISOTime.format($0)) } ?? .null
+        return object
+    }
+
+    /// The status answer; the stored result text is spliced in as it is (a 5 MB result is not re-parsed).
+    static func statusJSON(_ record: RequestRecord, position: Int?) -> [UInt8] {
+        var object = self.summary(record, position: position)
+        object["success"] = true
+        object["username"] = .string(record.username)
+        object["payload"] = (try? JSONParser.parse(record.payload)) ?? .null
+        var bytes = JSONSerializer.serialize(.object(object))
+        bytes.removeLast()  // the closing brace
+        bytes += Array(",\"result\":".utf8)
+        bytes += Array((record.result ?? "null").utf8)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+}

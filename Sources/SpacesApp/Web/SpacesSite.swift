@@ -1,0 +1,114 @@
+import EngineIO
+import Foundation
+import SocketIO
+
+/// Everything the HTTP routes share: the core, sessions, password hashing and the data folder.
+final class SpacesSite: Sendable {
+    let core: SpacesCore
+    let sessions: SessionCookie
+    let hasher: PasswordHasher
+    let dataDirectory: String
+    let uploadsDirectory: String
+    let tempDirectory: String
+    let coversDirectory: String
+    /// Largest request body the router accepts (uploads included).
+    let maxBodyBytes: Int
+    /// `http://host:port` when configured; otherwise built from each request's `Host`.
+    let publicURL: String?
+    /// Live Socket.IO sessions, for `/metrics` (set once the engine exists).
+    let connectionCount: @Sendable () -> Int
+
+    init(core: SpacesCore, sessions: SessionCookie, hasher: PasswordHasher, dataDirectory: String, maxBodyBytes: Int,
+         publicURL: String?, connectionCount: @escaping @Sendable () -> Int) {
+        self.core = core
+        self.sessions = sessions
+        self.hasher = hasher
+        self.dataDirectory = dataDirectory
+        self.uploadsDirectory = dataDirectory + "/uploads"
+        self.tempDirectory = dataDirectory + "/tmp"
+        self.coversDirectory = dataDirectory + "/covers"
+        self.maxBodyBytes = maxBodyBytes
+        self.publicURL = publicURL
+        self.connectionCount = connectionCount
+    }
+
+    var now: Double { Date().timeIntervalSince1970 }
+
+    // MARK: Who is asking
+
+    /// The logged-in user, or nil.
+    func currentUser(_ context: RequestContext) async -> User? {
+        guard let userID = self.sessions.userID(from: context.headers, now: self.now) else { return nil }
+        return try? await self.core.perform { try self.core.store.user(id: userID) }
+    }
+
+    /// The logged-in user, or a 401.
+    func requireUser(_ context: RequestContext) async throws(APIError) -> User {
+        guard let user = await self.currentUser(context) else { throw APIError.notLoggedIn() }
+        return user
+    }
+
+    /// The logged-in admin, or a 401 / 403.
+    func requireAdmin(_ context: RequestContext) async throws(APIError) -> User {
+        let user = try await self.requireUser(context)
+        guard user.isAdmin else { throw APIError.forbidden("admin only") }
+        return user
+    }
+
+    /// Scheme and host to build absolute URLs for workers.
+    func baseURL(_ context: RequestContext) -> String {
+        if let publicURL = self.publicURL { return publicURL }
+        let host = context.headers["Host"] ?? "localhost"
+        let safeHost = host.filter { $0.isLetter || $0.isNumber || ".-:[]_".contains($0) }
+        let proto = context.headers["X-Forwarded-Proto"] == "https" ? "https" : "http"
+        return "\(proto)://\(safeHost)"
+    }
+
+    /// Whether the client prefers an HTML answer (a browser form post) over JSON.
+    static func wantsHTML(_ context: RequestContext) -> Bool {
+        context.headers["Accept"]?.contains("text/html") ?? false
+    }
+
+    /// An error as HTML for browsers, as JSON `{error, code}` otherwise.
+    func errorResponse(_ error: APIError, _ context: RequestContext, user: User? = nil) -> HTTPResponse {
+        if Self.wantsHTML(context) {
+            if error.status == 401 { return .redirect(to: "/login") }
+            let body = "<h1>\(HTML.escape(HTTPStatus.reasonPhrase(error.status)))</h1><p class=\"error\">\(HTML.escape(error.message))</p>"
+            return .html(HTML.page(title: "Error", user: user, body: body), status: error.status)
+        }
+        return error.response
+    }
+
+    /// Wraps a handler so that every error becomes a JSON `{error, code}` (or an HTML page for browsers).
+    func route(_ handler: @escaping @Sendable (RequestContext) async throws -> HTTPResponse) -> RouteHandler {
+        { context in
+            do {
+                return try await handler(context)
+            } catch let error as APIError {
+                return self.errorResponse(error, context)
+            } catch let error as any HTTPStatusError {
+                return self.errorResponse(
+                    APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage), context)
+            } catch {
+                Log.info("\(context.method) \(context.path) failed: \(error)")
+                return self.errorResponse(APIError(500, "internal", "internal error"), context)
+            }
+        }
+    }
+
+    /// A JSON response.
+    static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        HTTPResponse.json(bytes: JSONSerializer.serialize(value), status: status)
+    }
+
+    /// The body's form fields, urlencoded or multipart (multipart files are removed: routes that take files
+    /// parse the body themselves).
+    static func formFields(_ context: RequestContext) throws -> QueryParameters {
+        if let type = context.headers["Content-Type"], type.lowercased().hasPrefix("multipart/form-data") {
+            let form = try context.multipart(limits: MultipartFormLimits(maxFiles: 0, maxTotalFileSize: 0))
+            form.removeFiles()
+            return form.fields
+        }
+        return try context.form()
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SocketIO
+
+/// A Socket.IO socket seen as a worker channel.
+final class SocketWorkerChannel: WorkerChannel {
+    let socket: Socket
+
+    init(_ socket: Socket) {
+        self.socket = socket
+    }
+
+    var id: String { self.socket.id }
+
+    func send(_ event: String, _ value: JSONValue) {
+        self.socket.emit(event, value)
+    }
+
+    func disconnect() {
+        self.socket.disconnect()
+    }
+}
+
+/// The Socket.IO side on `/`: the worker contract (`register`, `inference_result`, `inference_progress`)
+/// and live request updates for logged-in browsers (each joins the room `user:<id>`).
+///
+/// Handlers run on the socket's loop and only post to the core, in arrival order; the core answers.
+enum WorkerGateway {
+    /// The event browsers get when one of their requests changes.
+    static let updateEvent = "request_update"
+
+    static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
+        core.onRequestUpdate = { [weak io] userID, update in
+            io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
+        }
+        io.on(.connection) { socket in
+            if let userID = sessions.userID(from: socket.handshake.headers, now: Date().timeIntervalSince1970) {
+                socket.join(self.userRoom(userID))
+            }
+            let channel = SocketWorkerChannel(socket)
+            let authToken = socket.handshake.auth["token"]?.stringValue
+
+            socket.on("register") { args, _ in
+                let data = args.first
+                let request = RegistrationRequest(
+                    spaceName: data?["space_name"]?.stringValue,
+                    token: data?["token"]?.stringValue ?? authToken,
+                    concurrency: data?["concurrency"]?.intValue)
+                core.post { core.register(channel, request) }
+            }
+            socket.on("inference_result") { args, _ in
+                let data = args.first
+                let requestID = data?["request_id"]?.stringValue
+                let status = data?["status"]?.stringValue
+                let result = data?["result"]
+                core.post { core.result(from: channel.id, requestID: requestID, status: status, result: result) }
+            }
+            socket.on("inference_progress") { args, _ in
+                let data = args.first
+                let requestID = data?["request_id"]?.stringValue
+                let progress = data?["progress"]?.doubleValue
+                let message = data?["message"]?.stringValue
+                let partial = data?["partial"]
+                core.post {
+                    core.progress(from: channel.id, requestID: requestID, progress: progress, message: message, partial: partial)
+                }
+            }
+            socket.on(.disconnect) { _ in
+                core.post { core.workerGone(channel.id) }
+            }
+        }
+    }
+
+    static func userRoom(_ userID: Int64) -> String { "user:\(userID)" }
+}

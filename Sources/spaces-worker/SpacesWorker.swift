@@ -1,0 +1,205 @@
+import EngineIO
+import Foundation
+import SocketIOClient
+import Synchronization
+
+/// The Swift counterpart of SpacesApp's original Python worker (`mock_app.py`): connects to a SpacesApp
+/// server, registers for one or more websockets spaces, and answers `inference_request`s, up to
+/// `--concurrency` at a time. Registration is repeated after every reconnection.
+@main
+struct SpacesWorker {
+    static let usage = """
+    usage: spaces-worker --spaces NAME[,NAME...] [--host URL] [--token T] [--concurrency N] [--exec CMD] [--verbose]
+      --host          SpacesApp server URL (default http://localhost:5001; env SPACES_HOST)
+      --spaces        space name(s) to serve, comma-separated (env SPACES_SPACES)
+      --token         worker token of the space(s), sent in `register` and the auth payload (env SPACES_TOKEN)
+      --concurrency   requests processed at once (default 1; the server may cap it)
+      --exec          run CMD per request: payload JSON on stdin, stdout is the result (a JSON object as is,
+                      other text as {text_output}); a non-zero exit reports status failed with stderr
+      --exec-timeout  seconds before an --exec command is killed (default 600; 0: never)
+      --delay         seconds the built-in simulation takes per request (default 1)
+      --transports    polling,websocket (default: polling then upgrade), or websocket / polling alone
+      --verbose       log every message
+    """
+
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        let flags = CommandLineFlags()
+        if flags.has("help") {
+            print(usage)
+            return
+        }
+        let spaces = (flags.string("spaces", env: "SPACES_SPACES") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !spaces.isEmpty else {
+            FileHandle.standardError.write(Data("spaces-worker: --spaces is required\n\n\(usage)\n".utf8))
+            exit(2)
+        }
+        var configuration = WorkerConfiguration(
+            host: flags.string("host", env: "SPACES_HOST") ?? "http://localhost:5001", spaces: spaces)
+        configuration.token = flags.string("token", env: "SPACES_TOKEN")
+        configuration.concurrency = max(1, flags.int("concurrency", default: 1))
+        configuration.command = flags.string("exec").map {
+            CommandRunner(command: $0, timeoutSeconds: Double(flags.string("exec-timeout") ?? "600") ?? 600)
+        }
+        configuration.delaySeconds = Double(flags.string("delay") ?? "1") ?? 1
+        configuration.verbose = flags.has("verbose")
+        if let transports = flags.string("transports") {
+            configuration.transports = transports.split(separator: ",").compactMap { EngineTransport(rawValue: String($0)) }
+        }
+        do {
+            let worker = try Worker(configuration)
+            await worker.run()
+        } catch {
+            FileHandle.standardError.write(Data("spaces-worker: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}
+
+/// What the worker was told on the command line.
+struct WorkerConfiguration: Sendable {
+    var host: String
+    var spaces: [String]
+    var token: String?
+    var concurrency = 1
+    var command: CommandRunner?
+    var delaySeconds = 1.0
+    var verbose = false
+    var transports: [EngineTransport] = [.polling, .websocket]
+}
+
+/// Registers and serves requests; runs until the process is stopped.
+final class Worker: Sendable {
+    let configuration: WorkerConfiguration
+    let manager: SocketManager
+    let socket: ClientSocket
+    private let slots: Slots
+
+    init(_ configuration: WorkerConfiguration) throws {
+        self.configuration = configuration
+        var options = SocketManagerOptions()
+        options.transports = configuration.transports
+        options.maxMessageSize = 64 * 1024 * 1024
+        // Handlers are installed first, then `run()` connects: no connect event can be missed.
+        options.autoConnect = false
+        self.manager = try SocketManager(url: configuration.host, options: options)
+        var socketOptions = ClientSocketOptions()
+        if let token = configuration.token { socketOptions.auth = ["token": .string(token)] }
+        // Results of a dropped connection are delivered when it comes back.
+        socketOptions.bufferWhileDisconnected = true
+        self.socket = self.manager.socket("/", options: socketOptions)
+        self.slots = Slots(configuration.concurrency)
+    }
+
+    func log(_ message: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        FileHandle.standardError.write(Data("[\(stamp)] \(message)\n".utf8))
+    }
+
+    func run() async {
+        let socket = self.socket
+        let configuration = self.configuration
+        self.log("connecting to \(configuration.host) for \(configuration.spaces.joined(separator: ", "))")
+        socket.onConnect { [self] in
+            self.log("connected (id \(socket.id ?? "?")); registering")
+            for space in configuration.spaces {
+                var data: JSONObject = ["space_name": .string(space), "concurrency": .int(Int64(configuration.concurrency))]
+                if let token = configuration.token { data["token"] = .string(token) }
+                socket.emit("register", .object(data))
+            }
+        }
+        socket.onDisconnect { [self] reason in
+            self.log("disconnected: \(reason)")
+            if !reason.reconnects {
+                // The server sent us away (e.g. the space already has a worker): try again later.
+                Task {
+                    try? await Task.sleep(for: .seconds(5))
+                    socket.connect()
+                }
+            }
+        }
+        socket.onConnectError { [self] error in self.log("connection error: \(error.message)") }
+        socket.on("register_response") { [self] args, _ in
+            let data = args.first
+            if data?["success"]?.boolValue == true {
+                self.log("Registration successful! \(data?["message"]?.stringValue ?? "")")
+            } else {
+                self.log("Registration failed: \(data?["message"]?.stringValue ?? "unknown error")")
+            }
+        }
+        if configuration.verbose {
+            socket.onAny { [self] name, args in self.log("<- \(name) \(args.map { JSONSerializer.string($0) }.joined(separator: " "))") }
+        }
+        let requests = socket.events("inference_request")
+        socket.connect()
+        for await request in requests {
+            guard let data = request.arguments.first, let requestID = data["request_id"]?.stringValue else { continue }
+            Task { [self] in
+                await self.slots.acquire()
+                let (status, result) = await self.process(data)
+                await self.slots.release()
+                socket.emit("inference_result", ["request_id": .string(requestID), "status": .string(status), "result": result])
+                self.log("request \(requestID): \(status)")
+            }
+        }
+    }
+
+    /// Produces `(status, result)` for one request.
+    func process(_ request: JSONValue) async -> (String, JSONValue) {
+        let payload = request["payload"] ?? .object(JSONObject())
+        if let command = self.configuration.command {
+            var environment: [String: String] = [:]
+            environment["SPACES_REQUEST_ID"] = request["request_id"]?.stringValue
+            environment["SPACES_SPACE_NAME"] = request["space_name"]?.stringValue
+            environment["SPACES_UPLOAD_URL"] = request["upload_url"]?.stringValue
+            environment["SPACES_REQUEST_TOKEN"] = request["token"]?.stringValue
+            do {
+                let outcome = try await command.run(input: Data(JSONSerializer.serialize(payload)), environment: environment)
+                return CommandRunner.result(of: outcome)
+            } catch {
+                return ("failed", ["error": .string("cannot run command: \(error)")])
+            }
+        }
+        // The original worker's simulation: a result whose text_output contains the prompt.
+        let start = Date()
+        let prompt = payload["prompt"]?.stringValue ?? ""
+        if self.configuration.delaySeconds > 0 {
+            try? await Task.sleep(for: .milliseconds(Int(self.configuration.delaySeconds * 1000)))
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let words = prompt.split(separator: " ").count
+        return ("completed", [
+            "text_output": .string("Processed by the Swift worker: \(prompt)"),
+            "confidence": 0.95,
+            "model_used": "spaces-worker-simulation",
+            "processing_time_seconds": .double((elapsed * 1000).rounded() / 1000),
+            "tokens_used": .int(Int64(words + 8)),
+            "timestamp": .string(ISO8601DateFormatter().string(from: Date())),
+        ])
+    }
+}
+
+/// Limits how many requests run at once; the rest wait in arrival order.
+actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { self.free = count }
+
+    func acquire() async {
+        if self.free > 0 {
+            self.free -= 1
+            return
+        }
+        await withCheckedContinuation { self.waiting.append($0) }
+    }
+
+    func release() {
+        if self.waiting.isEmpty {
+            self.free += 1
+        } else {
+            self.waiting.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import EngineIO
+import Foundation
+import SocketIO
+import Synchronization
+import XCTest
+
+/// `spaces-worker` (the built executable) against an in-process server speaking SpacesApp's worker contract.
+final class SpacesWorkerTests: XCTestCase {
+    /// What the fake SpacesApp saw.
+    private final class Contract: Sendable {
+        let registers = Mutex<[JSONValue]>([])
+        let results = Mutex<[String: JSONValue]>([:])
+        /// Requests handed to each newly registered worker.
+        let requests: Mutex<[JSONValue]>
+
+        init(requests: [JSONValue]) { self.requests = Mutex(requests) }
+
+        func install(on io: SocketIOServer) {
+            io.on(.connection) { socket in
+                socket.on("register") { args, _ in
+                    let data = args.first ?? .null
+                    self.registers.withLock { $0.append(data) }
+                    socket.emit("register_response", ["success": true, "message": "ok", "space_name": data["space_name"] ?? .null])
+                    for request in self.requests.withLock({ $0 }) {
+                        socket.emit("inference_request", request)
+                    }
+                }
+                socket.on("inference_result") { args, _ in
+                    guard let data = args.first, let id = data["request_id"]?.stringValue else { return }
+                    self.results.withLock { $0[id] = data }
+                }
+            }
+        }
+
+        func waitForResults(_ count: Int, timeout: TimeInterval = 30) -> [String: JSONValue] {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while Date() < deadline {
+                let results = self.results.withLock { $0 }
+                if results.count >= count { return results }
+                usleep(10_000)
+            }
+            return self.results.withLock { $0 }
+        }
+    }
+
+    private var processes: [Process] = []
+
+    override func tearDown() {
+        for process in self.processes where process.isRunning {
+            process.terminate()
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        self.processes = []
+    }
+
+    private func startWorker(_ arguments: [String]) throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("spaces-worker")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("spaces-worker not built at \(binary.path) (swift build --build-tests builds it)")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.processes.append(process)
+    }
+
+    private static func request(_ id: String, _ payload: JSONValue) -> JSONValue {
+        ["request_id": .string(id), "username": "alice", "payload": payload, "space_name": "demo"]
+    }
+
+    func testRegistersAndSimulatesInference() throws {
+        let contract = Contract(requests: [Self.request("r1", ["prompt": "hello world", "timestamp": 1])])
+        let server = try ClientTestServer(setup: contract.install)
+        defer { server.shutdown() }
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--token", "tok", "--concurrency", "3", "--delay", "0"])
+        let results = contract.waitForResults(1)
+        XCTAssertEqual(results["r1"]?["status"], "completed")
+        XCTAssertTrue(results["r1"]?["result"]?["text_output"]?.stringValue?.contains("hello world") ?? false)
+        XCTAssertNotNil(results["r1"]?["result"]?["processing_time_seconds"])
+        let register = contract.registers.withLock { $0.first }
+        XCTAssertEqual(register?["space_name"], "demo")
+        XCTAssertEqual(register?["token"], "tok")
+        XCTAssertEqual(register?["concurrency"], 3)
+    }
+
+    func testExecRunsTheCommandPerRequest() throws {
+        let big = String(repeating: "x", count: 3_000_000)
+        let contract = Contract(requests: [
+            Self.request("json", ["prompt": "as is", "n": 1]),
+            Self.request("big", ["prompt": .string(big)]),
+        ])
+        let server = try ClientTestServer(setup: contract.install)
+        defer { server.shutdown() }
+        // `cat` echoes the payload JSON: a JSON object result, and 3 MB through both pipes at once.
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec", "cat", "--concurrency", "2", "--transports", "websocket"])
+        let results = contract.waitForResults(2)
+        XCTAssertEqual(results["json"]?["status"], "completed")
+        XCTAssertEqual(results["json"]?["result"], ["prompt": "as is", "n": 1])
+        XCTAssertEqual(results["big"]?["result"]?["prompt"]?.stringValue?.count, big.count)
+
+        let textContract = Contract(requests: [Self.request("text", ["prompt": "p"]), Self.request("fail", ["prompt": "fail"])])
+        let textServer = try ClientTestServer(setup: textContract.install)
+        defer { textServer.shutdown() }
+        let script = #"input=$(cat); case "$input" in *fail*) echo "model exploded" >&2; exit 3;; *) echo "plain text for $input";; esac"#
+        try self.startWorker(["--host", textServer.url, "--spaces", "demo", "--exec", script, "--transports", "polling"])
+        let textResults = textContract.waitForResults(2)
+        XCTAssertEqual(textResults["text"]?["status"], "completed")
+        XCTAssertEqual(textResults["text"]?["result"]?["text_output"], #"plain text for {"prompt":"p"}"#)
+        XCTAssertEqual(textResults["fail"]?["status"], "failed")
+        XCTAssertEqual(textResults["fail"]?["result"]?["error"], "model exploded")
+    }
+
+    func testConcurrencyLimitAndReregistrationAfterRestart() throws {
+        let requests = (1...4).map { Self.request("c\($0)", ["prompt": .string("p\($0)")]) }
+        let contract = Contract(requests: requests)
+        var server = try ClientTestServer(setup: contract.install)
+        let port = server.port
+        let start = Date()
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec", "sleep 0.4; cat", "--concurrency", "2"])
+        let results = contract.waitForResults(4)
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(results.count, 4)
+        XCTAssertGreaterThanOrEqual(elapsed, 0.8, "two at a time: at least two rounds of 0.4 s")
+
+        contract.results.withLock { $0.removeAll() }
+        contract.requests.withLock { $0 = [Self.request("after", ["prompt": "again"])] }
+        server.shutdown()
+        server = try ClientTestServer(port: port, setup: contract.install)
+        defer { server.shutdown() }
+        let again = contract.waitForResults(1, timeout: 30)
+        XCTAssertEqual(again["after"]?["status"], "completed")
+        XCTAssertEqual(contract.registers.withLock { $0.count }, 2, "registered again by itself")
+    }
+}

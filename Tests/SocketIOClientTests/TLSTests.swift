@@ -1,0 +1,105 @@
+import Foundation
+import SocketIOClient
+import XCTest
+
+/// https/wss through the system OpenSSL, against python-socketio serving a certificate from a CA made at
+/// test time with the openssl CLI.
+final class TLSTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { throw XCTSkip("no openssl CLI") }
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("sio-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        let ext = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        try ext.write(to: self.directory.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try self.openssl(["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=SocketIOClient Test CA",
+                          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try self.openssl(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
+        try self.openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                          "-out", "server.pem", "-days", "2", "-extfile", "server.ext"])
+    }
+
+    override func tearDown() {
+        if let directory = self.directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    private func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.currentDirectoryURL = self.directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "openssl \(arguments.joined(separator: " "))")
+    }
+
+    private func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
+
+    private func startServer() throws -> PythonServer {
+        try PythonServer(arguments: ["--certfile", self.path("server.pem"), "--keyfile", self.path("server.key")])
+    }
+
+    func testHTTPSAndWSSWithATrustedCA() async throws {
+        let server = try self.startServer()
+        defer { server.stop() }
+        for transports: [EngineTransport] in [[.polling], [.websocket], [.polling, .websocket]] {
+            var options = SocketManagerOptions()
+            options.transports = transports
+            options.tls = TLSConfiguration(additionalCAFiles: [self.path("ca.pem")])
+            let manager = try SocketManager(url: "https://localhost:\(server.port)", options: options)
+            let socket = manager.socket("/")
+            try await socket.waitForConnection(timeout: .seconds(15))
+            let blob = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            let answer = try await socket.emitWithAck("echo-ack", "secure", .data(blob), timeout: .seconds(10))
+            XCTAssertEqual(answer.first, "secure", "\(transports)")
+            XCTAssertEqual(answer.last?.dataValue, blob, "\(transports)")
+            let expected = transports.contains(.websocket) ? "websocket" : "polling"
+            let deadline = Date(timeIntervalSinceNow: 10)
+            var transport = ""
+            while Date() < deadline {
+                transport = try await socket.emitWithAck("transport").first?.stringValue ?? ""
+                if transport == expected { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            XCTAssertEqual(transport, expected)
+            manager.disconnect()
+        }
+    }
+
+    func testUntrustedCertificateAndWrongHostAreRefused() async throws {
+        let server = try self.startServer()
+        defer { server.stop() }
+        // System roots only: our test CA is unknown.
+        for (url, caFiles, expected) in [
+            ("https://localhost:\(server.port)", [String](), "certificate verify failed"),
+            ("https://127.0.0.1:\(server.port)", [self.path("ca.pem")], "certificate verify failed"),
+        ] {
+            var options = SocketManagerOptions()
+            options.transports = [.websocket]
+            options.reconnection = false
+            options.tls = TLSConfiguration(additionalCAFiles: caFiles)
+            let manager = try SocketManager(url: url, options: options)
+            let socket = manager.socket("/")
+            do {
+                try await socket.waitForConnection(timeout: .seconds(5))
+                XCTFail("\(url): connected")
+            } catch let error as ClientConnectError {
+                XCTAssertEqual(error.kind, .transport)
+                XCTAssertTrue(error.message.contains(expected), "\(url): \(error.message)")
+            }
+            manager.disconnect()
+        }
+    }
+
+    func testMissingCAFileIsAConfigurationError() {
+        var options = SocketManagerOptions()
+        options.tls = TLSConfiguration(additionalCAFiles: ["/nonexistent/ca.pem"])
+        XCTAssertThrowsError(try SocketManager(url: "https://localhost:1", options: options)) { error in
+            guard case .tls = error as? ClientConfigurationError else { return XCTFail("\(error)") }
+        }
+    }
+}

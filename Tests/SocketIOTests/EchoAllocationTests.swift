@@ -1,0 +1,211 @@
+import CTestCounters
+import EngineIO
+import Foundation
+import SocketIO
+import XCTest
+
+/// Performance guards for the server's hot path, counted on the event loop's thread through the malloc and
+/// socket-call interposition of `CTestCounters`, so they are deterministic and independent of machine speed:
+/// - heap allocations per echoed message (one at a time, and four per write as under load);
+/// - socket system calls per echoed message under the benchmark's echo load (100 connections x 4 in flight).
+///
+/// The budgets sit a little above what the server does today; a change that adds an allocation or a system
+/// call per message fails here. Lower them when the server gets leaner. Today an echo costs one allocation
+/// for the read (the bytes leave the loop's shared read buffer), one for the unmasked WebSocket message and
+/// one for the element offsets of its JSON payload; an echo-ack adds the `SocketAck` object. The tests run
+/// unoptimized (`swift test`), so the hot path avoids constructs that only allocate there (generic
+/// iterators, `first`/`last` on collections of structs). `CTC_TRACE=1` prints each counted allocation's stack.
+final class EchoAllocationTests: XCTestCase {
+    /// Allocations per `echo` round trip, one message per loop iteration.
+    static let echoAllocationBudget = 3.5
+    /// Allocations per `echo-ack` round trip, one message per loop iteration.
+    static let echoAckAllocationBudget = 4.5
+    /// Allocations per message when four arrive in one read.
+    static let batchedEchoAllocationBudget = 3.0
+    /// Allocations per delivery of a broadcast to 100 sockets (the encoding is shared).
+    static let broadcastAllocationBudget = 0.3
+
+    static let payload = String(repeating: "x", count: 32)
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(ctc_interposed() != 0, "malloc interposition is not in effect in this test binary")
+    }
+
+    // MARK: Allocations
+
+    func testEchoAllocationsPerMessage() throws {
+        let perMessage = try self.measureEcho(event: "echo", batch: 1, rounds: 400)
+        print("echo: \(perMessage) allocations per message")
+        XCTAssertLessThanOrEqual(perMessage, Self.echoAllocationBudget, "echo allocates more per message than before")
+    }
+
+    func testEchoAckAllocationsPerMessage() throws {
+        let perMessage = try self.measureEcho(event: "echo-ack", batch: 1, rounds: 400)
+        print("echo-ack: \(perMessage) allocations per message")
+        XCTAssertLessThanOrEqual(perMessage, Self.echoAckAllocationBudget, "echo-ack allocates more per message than before")
+    }
+
+    func testBatchedEchoAllocationsPerMessage() throws {
+        let perMessage = try self.measureEcho(event: "echo", batch: 4, rounds: 150)
+        print("echo, 4 per read: \(perMessage) allocations per message")
+        XCTAssertLessThanOrEqual(perMessage, Self.batchedEchoAllocationBudget, "batched echo allocates more per message than before")
+    }
+
+    func testBroadcastAllocationsPerDelivery() throws {
+        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        defer { server.shutdown() }
+        let members = try (0..<100).map { _ in try SIOTestClient(port: server.port) }
+        for member in members {
+            try member.connectNamespace()
+            try member.send(#"421["join","bench"]"#)
+            XCTAssertEqual(try member.nextText(), #"431["bench"]"#)
+        }
+        let control = try SIOTestClient(port: server.port)
+        try control.connectNamespace()
+        let loop = server.group.loops[0]
+        func broadcast(_ i: Int) throws {
+            try control.send(#"42["broadcast","bench",\#(i),"\#(Self.payload)"]"#)
+            for member in members {
+                XCTAssertEqual(try member.nextText(), #"42["broadcast",\#(i),"\#(Self.payload)"]"#)
+            }
+        }
+        for i in 0..<20 { try broadcast(i) }
+        let rounds = 50
+        let counts = try Self.counting(on: loop) {
+            for i in 0..<rounds { try broadcast(i) }
+        }
+        let perDelivery = Double(counts.allocations) / Double(rounds * members.count)
+        print("broadcast to 100: \(perDelivery) allocations per delivery")
+        XCTAssertLessThanOrEqual(perDelivery, Self.broadcastAllocationBudget, "broadcast allocates more per delivery than before")
+    }
+
+    // MARK: System calls
+
+    /// The echo load of the benchmark (100 connections x 4 messages in flight): all the messages are in
+    /// the kernel's buffers when the loop wakes up, as they are when the server runs at full load; the
+    /// loop then reads each connection once and writes each connection once.
+    func testEchoSystemCallsPerMessage() throws {
+        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        defer { server.shutdown() }
+        let clients = try (0..<100).map { _ in try SIOTestClient(port: server.port) }
+        for client in clients { try client.connectNamespace() }
+        let loop = server.group.loops[0]
+        let window = 4
+        func round(_ r: Int) throws {
+            let stalled = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            loop.execute {
+                stalled.signal()
+                release.wait()
+            }
+            stalled.wait()
+            for (c, client) in clients.enumerated() {
+                try client.send(batch: (0..<window).map { #"42["echo",\#(r * 1000 + c * 10 + $0),"\#(Self.payload)"]"# })
+            }
+            release.signal()
+            for (c, client) in clients.enumerated() {
+                for i in 0..<window {
+                    XCTAssertEqual(try client.nextText(), #"42["echo",\#(r * 1000 + c * 10 + i),"\#(Self.payload)"]"#)
+                }
+            }
+        }
+        try round(0)
+        let rounds = 5
+        let counts = try Self.counting(on: loop) {
+            for r in 1...rounds { try round(r) }
+        }
+        let messages = Double(rounds * clients.count * window)
+        let perMessage = Double(counts.sends + counts.receives + counts.waits) / messages
+        print("echo 100 x 4: \(perMessage) system calls per message (sends \(counts.sends), receives \(counts.receives), waits \(counts.waits), messages \(Int(messages)))")
+        XCTAssertLessThanOrEqual(perMessage, 0.6, "more than 0.6 system calls per echoed message")
+        XCTAssertLessThanOrEqual(Double(counts.sends), Double(rounds * clients.count) * 1.05, "more than one write per connection per wakeup")
+    }
+
+    // MARK: Helpers
+
+    /// Echoes `rounds` x `batch` messages over one connection (each batch in one write) while counting on
+    /// the loop; returns allocations per message.
+    private func measureEcho(event: String, batch: Int, rounds: Int) throws -> Double {
+        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        defer { server.shutdown() }
+        let client = try SIOTestClient(port: server.port)
+        try client.connectNamespace()
+        let loop = server.group.loops[0]
+        let ack = event == "echo-ack"
+        var next = 1
+        func exchange() throws {
+            var texts: [String] = []
+            var expected: [String] = []
+            for _ in 0..<batch {
+                let n = next
+                next += 1
+                if ack {
+                    texts.append(#"42\#(n)["echo-ack",\#(n),"\#(Self.payload)"]"#)
+                    expected.append(#"43\#(n)[\#(n),"\#(Self.payload)"]"#)
+                } else {
+                    texts.append(#"42["echo",\#(n),"\#(Self.payload)"]"#)
+                    expected.append(#"42["echo",\#(n),"\#(Self.payload)"]"#)
+                }
+            }
+            try client.send(batch: texts)
+            for text in expected { XCTAssertEqual(try client.nextText(), text) }
+        }
+        for _ in 0..<100 { try exchange() }
+        let counts = try Self.counting(on: loop) {
+            for _ in 0..<rounds { try exchange() }
+        }
+        return Double(counts.allocations) / Double(rounds * batch)
+    }
+
+    /// Runs `body` on the calling thread while `loop`'s thread counts; returns the loop thread's counts.
+    static func counting(on loop: EventLoop, _ body: () throws -> Void) throws -> ctc_counts {
+        Self.onLoop(loop) {
+            ctc_reset()
+            ctc_enable()
+        }
+        try body()
+        return Self.onLoop(loop) {
+            ctc_disable()
+            return ctc_read()
+        }
+    }
+
+    static func onLoop<T>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            box.value = body()
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    // Written on the loop before the semaphore is signalled, read after it was waited for.
+    var value: T?
+}
+
+/// The benchmark app of shared/perf (as sio-echo serves it).
+enum BenchmarkApp {
+    static func install(on io: SocketIOServer) {
+        io.on(.connection) { socket in
+            socket.onEvent("echo") { event in
+                socket.emit("echo", event.arguments)
+            }
+            socket.onEvent("echo-ack") { event in
+                event.ack?.send(event.arguments)
+            }
+            socket.on("join") { args, ack in
+                guard let room = args.first?.stringValue else { return }
+                socket.join(room)
+                ack?(.string(room))
+            }
+            socket.onEvent("broadcast") { event in
+                guard let room = event.args.first?.stringValue else { return }
+                socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
+            }
+        }
+    }
+}

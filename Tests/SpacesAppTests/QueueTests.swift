@@ -1,0 +1,266 @@
+import SocketIO
+import Synchronization
+import XCTest
+@testable import SpacesApp
+
+/// A worker that records what the core sends it.
+final class FakeWorker: WorkerChannel {
+    let id: String
+    private let log = Mutex<[(String, JSONValue)]>([])
+    private let disconnected = Atomic<Bool>(false)
+
+    init(_ id: String) { self.id = id }
+
+    func send(_ event: String, _ value: JSONValue) { self.log.withLock { $0.append((event, value)) } }
+    func disconnect() { self.disconnected.store(true, ordering: .relaxed) }
+
+    var events: [(String, JSONValue)] { self.log.withLock { $0 } }
+    var wasDisconnected: Bool { self.disconnected.load(ordering: .relaxed) }
+    var requestIDs: [String] {
+        self.events.filter { $0.0 == "inference_request" }.compactMap { $0.1["request_id"]?.stringValue }
+    }
+    var lastResponse: JSONValue? { self.events.last { $0.0 == "register_response" }?.1 }
+}
+
+final class QueueTests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() {
+        self.directory = NSTemporaryDirectory() + "spaces-core-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: self.directory + "/uploads", withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    private func makeCore() throws -> SpacesCore {
+        let store = try Store(path: self.directory + "/db.sqlite3")
+        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
+        try core.sync { try core.start() }
+        return core
+    }
+
+    private func space(_ core: SpacesCore, _ name: String = "Echo", configure: (inout Space) -> Void = { _ in }) throws -> Space {
+        var space = Space(name: name, cardType: .websockets, enablePrompt: true)
+        configure(&space)
+        return try core.sync { try core.store.createSpace(space) }
+    }
+
+    private func submit(_ core: SpacesCore, _ spaceID: Int64, user: Int64 = 1, prompt: String = "hi") throws -> RequestRecord {
+        try core.sync {
+            try core.submit(Submission(prompt: prompt), spaceID: spaceID,
+                            by: Submitter(userID: user, username: "u\(user)", dailyQuota: 0), baseURL: "http://test")
+        }
+    }
+
+    private func status(_ core: SpacesCore, _ id: String) -> RequestRecord? {
+        core.sync { try? core.store.request(id: id) }
+    }
+
+    func testLifecycleTransitions() {
+        XCTAssertEqual(RequestLifecycle.next(.queued, on: .dispatch), .processing)
+        XCTAssertEqual(RequestLifecycle.next(.queued, on: .cancel), .canceled)
+        XCTAssertEqual(RequestLifecycle.next(.processing, on: .result(success: true)), .completed)
+        XCTAssertEqual(RequestLifecycle.next(.processing, on: .result(success: false)), .failed)
+        XCTAssertEqual(RequestLifecycle.next(.processing, on: .timeout), .timeout)
+        XCTAssertEqual(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 2, maxDeliveries: 3)), .queued)
+        XCTAssertEqual(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 3, maxDeliveries: 3)), .failed)
+        for final in [RequestStatus.completed, .failed, .timeout, .canceled] {
+            XCTAssertNil(RequestLifecycle.next(final, on: .result(success: true)), "late results are ignored")
+            XCTAssertNil(RequestLifecycle.next(final, on: .cancel))
+        }
+        XCTAssertNil(RequestLifecycle.next(.queued, on: .result(success: true)))
+        XCTAssertTrue(RequestLifecycle.isSuccess(workerStatus: "completed"))
+        XCTAssertFalse(RequestLifecycle.isSuccess(workerStatus: "error"))
+        XCTAssertFalse(RequestLifecycle.isSuccess(workerStatus: nil))
+    }
+
+    func testFIFOKeepsOrderAndPositions() {
+        var fifo = RequestFIFO()
+        fifo.insert(id: "c", order: 3)
+        fifo.insert(id: "d", order: 4)
+        XCTAssertEqual(fifo.popFirst(), "c")
+        fifo.insert(id: "a", order: 1)  // back from a lost worker: to the head
+        fifo.insert(id: "e", order: 5)
+        XCTAssertEqual(fifo.ids, ["a", "d", "e"])
+        XCTAssertEqual(fifo.position(id: "e", order: 5), 3)
+        XCTAssertTrue(fifo.remove(id: "d", order: 4))
+        XCTAssertEqual(fifo.position(id: "e", order: 5), 2)
+        XCTAssertNil(fifo.position(id: "d", order: 4))
+    }
+
+    func testRegistrationMessagesAndOrder() throws {
+        let core = try makeCore()
+        _ = try space(core)
+        _ = try core.sync { try core.store.createSpace(Space(name: "Plain", cardType: .standard)) }
+        let worker = FakeWorker("w1")
+        core.sync { core.register(worker, RegistrationRequest(spaceName: nil)) }
+        XCTAssertEqual(worker.lastResponse, ["success": false, "message": "space_name is required"])
+        XCTAssertFalse(worker.wasDisconnected)
+
+        for name in ["Nope", "Plain"] {
+            let refused = FakeWorker("r-\(name)")
+            core.sync { core.register(refused, RegistrationRequest(spaceName: name)) }
+            XCTAssertEqual(refused.lastResponse?["message"]?.stringValue, "Space \"\(name)\" not found or is not a WebSocket space")
+            XCTAssertTrue(refused.wasDisconnected)
+        }
+
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
+        XCTAssertEqual(worker.lastResponse?["success"], true)
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
+        XCTAssertEqual(worker.lastResponse?["success"], true, "registering again is idempotent")
+
+        let second = FakeWorker("w2")
+        core.sync { core.register(second, RegistrationRequest(spaceName: "Echo")) }
+        XCTAssertEqual(second.lastResponse?["message"]?.stringValue, "Space already has a connected app")
+        XCTAssertTrue(second.wasDisconnected)
+        XCTAssertEqual(core.sync { core.workerCount(spaceID: 1) }, 1)
+    }
+
+    func testWorkerTokenRequiredWhenSet() throws {
+        let core = try makeCore()
+        _ = try space(core) { $0.workerToken = "t0k" }
+        let without = FakeWorker("a"), wrong = FakeWorker("b"), right = FakeWorker("c")
+        core.sync {
+            core.register(without, RegistrationRequest(spaceName: "Echo"))
+            core.register(wrong, RegistrationRequest(spaceName: "Echo", token: "x"))
+            core.register(right, RegistrationRequest(spaceName: "Echo", token: "t0k"))
+        }
+        XCTAssertEqual(without.lastResponse?["success"], false)
+        XCTAssertEqual(wrong.lastResponse?["success"], false)
+        XCTAssertEqual(right.lastResponse?["success"], true)
+    }
+
+    func testDispatchOnlyToFreeSlotsInFIFOOrder() throws {
+        let core = try makeCore()
+        let echo = try space(core) { $0.maxConcurrency = 2 }
+        let worker = FakeWorker("w")
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 5)) }
+        let records = try (0..<4).map { try submit(core, echo.id, prompt: "p\($0)") }
+        XCTAssertEqual(worker.requestIDs, [records[0].id, records[1].id], "concurrency is capped by the space")
+        XCTAssertEqual(status(core, records[2].id)?.status, .queued)
+        let fourth = self.status(core, records[3].id)!
+        XCTAssertEqual(core.sync { core.queuePosition(fourth) }, 2)
+
+        core.sync { core.result(from: "w", requestID: records[1].id, status: "completed", result: ["text_output": "ok"]) }
+        XCTAssertEqual(status(core, records[1].id)?.status, .completed)
+        XCTAssertEqual(worker.requestIDs.count, 3)
+        XCTAssertEqual(worker.requestIDs.last, records[2].id)
+    }
+
+    func testOnlyTheHolderMayCompleteAndLateResultsAreIgnored() throws {
+        let core = try makeCore()
+        let echo = try space(core)
+        let worker = FakeWorker("w")
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
+        let record = try submit(core, echo.id)
+        core.sync { core.result(from: "intruder", requestID: record.id, status: "completed", result: "forged") }
+        XCTAssertEqual(status(core, record.id)?.status, .processing)
+        core.sync { core.result(from: "w", requestID: record.id, status: "error", result: ["error": "boom"]) }
+        XCTAssertEqual(status(core, record.id)?.status, .failed)
+        XCTAssertEqual(status(core, record.id)?.error, "boom")
+        core.sync { core.result(from: "w", requestID: record.id, status: "completed", result: "late") }
+        XCTAssertEqual(status(core, record.id)?.status, .failed)
+    }
+
+    func testLostWorkerRequeuesAtHeadThenFailsAfterThreeDeliveries() throws {
+        let core = try makeCore()
+        let echo = try space(core)
+        let initial = FakeWorker("w0")
+        core.sync { core.register(initial, RegistrationRequest(spaceName: "Echo")) }
+        let first = try submit(core, echo.id, prompt: "first")
+        let second = try submit(core, echo.id, prompt: "second")
+        XCTAssertEqual(initial.requestIDs, [first.id])
+        core.sync { core.workerGone(initial.id) }
+        XCTAssertEqual(status(core, first.id)?.status, .queued)
+        XCTAssertEqual(core.sync { core.queueSize(spaceID: echo.id) }, 2)
+        for attempt in 2...3 {
+            let worker = FakeWorker("w\(attempt)")
+            core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
+            XCTAssertEqual(worker.requestIDs, [first.id], "the head is delivered again (attempt \(attempt))")
+            core.sync { core.workerGone(worker.id) }
+        }
+        let failed = status(core, first.id)
+        XCTAssertEqual(failed?.status, .failed)
+        XCTAssertEqual(failed?.deliveries, 3)
+        XCTAssertEqual(status(core, second.id)?.status, .queued)
+        XCTAssertEqual(core.sync { core.workerCount(spaceID: echo.id) }, 0, "no ghost registrations")
+    }
+
+    func testRestartRecoveryRequeuesInFlightRequests() throws {
+        var core: SpacesCore? = try makeCore()
+        let echo = try space(core!)
+        let worker = FakeWorker("w")
+        core!.sync { core!.register(worker, RegistrationRequest(spaceName: "Echo")) }
+        let held = try submit(core!, echo.id, prompt: "held")
+        let waiting = try submit(core!, echo.id, prompt: "waiting")
+        core!.sync { core!.store.close() }
+        core = nil  // the server died with `held` processing
+
+        let restarted = try makeCore()
+        XCTAssertEqual(status(restarted, held.id)?.status, .queued)
+        XCTAssertEqual(restarted.sync { restarted.queueSize(spaceID: echo.id) }, 2)
+        let next = FakeWorker("n")
+        restarted.sync { restarted.register(next, RegistrationRequest(spaceName: "Echo")) }
+        XCTAssertEqual(next.requestIDs, [held.id])
+        restarted.sync { restarted.result(from: "n", requestID: held.id, status: "completed", result: nil) }
+        XCTAssertEqual(next.requestIDs, [held.id, waiting.id])
+    }
+
+    func testSubmitValidatesBeforeSpendingRateLimitAndQuota() throws {
+        let core = try makeCore()
+        let echo = try space(core) { $0.rateLimitSeconds = 60 }
+        let submitter = Submitter(userID: 9, username: "u", dailyQuota: 2)
+        func attempt(_ submission: Submission) -> APIError? {
+            core.sync { () -> APIError? in
+                do {
+                    _ = try core.submit(submission, spaceID: echo.id, by: submitter, baseURL: "http://t")
+                    return nil
+                } catch {
+                    return error as? APIError
+                }
+            }
+        }
+        XCTAssertEqual(attempt(Submission(prompt: "x"))?.code, "no_worker")
+        core.sync { core.register(FakeWorker("w"), RegistrationRequest(spaceName: "Echo")) }
+        XCTAssertEqual(attempt(Submission())?.code, "empty_request")
+        XCTAssertEqual(attempt(Submission(audioURL: "http://x/a.wav"))?.code, "input_not_enabled")
+        XCTAssertNil(attempt(Submission(prompt: "ok")))
+        let limited = attempt(Submission(prompt: "again"))
+        XCTAssertEqual(limited?.status, 429)
+        XCTAssertEqual(limited?.extra["retry_after"], 60)
+    }
+
+    func testSubmissionValidation() {
+        var space = Space(name: "S", cardType: .websockets, enablePrompt: true, enableAudio: true)
+        space.maxUploadBytes = 10
+        XCTAssertNoThrow(try Submission(prompt: "hi").validate(for: space))
+        XCTAssertNoThrow(try Submission(audioURL: "https://example.com/a.mp3").validate(for: space))
+        XCTAssertThrowsError(try Submission(audioURL: "javascript:alert(1)").validate(for: space))
+        let big = SubmittedFile(field: "audio_file", filename: "a", contentType: "audio/wav", path: "/dev/null", size: 11)
+        XCTAssertEqual(self.code { try Submission(files: [big]).validate(for: space) }, "file_too_large")
+        let other = SubmittedFile(field: "other_file", filename: "a", contentType: "x", path: "/dev/null", size: 1)
+        XCTAssertEqual(self.code { try Submission(files: [other]).validate(for: space) }, "input_not_enabled")
+        XCTAssertEqual(self.code { try Submission(prompt: String(repeating: "x", count: 100_001)).validate(for: space) },
+                       "prompt_too_long")
+        XCTAssertEqual(Submission.safeFileName("../../etc/passwd"), "passwd")
+        XCTAssertEqual(Submission.safeFileName(".hidden name.txt"), "hidden_name.txt")
+        XCTAssertEqual(Submission.safeFileName(""), "file")
+    }
+
+    private func code(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as APIError {
+            return error.code
+        } catch {
+            return "other"
+        }
+    }
+
+    func testHTMLEscaping() {
+        XCTAssertEqual(HTML.escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+    }
+}
