@@ -33,7 +33,8 @@ venv: $(VENV)/.stamp
 
 test: unit-test interop-test autobahn-test browser-test
 
-unit-test: deps
+# The venv first: some Swift tests start python-socketio servers as peers.
+unit-test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

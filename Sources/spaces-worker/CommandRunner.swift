@@ -1,5 +1,7 @@
 import Foundation
+import Glibc
 import SocketIOClient
+import Synchronization
 
 /// Runs `--exec` commands: the request's payload as JSON on stdin, the result from stdout.
 ///
@@ -49,12 +51,15 @@ struct CommandRunner: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        let pid = process.processIdentifier
+        RunningCommands.add(pid)
+        defer { RunningCommands.remove(pid) }
 
         let group = DispatchGroup()
         let collected = OutputBox()
         group.enter()
         Thread.detachNewThread {
-            // A command that exits without reading gives EPIPE here (SIGPIPE is ignored process-wide).
+            // A command that exits without reading gives EPIPE here (see StopSignals: SIGPIPE does not kill us).
             try? stdin.fileHandleForWriting.write(contentsOf: input)
             try? stdin.fileHandleForWriting.close()
             group.leave()
@@ -80,7 +85,7 @@ struct CommandRunner: Sendable {
             }
             if finished.wait(timeout: .now() + timeout) == .timedOut {
                 timedOut = true
-                kill(process.processIdentifier, SIGKILL)
+                RunningCommands.kill(pid)
                 finished.wait()
             }
         } else {
@@ -108,6 +113,27 @@ struct CommandRunner: Sendable {
         }
         let text = String(decoding: outcome.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return ("completed", ["text_output": .string(text)])
+    }
+}
+
+/// The commands running now, so that a timeout or the worker's own end also stops what they started.
+///
+/// Foundation's `Process` starts each command in a process group of its own (the shell is its leader): killing
+/// the group reaches the shell's children too, which killing the shell alone would leave running, orphaned.
+enum RunningCommands {
+    private static let pids = Mutex<Set<pid_t>>([])
+
+    static func add(_ pid: pid_t) { _ = self.pids.withLock { $0.insert(pid) } }
+    static func remove(_ pid: pid_t) { _ = self.pids.withLock { $0.remove(pid) } }
+
+    /// SIGKILLs the command's process group (the command alone if it has no group of its own).
+    static func kill(_ pid: pid_t) {
+        if Glibc.kill(-pid, SIGKILL) != 0 { _ = Glibc.kill(pid, SIGKILL) }
+    }
+
+    /// Kills every running command (the worker is about to exit).
+    static func killAll() {
+        for pid in self.pids.withLock({ $0 }) { self.kill(pid) }
     }
 }
 

@@ -23,7 +23,7 @@ struct SpacesWorker {
     """
 
     static func main() async {
-        signal(SIGPIPE, SIG_IGN)
+        StopSignals.install()
         let flags = CommandLineFlags()
         if flags.has("help") {
             print(usage)
@@ -75,6 +75,8 @@ final class Worker: Sendable {
     let manager: SocketManager
     let socket: ClientSocket
     private let slots: Slots
+    /// Requests received and not answered yet (waiting for a slot or being processed).
+    private let pending = Mutex<Set<String>>([])
 
     init(_ configuration: WorkerConfiguration) throws {
         self.configuration = configuration
@@ -135,10 +137,17 @@ final class Worker: Sendable {
         socket.connect()
         for await request in requests {
             guard let data = request.arguments.first, let requestID = data["request_id"]?.stringValue else { continue }
+            // The server delivers a request again after a reconnection. If this process still has it, the copy
+            // is dropped: the first one answers on the new connection, which now holds the request.
+            guard self.pending.withLock({ $0.insert(requestID).inserted }) else {
+                self.log("request \(requestID): delivered again while still in progress here; not run twice")
+                continue
+            }
             Task { [self] in
                 await self.slots.acquire()
                 let (status, result) = await self.process(data)
                 await self.slots.release()
+                _ = self.pending.withLock { $0.remove(requestID) }
                 socket.emit("inference_result", ["request_id": .string(requestID), "status": .string(status), "result": result])
                 self.log("request \(requestID): \(status)")
             }
@@ -177,6 +186,45 @@ final class Worker: Sendable {
             "tokens_used": .int(Int64(words + 8)),
             "timestamp": .string(ISO8601DateFormatter().string(from: Date())),
         ])
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the worker together with the --exec commands it is running (each runs in a
+/// process group of its own, so neither a terminal's Ctrl-C nor the worker's death would reach them).
+///
+/// Real handlers, not SIG_IGN: ignored signals stay ignored across exec, so the commands would inherit them
+/// (SIGPIPE included), while handlers go back to the default in the commands.
+enum StopSignals {
+    /// The write end of the pipe the handler signals through (set once, before the handlers are installed).
+    nonisolated(unsafe) private static var writeFD: Int32 = -1
+
+    static func install() {
+        // A write to a closed socket or pipe gives EPIPE instead of ending the process.
+        signal(SIGPIPE) { _ in }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // not for the commands
+        self.writeFD = fds[1]
+        let readFD = fds[0]
+        Thread.detachNewThread {
+            var number: UInt8 = 0
+            while read(readFD, &number, 1) != 1 {
+                if errno != EINTR { return }
+            }
+            RunningCommands.killAll()
+            exit(128 + Int32(number))
+        }
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            // Only async-signal-safe work here: one write.
+            let previous = signal(number) { number in
+                var byte = UInt8(truncatingIfNeeded: number)
+                _ = write(StopSignals.writeFD, &byte, 1)
+            }
+            // A signal ignored on entry (nohup, a background job) stays ignored.
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+                signal(number, SIG_IGN)
+            }
+        }
     }
 }
 

@@ -58,6 +58,7 @@ def main():
             env = dict(os.environ, EIO_PORT=str(server.port), EIO_PID=str(server.proc.pid))
             # spaces_*_test.py files start their own `spaces` servers (temporary data folders, restarts).
             env["SPACES_BIN"] = os.path.join(args.bin, "spaces")
+            env["SPACES_WORKER_BIN"] = os.path.join(args.bin, "spaces-worker")
             sio = start_sio_echo(args.bin, name, sio_servers, env)
             command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", path]
             if args.keyword:

@@ -45,9 +45,10 @@ def spaces_binary():
 class Spaces:
     """One `spaces` process on a free port."""
 
-    def __init__(self, data_dir, extra_env=None):
+    def __init__(self, data_dir, extra_env=None, port=0):
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        self.requested_port = port  # 0: a free port; a restart may ask for the previous one
         self.proc = None
         self.port = None
         self.stdout_lines = []
@@ -55,8 +56,8 @@ class Spaces:
     def start(self):
         env = dict(os.environ, SPACES_ADMIN_PASSWORD=ADMIN_PASSWORD, SPACES_PBKDF2_ITERATIONS="1000",
                    SPACES_LOOPS="2", **self.extra_env)
-        self.proc = subprocess.Popen([spaces_binary(), "--port", "0", "--host", "127.0.0.1", "--data-dir", self.data_dir],
-                                     stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
+        command = [spaces_binary(), "--port", str(self.requested_port), "--host", "127.0.0.1", "--data-dir", self.data_dir]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()

@@ -99,8 +99,12 @@ final class ClientReconnectionTests: XCTestCase {
             let attempt = entries[index * 2 + 1].1
             let gap = attempt.timeIntervalSince(error) * 1000
             XCTAssertGreaterThanOrEqual(gap, delay - 5, "attempt \(index + 1)")
-            XCTAssertLessThan(gap, delay + 750, "attempt \(index + 1)")
+            // Generous: a loaded machine may run a timer late, never early.
+            XCTAssertLessThan(gap, delay + 2000, "attempt \(index + 1)")
         }
+        // The socket hears of the last failed attempt on its own path, possibly just after the manager's
+        // "failed": wait for it with a deadline.
+        XCTAssertTrue(errors.wait(timeout: 10) { $0.count >= 5 }, "\(errors.all)")
         XCTAssertEqual(errors.all.count, 5)
         XCTAssertTrue(errors.all.allSatisfy { $0 == "transport" })
         // Nothing more after giving up.

@@ -9,8 +9,10 @@ import XCTest
 final class EngineClientTests: XCTestCase {
     func testAnswersPingsOnEveryTransport() async throws {
         let server = try ClientTestServer(engineOptions: { options in
-            options.pingInterval = 100
-            options.pingTimeout = 150
+            // A client that did not answer would be dropped after 150 + 1000 ms, inside the 2.5 s watched
+            // below; the 1 s timeout leaves room for a loaded machine to deliver pings late.
+            options.pingInterval = 150
+            options.pingTimeout = 1000
         })
         defer { server.shutdown() }
         for transports: [EngineTransport] in [[.polling], [.websocket], [.polling, .websocket]] {
@@ -21,8 +23,8 @@ final class EngineClientTests: XCTestCase {
             let recorder = Recorder()
             socket.onDisconnect { recorder.record("disconnect:\($0)") }
             try await socket.waitForConnection()
-            // Ten ping intervals: the server would drop a client that did not answer.
-            try await Task.sleep(for: .milliseconds(1000))
+            // Several ping intervals: the server would drop a client that did not answer.
+            try await Task.sleep(for: .milliseconds(2500))
             XCTAssertTrue(socket.isConnected, "\(transports)")
             XCTAssertEqual(recorder.all, [], "\(transports)")
             let answer = try await socket.emitWithAck("echo-ack", "alive")

@@ -129,7 +129,7 @@ final class PythonInteropTests: XCTestCase {
     }
 
     func testHeartbeatAndReconnectionAfterRestart() async throws {
-        var server = try PythonServer(arguments: ["--ping-interval", "0.2", "--ping-timeout", "0.3"])
+        var server = try PythonServer(arguments: ["--ping-interval", "0.25", "--ping-timeout", "0.6"])
         let port = server.port
         defer { server.stop() }
         let manager = try self.manager(server.url, [.polling, .websocket])
@@ -147,7 +147,7 @@ final class PythonInteropTests: XCTestCase {
 
         server.stop()
         XCTAssertTrue(recorder.wait(timeout: 10) { $0.contains { $0.hasPrefix("disconnect:") } })
-        server = try PythonServer(port: port, arguments: ["--ping-interval", "0.2", "--ping-timeout", "0.3"])
+        server = try PythonServer(port: port, arguments: ["--ping-interval", "0.25", "--ping-timeout", "0.6"])
         XCTAssertTrue(recorder.wait(timeout: 20) { $0.filter { $0 == "connect" }.count == 2 && $0.filter { $0 == "custom-connect" }.count == 2 },
                       "\(recorder.all)")
         let answer = try await custom.emitWithAck("echo-ack", "back", timeout: .seconds(10))

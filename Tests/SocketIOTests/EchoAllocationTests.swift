@@ -1,7 +1,7 @@
 import CTestCounters
 import EngineIO
 import Foundation
-import SocketIO
+@testable import SocketIO
 import XCTest
 
 /// Performance guards for the server's hot path, counted on the event loop's thread through the malloc and
@@ -207,5 +207,78 @@ enum BenchmarkApp {
                 socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
             }
         }
+    }
+}
+
+/// The allocation-free EVENT reader (`IncomingEvent`) must agree with the full decoder on everything it
+/// accepts: same namespace, ack id, event name and argument values. Anything it is unsure of it declines,
+/// and the full decoder then decides, so declining is always allowed.
+final class IncomingEventAllocationPathTests: XCTestCase {
+    static let samples: [String] = [
+        #"2["echo",1,"xx"]"#, #"2["echo"]"#, #"21["echo-ack",1]"#, #"2/chat,["m",{"a":[1,2,{"b":null}]},true,false]"#,
+        #"2/chat,7["m"]"#, #"2 [ "spaced" , 1 , [ ] , { } ] "#, #"2["esc\"aped\n",1]"#, #"2["\u00e9t\u00e9"]"#,
+        #"2["x","\ud83d\ude00","\ud800"]"#, #"2["n",-0,0.5,1e10,-1.5E-3,123456789012345678901234567890]"#,
+        #"2["deep",[[[[[[[[[[[[1]]]]]]]]]]]]]"#, #"2["é", "ü"]"#,
+        // Declined or invalid: the full decoder decides.
+        #"2[1,2]"#, #"2["connect"]"#, #"2["disconnecting",1]"#, #"2[]"#, #"2"#, #"2["a",]"#, #"2["a" 1]"#,
+        #"2["a",01]"#, #"2["a",1.]"#, #"2["a",.5]"#, #"2["a",tru]"#, #"2["a","\x"]"#, #"2["a","\u12G4"]"#,
+        "2[\"a\",\"tab\there\"]", #"2["a"]x"#, #"2{"a":1}"#, #"2"a""#, #"2[null]"#, #"2[{"a":1}]"#,
+        #"21234567890123456789012["a"]"#, #"2/chat["a"]"#, #"2["a",{"k"}]"#, #"2["a",{1:2}]"#, #"2["a",[1,2}]"#,
+    ]
+
+    func testAgreesWithTheFullDecoder() throws {
+        for sample in Self.samples { try Self.check(Array(sample.utf8)) }
+    }
+
+    /// Mutations of valid packets (a deterministic generator): whatever the fast path accepts, the full
+    /// decoder accepts the same way.
+    func testAgreesOnMutatedPackets() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        let alphabet = Array(#"[]{},:"\ 0123456789-+.eEtrufalsn/x\u"#.utf8)
+        var accepted = 0
+        for round in 0..<20_000 {
+            var bytes = Array(Self.samples[round % 12].utf8)
+            for _ in 0..<(1 + next() % 3) {
+                let position = bytes.isEmpty ? 0 : next() % bytes.count
+                switch next() % 3 {
+                case 0 where !bytes.isEmpty: bytes.remove(at: position)
+                case 1: bytes.insert(alphabet[next() % alphabet.count], at: position)
+                default: if !bytes.isEmpty { bytes[position] = alphabet[next() % alphabet.count] }
+                }
+            }
+            if try Self.check(bytes) { accepted += 1 }
+        }
+        XCTAssertGreaterThan(accepted, 1000, "the mutations should keep many packets valid")
+    }
+
+    /// Returns whether the fast path accepted `bytes`.
+    @discardableResult
+    static func check(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) throws -> Bool {
+        let text = bytes[...]
+        guard let fast = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) else { return false }
+        let description = String(decoding: bytes, as: UTF8.self)
+        var decoder = SocketPacketDecoder()
+        guard case .packet(let packet) = try decoder.decode(text: text) else {
+            XCTFail("fast path accepted a packet the decoder did not complete: \(description)", file: file, line: line)
+            return true
+        }
+        XCTAssertEqual(packet.type, .event, description, file: file, line: line)
+        XCTAssertEqual(packet.namespace, fast.namespace, description, file: file, line: line)
+        XCTAssertEqual(packet.id, fast.ackID, description, file: file, line: line)
+        XCTAssertEqual(packet.eventName, fast.name, description, file: file, line: line)
+        let arguments = SocketArguments(raw: fast.raw, rawStart: 1)
+        XCTAssertEqual(Array(packet.arguments), arguments.values, description, file: file, line: line)
+        XCTAssertEqual(arguments.count, packet.arguments.count, description, file: file, line: line)
+        for index in 0..<arguments.count {
+            XCTAssertEqual(arguments[index], packet.arguments[packet.arguments.startIndex + index], description, file: file, line: line)
+        }
+        if let raw = packet.rawData {
+            XCTAssertEqual(Array(arguments.rawText ?? []), Array(raw.eventArguments), description, file: file, line: line)
+        }
+        return true
     }
 }

@@ -26,7 +26,10 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        self.fields.filter { $0.name.asciiCaseInsensitiveEquals(name) }.map(\.value)
+        // One pass, no intermediate array (this runs several times per request).
+        var values: [String] = []
+        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) { values.append(field.value) }
+        return values
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
