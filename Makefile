@@ -44,15 +44,18 @@ interop-test: release venv
 autobahn-test: release venv
 	$(PY) Tests/Interop/run_autobahn.py --bin $(RELEASE_BIN)
 
-# The official socket.io JS client (socket.io.min.js out of the nicegui wheel, fetched with pip download at each
-# run, never committed) in headless Chromium against sio-echo. Chromium is the Debian package, installed here
-# when missing (log: .build/chromium-install.log).
+# Headless Chromium (the Debian package, installed here when missing, with a CJK font for the Chinese pages;
+# log: .build/chromium-install.log) runs: the official socket.io JS client (socket.io.min.js out of the nicegui
+# wheel, fetched with pip download at each run, never committed) against sio-echo; our own browser client
+# (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's
+# screenshots (docs/screenshots/).
 browser-test: release venv
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing chromium"; \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
+		echo "installing chromium and fonts-wqy-microhei"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } \
 			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
 	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py
 
 # SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).
 run: release

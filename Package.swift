@@ -26,12 +26,18 @@ let package = Package(
         // System SQLite (libsqlite3) for the SpacesApp store.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
-        .executableTarget(name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "CSQLite"]),
+        .executableTarget(
+            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "CSQLite"],
+            // The pages' stylesheet and scripts, compiled in: the binary serves them with nothing beside it.
+            resources: [
+                .embedInCode("Assets/spaces.css"), .embedInCode("Assets/live.js"), .embedInCode("Assets/space.js"),
+                .embedInCode("Assets/home.js"), .embedInCode("Assets/admin.js"),
+            ]),
         // System OpenSSL (libssl-dev) for the client's https/wss.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "COpenSSL"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
-        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO"]),
+        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "CEngineIOShims"]),
         .testTarget(
             name: "SocketIOClientTests",
             dependencies: ["SocketIOClient", "SocketIO", "EngineIO"],

@@ -5,3 +5,7 @@
 int ceio_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
 }
+
+int ceio_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

@@ -36,41 +36,15 @@ struct EIOEcho {
             session.delegate = EchoSession.shared
         }
 
-        let group: EventLoopGroup
-        let server: HTTPServer
-        do {
-            group = try EventLoopGroup(loopCount: flags.int("loops", default: 1))
-            let echoService = WebSocketEchoService(maxMessageSize: 64 * 1024 * 1024)
-            let chain = HTTPHandlerChain([
-                (claims: { @Sendable head in engine.claims(head) }, handler: engine),
-                (claims: { @Sendable head in head.path == "/echo" }, handler: echoService),
-            ])
-            var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
-            configuration.limits.maxBodySize = options.maxHttpBufferSize
-            do {
-                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
-            } catch where flags.string("host") == nil {
-                // No IPv6 on this machine: fall back to IPv4 only.
-                configuration.host = "0.0.0.0"
-                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
-            }
-        } catch let error {
-            FileHandle.standardError.write(Data("eio-echo: \(error)\n".utf8))
-            exit(1)
-        }
-        FileHandle.standardOutput.write(Data("eio-echo listening on port \(server.port)\n".utf8))
-
-        let signals = TerminationSignals.install { [server, engine, group] _ in
-            server.stopAccepting()
-            engine.closeAllSessions()
-            let deadline = Date().addingTimeInterval(3)
-            while engine.sessionCount > 0 && Date() < deadline { usleep(10_000) }
-            group.shutdown(timeoutSeconds: 2)
-            exit(0)
-        }
-        withExtendedLifetime(signals) {
-            while true { sleep(3600) }
-        }
+        let echoService = WebSocketEchoService(maxMessageSize: 64 * 1024 * 1024)
+        let chain = HTTPHandlerChain([
+            (claims: { @Sendable head in engine.claims(head) }, handler: engine),
+            (claims: { @Sendable head in head.path == "/echo" }, handler: echoService),
+        ])
+        let (group, server) = ToolServer.start(name: "eio-echo", flags: flags, loops: flags.int("loops", default: 1),
+                                               maxBodySize: options.maxHttpBufferSize, handler: chain)
+        ToolServer.runUntilTerminated(server, group: group, closeSessions: { engine.closeAllSessions() },
+                                      sessionCount: { engine.sessionCount })
     }
 }
 

@@ -40,41 +40,11 @@ struct SIOEcho {
         let io = SocketIOServer(engine: engine, options: options)
         EchoApp.install(on: io)
 
-        let group: EventLoopGroup
-        let server: HTTPServer
-        do {
-            if let loops = flags.string("loops").flatMap(Int.init) {
-                group = try EventLoopGroup(loopCount: loops)
-            } else {
-                group = try EventLoopGroup()
-            }
-            let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
-            var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
-            configuration.limits.maxBodySize = engineOptions.maxHttpBufferSize
-            do {
-                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
-            } catch where flags.string("host") == nil {
-                // No IPv6 on this machine: fall back to IPv4 only.
-                configuration.host = "0.0.0.0"
-                server = try HTTPServer(configuration: configuration, group: group, handler: chain)
-            }
-        } catch let error {
-            FileHandle.standardError.write(Data("sio-echo: \(error)\n".utf8))
-            exit(1)
-        }
-        FileHandle.standardOutput.write(Data("sio-echo listening on port \(server.port)\n".utf8))
-
-        let signals = TerminationSignals.install { [server, engine, io, group] _ in
-            server.stopAccepting()
-            io.close()
-            let deadline = Date().addingTimeInterval(3)
-            while engine.sessionCount > 0 && Date() < deadline { usleep(10_000) }
-            group.shutdown(timeoutSeconds: 2)
-            exit(0)
-        }
-        withExtendedLifetime(signals) {
-            while true { sleep(3600) }
-        }
+        let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
+        let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
+                                               maxBodySize: engineOptions.maxHttpBufferSize, handler: chain)
+        ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close() },
+                                      sessionCount: { engine.sessionCount })
     }
 }
 

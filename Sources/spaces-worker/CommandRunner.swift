@@ -38,63 +38,53 @@ struct CommandRunner: Sendable {
     }
 
     private static func runBlocking(command: String, input: Data, environment: [String: String], timeout: Double) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let pid = process.processIdentifier
+        let child = try ChildProcess.spawn(["/bin/sh", "-c", command], environment: env)
+        let pid = child.pid
         RunningCommands.add(pid)
         defer { RunningCommands.remove(pid) }
 
-        let group = DispatchGroup()
-        let collected = OutputBox()
-        group.enter()
         Thread.detachNewThread {
             // A command that exits without reading gives EPIPE here (see StopSignals: SIGPIPE does not kill us).
-            try? stdin.fileHandleForWriting.write(contentsOf: input)
-            try? stdin.fileHandleForWriting.close()
-            group.leave()
+            input.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(child.stdin, raw.baseAddress! + offset, raw.count - offset)
+                    if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { break }
+                }
+            }
+            _ = close(child.stdin)
         }
-        group.enter()
+        let exited = Atomic<Bool>(false)
+        let collected = OutputBox()
+        let readerDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            collected.set(stdout: data)
-            group.leave()
-        }
-        group.enter()
-        Thread.detachNewThread {
-            let data = stderr.fileHandleForReading.readDataToEndOfFile()
-            collected.set(stderr: data)
-            group.leave()
+            let (out, err) = PipeCollector.collect(child.stdout, child.stderr, commandExited: { exited.load(ordering: .acquiring) })
+            _ = close(child.stdout)
+            _ = close(child.stderr)
+            collected.set(stdout: out)
+            collected.set(stderr: err)
+            readerDone.signal()
         }
         var timedOut = false
-        if timeout > 0 {
-            let finished = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                process.waitUntilExit()
-                finished.signal()
-            }
-            if finished.wait(timeout: .now() + timeout) == .timedOut {
-                timedOut = true
-                RunningCommands.kill(pid)
-                finished.wait()
-            }
-        } else {
-            process.waitUntilExit()
+        let exitCode = Atomic<Int32>(0)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            exitCode.store(child.wait(), ordering: .releasing)
+            finished.signal()
         }
-        // Grandchildren may keep the pipes open after the shell exits; do not wait for them forever.
-        _ = group.wait(timeout: .now() + 5)
+        if timeout > 0, finished.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            RunningCommands.kill(pid)
+            finished.wait()
+        } else if timeout <= 0 {
+            finished.wait()
+        }
+        exited.store(true, ordering: .releasing)
+        readerDone.wait()
         let (out, err) = collected.values
-        return Outcome(exitCode: process.terminationStatus, stdout: out, stderr: err, timedOut: timedOut)
+        return Outcome(exitCode: exitCode.load(ordering: .acquiring), stdout: out, stderr: err, timedOut: timedOut)
     }
 
     /// The `inference_result` fields for an outcome: a JSON object printed on stdout is the result as is,
@@ -118,8 +108,8 @@ struct CommandRunner: Sendable {
 
 /// The commands running now, so that a timeout or the worker's own end also stops what they started.
 ///
-/// Foundation's `Process` starts each command in a process group of its own (the shell is its leader): killing
-/// the group reaches the shell's children too, which killing the shell alone would leave running, orphaned.
+/// Each command runs in a process group of its own (the shell is its leader): killing the group reaches the
+/// shell's children too, which killing the shell alone would leave running, orphaned.
 enum RunningCommands {
     private static let pids = Mutex<Set<pid_t>>([])
 
@@ -134,6 +124,39 @@ enum RunningCommands {
     /// Kills every running command (the worker is about to exit).
     static func killAll() {
         for pid in self.pids.withLock({ $0 }) { self.kill(pid) }
+    }
+}
+
+/// Reads a command's stdout and stderr together until both end, or until the command has exited and its
+/// pipes hold nothing more: a background process it started may keep the pipes open for hours, and the
+/// answer must not wait for it (what such a process writes after the command ended is not collected).
+enum PipeCollector {
+    static func collect(_ outFD: Int32, _ errFD: Int32, commandExited: () -> Bool) -> (Data, Data) {
+        var outputs = [Data(), Data()]
+        var open = [true, true]
+        let fds = [outFD, errFD]
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while open[0] || open[1] {
+            // Checked before polling: after the exit, one quiet round means the pipes are drained.
+            let exitedBeforeRound = commandExited()
+            var polled = fds.enumerated().map { index, fd in
+                pollfd(fd: open[index] ? fd : -1, events: Int16(POLLIN), revents: 0)
+            }
+            let ready = poll(&polled, nfds_t(polled.count), 50)
+            if ready < 0 && errno != EINTR { break }
+            var readSomething = false
+            for index in 0..<2 where open[index] && polled[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(fds[index], $0.baseAddress, $0.count) }
+                if count > 0 {
+                    outputs[index].append(contentsOf: buffer[0..<count])
+                    readSomething = true
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    open[index] = false
+                }
+            }
+            if exitedBeforeRound && !readSomething { break }
+        }
+        return (outputs[0], outputs[1])
     }
 }
 

@@ -1,5 +1,4 @@
 """Starts one of our server executables on a free port and stops it, for the interop tests."""
-import os
 import re
 import signal
 import subprocess
@@ -8,18 +7,19 @@ import time
 
 
 class ServerProcess:
-    """Runs `binary args... --port 0` and reads the chosen port from its first line of output."""
+    """Runs `binary args... --port N` (0: a free one) and reads the port from its first line of output."""
 
-    def __init__(self, binary, *args, ready_timeout=30.0):
+    def __init__(self, binary, *args, port=0, ready_timeout=30.0):
         self.binary = binary
         self.args = list(args)
+        self.requested_port = port
         self.ready_timeout = ready_timeout
         self.proc = None
         self.port = None
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [self.binary, *self.args, "--port", "0"],
+            [self.binary, *self.args, "--port", str(self.requested_port)],
             stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:

@@ -132,6 +132,35 @@ final class ClientReconnectionTests: XCTestCase {
         XCTAssertEqual(server.engine.sessionCount, 0)
     }
 
+    /// A failure that nothing retries is kept: waiting after it happened fails at once with it, instead of
+    /// running into the wait's timeout (the listeners of the wait did not exist yet when it happened).
+    func testWaitingAfterAFinalFailureReportsIt() async throws {
+        let probe = try ClientTestServer()
+        let port = probe.port
+        probe.shutdown()
+        var options = SocketManagerOptions()
+        options.reconnection = false
+        options.autoConnect = false
+        let manager = try SocketManager(url: "http://127.0.0.1:\(port)", options: options)
+        let recorder = Recorder()
+        let socket = manager.socket("/")
+        socket.onConnectError { recorder.record("error:\($0.kind)") }
+        socket.connect()
+        XCTAssertTrue(recorder.wait(for: "error:transport"))
+        let start = ContinuousClock.now
+        do {
+            try await socket.waitForConnection(timeout: .seconds(30))
+            XCTFail("connected to a closed port")
+        } catch let error as ClientConnectError {
+            XCTAssertEqual(error.kind, .transport, error.message)
+        }
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(10), "answered by the stored failure, not the timeout")
+        // A new attempt forgets the old failure: it fails again on its own.
+        socket.connect()
+        XCTAssertTrue(recorder.wait { $0.filter { $0 == "error:transport" }.count == 2 })
+        manager.disconnect()
+    }
+
     func testInitialConnectionRetriesUntilTheServerAppears() async throws {
         let probe = try ClientTestServer()
         let port = probe.port

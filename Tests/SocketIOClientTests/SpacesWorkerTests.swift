@@ -116,6 +116,27 @@ final class SpacesWorkerTests: XCTestCase {
         XCTAssertEqual(textResults["fail"]?["result"]?["error"], "model exploded")
     }
 
+    /// A command that leaves a background process holding its stdout answers when the command itself exits,
+    /// not when the background process does (or after a grace period).
+    func testExecAnswersWhenTheCommandExitsDespiteBackgroundChildren() throws {
+        let contract = Contract(requests: [Self.request("bg", ["prompt": "p"])])
+        let server = try ClientTestServer(setup: contract.install)
+        defer { server.shutdown() }
+        // A duration no other process uses, to find the background sleep again.
+        let marker = "sleep 600.\(Int.random(in: 100_000...999_999))"
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec",
+                              "\(marker) & echo started; echo to-stderr >&2"])
+        defer { _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-f", marker]) }
+        let registered = Date(timeIntervalSinceNow: 30)
+        while contract.registers.withLock({ $0.isEmpty }) && Date() < registered { usleep(10_000) }
+        let start = Date()
+        let results = contract.waitForResults(1)
+        XCTAssertEqual(results["bg"]?["status"], "completed")
+        XCTAssertEqual(results["bg"]?["result"]?["text_output"], "started")
+        // The previous collector waited 5 s for the pipes to close; a loaded machine still answers within 3.
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+    }
+
     func testConcurrencyLimitAndReregistrationAfterRestart() throws {
         let requests = (1...4).map { Self.request("c\($0)", ["prompt": .string("p\($0)")]) }
         let contract = Contract(requests: requests)

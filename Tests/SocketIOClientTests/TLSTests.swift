@@ -73,11 +73,10 @@ final class TLSTests: XCTestCase {
     func testUntrustedCertificateAndWrongHostAreRefused() async throws {
         let server = try self.startServer()
         defer { server.stop() }
-        // System roots only: our test CA is unknown. The host-mismatch case over an IP address
-        // (`https://127.0.0.1` with the CA trusted) is left out: about half of its runs end in the manager's
-        // 20 s connect timeout instead of the verify failure, a client bug tracked on issue 6.
+        // System roots only: our test CA is unknown; then our CA trusted, but the certificate names localhost.
         for (url, caFiles, expected) in [
             ("https://localhost:\(server.port)", [String](), "certificate verify failed"),
+            ("https://127.0.0.1:\(server.port)", [self.path("ca.pem")], "certificate verify failed: IP address mismatch"),
         ] {
             var options = SocketManagerOptions()
             options.transports = [.websocket]

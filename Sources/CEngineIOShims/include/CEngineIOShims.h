@@ -28,4 +28,6 @@ static inline int ceio_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint
 static inline int ceio_errno(void) { return errno; }
 /// accept4 is a GNU extension; the definition lives in shims.c, built with _GNU_SOURCE.
 int ceio_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+/// pipe2 with O_CLOEXEC, atomically (no other thread's child can inherit the ends); also GNU, in shims.c.
+int ceio_pipe_cloexec(int fds[2]);
 #endif

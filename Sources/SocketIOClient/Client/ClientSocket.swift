@@ -48,6 +48,9 @@ public final class ClientSocket: @unchecked Sendable {
     /// emits first); delivered right after connecting, as the JavaScript client does.
     private var receiveBuffer: [ClientEventMessage] = []
     private var acks: [Int: PendingAck] = [:]
+    /// The last failure to connect that nothing will retry (a refusal, or any failure without reconnection),
+    /// so that `waitForConnection` called after it happened still hears of it. Cleared by `connect()`.
+    private var finalConnectError: ClientConnectError?
 
     private struct PendingAck {
         var callback: @Sendable (Result<[JSONValue], ClientAckError>) -> Void
@@ -90,6 +93,7 @@ public final class ClientSocket: @unchecked Sendable {
         self.loop.execute {
             guard !self.connected else { return }
             self.active = true
+            self.finalConnectError = nil
             self.publish()
             if !self.manager.reconnecting { self.manager.open(nil) }
             if self.manager.readyState == .open { self.sendConnect() }
@@ -126,6 +130,8 @@ public final class ClientSocket: @unchecked Sendable {
             ids.withLock { $0 = [connectID, errorID] }
             self.loop.execute {
                 if self.connected { once.resume(.success(())) }
+                // It may have failed for good before the listeners above were in place.
+                if let error = self.finalConnectError { once.resume(.failure(error)) }
                 _ = self.loop.schedule(afterMillis: timeout.milliseconds) {
                     let error = lastError.withLock { $0 } ?? ClientConnectError(kind: .timeout, message: "timeout")
                     once.resume(.failure(error))
@@ -426,6 +432,7 @@ public final class ClientSocket: @unchecked Sendable {
 
     private func didConnect(sid: String) {
         self.connected = true
+        self.finalConnectError = nil
         self.status.withLock {
             $0.connected = true
             $0.id = sid
@@ -446,6 +453,7 @@ public final class ClientSocket: @unchecked Sendable {
     }
 
     private func dispatchConnectError(_ error: ClientConnectError) {
+        if error.kind == .refused || !self.manager.options.reconnection { self.finalConnectError = error }
         for listener in self.listeners.snapshot {
             switch listener {
             case .connectError(let handler): handler(error)

@@ -51,6 +51,8 @@ final class SpacesServer: Sendable {
         })
         router.use(CrossOriginProtection.middleware)
         router.use(Self.errorCodes)
+        StaticAssets.install(on: router)
+        LanguageRoutes.install(on: router)
         AccountRoutes.install(on: router, site: site)
         SpaceRoutes.install(on: router, site: site)
         RequestRoutes.install(on: router, site: site)

@@ -63,6 +63,7 @@ extension SpacesCore {
             }
             self.workers[channel.id]?.registrations[space.id] = Registration(concurrency: concurrency, registeredAt: now)
             self.holders[space.id, default: []].append(channel.id)
+            self.spaceChanged(space.id)
             Log.info("worker \(channel.id) registered for space \"\(space.name)\" (#\(space.id), concurrency \(concurrency))")
         }
         channel.send("register_response", [
@@ -110,7 +111,10 @@ extension SpacesCore {
             }
             Log.info("worker \(channelID) left space #\(spaceID) (\(held.count) request(s) back to the queue)")
         }
-        for spaceID in entry.registrations.keys { self.dispatch(spaceID: spaceID) }
+        for spaceID in entry.registrations.keys {
+            self.dispatch(spaceID: spaceID)
+            self.spaceChanged(spaceID)
+        }
     }
 
     /// Handles `inference_result` from `channelID`: only the worker holding the request may complete it.
@@ -225,6 +229,7 @@ extension SpacesCore {
         let flight = self.inFlight.removeValue(forKey: requestID)
         if let flight {
             self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
+            if next == .completed { self.workers[flight.workerID]?.registrations[flight.spaceID]?.completed += 1 }
             if let started = record.startedAt { self.metrics.processing.observe(max(0, now - started)) }
         }
         if record.status == .queued {
@@ -247,6 +252,7 @@ extension SpacesCore {
 
     /// Tells the owner's browsers.
     func publish(_ record: RequestRecord, partial: JSONValue? = nil) {
+        self.spaceChanged(record.spaceID)
         guard let onRequestUpdate = self.onRequestUpdate else { return }
         var update = JSONObject()
         update["request_id"] = .string(record.id)
@@ -254,6 +260,7 @@ extension SpacesCore {
         update["status"] = .string(record.status.rawValue)
         update["progress"] = record.progress.map { .double($0) } ?? .null
         update["message"] = record.progressMessage.map { .string($0) } ?? .null
+        update["queue_position"] = self.queuePosition(record).map { .int(Int64($0)) } ?? .null
         if let partial { update["partial"] = partial }
         if record.status.isFinal {
             update["result"] = record.result.flatMap { try? JSONParser.parse($0) } ?? .null

@@ -10,6 +10,12 @@ protocol WorkerChannel: AnyObject, Sendable {
     func send(_ event: String, _ value: JSONValue)
     /// Disconnects the worker from the server side.
     func disconnect()
+    /// Where the worker connects from, for the admin dashboard.
+    var address: String { get }
+}
+
+extension WorkerChannel {
+    var address: String { "" }
 }
 
 /// Settings of the core.
@@ -38,11 +44,18 @@ final class SpacesCore: @unchecked Sendable {
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     /// Called (on `queue`) when a request changes, with its owner and a JSON summary, for live pages.
     var onRequestUpdate: (@Sendable (_ userID: Int64, _ update: JSONValue) -> Void)?
+    /// Called (on `queue`) with a space's public state (workers, queue size) after it changed, at most once per
+    /// turn of the queue however many requests moved.
+    var onSpaceUpdate: (@Sendable (_ spaceID: Int64, _ state: JSONValue) -> Void)?
+    /// Spaces whose state changed since the last `onSpaceUpdate` round.
+    var changedSpaces: Set<Int64> = []
 
     struct Registration {
         var concurrency: Int
         var inFlight: Set<String> = []
         let registeredAt: Double
+        /// Requests this worker completed for the space.
+        var completed = 0
     }
 
     struct WorkerEntry {

@@ -176,7 +176,10 @@ extension SpacesCore {
         self.metrics.submitted += 1
         self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
         self.dispatch(spaceID: space.id)
-        return (try? self.store.request(id: requestID)) ?? nil ?? record
+        let saved = (try? self.store.request(id: requestID)) ?? nil ?? record
+        // A dispatched request was published by `dispatch`; a waiting one is news for the owner's other pages.
+        if saved.status == .queued { self.publish(saved) }
+        return saved
     }
 
     /// Cancels a queued or processing request (the worker holding it is told with `inference_cancel`).
@@ -209,5 +212,6 @@ extension SpacesCore {
         self.holders[spaceID] = nil
         self.fifos[spaceID] = nil
         try self.store.deleteSpace(id: spaceID)
+        self.spaceChanged(spaceID)
     }
 }

@@ -183,6 +183,23 @@ final class Store {
             """, userID, limit, map: Self.request)
     }
 
+    /// The newest requests of every user, for the admin dashboard.
+    func recentRequests(limit: Int) throws -> [RequestRecord] {
+        try self.db.query("""
+            SELECT \(Self.requestColumns) FROM requests ORDER BY created_at DESC, queue_order DESC LIMIT ?
+            """, limit, map: Self.request)
+    }
+
+    /// Requests per user since `since` (seconds since 1970), for daily quotas on the admin dashboard.
+    func requestCountsByUser(since: Double) throws -> [Int64: Int] {
+        var counts: [Int64: Int] = [:]
+        let rows = try self.db.query("SELECT user_id, COUNT(*) FROM requests WHERE created_at >= ? GROUP BY user_id", since) {
+            row in (row.int64(0), row.int(1))
+        }
+        for (userID, count) in rows { counts[userID] = count }
+        return counts
+    }
+
     /// How many requests `userID` made since `since` (seconds since 1970).
     func requestCount(userID: Int64, since: Double) throws -> Int {
         Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at >= ?", userID, since))

@@ -7,10 +7,13 @@ import SocketIO
 enum AccountRoutes {
     static func install(on router: Router, site: SpacesSite) {
         router.get("/login") { context in
-            .html(self.loginPage(site: site, user: await site.currentUser(context), error: nil))
+            let page = await site.pageContext(context)
+            return HTML.page(page, title: page.t(.logIn),
+                             body: AccountPages.login(page, next: self.safeNext(context), error: nil))
         }
         router.get("/register") { context in
-            .html(self.registerPage(user: await site.currentUser(context), error: nil))
+            let page = await site.pageContext(context)
+            return HTML.page(page, title: page.t(.register), body: AccountPages.register(page, error: nil))
         }
 
         router.post("/register", handler: site.route { context in
@@ -18,7 +21,10 @@ enum AccountRoutes {
             let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
             let password = form["password"] ?? ""
             if let problem = self.validate(username: username, password: password) {
-                return self.formError(context, status: 400, code: "invalid_input", problem, page: self.registerPage)
+                return await self.formError(context, site: site, APIError(400, "invalid_input", problem.text(.english)),
+                                            phrase: problem) { page, message in
+                    (page.t(.register), AccountPages.register(page, username: username, error: message))
+                }
             }
             let hash = await site.hasher.hashInBackground(password)
             let now = site.now
@@ -30,11 +36,14 @@ enum AccountRoutes {
                 }
             }
             guard let user = created else {
-                return self.formError(context, status: 409, code: "username_taken", "That username is taken",
-                                      page: self.registerPage)
+                return await self.formError(context, site: site, APIError(409, "username_taken", "That username is taken"),
+                                            phrase: .usernameTaken) { page, message in
+                    (page.t(.register), AccountPages.register(page, username: username, error: message))
+                }
             }
             Log.info("user \"\(user.username)\" registered")
-            var response = HTTPResponse.redirect(to: "/login")
+            // Registering logs in: browsers go on to the spaces, scripts may follow the original's /login.
+            var response = HTTPResponse.redirect(to: SpacesSite.wantsHTML(context) ? "/" : "/login")
             response.setCookie(site.sessions.setCookie(userID: user.id, now: now))
             return response
         })
@@ -46,11 +55,14 @@ enum AccountRoutes {
             let user = try await site.core.perform { try site.core.store.user(named: username) }
             let valid = await site.hasher.verifyInBackground(password, against: user?.passwordHash)
             guard valid, let user else {
-                return self.formError(context, status: 401, code: "invalid_credentials", "Invalid username or password",
-                                      page: { user, error in self.loginPage(site: site, user: user, error: error) })
+                let next = self.safeNext(context)
+                return await self.formError(context, site: site,
+                                            APIError(401, "invalid_credentials", "Invalid username or password"),
+                                            phrase: .invalidCredentials) { page, message in
+                    (page.t(.logIn), AccountPages.login(page, next: next, username: username, error: message))
+                }
             }
-            let next = context.query["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil }
-            var response = HTTPResponse.redirect(to: next ?? "/")
+            var response = HTTPResponse.redirect(to: self.safeNext(context) ?? "/")
             response.setCookie(site.sessions.setCookie(userID: user.id, now: site.now))
             return response
         })
@@ -70,41 +82,36 @@ enum AccountRoutes {
         })
     }
 
+    /// A local path to go to after logging in (`next=`), never another site.
+    static func safeNext(_ context: RequestContext) -> String? {
+        guard let next = context.query["next"], next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+              !next.contains("\r"), !next.contains("\n") else { return nil }
+        return next
+    }
+
     /// Why a username / password pair is not acceptable, or nil.
-    static func validate(username: String, password: String) -> String? {
-        guard !username.isEmpty, !password.isEmpty else { return "username and password are required" }
+    static func validate(username: String, password: String) -> Phrase? {
+        guard !username.isEmpty, !password.isEmpty else { return .credentialsRequired }
         guard username.count <= 64, username.unicodeScalars.allSatisfy({ scalar in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-@".unicodeScalars.contains(scalar))
         }) else {
-            return "usernames use letters, digits and . _ - @ (at most 64)"
+            return .usernameRules
         }
-        guard password.count >= 4, password.utf8.count <= 1024 else { return "passwords have 4 to 1024 characters" }
+        guard password.count >= 4, password.utf8.count <= 1024 else { return .passwordRules }
         return nil
     }
 
-    /// The form again with an error (browsers), or `{error, code}` (scripts).
-    static func formError(_ context: RequestContext, status: Int, code: String, _ message: String,
-                          page: (User?, String?) -> String) -> HTTPResponse {
-        if SpacesSite.wantsHTML(context) { return .html(page(nil, message), status: status) }
-        return APIError(status, code, message).response
-    }
-
-    static func loginPage(site: SpacesSite, user: User?, error: String?) -> String {
-        HTML.page(title: "Log in", user: user, body: """
-            <h1>Log in</h1>\(error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? "")
-            <form method="post" action="/login">
-            \(HTML.input("username", "Username"))\(HTML.input("password", "Password", type: "password"))
-            <button type="submit">Log in</button></form>
-            <p class="muted">No account? <a href="/register">Register</a>.</p>
-            """)
-    }
-
-    static func registerPage(user: User?, error: String?) -> String {
-        HTML.page(title: "Register", user: user, body: """
-            <h1>Register</h1>\(error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? "")
-            <form method="post" action="/register">
-            \(HTML.input("username", "Username"))\(HTML.input("password", "Password", type: "password"))
-            <button type="submit">Create account</button></form>
-            """)
+    /// The form again with the error for browsers (status kept), `{error, code}` for scripts.
+    static func formError(_ context: RequestContext, site: SpacesSite, _ error: APIError, phrase: Phrase,
+                          render: (PageContext, String) -> (title: String, body: String)) async -> HTTPResponse {
+        guard SpacesSite.wantsHTML(context) else {
+            let language = Language.negotiate(context.headers)
+            var localized = error
+            localized.message = phrase.text(language)
+            return localized.response
+        }
+        let page = await site.pageContext(context)
+        let (title, body) = render(page, page.t(phrase))
+        return HTML.page(page, title: title, body: body, status: error.status)
     }
 }

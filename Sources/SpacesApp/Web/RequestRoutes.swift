@@ -18,6 +18,8 @@ enum RequestRoutes {
                     let record = try site.core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL)
                     return (record, site.core.queuePosition(record))
                 }
+                // A form posted without the page's script: back to the space page, where the request is listed.
+                if SpacesSite.wantsHTML(context) { return .redirect(to: "/ai_project/\(spaceID)") }
                 return SpacesSite.json([
                     "success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue),
                     "queue_position": position.map { .int(Int64($0)) } ?? .null,
@@ -55,8 +57,18 @@ enum RequestRoutes {
             let rows = try await site.core.perform {
                 try site.core.store.requests(userID: user.id, spaceID: space, limit: limit).map { ($0, site.core.queuePosition($0)) }
             }
+            // `results=1` (the space page): each with its prompt, files and result, so history renders in one call.
+            let withResults = context.query.bool("results") ?? false
             let items: [JSONValue] = rows.map { record, position in
-                .object(self.summary(record, position: position))
+                var object = self.summary(record, position: position)
+                if withResults {
+                    let payload = (try? JSONParser.parse(record.payload)) ?? .null
+                    object["prompt"] = payload["prompt"] ?? .null
+                    object["audio"] = payload["audio"] ?? .null
+                    object["files"] = payload["files"] ?? .null
+                    object["result"] = record.result.flatMap { try? JSONParser.parse($0) } ?? .null
+                }
+                return .object(object)
             }
             return SpacesSite.json(["success": true, "requests": .array(items)])
         })

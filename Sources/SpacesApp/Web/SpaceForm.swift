@@ -50,30 +50,37 @@ enum SpaceForm {
         return value
     }
 
-    /// The form's HTML, filled with `space`.
-    static func html(action: String, space: Space, submitLabel: String) -> String {
+    /// The form's HTML, filled with `space` (labels in the page's language).
+    static func html(_ page: PageContext, action: String, space: Space, submitLabel: String) -> String {
         let type = SpaceType.allCases.map { type in
-            "<option value=\"\(type.rawValue)\"\(space.cardType == type ? " selected" : "")>\(type.rawValue)</option>"
+            let label = page.h(type == .websockets ? .remoteWorkerSpace : .standardSpace)
+            return "<option value=\"\(type.rawValue)\"\(space.cardType == type ? " selected" : "")>\(label)</option>"
         }.joined()
+        let megabytes = String(max(1, space.maxUploadBytes / (1024 * 1024)))
         return """
-            <form method="post" action="\(HTML.escape(action))" enctype="multipart/form-data">
-            \(HTML.input("name", "Name", value: space.name))
-            <label>Description <textarea name="description" rows="4">\(HTML.escape(space.description))</textarea></label>
-            <label>Type <select name="card_type">\(type)</select></label>
-            <label>Cover image <input type="file" name="cover_image" accept="image/*"></label>
-            <fieldset><legend>Remote worker (websockets) settings</legend>
-            \(HTML.checkbox("ws_enable_prompt", "Text prompt", checked: space.enablePrompt))
-            \(HTML.checkbox("ws_enable_audio", "Audio", checked: space.enableAudio))
-            \(HTML.checkbox("ws_enable_video", "Video", checked: space.enableVideo))
-            \(HTML.checkbox("ws_enable_file_upload", "File upload", checked: space.enableFileUpload))
-            \(HTML.input("ws_rate_limit_seconds", "Seconds between submissions per user (0: none)", value: String(space.rateLimitSeconds), type: "number"))
-            \(HTML.input("max_workers", "Workers at once", value: String(space.maxWorkers), type: "number"))
-            \(HTML.input("max_concurrency", "Requests per worker at once", value: String(space.maxConcurrency), type: "number"))
-            \(HTML.input("timeout_seconds", "Timeout (seconds)", value: String(space.timeoutSeconds), type: "number"))
-            \(HTML.input("max_upload_mb", "Largest upload (MB)", value: String(max(1, space.maxUploadBytes / (1024 * 1024))), type: "number"))
-            \(HTML.input("worker_token", "Worker token (empty: none)", value: space.workerToken ?? ""))
+            <form method="post" action="\(HTML.escape(action))" enctype="multipart/form-data" id="space-form" class="space-form">
+            \(HTML.input("name", page.t(.name), value: space.name, attributes: "required maxlength=\"200\""))
+            <div class="field"><label for="field-description">\(page.h(.description))</label>
+            <textarea name="description" id="field-description" rows="4">\(HTML.escape(space.description))</textarea></div>
+            <div class="field"><label for="field-card_type">\(page.h(.type))</label>
+            <select name="card_type" id="field-card_type">\(type)</select></div>
+            <div class="field"><label for="field-cover_image">\(page.h(.coverImage))</label>
+            <input type="file" name="cover_image" id="field-cover_image" accept="image/*" aria-describedby="field-cover_image-hint">
+            <p class="hint" id="field-cover_image-hint">\(page.h(.coverImageHint))</p></div>
+            <fieldset><legend>\(page.h(.remoteWorkerSettings))</legend>
+            <p class="hint">\(page.h(.enabledInputs))</p>
+            \(HTML.checkbox("ws_enable_prompt", page.t(.prompt), checked: space.enablePrompt))
+            \(HTML.checkbox("ws_enable_audio", page.t(.audioInput), checked: space.enableAudio))
+            \(HTML.checkbox("ws_enable_video", page.t(.videoFile), checked: space.enableVideo))
+            \(HTML.checkbox("ws_enable_file_upload", page.t(.otherFile), checked: space.enableFileUpload))
+            \(HTML.input("ws_rate_limit_seconds", page.t(.rateLimitField), value: String(space.rateLimitSeconds), type: "number", attributes: "min=\"0\" max=\"86400\""))
+            \(HTML.input("max_workers", page.t(.maxWorkersField), value: String(space.maxWorkers), type: "number", attributes: "min=\"1\" max=\"1000\""))
+            \(HTML.input("max_concurrency", page.t(.maxConcurrencyField), value: String(space.maxConcurrency), type: "number", attributes: "min=\"1\" max=\"1000\""))
+            \(HTML.input("timeout_seconds", page.t(.timeoutField), value: String(space.timeoutSeconds), type: "number", attributes: "min=\"1\" max=\"86400\""))
+            \(HTML.input("max_upload_mb", page.t(.maxUploadField), value: megabytes, type: "number", attributes: "min=\"1\" max=\"10240\""))
+            \(HTML.input("worker_token", page.t(.workerTokenField), value: space.workerToken ?? "", hint: page.t(.workerTokenHint), attributes: "autocomplete=\"off\""))
             </fieldset>
-            <button type="submit">\(HTML.escape(submitLabel))</button></form>
+            <div class="actions"><button type="submit" id="space-submit">\(HTML.escape(submitLabel))</button></div></form>
             """
     }
 }

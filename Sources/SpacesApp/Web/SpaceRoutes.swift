@@ -7,32 +7,44 @@ import SocketIO
 enum SpaceRoutes {
     static func install(on router: Router, site: SpacesSite) {
         router.get("/", handler: site.route { context in
-            let user = await site.currentUser(context)
-            let rows = try await site.core.perform {
-                try site.core.store.spaces().map { ($0, site.core.workerCount(spaceID: $0.id)) }
+            let page = await site.pageContext(context)
+            let cards = try await site.core.perform {
+                try site.core.store.spaces().map {
+                    HomePage.Card(space: $0, workers: site.core.workerCount(spaceID: $0.id),
+                                  waiting: site.core.queueSize(spaceID: $0.id))
+                }
             }
-            var body = "<h1>Spaces</h1>"
-            if rows.isEmpty { body += "<p class=\"muted\">No spaces yet.</p>" }
-            body += "<ul>"
-            for (space, workers) in rows {
-                let state = space.isWebsockets ? (workers > 0 ? " · online" : " · offline") : ""
-                body += "<li><a href=\"/ai_project/\(space.id)\">\(HTML.escape(space.name))</a>"
-                    + " <span class=\"muted\">\(space.cardType.rawValue)\(state)</span></li>"
-            }
-            body += "</ul>"
-            return .html(HTML.page(title: "Spaces", user: user, body: body))
+            let (body, data) = HomePage.render(page, cards: cards)
+            return HTML.page(page, title: page.t(.spaces), body: body, scripts: ["live.js", "home.js"], data: data)
         })
 
         router.get("/ai_project/:id", handler: site.route { context in
-            let user = await site.currentUser(context)
+            let page = await site.pageContext(context)
             guard let id = context.params.int("id"),
-                  let (space, workers) = try await site.core.perform({ () -> (Space, Int)? in
+                  let (space, state) = try await site.core.perform({ () -> (Space, JSONValue)? in
                       guard let space = try site.core.store.space(id: Int64(id)) else { return nil }
-                      return (space, site.core.workerCount(spaceID: space.id))
+                      return (space, site.core.spaceState(space.id))
                   }) else {
                 throw APIError.notFound("space_not_found", "Space not found")
             }
-            return .html(HTML.page(title: space.name, user: user, body: self.spacePage(space, workers: workers, user: user)))
+            let (body, data) = SpacePage.render(page, space: space, state: state)
+            let scripts = space.isWebsockets ? ["live.js", "space.js"] : []
+            return HTML.page(page, title: space.name, body: body, scripts: scripts, data: data)
+        })
+
+        // The public state of a space (what its page shows), for scripts and the page's fallback polling.
+        router.get("/api/spaces/:id", handler: site.route { context in
+            guard let id = context.params.int("id"),
+                  let state = try await site.core.perform({ () -> JSONValue? in
+                      guard let space = try site.core.store.space(id: Int64(id)) else { return nil }
+                      guard case .object(var object) = site.core.spaceState(space.id) else { return nil }
+                      object["name"] = .string(space.name)
+                      object["type"] = .string(space.cardType.rawValue)
+                      return .object(object)
+                  }) else {
+                throw APIError.notFound("space_not_found", "Space not found")
+            }
+            return SpacesSite.json(state)
         })
 
         router.get("/covers/:name", handler: site.route { context in
@@ -44,15 +56,19 @@ enum SpaceRoutes {
         })
 
         router.get("/admin", handler: site.route { context in
-            let admin = try await site.requireAdmin(context)
-            let (spaces, users) = try await site.core.perform { (try site.core.store.spaces(), try site.core.store.users()) }
-            return .html(HTML.page(title: "Admin", user: admin, body: self.adminPage(spaces: spaces, users: users)))
+            _ = try await site.requireAdmin(context)
+            let page = await site.pageContext(context)
+            let data = try await site.core.perform { try site.core.dashboardData(recentLimit: 50) }
+            return HTML.page(page, title: page.t(.admin), body: AdminDashboard.render(page, data, now: site.now),
+                             scripts: ["admin.js"])
         })
 
         router.get("/admin/space/add", handler: site.route { context in
-            let admin = try await site.requireAdmin(context)
-            let form = SpaceForm.html(action: "/admin/space/add", space: Space(name: ""), submitLabel: "Create space")
-            return .html(HTML.page(title: "New space", user: admin, body: "<h1>New space</h1>" + form))
+            _ = try await site.requireAdmin(context)
+            let page = await site.pageContext(context)
+            var space = Space(name: "", cardType: .websockets)
+            space.enablePrompt = true
+            return HTML.page(page, title: page.t(.newSpace), body: SpaceAdminPage.add(page, space: space, error: nil))
         })
 
         router.post("/admin/space/add", handler: site.route { context in
@@ -61,43 +77,43 @@ enum SpaceRoutes {
             var space = Space(name: "", createdAt: site.now)
             do {
                 try SpaceForm.apply(form, to: &space)
+                guard !space.name.isEmpty else { throw APIError.badRequest("invalid_name", "A space needs a name") }
             } catch {
                 cover.map { _ = unlink($0.path) }
-                throw error
-            }
-            guard !space.name.isEmpty else {
-                cover.map { _ = unlink($0.path) }
-                throw APIError.badRequest("invalid_name", "A space needs a name")
+                return try await self.formAgain(context, site: site, error: error, space: space, editing: false)
             }
             let toCreate = space
-            let created: Space = try await site.core.perform { () throws -> Space in
-                do {
-                    var created = try site.core.store.createSpace(toCreate)
-                    if let cover {
-                        created.coverImage = try self.storeCover(cover, spaceID: created.id, site: site)
-                        try site.core.store.updateSpace(created)
+            let created: Space
+            do {
+                created = try await site.core.perform { () throws -> Space in
+                    do {
+                        var created = try site.core.store.createSpace(toCreate)
+                        if let cover {
+                            created.coverImage = try self.storeCover(cover, spaceID: created.id, site: site)
+                            try site.core.store.updateSpace(created)
+                        }
+                        return created
+                    } catch let error as SQLiteError where error.isConstraintViolation {
+                        cover.map { _ = unlink($0.path) }
+                        throw self.duplicateName(toCreate.name)
                     }
-                    return created
-                } catch let error as SQLiteError where error.isConstraintViolation {
-                    throw self.duplicateName(toCreate.name)
                 }
+            } catch let error as APIError {
+                return try await self.formAgain(context, site: site, error: error, space: toCreate, editing: false)
             }
             Log.info("space \"\(created.name)\" (#\(created.id), \(created.cardType.rawValue)) created")
-            return .redirect(to: "/admin/space/edit/\(created.id)")
+            return self.savedRedirect(created.id)
         })
 
         router.get("/admin/space/edit/:id", handler: site.route { context in
-            let admin = try await site.requireAdmin(context)
+            _ = try await site.requireAdmin(context)
+            let page = await site.pageContext(context)
             let space = try await self.loadSpace(context, site: site)
-            let form = SpaceForm.html(action: "/admin/space/edit/\(space.id)", space: space, submitLabel: "Save")
-            let delete = """
-                <form method="post" action="/admin/space/delete/\(space.id)" onsubmit="return confirm('Delete this space?')">
-                <button type="submit">Delete space</button></form>
-                """
-            return .html(HTML.page(title: "Edit \(space.name)", user: admin, body: """
-                <h1>Edit space #\(space.id)</h1><p><a href="/ai_project/\(space.id)">Open the space page</a></p>
-                \(form)\(delete)
-                """))
+            let saved = context.cookies[self.savedCookie] == String(space.id)
+            let body = SpaceAdminPage.edit(page, space: space, baseURL: site.baseURL(context), error: nil, saved: saved)
+            var response = HTML.page(page, title: page.t(.editSpace, ["name": space.name]), body: body, scripts: ["admin.js"])
+            if saved { response.setCookie(SetCookie.deletion(name: self.savedCookie, path: "/admin")) }
+            return response
         })
 
         router.post("/admin/space/edit/:id", handler: site.route { context in
@@ -108,20 +124,26 @@ enum SpaceRoutes {
                 try SpaceForm.apply(form, to: &space)
             } catch {
                 cover.map { _ = unlink($0.path) }
-                throw error
+                return try await self.formAgain(context, site: site, error: error, space: space, editing: true)
             }
             let updated = space
-            try await site.core.perform { () throws in
-                do {
-                    var toSave = updated
-                    if let cover { toSave.coverImage = try self.storeCover(cover, spaceID: updated.id, site: site) }
-                    try site.core.store.updateSpace(toSave)
-                    site.core.dispatch(spaceID: toSave.id)
-                } catch let error as SQLiteError where error.isConstraintViolation {
-                    throw self.duplicateName(updated.name)
+            do {
+                try await site.core.perform { () throws in
+                    do {
+                        var toSave = updated
+                        if let cover { toSave.coverImage = try self.storeCover(cover, spaceID: updated.id, site: site) }
+                        try site.core.store.updateSpace(toSave)
+                        site.core.dispatch(spaceID: toSave.id)
+                        site.core.spaceChanged(toSave.id)
+                    } catch let error as SQLiteError where error.isConstraintViolation {
+                        cover.map { _ = unlink($0.path) }
+                        throw self.duplicateName(updated.name)
+                    }
                 }
+            } catch let error as APIError {
+                return try await self.formAgain(context, site: site, error: error, space: updated, editing: true)
             }
-            return .redirect(to: "/admin/space/edit/\(space.id)")
+            return self.savedRedirect(space.id)
         })
 
         router.post("/admin/space/delete/:id", handler: site.route { context in
@@ -205,65 +227,26 @@ enum SpaceRoutes {
         return Submission.safeFileName(name)
     }
 
-    static func adminPage(spaces: [Space], users: [User]) -> String {
-        var body = "<h1>Admin</h1><p><a href=\"/admin/space/add\">New space</a> · "
-            + "<a href=\"/admin/websockets/status\">Worker connections (JSON)</a> · <a href=\"/metrics\">Metrics</a></p>"
-        body += "<h2>Spaces</h2><table><tr><th>#</th><th>Name</th><th>Type</th><th></th></tr>"
-        for space in spaces {
-            body += "<tr><td>\(space.id)</td><td><a href=\"/ai_project/\(space.id)\">\(HTML.escape(space.name))</a></td>"
-                + "<td>\(space.cardType.rawValue)</td><td><a href=\"/admin/space/edit/\(space.id)\">edit</a></td></tr>"
-        }
-        body += "</table><h2>Users</h2><table><tr><th>#</th><th>Name</th><th>Admin</th><th>Daily quota (0: none)</th></tr>"
-        for user in users {
-            body += "<tr><td>\(user.id)</td><td>\(HTML.escape(user.username))</td><td>\(user.isAdmin ? "yes" : "no")</td>"
-                + "<td><form method=\"post\" action=\"/admin/users/\(user.id)/quota\">"
-                + "<input type=\"number\" min=\"0\" name=\"daily_quota\" value=\"\(user.dailyQuota)\"> <button>Set</button></form></td></tr>"
-        }
-        return body + "</table>"
+    /// One-shot cookie telling the edit page it was just saved (the redirect keeps the original's plain URL).
+    static let savedCookie = "spaces_saved"
+
+    static func savedRedirect(_ spaceID: Int64) -> HTTPResponse {
+        var response = HTTPResponse.redirect(to: "/admin/space/edit/\(spaceID)")
+        response.setCookie(SetCookie(name: self.savedCookie, value: String(spaceID), path: "/admin", maxAge: 60,
+                                     httpOnly: true, sameSite: .lax))
+        return response
     }
 
-    static func spacePage(_ space: Space, workers: Int, user: User?) -> String {
-        var body = "<h1>\(HTML.escape(space.name))</h1>"
-        if let cover = space.coverImage {
-            body += "<img src=\"/covers/\(HTML.escape(cover))\" alt=\"\" style=\"max-width:100%\">"
-        }
-        body += "<p>\(HTML.escape(space.description).replacingOccurrences(of: "\n", with: "<br>"))</p>"
-        guard space.isWebsockets else { return body }
-        body += "<p class=\"muted\">\(workers > 0 ? "A worker is online" : "No worker is online right now")</p>"
-        guard user != nil else {
-            return body + "<p><a href=\"/login?next=/ai_project/\(space.id)\">Log in</a> to send requests.</p>"
-        }
-        var fields = ""
-        if space.enablePrompt { fields += "<label>Prompt <textarea name=\"prompt\" rows=\"4\"></textarea></label>" }
-        if space.enableAudio {
-            fields += HTML.input("audio_url", "Audio URL") + "<label>Audio file <input type=\"file\" name=\"audio_file\" accept=\"audio/*\"></label>"
-        }
-        if space.enableVideo { fields += "<label>Video file <input type=\"file\" name=\"video_file\" accept=\"video/*\"></label>" }
-        if space.enableFileUpload { fields += "<label>File <input type=\"file\" name=\"other_file\"></label>" }
-        body += """
-            <form id="submit" method="post" action="/websockets/submit/\(space.id)" enctype="multipart/form-data">
-            \(fields)<button type="submit">Send</button></form>
-            <p id="state" class="muted"></p><pre id="result"></pre>
-            <script>
-            const form = document.getElementById('submit'), state = document.getElementById('state'), out = document.getElementById('result');
-            form.addEventListener('submit', async (event) => {
-              event.preventDefault();
-              out.textContent = ''; state.textContent = 'sending…';
-              const answer = await fetch(form.action, {method: 'POST', body: new FormData(form)});
-              const body = await answer.json();
-              if (!answer.ok) { state.textContent = body.error || 'error'; return; }
-              for (;;) {
-                await new Promise(r => setTimeout(r, 1000));
-                const s = await (await fetch('/websockets/status?request_id=' + encodeURIComponent(body.request_id))).json();
-                state.textContent = s.status + (s.queue_position ? ' (position ' + s.queue_position + ')' : '');
-                if (['completed', 'failed', 'timeout', 'canceled'].includes(s.status)) {
-                  out.textContent = JSON.stringify(s.result ?? s.error, null, 2);
-                  break;
-                }
-              }
-            });
-            </script>
-            """
-        return body
+    /// After a refused space form: the form again with the error and what was typed (browsers), or the error.
+    static func formAgain(_ context: RequestContext, site: SpacesSite, error: any Error, space: Space,
+                          editing: Bool) async throws -> HTTPResponse {
+        guard let apiError = error as? APIError, SpacesSite.wantsHTML(context) else { throw error }
+        let page = await site.pageContext(context)
+        let message = APIMessages.localized(apiError, page.language).message
+        let body = editing
+            ? SpaceAdminPage.edit(page, space: space, baseURL: site.baseURL(context), error: message, saved: false)
+            : SpaceAdminPage.add(page, space: space, error: message)
+        return HTML.page(page, title: page.t(editing ? .editSpace : .newSpace, ["name": space.name]), body: body,
+                         scripts: ["admin.js"], status: apiError.status)
     }
 }

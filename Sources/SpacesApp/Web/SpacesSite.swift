@@ -69,14 +69,34 @@ final class SpacesSite: Sendable {
         context.headers["Accept"]?.contains("text/html") ?? false
     }
 
-    /// An error as HTML for browsers, as JSON `{error, code}` otherwise.
-    func errorResponse(_ error: APIError, _ context: RequestContext, user: User? = nil) -> HTTPResponse {
+    /// The language, user and path a page is rendered for.
+    func pageContext(_ context: RequestContext) async -> PageContext {
+        PageContext(language: Language.negotiate(context.headers), user: await self.currentUser(context),
+                    path: Self.pathAndQuery(context))
+    }
+
+    /// The request's path with its query, as sent (for `next=` links).
+    static func pathAndQuery(_ context: RequestContext) -> String {
+        let target = context.request.head.target
+        return target.hasPrefix("/") && !target.hasPrefix("//") ? target : String(context.path)
+    }
+
+    /// An error as an HTML page for browsers, as JSON `{error, code}` otherwise; either in the visitor's language.
+    func errorResponse(_ error: APIError, _ context: RequestContext) async -> HTTPResponse {
+        let language = Language.negotiate(context.headers)
+        let localized = APIMessages.localized(error, language)
         if Self.wantsHTML(context) {
-            if error.status == 401 { return .redirect(to: "/login") }
-            let body = "<h1>\(HTML.escape(HTTPStatus.reasonPhrase(error.status)))</h1><p class=\"error\">\(HTML.escape(error.message))</p>"
-            return .html(HTML.page(title: "Error", user: user, body: body), status: error.status)
+            if error.status == 401 {
+                return .redirect(to: "/login?next=" + HTML.percentEncode(Self.pathAndQuery(context)))
+            }
+            let page = await self.pageContext(context)
+            return HTML.page(page, title: page.t(.errorTitle, ["status": String(error.status)]),
+                             body: AccountPages.error(page, status: error.status, message: localized.message),
+                             status: error.status)
         }
-        return error.response
+        var response = localized.response
+        response.headers.set("Content-Language", language.rawValue)
+        return response
     }
 
     /// Wraps a handler so that every error becomes a JSON `{error, code}` (or an HTML page for browsers).
@@ -85,13 +105,13 @@ final class SpacesSite: Sendable {
             do {
                 return try await handler(context)
             } catch let error as APIError {
-                return self.errorResponse(error, context)
+                return await self.errorResponse(error, context)
             } catch let error as any HTTPStatusError {
-                return self.errorResponse(
+                return await self.errorResponse(
                     APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage), context)
             } catch {
                 Log.info("\(context.method) \(context.path) failed: \(error)")
-                return self.errorResponse(APIError(500, "internal", "internal error"), context)
+                return await self.errorResponse(APIError(500, "internal", "internal error"), context)
             }
         }
     }

@@ -11,6 +11,8 @@ final class SocketWorkerChannel: WorkerChannel {
 
     var id: String { self.socket.id }
 
+    var address: String { self.socket.handshake.address }
+
     func send(_ event: String, _ value: JSONValue) {
         self.socket.emit(event, value)
     }
@@ -27,10 +29,19 @@ final class SocketWorkerChannel: WorkerChannel {
 enum WorkerGateway {
     /// The event browsers get when one of their requests changes.
     static let updateEvent = "request_update"
+    /// The event pages watching a space get when its workers or queue change.
+    static let spaceEvent = "space_update"
+    /// Room of everyone watching every space (the home page).
+    static let allSpacesRoom = "spaces"
+    /// Most single spaces one socket may watch.
+    static let maxWatchedSpaces = 50
 
     static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
         core.onRequestUpdate = { [weak io] userID, update in
             io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
+        }
+        core.onSpaceUpdate = { [weak io] spaceID, state in
+            io?.to(self.spaceRoom(spaceID)).to(self.allSpacesRoom).emit(self.spaceEvent, state)
         }
         io.on(.connection) { socket in
             if let userID = sessions.userID(from: socket.handshake.headers, now: Date().timeIntervalSince1970) {
@@ -64,6 +75,17 @@ enum WorkerGateway {
                     core.progress(from: channel.id, requestID: requestID, progress: progress, message: message, partial: partial)
                 }
             }
+            // Pages ask for public space state: `watch_space {space_id}` for one, `watch_spaces` for all. The
+            // current state comes back at once, so a page that reconnects is never left stale.
+            socket.on("watch_space") { args, _ in
+                guard let spaceID = args.first?["space_id"]?.intValue.map(Int64.init),
+                      socket.rooms.filter({ $0.hasPrefix("space:") }).count < self.maxWatchedSpaces else { return }
+                socket.join(self.spaceRoom(spaceID))
+                core.post { socket.emit(self.spaceEvent, core.spaceState(spaceID)) }
+            }
+            socket.on("watch_spaces") { _, _ in
+                socket.join(self.allSpacesRoom)
+            }
             socket.on(.disconnect) { _ in
                 core.post { core.workerGone(channel.id) }
             }
@@ -71,4 +93,6 @@ enum WorkerGateway {
     }
 
     static func userRoom(_ userID: Int64) -> String { "user:\(userID)" }
+
+    static func spaceRoom(_ spaceID: Int64) -> String { "space:\(spaceID)" }
 }

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Start-up and shutdown shared by the small server executables (`eio-echo`, `sio-echo`): bind, print the
+/// port on the first line (test harnesses read it), and stop gracefully on SIGINT/SIGTERM.
+public enum ToolServer {
+    /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
+    /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
+    public static func start(name: String, flags: CommandLineFlags, loops: Int?, maxBodySize: Int,
+                             handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
+        do {
+            let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+            var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
+            configuration.limits.maxBodySize = maxBodySize
+            var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
+            if server == nil && flags.string("host") == nil {
+                // No IPv6 on this machine: IPv4 only.
+                configuration.host = "0.0.0.0"
+            }
+            if server == nil { server = try HTTPServer(configuration: configuration, group: group, handler: handler) }
+            guard let server else { exit(1) }
+            FileHandle.standardOutput.write(Data("\(name) listening on port \(server.port)\n".utf8))
+            return (group, server)
+        } catch {
+            FileHandle.standardError.write(Data("\(name): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops accepting, runs `closeSessions`, gives sessions 3 seconds to
+    /// close (`sessionCount`), stops the loops and exits.
+    public static func runUntilTerminated(_ server: HTTPServer, group: EventLoopGroup,
+                                          closeSessions: @escaping @Sendable () -> Void,
+                                          sessionCount: @escaping @Sendable () -> Int) -> Never {
+        let signals = TerminationSignals.install { _ in
+            server.stopAccepting()
+            closeSessions()
+            let deadline = Date().addingTimeInterval(3)
+            while sessionCount() > 0 && Date() < deadline { usleep(10_000) }
+            group.shutdown(timeoutSeconds: 2)
+            exit(0)
+        }
+        while true {
+            withExtendedLifetime(signals) { _ = sleep(3600) }
+        }
+    }
+}
