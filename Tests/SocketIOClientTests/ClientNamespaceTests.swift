@@ -52,11 +52,13 @@ final class ClientNamespaceTests: XCTestCase {
     }
 
     func testMiddlewareRefusalIsAConnectErrorWithoutRetry() async throws {
-        let manager = try self.makeManager()
+        // Connected by hand once the handlers are in place: a refusal may come back before they would be.
+        let manager = try self.makeManager { $0.autoConnect = false }
         let recorder = Recorder()
         let refused = manager.socket("/restricted", options: ClientSocketOptions(auth: ["token": "wrong"]))
         refused.onConnectError { error in recorder.record("error:\(error.kind):\(error.message):\(error.data?["reason"]?.stringValue ?? "")") }
         refused.onConnect { recorder.record("connect") }
+        refused.connect()
         do {
             try await refused.waitForConnection(timeout: .seconds(10))
             XCTFail("connected despite the middleware")
@@ -70,6 +72,7 @@ final class ClientNamespaceTests: XCTestCase {
         XCTAssertEqual(recorder.all, ["error:refused:not authorized:bad token"], "no retry after a refusal")
 
         let admitted = manager.socket("/custom")
+        admitted.connect()
         try await admitted.waitForConnection()
         let allowedManager = try self.makeManager()
         let allowed = allowedManager.socket("/restricted", options: ClientSocketOptions(auth: ["token": "secret"]))

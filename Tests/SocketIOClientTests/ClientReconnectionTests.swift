@@ -76,6 +76,8 @@ final class ClientReconnectionTests: XCTestCase {
         options.reconnectionDelayMax = .milliseconds(400)
         options.randomizationFactor = 0
         options.reconnectionAttempts = 4
+        // Connected by hand once the handlers are in place: the first refusal is immediate.
+        options.autoConnect = false
         let manager = try SocketManager(url: "http://127.0.0.1:\(port)", options: options)
         let stamps = TimedRecorder()
         manager.onEvent { event in
@@ -89,6 +91,7 @@ final class ClientReconnectionTests: XCTestCase {
         let socket = manager.socket("/")
         let errors = Recorder()
         socket.onConnectError { errors.record("\($0.kind)") }
+        socket.connect()
         XCTAssertTrue(stamps.wait(timeout: 15) { $0.contains { $0.0 == "failed" } })
         let entries = stamps.all
         XCTAssertEqual(entries.map(\.0), ["error", "attempt:1", "error", "attempt:2", "error", "attempt:3", "error", "attempt:4", "error", "failed"])

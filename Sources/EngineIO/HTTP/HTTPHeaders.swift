@@ -64,6 +64,40 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 }
 
+extension String {
+    /// ASCII-only case-insensitive comparison of two strings: over their contiguous UTF-8 storage when they
+    /// have it (native strings do), which is several times cheaper than walking two UTF-8 views in step.
+    public func asciiCaseInsensitiveEquals(_ other: String) -> Bool {
+        let fast = self.utf8.withContiguousStorageIfAvailable { a in
+            other.utf8.withContiguousStorageIfAvailable { b in ASCIICase.equal(a, b) }
+        }
+        if let fast, let result = fast { return result }
+        return ASCIICase.equal(self.utf8, other.utf8)
+    }
+}
+
+/// ASCII case folding for protocol tokens.
+public enum ASCIICase {
+    @inline(__always)
+    static func lower(_ byte: UInt8) -> UInt8 { (byte >= 65 && byte <= 90) ? byte | 0x20 : byte }
+
+    /// Whether `a` and `b` are equal ignoring ASCII case.
+    public static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for index in 0..<a.count {
+            let x = a[index], y = b[index]
+            if x != y && self.lower(x) != self.lower(y) { return false }
+        }
+        return true
+    }
+
+    static func equal<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y && self.lower(x) != self.lower(y) { return false }
+        return true
+    }
+}
+
 extension StringProtocol {
     /// ASCII-only case-insensitive comparison; header names and tokens are ASCII.
     public func asciiCaseInsensitiveEquals(_ other: some StringProtocol) -> Bool {

@@ -351,9 +351,19 @@ public struct HTTPRequestParser: Sendable {
 
     /// Chooses how the body is delimited (RFC 9112 §6.3), rejecting ambiguous framing that enables smuggling.
     private static func bodyFraming(for head: HTTPRequestHead, limits: HTTPLimits) throws(HTTPParseError) -> State {
-        if head.headers.values("Host").count > 1 { throw .badRequest("multiple Host headers") }
-        let transferEncodings = head.headers.values("Transfer-Encoding")
-        let contentLengths = head.headers.values("Content-Length")
+        // One pass over the fields for the three that matter here.
+        var hosts = 0
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        for field in head.headers {
+            switch field.name.utf8.count {
+            case 4 where field.name.asciiCaseInsensitiveEquals("Host"): hosts += 1
+            case 14 where field.name.asciiCaseInsensitiveEquals("Content-Length"): contentLengths.append(field.value)
+            case 17 where field.name.asciiCaseInsensitiveEquals("Transfer-Encoding"): transferEncodings.append(field.value)
+            default: break
+            }
+        }
+        if hosts > 1 { throw .badRequest("multiple Host headers") }
 
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty { throw .badRequest("both Transfer-Encoding and Content-Length") }

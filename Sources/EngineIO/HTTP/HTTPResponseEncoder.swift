@@ -78,11 +78,13 @@ public struct HTTPResponseEncoder: Sendable {
     private var crlf: [UInt8] { [13, 10] }
 
     private static func appendSanitized(_ text: String, into out: inout [UInt8]) {
-        // Nearly always nothing to replace: one bulk copy.
-        if !text.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
-            out.append(contentsOf: text.utf8)
-            return
+        // Nearly always nothing to replace: one scan of the contiguous bytes, then one bulk copy.
+        let done = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte == 13 || byte == 10 || byte == 0 { return false }
+            out.append(contentsOf: bytes)
+            return true
         }
+        if done == true { return }
         for byte in text.utf8 {
             out.append(byte == 13 || byte == 10 || byte == 0 ? UInt8(ascii: " ") : byte)
         }

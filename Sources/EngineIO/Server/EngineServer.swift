@@ -1,3 +1,5 @@
+import Glibc
+
 /// An Engine.IO v4 server: handshakes, sessions, long-polling and WebSocket transports, upgrades.
 ///
 /// Mount it on an `HTTPServer` (alone, or in an `HTTPHandlerChain` with `claims`). New sessions are
@@ -281,20 +283,30 @@ struct EngineQuery {
             guard end > start else { continue }  // empty pieces are skipped
             let nameEnd = equals < 0 ? end : equals
             let name = UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])
-            let value = equals < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), as: UTF8.self)
-            if !seenTransport && name.elementsEqual("transport".utf8) {
+            // Strings only for the three names we read (the `t` cache buster and others are skipped).
+            func value() -> String {
+                equals < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), as: UTF8.self)
+            }
+            if !seenTransport && Self.matches(name, "transport") {
                 seenTransport = true
-                result.transport = value
-            } else if !seenEIO && name.elementsEqual("EIO".utf8) {
+                result.transport = value()
+            } else if !seenEIO && Self.matches(name, "EIO") {
                 seenEIO = true
-                result.eio = value
-            } else if !seenSID && name.elementsEqual("sid".utf8) {
+                result.eio = value()
+            } else if !seenSID && Self.matches(name, "sid") {
                 seenSID = true
-                result.sid = value
+                result.sid = value()
             }
         }
         // Anything after the query's end (a fragment cannot occur in a request target) is not special-cased.
         return result
+    }
+
+    /// Whether `bytes` spell `name` exactly (a byte comparison, no String).
+    @inline(__always)
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
+        return memcmp(base, name.utf8Start, bytes.count) == 0
     }
 
     /// `claims` for ASCII targets: the path (before `?`) starts with `prefix` or equals it without its
