@@ -60,8 +60,12 @@ public enum WebSocketHandshake {
 
     /// Whether `key` is a valid `Sec-WebSocket-Key`: base64 that decodes to exactly 16 bytes.
     public static func isValidKey(_ key: String) -> Bool {
-        guard let decoded = Data(base64Encoded: key) else { return false }
-        return decoded.count == 16
+        // 16 bytes in base64 are exactly 22 alphabet characters and "==".
+        let bytes = Array(key.utf8)
+        guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
+        return bytes[0..<22].allSatisfy { byte in
+            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
+        }
     }
 
     // MARK: Client
@@ -124,12 +128,33 @@ public enum WebSocketHandshake {
 
     /// Whether a comma-separated header value lists `token` (compared case-insensitively, `token` lowercase).
     static func tokenList(_ value: String, contains token: String) -> Bool {
-        value.split(separator: ",").contains { $0.trimmingHTTPWhitespace().lowercased() == token }
+        // Byte-wise: this runs twice per upgrade, and splitting and lowercasing Strings cost more than the rest.
+        let bytes = Array(value.utf8)
+        let wanted = Array(token.utf8)
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start, high = end
+            while low < high && (bytes[low] == 32 || bytes[low] == 9) { low += 1 }
+            while high > low && (bytes[high - 1] == 32 || bytes[high - 1] == 9) { high -= 1 }
+            if high - low == wanted.count {
+                var same = true
+                for index in 0..<wanted.count where ASCIICase.lower(bytes[low + index]) != ASCIICase.lower(wanted[index]) {
+                    same = false
+                    break
+                }
+                if same { return true }
+            }
+            start = end + 1
+        }
+        return false
     }
 
     /// Accepts "HTTP/1.1", "HTTP/1.2"... (and the bare "1.1"), rejecting 1.0 and 0.9; HTTP/2 and later
     /// upgrade WebSockets differently (RFC 8441), so they are not accepted here either.
     static func isHTTP11OrLater(_ version: String) -> Bool {
+        if version == "HTTP/1.1" || version == "1.1" { return true }
         var text = Substring(version.trimmingHTTPWhitespace())
         if text.uppercased().hasPrefix("HTTP/") {
             text = text.dropFirst(5)
@@ -271,6 +296,9 @@ public enum WebSocketClientHandshakeError: Error, Sendable, Hashable {
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs (HTTP's optional whitespace).
     fileprivate func trimmingHTTPWhitespace() -> String {
+        if let first = self.utf8.first, let last = self.utf8.reversed().first, first != 32, first != 9, last != 32, last != 9 {
+            return String(self)
+        }
         var text = Substring(self)
         while text.first == " " || text.first == "\t" { text = text.dropFirst() }
         while text.last == " " || text.last == "\t" { text = text.dropLast() }

@@ -110,14 +110,22 @@ public final class Socket: @unchecked Sendable {
 
     /// Calls `handler` with the arguments and the optional acknowledgement of every `event` received.
     public func on(_ event: String, _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: SocketAck?) -> Void) {
-        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: .values(handler))
-        self.onLoop { self.handlers.append(entry) }
+        self.addHandler(HandlerEntry(key: Self.handlerKey(event), name: event, listener: .values(handler)))
+    }
+
+    /// Handlers are usually added in the connection handler, on the loop: no closure to allocate then.
+    private func addHandler(_ entry: HandlerEntry) {
+        if self.loop.inEventLoop {
+            if self.handlers.isEmpty { self.handlers.reserveCapacity(8) }
+            self.handlers.append(entry)
+        } else {
+            self.loop.execute { self.handlers.append(entry) }
+        }
     }
 
     /// Calls `handler` with each `event` received, raw JSON text included (see `SocketArguments`).
     public func onEvent(_ event: String, _ handler: @escaping @Sendable (SocketEvent) -> Void) {
-        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: .event(handler))
-        self.onLoop { self.handlers.append(entry) }
+        self.addHandler(HandlerEntry(key: Self.handlerKey(event), name: event, listener: .event(handler)))
     }
 
     /// Decodes the first argument of each `event` as `T` (with `JSONDecoder`); events whose first argument
