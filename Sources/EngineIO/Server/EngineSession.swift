@@ -39,6 +39,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @exclusivity(unchecked) private var awaitingPong = false
     @exclusivity(unchecked) private var closeTimer: LoopTimer?
     @exclusivity(unchecked) private var closing: EngineCloseReason?
+    /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
+    /// handshake, so every answer of the session carries the same ones.
+    @exclusivity(unchecked) private var pollHeaders: HTTPHeaders?
+    @exclusivity(unchecked) private var postHeaders: HTTPHeaders?
     /// True once the session has ended.
     @exclusivity(unchecked) public private(set) var isClosed = false
 
@@ -125,11 +129,19 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     }
 
     private func answer(_ exchange: HTTPExchange, packets: [EnginePacket]) {
-        var headers = HTTPHeaders()
-        headers.add("Content-Type", "text/plain; charset=UTF-8")
-        self.addCORS(to: &headers)
-        exchange.respond(HTTPResponse(status: 200, headers: headers, body: EnginePayloadCodec.encode(packets)))
+        if self.pollHeaders == nil { self.pollHeaders = self.responseHeaders(contentType: "text/plain; charset=UTF-8") }
+        exchange.respond(HTTPResponse(status: 200, headers: self.pollHeaders ?? HTTPHeaders(),
+                                      body: EnginePayloadCodec.encode(packets)))
     }
+
+    private func responseHeaders(contentType: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", contentType)
+        self.addCORS(to: &headers)
+        return headers
+    }
+
+    private static let okBody: [UInt8] = Array("ok".utf8)
 
     func addCORS(to headers: inout HTTPHeaders) {
         guard let cors = self.options.cors else { return }
@@ -239,10 +251,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             self.finish(.parseError)
             return
         }
-        var headers = HTTPHeaders()
-        headers.add("Content-Type", "text/html")
-        self.addCORS(to: &headers)
-        exchange.respond(HTTPResponse(status: 200, headers: headers, body: Array("ok".utf8)))
+        if self.postHeaders == nil { self.postHeaders = self.responseHeaders(contentType: "text/html") }
+        exchange.respond(HTTPResponse(status: 200, headers: self.postHeaders ?? HTTPHeaders(), body: Self.okBody))
         for packet in packets {
             if self.isClosed { break }
             self.receive(packet)
