@@ -88,7 +88,7 @@ def log(msg):
 def server_argv(kind, args):
     if kind == "ours":
         return [args.ours_exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
-                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops)]
+                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops), "--app", "bench"]
     return [args.python, os.path.join(HERE, "python_socketio_app.py"), "0"]
 
 

@@ -16,7 +16,7 @@ struct SIOEcho {
         let flags = CommandLineFlags()
         if flags.has("help") {
             print("""
-            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS]
+            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS] [--app all|bench]
               --host             address to bind (default ::, which also serves IPv4)
               --port             port (default 3000; 0 picks a free one, printed on start)
               --loops            event loops (default: one per core)
@@ -24,6 +24,8 @@ struct SIOEcho {
               --ping-timeout     heartbeat timeout in ms (default 200)
               --max-payload      largest message in bytes (default 1000000)
               --connect-timeout  ms a client has to join a namespace (default 1000)
+              --app              all: test suite, benchmark and interop handlers (default); bench: only the
+                                 benchmark app of shared/perf on "/", as the reference servers run it
             """)
             exit(0)
         }
@@ -38,7 +40,11 @@ struct SIOEcho {
 
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: options)
-        EchoApp.install(on: io)
+        if flags.string("app") == "bench" {
+            io.on(.connection) { socket in EchoApp.benchmarkHandlers(socket) }
+        } else {
+            EchoApp.install(on: io)
+        }
 
         let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
         let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
