@@ -16,6 +16,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     public var count: Int { self.fields.count }
 
+    /// Makes room for `count` fields (a parser knows requests usually carry a handful).
+    public mutating func reserveCapacity(_ count: Int) {
+        self.fields.reserveCapacity(count)
+    }
+
     /// The first value of `name`, compared without regard to ASCII case.
     public subscript(name: String) -> String? {
         for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) {

@@ -103,6 +103,7 @@ public struct HTTPRequestParser: Sendable {
                     throw error
                 case .line(let method, let target, let major, let minor):
                     self.head = PartialHead(method: method, target: target, major: major, minor: minor)
+                    self.head.headers.reserveCapacity(8)
                     self.state = .headers
                 }
 
@@ -292,7 +293,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// `HTTP/` DIGIT `.` DIGIT, exactly as RFC 9112 writes it.
     private static func parseVersion(_ v: UnsafeRawBufferPointer) -> (Int, Int)? {
-        guard v.count == 8, v.starts(with: httpSlash), v[6] == UInt8(ascii: ".") else { return nil }
+        guard v.count == 8, v[0] == 0x48, v[1] == 0x54, v[2] == 0x54, v[3] == 0x50, v[4] == 0x2F,  // HTTP/
+              v[6] == UInt8(ascii: ".") else { return nil }
         let major = Int(v[5]) - 48, minor = Int(v[7]) - 48
         guard (0...9).contains(major), (0...9).contains(minor) else { return nil }
         return (major, minor)

@@ -38,44 +38,83 @@ public struct HTTPResponseEncoder: Sendable {
         status: Int, headers: HTTPHeaders, contentLength: Int?, keepAlive: Bool, into out: inout [UInt8]
     ) {
         out.reserveCapacity(out.count + 128 + headers.count * 40)
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        out.append(contentsOf: String(status).utf8)
-        out.append(UInt8(ascii: " "))
-        out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
-        out.append(contentsOf: crlf)
+        if status == 200 {
+            out.append(contentsOf: Self.statusLine200)
+        } else {
+            out.append(contentsOf: "HTTP/1.1 ".utf8)
+            Self.appendDecimal(status, into: &out)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
+            out.append(13)
+            out.append(10)
+        }
 
         var hasLength = false, hasDate = false, hasConnection = false
         for field in headers {
-            if field.name.asciiCaseInsensitiveEquals("Content-Length")
-                || field.name.asciiCaseInsensitiveEquals("Transfer-Encoding") {
-                hasLength = true
-            } else if field.name.asciiCaseInsensitiveEquals("Date") {
-                hasDate = true
-            } else if field.name.asciiCaseInsensitiveEquals("Connection") {
-                hasConnection = true
+            // Only names of these lengths can be one of the four (a cheap test before comparing).
+            switch field.name.utf8.count {
+            case 14, 17:
+                if field.name.asciiCaseInsensitiveEquals("Content-Length")
+                    || field.name.asciiCaseInsensitiveEquals("Transfer-Encoding") { hasLength = true }
+            case 4:
+                if field.name.asciiCaseInsensitiveEquals("Date") { hasDate = true }
+            case 10:
+                if field.name.asciiCaseInsensitiveEquals("Connection") { hasConnection = true }
+            default:
+                break
             }
             Self.appendSanitized(field.name, into: &out)
-            out.append(contentsOf: ": ".utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
             Self.appendSanitized(field.value, into: &out)
-            out.append(contentsOf: crlf)
+            out.append(13)
+            out.append(10)
         }
         if !hasLength, let contentLength, !HTTPStatus.forbidsBody(status) {
-            out.append(contentsOf: "Content-Length: ".utf8)
-            out.append(contentsOf: String(contentLength).utf8)
-            out.append(contentsOf: crlf)
+            out.append(contentsOf: Self.contentLengthName)
+            Self.appendDecimal(contentLength, into: &out)
+            out.append(13)
+            out.append(10)
         }
         if !hasDate {
-            out.append(contentsOf: "Date: ".utf8)
+            out.append(contentsOf: Self.dateName)
             out.append(contentsOf: self.dateCache.currentBytes())
-            out.append(contentsOf: crlf)
+            out.append(13)
+            out.append(10)
         }
         if !hasConnection {
-            out.append(contentsOf: keepAlive ? "Connection: keep-alive\r\n".utf8 : "Connection: close\r\n".utf8)
+            out.append(contentsOf: keepAlive ? Self.keepAliveLine : Self.closeLine)
         }
-        out.append(contentsOf: crlf)
+        out.append(13)
+        out.append(10)
     }
 
-    private var crlf: [UInt8] { [13, 10] }
+    private static let statusLine200: [UInt8] = Array("HTTP/1.1 200 OK\r\n".utf8)
+    private static let contentLengthName: [UInt8] = Array("Content-Length: ".utf8)
+    private static let dateName: [UInt8] = Array("Date: ".utf8)
+    private static let keepAliveLine: [UInt8] = Array("Connection: keep-alive\r\n".utf8)
+    private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
+
+    /// A non-negative number in decimal, without a String.
+    private static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+        guard value > 0 else {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 && count < 20 {
+                buffer[19 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            }
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
 
     private static func appendSanitized(_ text: String, into out: inout [UInt8]) {
         // Nearly always nothing to replace: one scan of the contiguous bytes, then one bulk copy.

@@ -70,7 +70,12 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let isPost = head.method == "POST"
         let body = request.body
-        session.loop.executeOrRun {
+        // Usually already on the session's loop: call directly (no closure to allocate).
+        if session.loop.inEventLoop {
+            if isPost { session.handlePost(body, exchange: exchange) } else { session.handlePoll(exchange) }
+            return
+        }
+        session.loop.execute {
             if isPost {
                 session.handlePost(body, exchange: exchange)
             } else {
@@ -319,11 +324,19 @@ struct EngineQuery {
                 guard bytes[end] < 0x80 else { return nil }
                 end += 1
             }
-            let path = UnsafeBufferPointer(rebasing: bytes[0..<end])
-            if path.count >= prefix.count {
-                return path[0..<prefix.count].elementsEqual(prefix)
+            let length: Int
+            if end >= prefix.count {
+                length = prefix.count  // the path starts with the prefix
+            } else if end == prefix.count - 1 {
+                length = end  // the path is the prefix without its final "/"
+            } else {
+                return false
             }
-            return path.count == prefix.count - 1 && path.elementsEqual(prefix[0..<(prefix.count - 1)])
+            // memcmp, not elementsEqual: this runs for every request that reaches the chain.
+            return prefix.withUnsafeBufferPointer { wanted in
+                guard let a = bytes.baseAddress, let b = wanted.baseAddress else { return length == 0 }
+                return memcmp(a, b, length) == 0
+            }
         }
     }
 }
