@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .executable(name: "eio-echo", targets: ["eio-echo"]),
         .executable(name: "sio-echo", targets: ["sio-echo"]),
+        .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
@@ -23,6 +24,8 @@ let package = Package(
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
         .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO"]),
+        // A Socket.IO load generator on our event loop and client codecs (the scenarios of shared/perf's sioload).
+        .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO"]),
         // System SQLite (libsqlite3) for the SpacesApp store.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
@@ -52,6 +55,10 @@ let package = Package(
         .testTarget(
             name: "SocketIOTests",
             dependencies: ["SocketIO", "CTestCounters"]
+        ),
+        .testTarget(
+            name: "SIOLoadTests",
+            dependencies: ["sio-load", "SocketIO", "EngineIO"]
         ),
         .testTarget(
             name: "SpacesAppTests",

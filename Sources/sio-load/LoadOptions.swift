@@ -1,0 +1,142 @@
+/// What to run and against which server: the options of `sioload` (shared/perf) that `sio-load` implements,
+/// with the same names and defaults, so one command line drives either generator.
+struct LoadOptions: Sendable, Equatable {
+    /// The scenarios (first argument).
+    enum Scenario: String, Sendable, Equatable {
+        /// C connections each keep W `echo` (or `echo-ack`) messages in flight.
+        case echo
+        /// N clients join room `bench`; a control client triggers K broadcasts.
+        case broadcast
+    }
+
+    /// The Engine.IO transport the clients use.
+    enum Transport: String, Sendable, Equatable {
+        case websocket
+        case polling
+    }
+
+    var scenario: Scenario = .echo
+    var host = "127.0.0.1"
+    var port = 0
+    var conns = 100
+    var window = 4
+    var duration = 10.0
+    var warmup = 2.0
+    var payload = 32
+    var ack = false
+    var transport = Transport.websocket
+    /// Handshakes in progress at once while connecting.
+    var pending = 32
+    var clients = 1000
+    var broadcasts = 100
+    var bwindow = 1
+    var bwarm = 10
+    /// Session id whose processes' CPU and RSS are sampled (the server started with setsid).
+    var serverSID: Int32 = 0
+    /// A single server process to sample instead of a session.
+    var serverPID: Int32 = 0
+    /// Hard deadline for the whole run, seconds.
+    var maxTime = 90.0
+    /// Seconds the clients have to connect before the run gives up.
+    var connectTimeout = 30.0
+    var label = ""
+    /// The Socket.IO path.
+    var path = "/socket.io/"
+
+    static let usage = """
+        usage: sio-load echo|broadcast --port P [options]
+          --host H            server address (default 127.0.0.1)
+          --conns C           connections for echo (100)
+          --window W          messages in flight per connection, echo (4)
+          --duration T        measured seconds (10); --warmup S unmeasured seconds first (2)
+          --ack               use 'echo-ack' with acknowledgements instead of 'echo'
+          --transport websocket|polling
+          --payload B         bytes of string payload per message (32)
+          --clients N --broadcasts K --bwindow W --bwarm K0   broadcast (1000, 100, 1, 10)
+          --pending P         handshakes in flight while connecting (32)
+          --server-sid SID    session id of the server (CPU/RSS of every process in it, from /proc)
+          --server-pid PID    one server process to sample instead
+          --max-time S        hard deadline for the whole run (90)
+          --connect-timeout S seconds for all clients to connect (30)
+          --path P            Socket.IO path (/socket.io/)
+          --label TEXT        copied into the JSON output
+        """
+
+    /// Why the command line was refused.
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Parses the arguments after the program name; unknown options are refused, as `sioload` does.
+    static func parse(_ arguments: [String]) throws(Invalid) -> LoadOptions {
+        guard let first = arguments.first, let scenario = Scenario(rawValue: first) else {
+            throw Invalid(description: "first argument must be a scenario: echo or broadcast")
+        }
+        var options = LoadOptions()
+        options.scenario = scenario
+        var index = 1
+        func value(_ name: String) throws(Invalid) -> String {
+            guard index + 1 < arguments.count else { throw Invalid(description: "\(name) needs a value") }
+            index += 1
+            return arguments[index]
+        }
+        func int(_ name: String) throws(Invalid) -> Int {
+            let text = try value(name)
+            guard let number = Int(text) else { throw Invalid(description: "\(name): not an integer: \(text)") }
+            return number
+        }
+        func seconds(_ name: String) throws(Invalid) -> Double {
+            let text = try value(name)
+            guard let number = Double(text), number >= 0, number.isFinite else {
+                throw Invalid(description: "\(name): not a number of seconds: \(text)")
+            }
+            return number
+        }
+        while index < arguments.count {
+            let name = arguments[index]
+            switch name {
+            case "--host": options.host = try value(name)
+            case "--port": options.port = try int(name)
+            case "--conns": options.conns = try int(name)
+            case "--window": options.window = try int(name)
+            case "--duration": options.duration = try seconds(name)
+            case "--warmup": options.warmup = try seconds(name)
+            case "--payload": options.payload = try int(name)
+            case "--ack": options.ack = true
+            case "--transport":
+                let text = try value(name)
+                guard let transport = Transport(rawValue: text) else {
+                    throw Invalid(description: "--transport: websocket or polling, not \(text)")
+                }
+                options.transport = transport
+            case "--pending": options.pending = try int(name)
+            case "--clients": options.clients = try int(name)
+            case "--broadcasts": options.broadcasts = try int(name)
+            case "--bwindow": options.bwindow = try int(name)
+            case "--bwarm": options.bwarm = try int(name)
+            case "--server-sid": options.serverSID = Int32(clamping: try int(name))
+            case "--server-pid": options.serverPID = Int32(clamping: try int(name))
+            case "--max-time": options.maxTime = try seconds(name)
+            case "--connect-timeout": options.connectTimeout = try seconds(name)
+            case "--path": options.path = try value(name)
+            case "--label": options.label = try value(name)
+            default: throw Invalid(description: "unknown option \(name)")
+            }
+            index += 1
+        }
+        guard (1...65535).contains(options.port) else { throw Invalid(description: "--port is required (1-65535)") }
+        guard options.conns > 0, options.window > 0, options.clients > 0, options.pending > 0,
+              options.bwindow > 0, options.broadcasts > 0, options.bwarm >= 0 else {
+            throw Invalid(description: "counts must be positive")
+        }
+        guard (0...60_000).contains(options.payload) else { throw Invalid(description: "--payload: 0 to 60000 bytes") }
+        guard !options.label.contains("\""), !options.label.contains("\\") else {
+            throw Invalid(description: "label must not contain quotes or backslashes")
+        }
+        if options.scenario == .broadcast && options.transport == .polling {
+            throw Invalid(description: "broadcast runs over websocket only")
+        }
+        if !options.path.hasSuffix("/") { options.path += "/" }
+        return options
+    }
+}

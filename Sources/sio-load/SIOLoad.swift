@@ -1,0 +1,73 @@
+import Dispatch
+import EngineIO
+import Foundation
+import Glibc
+import Synchronization
+
+/// `sio-load`: a Socket.IO load generator on our own event loop and client codecs, with the scenarios,
+/// options and result lines of `sioload` (shared/perf), so that its figures for a server can be checked
+/// against that independent C implementation (`make bench-loadgen`).
+@main
+struct SIOLoad {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") {
+            FileHandle.standardError.write(Data((LoadOptions.usage + "\n").utf8))
+            exit(2)
+        }
+        let options: LoadOptions
+        do {
+            options = try LoadOptions.parse(arguments)
+        } catch {
+            FileHandle.standardError.write(Data("sio-load: \(error)\n\(LoadOptions.usage)\n".utf8))
+            exit(2)
+        }
+        raiseFileLimit()
+        let outcome = run(options)
+        FileHandle.standardOutput.write(Data(outcome.lines.map { $0 + "\n" }.joined().utf8))
+        exit(outcome.status)
+    }
+
+    /// Runs one scenario on a fresh one-loop group and waits for it.
+    static func run(_ options: LoadOptions) -> RunOutcome {
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(loopCount: 1)
+        } catch {
+            FileHandle.standardError.write(Data("sio-load: \(error)\n".utf8))
+            exit(2)
+        }
+        let signals = TerminationSignals.install { _ in LoadRun.interrupted.store(true, ordering: .relaxed) }
+        let outcome = runScenario(options, on: group.loops[0])
+        withExtendedLifetime(signals) {}
+        group.shutdown(timeoutSeconds: 2)
+        return outcome
+    }
+
+    /// Runs `options`' scenario on `loop` and blocks the calling thread until it ends. Also used by tests.
+    static func runScenario(_ options: LoadOptions, on loop: EventLoop) -> RunOutcome {
+        let result = Mutex<RunOutcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            let run: LoadRun
+            switch options.scenario {
+            case .echo: run = EchoRun(options: options, loop: loop)
+            case .broadcast: run = BroadcastRun(options: options, loop: loop)
+            }
+            run.start { outcome in
+                result.withLock { $0 = outcome }
+                done.signal()
+            }
+        }
+        done.wait()
+        return result.withLock { $0 } ?? RunOutcome(lines: [], status: 2)
+    }
+
+    /// Soft RLIMIT_NOFILE up to the hard limit, as `sioload` does.
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

@@ -1,0 +1,119 @@
+import EngineIO
+import Foundation
+@testable import sio_load
+import XCTest
+
+/// `sio-load`'s scenarios against an in-process benchmark app: short windows, and checks on what was
+/// counted and on the answers, never on speed.
+final class LoadGeneratorTests: XCTestCase {
+    private var server: BenchmarkAppServer!
+    private var group: EventLoopGroup!
+
+    override func setUpWithError() throws {
+        self.server = try BenchmarkAppServer()
+        self.group = try EventLoopGroup(loopCount: 1)
+    }
+
+    override func tearDown() {
+        self.group?.shutdown(timeoutSeconds: 2)
+        self.server?.shutdown()
+    }
+
+    /// Runs `arguments` (a sio-load command line without `--port`) and returns its one result line.
+    private func run(_ arguments: [String], against server: BenchmarkAppServer? = nil) throws -> [String: Any] {
+        let port = (server ?? self.server).port
+        var options = try LoadOptions.parse(arguments + ["--port", "\(port)", "--server-pid", "\(getpid())",
+                                                         "--max-time", "20", "--connect-timeout", "5"])
+        options.label = "test"
+        let outcome = SIOLoad.runScenario(options, on: self.group.loops[0])
+        XCTAssertEqual(outcome.status, 0, "exit status")
+        XCTAssertEqual(outcome.lines.count, 1, "one result line")
+        let line = try XCTUnwrap(outcome.lines.first)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    private func assertClean(_ result: [String: Any], file: StaticString = #filePath, line: UInt = #line) {
+        for key in ["failed_conns", "dropped_after_ready", "protocol_errors", "bad_replies"] {
+            XCTAssertEqual(result[key] as? Int, 0, key, file: file, line: line)
+        }
+        XCTAssertEqual(result["label"] as? String, "test", file: file, line: line)
+        XCTAssertNotNil(result["loadgen_cpu_pct"] as? Double, file: file, line: line)
+        XCTAssertNotNil(result["server_cpu_pct_window"] as? Double, "the server is sampled", file: file, line: line)
+    }
+
+    private func assertEchoCounted(_ result: [String: Any], file: StaticString = #filePath, line: UInt = #line) {
+        let msgs = result["msgs"] as? Int ?? 0
+        let sent = result["sent"] as? Int ?? 0
+        XCTAssertGreaterThan(msgs, 0, "answers counted in the window", file: file, line: line)
+        // Every counted answer was sent; at most conns x window are still in flight at the end.
+        XCTAssertLessThanOrEqual(msgs, sent, file: file, line: line)
+        XCTAssertGreaterThan(result["lat_p50_ms"] as? Double ?? -1, 0, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(result["lat_p99_ms"] as? Double ?? -1, result["lat_p50_ms"] as? Double ?? 0,
+                                    file: file, line: line)
+        XCTAssertNotNil(result["server_cpu_us_per_msg"] as? Double, file: file, line: line)
+    }
+
+    func testWebSocketEchoCountsIntactAnswers() throws {
+        let result = try self.run(["echo", "--conns", "4", "--window", "2", "--warmup", "0.1", "--duration", "0.4"])
+        XCTAssertEqual(result["scenario"] as? String, "echo")
+        XCTAssertEqual(result["transport"] as? String, "websocket")
+        self.assertClean(result)
+        self.assertEchoCounted(result)
+    }
+
+    func testEchoAckCountsAcknowledgements() throws {
+        let result = try self.run(["echo", "--ack", "--conns", "3", "--window", "3", "--warmup", "0.1", "--duration", "0.4"])
+        XCTAssertEqual(result["scenario"] as? String, "echo-ack")
+        XCTAssertEqual(result["event"] as? String, "echo-ack")
+        self.assertClean(result)
+        self.assertEchoCounted(result)
+    }
+
+    func testPollingEchoCountsIntactAnswers() throws {
+        let result = try self.run(["echo", "--transport", "polling", "--conns", "3", "--window", "2",
+                                   "--warmup", "0.1", "--duration", "0.4"])
+        XCTAssertEqual(result["scenario"] as? String, "echo-polling")
+        XCTAssertEqual(result["transport"] as? String, "polling")
+        self.assertClean(result)
+        self.assertEchoCounted(result)
+    }
+
+    func testBroadcastReachesEveryMember() throws {
+        let result = try self.run(["broadcast", "--clients", "5", "--broadcasts", "20", "--bwarm", "2"])
+        self.assertClean(result)
+        XCTAssertEqual(result["completed"] as? Int, 20)
+        XCTAssertEqual(result["deliveries"] as? Int, 100)
+        XCTAssertEqual(result["expected_deliveries"] as? Int, 100)
+        XCTAssertNotNil(result["server_cpu_us_per_delivery"] as? Double)
+    }
+
+    func testAlteredAnswersAreCountedAsBad() throws {
+        let altering = try BenchmarkAppServer(alterEchoes: true)
+        defer { altering.shutdown() }
+        let result = try self.run(["echo", "--conns", "2", "--window", "1", "--warmup", "0.05", "--duration", "0.2"],
+                                  against: altering)
+        XCTAssertGreaterThan(result["msgs"] as? Int ?? 0, 0)
+        XCTAssertGreaterThan(result["bad_replies"] as? Int ?? 0, 0, "a changed payload is noticed")
+    }
+
+    func testRefusedConnectionsEndTheRunWithStatus5() throws {
+        // A port nobody listens on: every client fails to connect, as sioload reports it.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                _ = bind(listener, raw, length)
+                _ = getsockname(listener, raw, &length)
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(listener)  // bound and released: nothing listens there now
+        let options = try LoadOptions.parse(["echo", "--conns", "3", "--port", "\(port)", "--connect-timeout", "5"])
+        let outcome = SIOLoad.runScenario(options, on: self.group.loops[0])
+        XCTAssertEqual(outcome.status, 5)
+        XCTAssertTrue(outcome.lines.isEmpty)
+    }
+}
