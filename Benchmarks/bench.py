@@ -277,6 +277,33 @@ def ensure_sioload(args):
     return out
 
 
+def result_lines(out, problems, who):
+    """The JSON lines a load generator printed; unparsable ones become problems."""
+    lines = []
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                problems.append(f"unparsable {who} output: {line[:200]}")
+    return lines
+
+
+def check_result(result, returncode, problems, who, counters):
+    """Problems every generator run shares: a bad exit, no result, non-zero failure counters.
+    Returns whether there is a result to check further."""
+    if returncode != 0:
+        problems.append(f"{who} exit code {returncode}")
+    if result is None:
+        problems.append(f"{who} printed no result")
+        return False
+    for key in counters:
+        if result.get(key):
+            problems.append(f"{key}={result[key]}")
+    return True
+
+
 def run_sioload(sioload, server, scenario, args, label):
     max_time = args.warmup + args.duration + 30  # 30 s covers connecting (sioload gives up after 30 s)
     cmd = [sioload, "echo", "--port", str(server.port), *SCENARIOS[scenario]["args"],
@@ -300,23 +327,11 @@ def run_sioload(sioload, server, scenario, args, label):
             proc.kill()
             proc.wait()
     run.update(rc=proc.returncode, sioload_stderr=err.strip(), peak_rss_kb=rss.peak, end_rss_kb=rss.last)
-    result = None
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                result = json.loads(line)
-            except ValueError:
-                run["problems"].append(f"unparsable sioload output: {line[:200]}")
+    lines = result_lines(out, run["problems"], "sioload")
+    result = lines[-1] if lines else None
     run["result"] = result
-    if proc.returncode != 0:
-        run["problems"].append(f"sioload exit code {proc.returncode}")
-    if result is None:
-        run["problems"].append("sioload printed no result")
-    else:
-        for key in ("failed_conns", "dropped_after_ready", "protocol_errors"):
-            if result.get(key):
-                run["problems"].append(f"{key}={result[key]}")
+    if check_result(result, proc.returncode, run["problems"], "sioload",
+                    ("failed_conns", "dropped_after_ready", "protocol_errors")):
         if not result.get("msgs"):
             run["problems"].append("no echo replies in the measured window")
         elif result.get("lat_max_ms", 0) > max(2000.0, 500.0 * args.duration):

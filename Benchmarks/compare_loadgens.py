@@ -101,23 +101,11 @@ def run_one(exe, generator, scenario, server, args, label):
         out, err = proc.communicate()
         run["problems"].append(f"{generator} did not exit within {max_time + 15:.0f}s; killed")
     run.update(rc=proc.returncode, stderr=err.strip()[-2000:])
-    result = None
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                result = json.loads(line)
-            except ValueError:
-                run["problems"].append(f"unparsable output: {line[:200]}")
+    lines = bench.result_lines(out, run["problems"], generator)
+    result = lines[-1] if lines else None
     run["result"] = result
-    if proc.returncode != 0:
-        run["problems"].append(f"{generator} exit code {proc.returncode}")
-    if result is None:
-        run["problems"].append(f"{generator} printed no result")
-    else:
-        for key in ("failed_conns", "dropped_after_ready", "protocol_errors", "bad_replies"):
-            if result.get(key):
-                run["problems"].append(f"{key}={result[key]}")
+    if bench.check_result(result, proc.returncode, run["problems"], generator,
+                          ("failed_conns", "dropped_after_ready", "protocol_errors", "bad_replies")):
         if not isinstance(result.get(SCENARIOS[scenario]["key"]), (int, float)):
             run["problems"].append(f"no {SCENARIOS[scenario]['key']} in the result")
         if scenario == "broadcast" and result.get("deliveries") != result.get("expected_deliveries"):

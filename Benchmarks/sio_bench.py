@@ -129,14 +129,7 @@ def run_one(sioload, server, kind, scenario, args, label):
             proc.kill()
             proc.wait()
     run.update(rc=proc.returncode, sioload_stderr=err.strip()[-2000:], peak_rss_kb=rss.peak)
-    lines = []
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                run["problems"].append(f"unparsable sioload output: {line[:200]}")
+    lines = bench.result_lines(out, run["problems"], "sioload")
     run["lines"] = lines
     result = None
     if scenario == "capacity":
@@ -153,14 +146,8 @@ def run_one(sioload, server, kind, scenario, args, label):
     elif lines:
         result = lines[-1]
     run["result"] = result
-    if proc.returncode != 0:
-        run["problems"].append(f"sioload exit code {proc.returncode}")
-    if result is None:
-        run["problems"].append("sioload printed no result")
-    else:
-        for key in ("failed_conns", "dropped_after_ready", "protocol_errors", "lost"):
-            if result.get(key):
-                run["problems"].append(f"{key}={result[key]}")
+    if bench.check_result(result, proc.returncode, run["problems"], "sioload",
+                          ("failed_conns", "dropped_after_ready", "protocol_errors", "lost")):
         if scenario in TIMED and not result.get("msgs"):
             run["problems"].append("no replies in the measured window")
         if scenario == "broadcast" and result.get("deliveries") != result.get("expected_deliveries"):

@@ -89,7 +89,8 @@ final class SpacesServer: Sendable {
         let name = self.config.adminUser
         let core = self.core
         let existing = try await core.perform { (try core.store.firstAdmin(), try core.store.user(named: name)) }
-        if let password = self.config.adminPassword {
+        // The account `name` as an admin with `password`: created, or its password and role set.
+        func setAdmin(password: String) async throws {
             let hash = await hasher.hashInBackground(password)
             let now = Date().timeIntervalSince1970
             try await core.perform {
@@ -100,6 +101,9 @@ final class SpacesServer: Sendable {
                     _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
                 }
             }
+        }
+        if let password = self.config.adminPassword {
+            try await setAdmin(password: password)
             return ["admin account \"\(name)\": password from SPACES_ADMIN_PASSWORD / --admin-password"]
         }
         if let admin = existing.0 {
@@ -107,16 +111,7 @@ final class SpacesServer: Sendable {
                     + " (or restart with SPACES_ADMIN_PASSWORD to set a new one)"]
         }
         let password = SecureRandom.token(byteCount: 12)
-        let hash = await hasher.hashInBackground(password)
-        let now = Date().timeIntervalSince1970
-        try await core.perform {
-            if let user = try core.store.user(named: name) {
-                try core.store.setPasswordHash(userID: user.id, hash)
-                try core.store.setAdmin(userID: user.id, true)
-            } else {
-                _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
-            }
-        }
+        try await setAdmin(password: password)
         return ["created admin account \"\(name)\" with password: \(password)",
                 "(shown only this once; set SPACES_ADMIN_PASSWORD to choose another)"]
     }
