@@ -482,7 +482,7 @@ def main():
     try:
         sioload = ensure_sioload(args)
         if "ours" in args.servers and not os.access(os.path.join(args.bin, "eio-echo"), os.X_OK):
-            raise SetupError(f"{args.bin}/eio-echo not found; run `swift build -c release` first")
+            raise SetupError(f"{args.bin}/eio-echo not found; run `make release` first")
         if "python" in args.servers and shutil.which(args.python) is None and not os.access(args.python, os.X_OK):
             raise SetupError(f"python interpreter {args.python} not found")
     except SetupError as e:

@@ -288,7 +288,7 @@ def main():
     try:
         sioload = bench.ensure_sioload(args)
         if "ours" in args.servers and not os.access(binary, os.X_OK):
-            raise bench.SetupError(f"{binary} not found; run `swift build -c release` first")
+            raise bench.SetupError(f"{binary} not found; run `make release` first")
     except bench.SetupError as e:
         log(str(e))
         return 2

@@ -32,6 +32,23 @@ final class SHA1Tests: XCTestCase {
         XCTAssertEqual(hex(hasher.finalize()), "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
     }
 
+    /// The allocation-free one-shot hash pads on the stack: every length around the block and padding
+    /// boundaries must give the streaming hasher's digest, and the FIPS vectors must hold.
+    func testOneShotRawHashMatchesTheStreamingHasherAtEveryLength() {
+        let message = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 3) }
+        for length in 0...message.count {
+            var hasher = SHA1()
+            hasher.update(message[0..<length])
+            let expected = hasher.finalize()
+            let oneShot = message.withUnsafeBytes { SHA1.hash(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            XCTAssertEqual(oneShot, expected, "length \(length)")
+        }
+        let abc = Array("abc".utf8).withUnsafeBytes { SHA1.hash($0) }
+        XCTAssertEqual(hex(abc), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        let a56 = [UInt8](repeating: UInt8(ascii: "a"), count: 56).withUnsafeBytes { SHA1.hash($0) }
+        XCTAssertEqual(hex(a56), "c2db330f6083854c99d4b5bfb6e8f29f201be699")
+    }
+
     func testIncrementalUpdatesInOddChunksMatchOneShotHash() {
         let message = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let expected = SHA1.hash(message)

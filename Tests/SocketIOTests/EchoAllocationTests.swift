@@ -255,6 +255,27 @@ final class IncomingEventAllocationPathTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 1000, "the mutations should keep many packets valid")
     }
 
+    /// Strings are skimmed eight bytes at a time: a quote, backslash or control byte at any offset of a
+    /// long string, or UTF-8 around it, must be seen exactly as the full decoder sees it.
+    func testAgreesOnLongStringsWithASpecialByteAtEveryOffset() throws {
+        let specials: [[UInt8]] = [[0x22], [0x5C, 0x22], [0x5C, 0x6E], [0x5C], [0x00], [0x09], [0x1F], [0x7F],
+                                   [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0x20]]
+        var accepted = 0
+        for length in [7, 8, 9, 16, 23, 40] {
+            for offset in 0..<length {
+                for special in specials {
+                    var body = [UInt8](repeating: 0x61, count: length)
+                    body.replaceSubrange(offset..<min(length, offset + special.count), with: special)
+                    let packet = Array(#"2["ev",""#.utf8) + body + Array(#"",1]"#.utf8)
+                    if try Self.check(packet) { accepted += 1 }
+                    // The same bytes as the event name.
+                    if try Self.check(Array(#"2[""#.utf8) + body + Array(#""]"#.utf8)) { accepted += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(accepted, 500)
+    }
+
     /// Returns whether the fast path accepted `bytes`.
     @discardableResult
     static func check(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) throws -> Bool {

@@ -56,10 +56,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// True when a comma-separated field such as `Connection` lists `token` (case-insensitive).
     public func hasToken(_ token: String, in name: String) -> Bool {
-        for value in self.values(name) {
-            for part in value.split(separator: ",") {
-                if part.trimmingASCIISpaces().asciiCaseInsensitiveEquals(token) { return true }
-            }
+        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) {
+            if ASCIICase.listContains(field.value, token: token) { return true }
         }
         return false
     }
@@ -94,6 +92,32 @@ public enum ASCIICase {
             if x != y && self.lower(x) != self.lower(y) { return false }
         }
         return true
+    }
+
+    /// Whether the comma-separated `list` has an element equal to `token` (ASCII case ignored, spaces and
+    /// tabs around elements ignored). Scans the bytes in place: it runs for every request (`Connection`).
+    static func listContains(_ list: String, token: String) -> Bool {
+        let fast = list.utf8.withContiguousStorageIfAvailable { l in
+            token.utf8.withContiguousStorageIfAvailable { t in self.listContains(l, token: t) }
+        }
+        if let fast, let result = fast { return result }
+        return Array(list.utf8).withUnsafeBufferPointer { l in
+            Array(token.utf8).withUnsafeBufferPointer { t in self.listContains(l, token: t) }
+        }
+    }
+
+    private static func listContains(_ list: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        while start <= list.count {
+            var end = start
+            while end < list.count && list[end] != 0x2C { end += 1 }
+            var lower = start, upper = end
+            while lower < upper && (list[lower] == 0x20 || list[lower] == 0x09) { lower += 1 }
+            while upper > lower && (list[upper - 1] == 0x20 || list[upper - 1] == 0x09) { upper -= 1 }
+            if self.equal(UnsafeBufferPointer(rebasing: list[lower..<upper]), token) { return true }
+            start = end + 1
+        }
+        return false
     }
 
     static func equal<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {

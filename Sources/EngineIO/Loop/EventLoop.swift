@@ -39,6 +39,9 @@ public final class EventLoop: @unchecked Sendable {
     /// connections hold no output memory, and busy ones do not allocate per loop iteration.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
     @exclusivity(unchecked) private var spareBytes = 0
+    /// Storage lent to the read buffer of the connection being read (`takeReadStorage`), so that reads
+    /// that are consumed whole do not allocate.
+    @exclusivity(unchecked) private var spareReadStorage: [UInt8] = []
     /// Storage behind `withScratchBytes`.
     @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
     private let pending = Mutex<PendingWork>(PendingWork())
@@ -196,6 +199,26 @@ public final class EventLoop: @unchecked Sendable {
         self.spareBuffers.append(taken)
     }
 
+    /// Lends `buffer` (empty, without storage) the loop's spare read storage, if it has one. Loop thread only.
+    func takeReadStorage(into buffer: inout ByteBuffer) {
+        guard self.spareReadStorage.capacity > 0 else { return }
+        swap(&buffer.storage, &self.spareReadStorage)
+        buffer.readerIndex = 0
+    }
+
+    /// Takes the storage of an emptied read buffer back (leaving the buffer without storage) when the loop
+    /// has none and it is not large; otherwise the storage is freed. Loop thread only.
+    func recycleReadStorage(_ buffer: inout ByteBuffer) {
+        var storage: [UInt8] = []
+        swap(&storage, &buffer.storage)
+        buffer.readerIndex = 0
+        guard self.spareReadStorage.capacity == 0, storage.capacity <= Self.maxSpareReadCapacity else { return }
+        // A handler may still share the storage (a slice it kept); clearing it then makes a private copy.
+        storage.removeAll(keepingCapacity: true)
+        self.spareReadStorage = storage
+    }
+
+    static let maxSpareReadCapacity = 64 * 1024
     static let maxSpareBufferCapacity = 16 * 1024
     static let maxSpareBytes = 2 * 1024 * 1024
 
@@ -220,8 +243,12 @@ public final class EventLoop: @unchecked Sendable {
         let maxEvents = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: maxEvents)
         defer { events.deallocate() }
+        // The clock is read once per iteration, after the events. The next wait's timeout reuses that reading
+        // when the earliest timer is more than a second away (heartbeats), where running this iteration's tail
+        // late does not matter; nearer timers get a fresh reading.
+        var now = monotonicNanos()
         while self.running {
-            let timeout = self.computeTimeoutMillis()
+            let timeout = self.computeTimeoutMillis(now: now)
             let count = epoll_wait(self.epollFD, events, Int32(maxEvents), timeout)
             if count < 0 {
                 if errno == EINTR { continue }
@@ -240,7 +267,8 @@ public final class EventLoop: @unchecked Sendable {
                       let handler = self.handlers[fd].handler else { continue }
                 handler.handleEvents(mask)
             }
-            self.runDueTimers()
+            now = monotonicNanos()
+            self.runDueTimers(now: now)
             self.runPendingTasks()
             self.flushAll()
         }
@@ -259,10 +287,10 @@ public final class EventLoop: @unchecked Sendable {
         self.pending.withLock { $0.stopped = true }
     }
 
-    private func computeTimeoutMillis() -> Int32 {
+    private func computeTimeoutMillis(now earlier: UInt64) -> Int32 {
         if !self.flushQueue.isEmpty { return 0 }
         guard let deadline = self.timers.earliestDeadline else { return -1 }
-        let now = monotonicNanos()
+        let now = deadline > earlier &+ 1_000_000_000 ? earlier : monotonicNanos()
         if deadline <= now { return 0 }
         let millis = (deadline - now + 999_999) / 1_000_000
         return Int32(min(millis, 60_000))
@@ -273,9 +301,8 @@ public final class EventLoop: @unchecked Sendable {
         _ = read(self.wakeupFD, &value, 8)
     }
 
-    private func runDueTimers() {
+    private func runDueTimers(now: UInt64) {
         guard !self.timers.isEmpty else { return }
-        let now = monotonicNanos()
         while let timer = self.timers.popDue(now: now) {
             timer.takeAction()?()
         }

@@ -183,11 +183,16 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     private func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
         var buffer = ByteBuffer()
         swap(&buffer, &self.readBuffer)
-        if let bytes { buffer.append(contentsOf: bytes) }
+        if let bytes {
+            // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
+            // land in memory that is still in cache from the previous read.
+            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer) }
+            buffer.append(contentsOf: bytes)
+        }
         self.handler?.connectionRead(self, &buffer)
         guard !self.isClosed else { return }
         buffer.discardReadBytes()
-        if buffer.isEmpty { buffer.releaseIfEmpty() }
+        if buffer.isEmpty { self.loop.recycleReadStorage(&buffer) }
         self.readBuffer = buffer
     }
 

@@ -152,22 +152,23 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 
     /// Starts the heartbeat; called once the open packet is on its way.
     func start() {
-        self.heartbeatTimer = self.loop.schedule(afterMillis: self.options.pingInterval) { [weak self] in self?.sendPing() }
+        // Timer actions hold the session strongly: `finish` cancels every timer, which drops the action and
+        // ends the cycle. A weak capture would give the session a side table, and every retain and release
+        // of it on the message path would take the runtime's slow path.
+        self.heartbeatTimer = self.loop.schedule(afterMillis: self.options.pingInterval) { self.sendPing() }
     }
 
     private func sendPing() {
         guard !self.isClosed, let timer = self.heartbeatTimer else { return }
         self.awaitingPong = true
         self.sendControl(EnginePacket(type: .ping))
-        self.loop.reschedule(timer, afterMillis: self.options.pingTimeout) { [weak self] in
-            self?.finish(.pingTimeout)
-        }
+        self.loop.reschedule(timer, afterMillis: self.options.pingTimeout) { self.finish(.pingTimeout) }
     }
 
     private func receivedPong() {
         guard self.awaitingPong, let timer = self.heartbeatTimer else { return }
         self.awaitingPong = false
-        self.loop.reschedule(timer, afterMillis: self.options.pingInterval) { [weak self] in self?.sendPing() }
+        self.loop.reschedule(timer, afterMillis: self.options.pingInterval) { self.sendPing() }
     }
 
     // MARK: Incoming packets
@@ -225,8 +226,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             return
         }
         self.pendingPoll = exchange
-        exchange.abandonHandler = { [weak self, weak exchange] in
-            guard let self, let exchange, self.pendingPoll === exchange else { return }
+        // The exchange calls this itself, so it is alive then; the session is held until the exchange goes.
+        exchange.abandonHandler = { [unowned exchange] in
+            guard self.pendingPoll === exchange else { return }
             self.pendingPoll = nil
             self.finish(.transportError)
         }
@@ -275,9 +277,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
         self.probe = ws
         ws.delegate = self
-        self.upgradeTimer = self.loop.schedule(afterMillis: self.options.upgradeTimeout) { [weak self] in
-            self?.abandonProbe()
-        }
+        self.upgradeTimer = self.loop.schedule(afterMillis: self.options.upgradeTimeout) { self.abandonProbe() }
     }
 
     private func abandonProbe() {
@@ -365,9 +365,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
         // Wait (bounded) for the next poll to hand over the close packet.
         self.closing = reason
-        self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { [weak self] in
-            self?.finish(reason)
-        }
+        self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { self.finish(reason) }
     }
 
     /// Ends the session now and tells the delegate once.

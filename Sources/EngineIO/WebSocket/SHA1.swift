@@ -22,7 +22,7 @@ public struct SHA1: Sendable {
 
     /// Creates a hasher in the FIPS 180-4 initial state.
     public init() {
-        self.pending.reserveCapacity(64)
+        self.init(reservingPending: true)
     }
 
     /// Hashes `bytes` in one call.
@@ -35,6 +35,34 @@ public struct SHA1: Sendable {
     /// Hashes the UTF-8 encoding of `string`.
     public static func hash(_ string: String) -> [UInt8] {
         Self.hash(Array(string.utf8))
+    }
+
+    /// Hashes `bytes` in one call with nothing allocated but the digest: the padded last block(s) are built
+    /// on the stack (every WebSocket handshake hashes its 60-byte key and GUID this way).
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var hasher = SHA1(reservingPending: false)
+        let whole = bytes.count / 64 * 64
+        var offset = 0
+        while offset < whole {
+            hasher.compress(block: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 64)]))
+            offset += 64
+        }
+        let rest = bytes.count - whole
+        let bitLength = UInt64(bytes.count) &* 8
+        withUnsafeTemporaryAllocation(byteCount: 128, alignment: 8) { tail in
+            tail.initializeMemory(as: UInt8.self, repeating: 0)
+            if rest > 0 { tail.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[whole...])) }
+            tail[rest] = 0x80
+            let length = rest < 56 ? 64 : 128
+            for index in 0..<8 { tail[length - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> UInt64(index * 8)) }
+            hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[0..<64]))
+            if length == 128 { hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[64..<128])) }
+        }
+        return hasher.digest()
+    }
+
+    private init(reservingPending: Bool) {
+        if reservingPending { self.pending.reserveCapacity(64) }
     }
 
     /// Feeds more message bytes.
@@ -95,16 +123,24 @@ public struct SHA1: Sendable {
             }
         }
         self.pending.removeAll()
+        return self.digest()
+    }
 
-        var digest = [UInt8]()
-        digest.reserveCapacity(Self.digestSize)
-        for word in [self.h0, self.h1, self.h2, self.h3, self.h4] {
-            digest.append(UInt8(truncatingIfNeeded: word >> 24))
-            digest.append(UInt8(truncatingIfNeeded: word >> 16))
-            digest.append(UInt8(truncatingIfNeeded: word >> 8))
-            digest.append(UInt8(truncatingIfNeeded: word))
+    /// The state H0...H4 as the 20-byte big-endian digest.
+    private func digest() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Self.digestSize) { buffer, count in
+            let words = (self.h0, self.h1, self.h2, self.h3, self.h4)
+            withUnsafeBytes(of: words) { raw in
+                for index in 0..<5 {
+                    let word = raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)
+                    buffer[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
+                    buffer[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                    buffer[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                    buffer[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
+                }
+            }
+            count = Self.digestSize
         }
-        return digest
     }
 
     /// Processes one 64-byte block (FIPS 180-4 §6.1.2).
@@ -129,30 +165,20 @@ public struct SHA1: Sendable {
             var c = self.h2
             var d = self.h3
             var e = self.h4
-            for t in 0..<80 {
-                let f: UInt32
-                let k: UInt32
-                switch t {
-                case 0..<20:
-                    f = (b & c) | (~b & d)
-                    k = 0x5A82_7999
-                case 20..<40:
-                    f = b ^ c ^ d
-                    k = 0x6ED9_EBA1
-                case 40..<60:
-                    f = (b & c) | (b & d) | (c & d)
-                    k = 0x8F1B_BCDC
-                default:
-                    f = b ^ c ^ d
-                    k = 0xCA62_C1D6
-                }
-                let temp = Self.rotateLeft(a, by: 5) &+ f &+ e &+ k &+ w[t]
+            // The four rounds kinds in their own loops: no branch per round.
+            @inline(__always)
+            func round(_ f: UInt32, _ k: UInt32, _ word: UInt32) {
+                let temp = Self.rotateLeft(a, by: 5) &+ f &+ e &+ k &+ word
                 e = d
                 d = c
                 c = Self.rotateLeft(b, by: 30)
                 b = a
                 a = temp
             }
+            for t in 0..<20 { round((b & c) | (~b & d), 0x5A82_7999, w[t]) }
+            for t in 20..<40 { round(b ^ c ^ d, 0x6ED9_EBA1, w[t]) }
+            for t in 40..<60 { round((b & c) | (b & d) | (c & d), 0x8F1B_BCDC, w[t]) }
+            for t in 60..<80 { round(b ^ c ^ d, 0xCA62_C1D6, w[t]) }
             self.h0 &+= a
             self.h1 &+= b
             self.h2 &+= c

@@ -14,8 +14,9 @@ public enum WebSocketHandshake {
     /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`:
     /// base64(SHA-1(key + GUID)), computed on the key exactly as received (trimmed of surrounding spaces).
     public static func acceptValue(forKey key: String) -> String {
-        let digest = SHA1.hash(key.trimmingHTTPWhitespace() + Self.magicGUID)
-        return Data(digest).base64EncodedString()
+        var input = key.trimmingHTTPWhitespace() + Self.magicGUID
+        let digest = input.withUTF8 { SHA1.hash(UnsafeRawBufferPointer($0)) }
+        return Base64.encodeToString(digest)
     }
 
     // MARK: Server
@@ -128,27 +129,9 @@ public enum WebSocketHandshake {
 
     /// Whether a comma-separated header value lists `token` (compared case-insensitively, `token` lowercase).
     static func tokenList(_ value: String, contains token: String) -> Bool {
-        // Byte-wise: this runs twice per upgrade, and splitting and lowercasing Strings cost more than the rest.
-        let bytes = Array(value.utf8)
-        let wanted = Array(token.utf8)
-        var start = 0
-        while start <= bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-            var low = start, high = end
-            while low < high && (bytes[low] == 32 || bytes[low] == 9) { low += 1 }
-            while high > low && (bytes[high - 1] == 32 || bytes[high - 1] == 9) { high -= 1 }
-            if high - low == wanted.count {
-                var same = true
-                for index in 0..<wanted.count where ASCIICase.lower(bytes[low + index]) != ASCIICase.lower(wanted[index]) {
-                    same = false
-                    break
-                }
-                if same { return true }
-            }
-            start = end + 1
-        }
-        return false
+        // Byte-wise, in place: this runs twice per upgrade, and splitting and lowercasing Strings cost more
+        // than the rest.
+        ASCIICase.listContains(value, token: token)
     }
 
     /// Accepts "HTTP/1.1", "HTTP/1.2"... (and the bare "1.1"), rejecting 1.0 and 0.9; HTTP/2 and later
@@ -293,10 +276,10 @@ public enum WebSocketClientHandshakeError: Error, Sendable, Hashable {
     case invalidAccept
 }
 
-extension StringProtocol {
+extension String {
     /// The string without leading and trailing spaces and tabs (HTTP's optional whitespace).
     fileprivate func trimmingHTTPWhitespace() -> String {
-        if let first = self.utf8.first, let last = self.utf8.reversed().first, first != 32, first != 9, last != 32, last != 9 {
+        if let first = self.utf8.first, let last = self.utf8.last, first != 32, first != 9, last != 32, last != 9 {
             return String(self)
         }
         var text = Substring(self)

@@ -13,7 +13,7 @@ public struct WebSocketServerHandshake: Sendable {
     public init(request head: HTTPRequestHead, allowDeflate: Bool) throws(Refusal) {
         let offers = head.headers.values("Sec-WebSocket-Extensions")
         let request = WebSocketUpgradeRequest(
-            method: head.method, httpVersion: "HTTP/\(head.versionMajor).\(head.versionMinor)",
+            method: head.method, httpVersion: Self.versionText(major: head.versionMajor, minor: head.versionMinor),
             upgrade: head.headers["Upgrade"], connection: head.headers.values("Connection").joined(separator: ", "),
             key: head.headers["Sec-WebSocket-Key"], version: head.headers["Sec-WebSocket-Version"],
             extensions: offers.isEmpty ? nil : offers.joined(separator: ", "))
@@ -28,12 +28,31 @@ public struct WebSocketServerHandshake: Sendable {
         }
     }
 
-    /// Writes the `101 Switching Protocols` answer.
+    /// Writes the `101 Switching Protocols` answer, as bytes straight into the connection's output (this runs
+    /// for every new WebSocket: no String is built).
     public func writeResponse(to connection: TCPConnection, extraHeaders: HTTPHeaders = HTTPHeaders()) {
-        var text = "HTTP/1.1 101 Switching Protocols\r\n"
-        for field in self.accepted.headers { text += "\(field.name): \(field.value)\r\n" }
-        for field in extraHeaders { text += "\(field.name): \(field.value)\r\n" }
-        text += "\r\n"
-        connection.write(Array(text.utf8))
+        connection.withOutboundBuffer { out in
+            out.append(contentsOf: Self.statusLine)
+            for field in self.accepted.headers { Self.appendField(field.name, field.value, to: &out) }
+            for field in extraHeaders { Self.appendField(field.name, field.value, to: &out) }
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+    }
+
+    private static let statusLine: [UInt8] = Array("HTTP/1.1 101 Switching Protocols\r\n".utf8)
+
+    private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+        out.append(contentsOf: name.utf8)
+        out.append(0x3A)
+        out.append(0x20)
+        out.append(contentsOf: value.utf8)
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// `HTTP/1.1` without formatting for the version every client sends.
+    private static func versionText(major: Int, minor: Int) -> String {
+        major == 1 && minor == 1 ? "HTTP/1.1" : "HTTP/\(major).\(minor)"
     }
 }

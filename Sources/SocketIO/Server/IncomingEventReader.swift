@@ -214,6 +214,8 @@ struct JSONArrayScanner {
         pos += 1
         var escaped = false
         while pos < bytes.count {
+            self.skipPlainStringBytes()
+            guard pos < bytes.count else { return nil }
             let byte = bytes[pos]
             if byte == 0x22 {
                 pos += 1
@@ -242,6 +244,36 @@ struct JSONArrayScanner {
             pos += 1
         }
         return nil
+    }
+
+    /// Moves `pos` over string bytes that need no attention, eight at a time: it stops at or before the
+    /// first quote, backslash or control byte (a word holding one is left to the byte-wise loop).
+    @inline(__always)
+    private mutating func skipPlainStringBytes() {
+        guard let base = bytes.baseAddress else { return }
+        var p = pos
+        let end = bytes.count
+        while end - p >= 8 {
+            let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+            if Self.mayHoldSpecialByte(word) { break }
+            p += 8
+        }
+        pos = p
+    }
+
+    /// True when some byte of `word` may be `"`, `\` or below 0x20 (never false when one is: bytes from 0x80
+    /// up, UTF-8 sequences, are never taken for one of them).
+    @inline(__always)
+    private static func mayHoldSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // A byte below n (n <= 0x80) borrows into its high bit: (x - n*ones) & ~x & highs.
+        let quote = word ^ (0x22 &* ones)
+        let backslash = word ^ (0x5C &* ones)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- 0x20 &* ones) & ~word
+        return (hasQuote | hasBackslash | hasControl) & highs != 0
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`

@@ -505,15 +505,16 @@ public final class Socket: @unchecked Sendable {
         // A snapshot: handlers added while these run wait for the next event.
         let handlers = self.handlers
         let key = Self.handlerKey(name)
-        var event: SocketEvent?
-        // Index loops here and below: they stay allocation-free even in unoptimized builds, where the
-        // allocation guard tests run.
-        for index in handlers.indices {
-            let entry = handlers[index]
-            guard entry.key == key && entry.name == name else { continue }
-            if event == nil { event = SocketEvent(name: name, arguments: arguments, ack: ack) }
-            switch entry.listener {
-            case .event(let handler): handler(event!)
+        // Index loops that read an entry's fields in place: they stay allocation-free even in unoptimized
+        // builds, where the allocation guard tests run, and the entries that do not match are not copied
+        // (a copy retains the name and the closure).
+        var first = 0
+        while first < handlers.count && !(handlers[first].key == key && handlers[first].name == name) { first += 1 }
+        guard first < handlers.count else { return }
+        let event = SocketEvent(name: name, arguments: arguments, ack: ack)
+        for index in first..<handlers.count where handlers[index].key == key && handlers[index].name == name {
+            switch handlers[index].listener {
+            case .event(let handler): handler(event)
             case .values(let handler): handler(arguments.values, ack)
             }
         }

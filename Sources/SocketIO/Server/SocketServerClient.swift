@@ -26,8 +26,10 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         self.session = session
         self.loop = session.loop
         self.decoder = SocketPacketDecoder(maxAttachments: server.options.maxAttachments)
-        self.connectTimer = session.loop.schedule(afterMillis: server.options.connectTimeout) { [weak self] in
-            self?.connectTimedOut()
+        // A strong capture (the timer is cancelled on connect and on close): a weak one would give the client
+        // a side table and slow down every retain and release of it.
+        self.connectTimer = session.loop.schedule(afterMillis: server.options.connectTimeout) {
+            self.connectTimedOut()
         }
     }
 
