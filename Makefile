@@ -86,8 +86,8 @@ clean:
 	rm -rf .build $(VENV)
 
 # `make bench-loadgen`: our Swift load generator (sio-load) and shared/perf's sioload take turns against
-# sio-echo on echo, echo-ack, polling and broadcast; fails when their server-CPU-per-message figures differ by
-# more than 15 %. Extra options via LOADGEN_ARGS, e.g. LOADGEN_ARGS="--repeat 9 --scenarios echo,polling".
+# sio-echo on echo, echo-ack, polling, broadcast, rate and capacity; fails when their server-CPU figures
+# (capacity: handshakes/s) differ by more than 15 %. Extra options via LOADGEN_ARGS, e.g. LOADGEN_ARGS="--repeat 9 --scenarios echo,polling".
 .PHONY: bench-loadgen
 bench-loadgen: release venv
 	$(PY) Benchmarks/compare_loadgens.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(LOADGEN_ARGS)

@@ -14,16 +14,19 @@ the same one.
     echo-ack   the same with `echo-ack` (acknowledgements)   -> server CPU us per message
     polling    50 long-polling clients x 4 in flight         -> server CPU us per message
     broadcast  1000 clients in room `bench`, 1 in flight     -> server CPU us per delivery
+    rate       open loop, 2000 msgs/s over 100 connections  -> server CPU % of a core (p99 shown)
+    capacity   idle connections up to 1000, 5000, 10000      -> handshakes/s to the last step (RSS shown)
+    (rate-polling, the open loop over long-polling, on request)
 
-The table shows, for the judged figure (server CPU per message, the one shared/perf recommends trusting), the
-medians over the repetitions (5 by default, 10 for the short broadcast runs: the server's cost per message
-varies by up to a third from one run to the next with either generator, and per broadcast delivery it is
-bimodal), their difference in percent (sio-load against sioload), and whether that is within the tolerance
-(15 %); msgs/s and latencies follow for information, with each generator's own CPU per message and share of a
-core, and the CPU used by everything else (noise). A run whose generator used 95 % of a core or more measured
-the generator, not the server, and counts as a problem, as do failed connections, protocol errors and altered
-answers. Raw results go to bench-results/loadgens-<time>.json. Exit status: 0 when every judged figure agrees
-and every run was clean, 1 otherwise, 2 on setup errors.
+The table shows, for the judged figure (server CPU per message, the one shared/perf recommends trusting; for
+capacity the handshake rate), the medians over the repetitions (5 by default, 10 for the short broadcast
+runs: the server's cost per message varies by up to a third from one run to the next with either generator,
+and per broadcast delivery it is bimodal), their difference in percent (sio-load against sioload), and whether
+that is within the tolerance (15 %); msgs/s and latencies follow for information, with each generator's own CPU
+per message and share of a core, and the CPU used by everything else (noise). A run whose generator used 95 %
+of a core or more measured the generator, not the server, and counts as a problem, as do failed connections,
+protocol errors, lost messages and altered answers. Raw results go to bench-results/loadgens-<time>.json. Exit
+status: 0 when every judged figure agrees and every run was clean, 1 otherwise, 2 on setup errors.
 """
 import argparse
 import datetime
@@ -43,27 +46,43 @@ import bench  # noqa: E402  (shared helpers: Server, ensure_sioload, /proc reade
 ROOT = bench.ROOT
 GENERATORS = ("sioload", "sio-load")
 
-# name -> generator arguments (the same for both), the judged key, its unit.
+# name -> generator arguments (the same for both), the judged key, how the table names it, its format.
+SERVER_CPU_PER_MSG = {"key": "server_cpu_us_per_msg", "figure": "server CPU us/msg", "format": "{:.2f}"}
 SCENARIOS = {
-    "echo": {"argv": ["echo", "--conns", "100", "--window", "4"],
-             "key": "server_cpu_us_per_msg", "unit": "us/msg"},
-    "echo-ack": {"argv": ["echo", "--ack", "--conns", "100", "--window", "4"],
-                 "key": "server_cpu_us_per_msg", "unit": "us/msg"},
-    "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"],
-                "key": "server_cpu_us_per_msg", "unit": "us/msg"},
+    "echo": {"argv": ["echo", "--conns", "100", "--window", "4"], **SERVER_CPU_PER_MSG},
+    "echo-ack": {"argv": ["echo", "--ack", "--conns", "100", "--window", "4"], **SERVER_CPU_PER_MSG},
+    "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"], **SERVER_CPU_PER_MSG},
     "broadcast": {"argv": ["broadcast", "--clients", "1000", "--bwindow", "1"],
-                  "key": "server_cpu_us_per_delivery", "unit": "us/delivery"},
+                  "key": "server_cpu_us_per_delivery", "figure": "server CPU us/delivery", "format": "{:.2f}"},
+    "rate": {"argv": ["rate", "--rate", "2000", "--conns", "100"],
+             "key": "server_cpu_pct_window", "figure": "server CPU % of a core", "format": "{:.2f}"},
+    "rate-polling": {"argv": ["rate", "--transport", "polling", "--rate", "2000", "--conns", "100"],
+                     "key": "server_cpu_pct_window", "figure": "server CPU % of a core", "format": "{:.2f}"},
+    "capacity": {"argv": ["capacity", "--steps", "1000,5000,10000", "--pending", "32"],
+                 "key": "handshakes_per_s", "figure": "handshakes/s", "format": "{:,.0f}"},
 }
-DEFAULT_SCENARIOS = "echo,echo-ack,polling,broadcast"
+DEFAULT_SCENARIOS = "echo,echo-ack,polling,broadcast,rate,capacity"
 # Shown under the judged figure, not judged: (label, key, format).
+RATE_DETAILS = [("server CPU us/msg", "server_cpu_us_per_msg", "{:.2f}"), ("msgs/s", "msgs_per_s", "{:,.1f}"),
+                ("p50 ms", "lat_p50_ms", "{:.3f}"), ("p99 ms", "lat_p99_ms", "{:.3f}"),
+                ("p999 ms", "lat_p999_ms", "{:.3f}")]
 DETAILS = {
     "echo": [("msgs/s", "msgs_per_s", "{:,.0f}"), ("p50 ms", "lat_p50_ms", "{:.3f}"), ("p99 ms", "lat_p99_ms", "{:.3f}")],
     "broadcast": [("deliveries/s", "deliveries_per_s", "{:,.0f}"),
                   ("all delivered p50 ms", "all_delivered_p50_ms", "{:.3f}"),
                   ("all delivered p99 ms", "all_delivered_p99_ms", "{:.3f}")],
+    "rate": RATE_DETAILS,
+    "rate-polling": RATE_DETAILS,
+    "capacity": [("server CPU us/connection", "server_cpu_us_per_conn", "{:.1f}"),
+                 ("server RSS KB/connection", "kb_per_conn", "{:.2f}"),
+                 ("handshake p50 ms", "handshake_p50_ms", "{:.3f}"), ("handshake p99 ms", "handshake_p99_ms", "{:.3f}"),
+                 ("handshakes/s per step", "step_rates", None)],
 }
 NOISE = [("generator CPU us/msg", "loadgen_cpu_us_per_unit", "{:.2f}"), ("generator CPU % of a core", "loadgen_cpu_pct", "{:.0f}"),
          ("server CPU % of a core", "server_cpu_pct_window", "{:.0f}"), ("other CPU % (noise)", "other_cpu_pct", "{:.0f}")]
+# Capacity has no measured window: the generator's CPU per handshake and its share of a core while connecting.
+CAPACITY_NOISE = [("generator CPU us/connection", "loadgen_cpu_us_per_unit", "{:.1f}"),
+                  ("generator CPU % while connecting", "loadgen_cpu_pct", "{:.0f}")]
 # A generator above this share of its core is the bottleneck: the run measures it, not the server.
 GENERATOR_BOUND_PCT = 95.0
 
@@ -83,10 +102,39 @@ def generator_argv(exe, scenario, server, args, label):
     if scenario == "broadcast":
         argv += ["--broadcasts", str(args.broadcasts), "--bwarm", str(max(5, args.broadcasts // 10))]
         max_time = 120
+    elif scenario == "capacity":
+        argv += ["--settle", str(args.settle)]
+        if args.capacity_steps:
+            argv[argv.index("--steps") + 1] = args.capacity_steps
+        max_time = 150
     else:
         argv += ["--warmup", str(args.warmup), "--duration", str(args.duration)]
         max_time = args.warmup + args.duration + 40
     return argv + ["--max-time", str(max_time)], max_time
+
+
+def capacity_result(lines, problems):
+    """The last step's line, with every step's rate and the closing check; its CPU figures per connection."""
+    steps = [line for line in lines if line.get("scenario") == "capacity"]
+    if not steps:
+        return None
+    result = dict(steps[-1])
+    result["step_rates"] = " ".join(f"{s.get('step_handshakes_per_s', -1):,.0f}" for s in steps)
+    check = [line for line in lines if line.get("scenario") == "capacity-echo-all"]
+    if not check:
+        problems.append("no capacity-echo-all line: the closing check did not finish")
+    elif check[-1].get("echo_ok") != check[-1].get("open"):
+        problems.append(f"only {check[-1].get('echo_ok')} of {check[-1].get('open')} idle connections answered")
+    elif check[-1].get("bad_replies"):
+        problems.append(f"bad_replies={check[-1]['bad_replies']} in the closing check")
+    opened, connect_s = result.get("open") or 0, result.get("connect_s") or 0
+    if opened > 0:
+        result["server_cpu_us_per_conn"] = 1e6 * result.get("server_cpu_s", 0) / opened
+        result["loadgen_cpu_us_per_unit"] = 1e6 * result.get("loadgen_cpu_s", 0) / opened
+    if connect_s > 0:
+        # Settling costs next to nothing, so this is about the generator's share of its core while connecting.
+        result["loadgen_cpu_pct"] = 100 * result.get("loadgen_cpu_s", 0) / connect_s
+    return result
 
 
 def run_one(exe, generator, scenario, server, args, label):
@@ -102,17 +150,23 @@ def run_one(exe, generator, scenario, server, args, label):
         run["problems"].append(f"{generator} did not exit within {max_time + 15:.0f}s; killed")
     run.update(rc=proc.returncode, stderr=err.strip()[-2000:])
     lines = bench.result_lines(out, run["problems"], generator)
-    result = lines[-1] if lines else None
+    if scenario == "capacity":
+        run["lines"] = lines
+        result = capacity_result(lines, run["problems"])
+    else:
+        result = lines[-1] if lines else None
     run["result"] = result
     if bench.check_result(result, proc.returncode, run["problems"], generator,
-                          ("failed_conns", "dropped_after_ready", "protocol_errors", "bad_replies")):
+                          ("failed_conns", "dropped_after_ready", "protocol_errors", "bad_replies", "lost")):
         if not isinstance(result.get(SCENARIOS[scenario]["key"]), (int, float)):
             run["problems"].append(f"no {SCENARIOS[scenario]['key']} in the result")
         if scenario == "broadcast" and result.get("deliveries") != result.get("expected_deliveries"):
             run["problems"].append(f"deliveries {result.get('deliveries')} != expected {result.get('expected_deliveries')}")
         rate = result.get("msgs_per_s", result.get("deliveries_per_s"))
-        if isinstance(rate, (int, float)) and rate > 0 and isinstance(result.get("loadgen_cpu_pct"), (int, float)):
-            # The generator's own CPU per message (per delivery for broadcasts), comparable across generators.
+        if scenario != "capacity" and isinstance(rate, (int, float)) and rate > 0 \
+                and isinstance(result.get("loadgen_cpu_pct"), (int, float)):
+            # The generator's own CPU per message (per delivery for broadcasts; capacity_result gives it per
+            # connection), comparable across generators.
             result["loadgen_cpu_us_per_unit"] = result["loadgen_cpu_pct"] * 1e4 / rate
         if result.get("loadgen_cpu_pct", 0) >= GENERATOR_BOUND_PCT:
             run["problems"].append(f"generator-bound: {generator} used {result['loadgen_cpu_pct']:.0f} % of a core")
@@ -149,19 +203,24 @@ def render(report, args):
         runs = [r for r in report["runs"] if r["scenario"] == sc]
         good = [r for r in runs if not r["problems"]] or runs
         by = {g: [r for r in good if r["generator"] == g] for g in GENERATORS}
-        key, unit = SCENARIOS[sc]["key"], SCENARIOS[sc]["unit"]
+        key, f = SCENARIOS[sc]["key"], SCENARIOS[sc]["format"]
         a, a_all = median_of(by["sioload"], key)
         b, b_all = median_of(by["sio-load"], key)
         d = diff_pct(b, a)
         ok = d is not None and abs(d) <= args.tolerance
-        verdicts[sc] = {"sioload": a, "sio-load": b, "diff_pct": d, "ok": ok, "sioload_all": a_all, "sio-load_all": b_all}
-        rows.append([sc, f"server CPU {unit}", fmt("{:.2f}", a), fmt("{:.2f}", b), fmt("{:+.1f}", d),
-                     "yes" if ok else "NO"])
-        rows.append(["", "  (each run)", " ".join(f"{v:.2f}" for v in a_all), " ".join(f"{v:.2f}" for v in b_all), "", ""])
-        for label, k, f in DETAILS.get(sc, DETAILS["echo"]) + NOISE:
+        verdicts[sc] = {"key": key, "sioload": a, "sio-load": b, "diff_pct": d, "ok": ok, "sioload_all": a_all,
+                        "sio-load_all": b_all}
+        rows.append([sc, SCENARIOS[sc]["figure"], fmt(f, a), fmt(f, b), fmt("{:+.1f}", d), "yes" if ok else "NO"])
+        rows.append(["", "  (each run)", " ".join(fmt(f, v) for v in a_all), " ".join(fmt(f, v) for v in b_all), "", ""])
+        noise = CAPACITY_NOISE if sc == "capacity" else NOISE
+        for label, k, f in DETAILS.get(sc, DETAILS["echo"]) + noise:
+            if f is None:  # text: the first clean run's
+                x, y = (next((r["result"].get(k) for r in by[g] if r["result"]), "-") for g in GENERATORS)
+                rows.append(["", label, str(x), str(y), "", ""])
+                continue
             x, _ = median_of(by["sioload"], k)
             y, _ = median_of(by["sio-load"], k)
-            dd = diff_pct(y, x) if k not in dict((n[1], 1) for n in NOISE) else None
+            dd = diff_pct(y, x) if k not in {n[1] for n in noise} else None
             if sc == "broadcast":
                 label = label.replace("us/msg", "us/delivery")
             rows.append(["", label, fmt(f, x), fmt(f, y), fmt("{:+.1f}", dd), ""])
@@ -189,6 +248,8 @@ def parse_args():
     p.add_argument("--warmup", type=float, help="warm-up seconds (default 2, --quick 1)")
     p.add_argument("--duration", type=float, help="measured seconds (default 8, --quick 3)")
     p.add_argument("--broadcasts", type=int, help="broadcasts in the broadcast scenario (default 1000, --quick 300)")
+    p.add_argument("--capacity-steps", help="capacity steps (default 1000,5000,10000)")
+    p.add_argument("--settle", type=float, help="capacity settle seconds per step (default 2, --quick 1)")
     p.add_argument("--loops", type=int, default=1, help="event loops for sio-echo (default 1)")
     p.add_argument("--tolerance", type=float, default=15.0, help="largest accepted difference, percent (15)")
     p.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help="comma list of: " + ",".join(SCENARIOS))
@@ -202,6 +263,7 @@ def parse_args():
     a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 2.0)
     a.duration = a.duration if a.duration is not None else (3.0 if a.quick else 8.0)
     a.broadcasts = a.broadcasts or (300 if a.quick else 1000)
+    a.settle = a.settle if a.settle is not None else (1.0 if a.quick else 2.0)
     a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     bad = [s for s in a.scenarios if s not in SCENARIOS]
     if bad or a.repeat < 1 or a.broadcast_repeat < 1 or a.loops < 1 or not a.scenarios:
@@ -219,7 +281,7 @@ def main():
         sioload = bench.ensure_sioload(args)
         for name in ("sio-echo", "sio-load"):
             if not os.access(os.path.join(args.bin, name), os.X_OK):
-                raise bench.SetupError(f"{args.bin}/{name} not found; run `swift build -c release` first")
+                raise bench.SetupError(f"{args.bin}/{name} not found; run `make release` first")
     except bench.SetupError as e:
         log(str(e))
         return 2
@@ -259,7 +321,7 @@ def main():
                     current = None
                     report["runs"].append(run)
                     r = run["result"] or {}
-                    log(f"{label}: server CPU {r.get(SCENARIOS[sc]['key'], -1):.2f} {SCENARIOS[sc]['unit']}, "
+                    log(f"{label}: {SCENARIOS[sc]['figure']} {fmt(SCENARIOS[sc]['format'], r.get(SCENARIOS[sc]['key']))}, "
                         f"{r.get('msgs_per_s', r.get('deliveries_per_s', 0)):,.0f}/s, generator CPU "
                         f"{r.get('loadgen_cpu_pct', -1):.0f} %, other CPU {r.get('other_cpu_pct', -1):.0f} %"
                         + (f"  PROBLEMS: {'; '.join(p.splitlines()[0] for p in run['problems'])}" if run["problems"] else ""))

@@ -43,6 +43,8 @@ class LoadClient: @unchecked Sendable {
     @exclusivity(unchecked) final var state = State.idle
     /// The last acknowledgement id used.
     @exclusivity(unchecked) final var lastAckID = 0
+    /// Monotonic ns when the run opened the client: the start of its handshake.
+    final var openedAt: UInt64 = 0
 
     init(index: Int, loop: EventLoop, options: LoadOptions, wire: LoadWire, events: LoadClientEvents) {
         self.index = index

@@ -5,8 +5,12 @@ struct LoadOptions: Sendable, Equatable {
     enum Scenario: String, Sendable, Equatable {
         /// C connections each keep W `echo` (or `echo-ack`) messages in flight.
         case echo
+        /// An open loop: R messages per second over C connections, latency from each one's intended send time.
+        case rate
         /// N clients join room `bench`; a control client triggers K broadcasts.
         case broadcast
+        /// Idle connections up to each of the steps: handshakes per second, server RSS per connection.
+        case capacity
     }
 
     /// The Engine.IO transport the clients use.
@@ -22,6 +26,8 @@ struct LoadOptions: Sendable, Equatable {
     var window = 4
     var duration = 10.0
     var warmup = 2.0
+    /// Total messages per second of `rate`.
+    var rate = 2000.0
     var payload = 32
     var ack = false
     var transport = Transport.websocket
@@ -31,6 +37,10 @@ struct LoadOptions: Sendable, Equatable {
     var broadcasts = 100
     var bwindow = 1
     var bwarm = 10
+    /// The connection counts `capacity` stops at, increasing.
+    var steps = [1000, 5000, 10000]
+    /// Seconds `capacity` waits at each step before sampling the server.
+    var settle = 2.0
     /// Session id whose processes' CPU and RSS are sampled (the server started with setsid).
     var serverSID: Int32 = 0
     /// A single server process to sample instead of a session.
@@ -44,15 +54,17 @@ struct LoadOptions: Sendable, Equatable {
     var path = "/socket.io/"
 
     static let usage = """
-        usage: sio-load echo|broadcast --port P [options]
+        usage: sio-load echo|rate|broadcast|capacity --port P [options]
           --host H            server address (default 127.0.0.1)
-          --conns C           connections for echo (100)
+          --conns C           connections for echo/rate (100)
           --window W          messages in flight per connection, echo (4)
           --duration T        measured seconds (10); --warmup S unmeasured seconds first (2)
+          --rate R            total msgs/s for 'rate' (2000)
           --ack               use 'echo-ack' with acknowledgements instead of 'echo'
           --transport websocket|polling
           --payload B         bytes of string payload per message (32)
           --clients N --broadcasts K --bwindow W --bwarm K0   broadcast (1000, 100, 1, 10)
+          --steps a,b,c --settle S   capacity (1000,5000,10000; 2)
           --pending P         handshakes in flight while connecting (32)
           --server-sid SID    session id of the server (CPU/RSS of every process in it, from /proc)
           --server-pid PID    one server process to sample instead
@@ -70,7 +82,7 @@ struct LoadOptions: Sendable, Equatable {
     /// Parses the arguments after the program name; unknown options are refused, as `sioload` does.
     static func parse(_ arguments: [String]) throws(Invalid) -> LoadOptions {
         guard let first = arguments.first, let scenario = Scenario(rawValue: first) else {
-            throw Invalid(description: "first argument must be a scenario: echo or broadcast")
+            throw Invalid(description: "first argument must be a scenario: echo, rate, broadcast or capacity")
         }
         var options = LoadOptions()
         options.scenario = scenario
@@ -85,12 +97,16 @@ struct LoadOptions: Sendable, Equatable {
             guard let number = Int(text) else { throw Invalid(description: "\(name): not an integer: \(text)") }
             return number
         }
-        func seconds(_ name: String) throws(Invalid) -> Double {
+        func number(_ name: String, _ what: String, accepting accepts: (Double) -> Bool) throws(Invalid) -> Double {
             let text = try value(name)
-            guard let number = Double(text), number >= 0, number.isFinite else {
-                throw Invalid(description: "\(name): not a number of seconds: \(text)")
+            guard let number = Double(text), number.isFinite, accepts(number) else {
+                throw Invalid(description: "\(name): not \(what): \(text)")
             }
             return number
+        }
+        func seconds(_ name: String) throws(Invalid) -> Double {
+            // Bounded so that nanosecond deadlines cannot overflow.
+            try number(name, "a number of seconds up to 10^7") { (0...1e7).contains($0) }
         }
         while index < arguments.count {
             let name = arguments[index]
@@ -101,6 +117,10 @@ struct LoadOptions: Sendable, Equatable {
             case "--window": options.window = try int(name)
             case "--duration": options.duration = try seconds(name)
             case "--warmup": options.warmup = try seconds(name)
+            case "--rate":
+                options.rate = try number(name, "a number of messages per second, above 0 and up to 10^8") {
+                    $0 > 0 && $0 <= 1e8
+                }
             case "--payload": options.payload = try int(name)
             case "--ack": options.ack = true
             case "--transport":
@@ -114,6 +134,8 @@ struct LoadOptions: Sendable, Equatable {
             case "--broadcasts": options.broadcasts = try int(name)
             case "--bwindow": options.bwindow = try int(name)
             case "--bwarm": options.bwarm = try int(name)
+            case "--steps": options.steps = try Self.steps(try value(name))
+            case "--settle": options.settle = try seconds(name)
             case "--server-sid": options.serverSID = Int32(clamping: try int(name))
             case "--server-pid": options.serverPID = Int32(clamping: try int(name))
             case "--max-time": options.maxTime = try seconds(name)
@@ -138,5 +160,18 @@ struct LoadOptions: Sendable, Equatable {
         }
         if !options.path.hasSuffix("/") { options.path += "/" }
         return options
+    }
+
+    /// `--steps`: increasing positive connection counts separated by commas, at most 16 (as `sioload`).
+    private static func steps(_ text: String) throws(Invalid) -> [Int] {
+        var steps: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let step = Int(part), step > (steps.last ?? 0) else {
+                throw Invalid(description: "--steps: increasing positive counts such as 1000,5000,10000, not \(text)")
+            }
+            steps.append(step)
+        }
+        guard (1...16).contains(steps.count) else { throw Invalid(description: "--steps: 1 to 16 counts") }
+        return steps
     }
 }

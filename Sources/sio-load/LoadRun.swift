@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// How a run ended: the JSON result lines to print, and the exit status (`sioload`'s codes: 0 done,
-/// 3 interrupted, 4 hit `--max-time`, 5 clients could not connect).
+/// 3 interrupted, 4 hit `--max-time`, 5 clients could not connect, 7 too many failed connections in a
+/// capacity step).
 struct RunOutcome: Sendable {
     var lines: [String]
     var status: Int32
@@ -26,6 +27,8 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
     /// Monotonic ns when the run started; the timestamps inside messages count from here.
     let startedAt: UInt64
     let targetClients: Int
+    /// How many clients may be opened so far: all of them, or (capacity) those of the current step.
+    final var openLimit: Int
     final var clients: [LoadClient] = []
     final var ready = 0
     final var failed = 0
@@ -46,6 +49,7 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         self.wire = wire
         self.startedAt = monotonicNanos()
         self.targetClients = targetClients
+        self.openLimit = targetClients
         self.window = MeasurementWindow(serverSID: options.serverSID, serverPID: options.serverPID)
     }
 
@@ -78,19 +82,40 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
     /// A client became ready.
     func didBecomeReady(_ client: LoadClient) {}
 
+    /// A client failed or dropped, before the phase, in a run that does not need every client (capacity).
+    func didFail(_ client: LoadClient) {}
+
     /// The result lines, printed when the run ends normally or at `--max-time` with the window open.
     func report() -> [String] { [] }
 
+    /// The result lines at the end of a run that ended with `status`: the report when the window opened
+    /// and the run ended normally or at `--max-time`, as `sioload` prints it.
+    func results(status: Int32) -> [String] {
+        guard status == 0 || status == 4, self.window.isOpen else { return [] }
+        self.window.close()
+        return self.report()
+    }
+
+    /// The run is ending: stop what the scenario runs besides the loop.
+    func willFinish() {}
+
+    /// Whether the phase needs every client (echo, rate, broadcast): then clients that cannot connect
+    /// within `--connect-timeout`, or fail outright, end the run with status 5. Capacity measures the
+    /// connecting itself and judges failures per step.
+    var needsEveryClient: Bool { true }
+
     // MARK: Connecting
 
-    private func openMore() {
+    /// Opens clients up to `openLimit`, with at most `--pending` handshakes in progress.
+    final func openMore() {
         guard !self.opening, !self.isFinished else { return }
         self.opening = true
         defer { self.opening = false }
-        while self.clients.count < self.targetClients
+        while self.clients.count < self.openLimit
             && self.clients.count - self.ready - self.failed < self.options.pending {
             let client = self.makeClient(index: self.clients.count)
             self.clients.append(client)
+            client.openedAt = monotonicNanos()
             client.start()
         }
     }
@@ -124,7 +149,10 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         if self.failed + self.droppedAfterReady <= 5 { self.log("client \(client.index) failed: \(reason)") }
         guard !self.phaseStarted, !self.isFinished else { return }
         self.openMore()
-        if self.failed > 0 && self.clients.count == self.targetClients && self.ready + self.failed >= self.targetClients {
+        if !self.needsEveryClient {
+            self.didFail(client)
+        } else if self.failed > 0 && self.clients.count == self.targetClients
+                    && self.ready + self.failed >= self.targetClients {
             self.log("\(self.failed) clients failed to connect")
             self.finish(status: 5)
         }
@@ -141,7 +169,7 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         } else if elapsed >= self.options.maxTime {
             self.log("hit --max-time deadline")
             self.finish(status: 4)
-        } else if !self.phaseStarted && elapsed > self.options.connectTimeout {
+        } else if self.needsEveryClient && !self.phaseStarted && elapsed > self.options.connectTimeout {
             self.log("only \(self.ready)/\(self.targetClients) clients ready after \(Int(self.options.connectTimeout))s")
             self.finish(status: 5)
         } else {
@@ -155,11 +183,8 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         self.isFinished = true
         if let timer = self.housekeeping { self.loop.cancel(timer) }
         self.housekeeping = nil
-        var lines: [String] = []
-        if (status == 0 || status == 4) && self.window.isOpen {
-            self.window.close()
-            lines = self.report()
-        }
+        self.willFinish()
+        let lines = self.results(status: status)
         for client in self.clients { client.shutdown() }
         let completion = self.completion
         self.completion = nil

@@ -22,7 +22,13 @@ struct SIOLoad {
             FileHandle.standardError.write(Data("sio-load: \(error)\n\(LoadOptions.usage)\n".utf8))
             exit(2)
         }
-        raiseFileLimit()
+        let fileLimit = raiseFileLimit()
+        if options.scenario == .capacity, let fileLimit, let connections = options.steps.last,
+           UInt64(connections) + 64 > fileLimit {
+            // As sioload: refuse at once rather than fail thousands of connects at the last step.
+            FileHandle.standardError.write(Data("sio-load: RLIMIT_NOFILE \(fileLimit) too low for \(connections) connections\n".utf8))
+            exit(2)
+        }
         let outcome = run(options)
         FileHandle.standardOutput.write(Data(outcome.lines.map { $0 + "\n" }.joined().utf8))
         exit(outcome.status)
@@ -52,7 +58,9 @@ struct SIOLoad {
             let run: LoadRun
             switch options.scenario {
             case .echo: run = EchoRun(options: options, loop: loop)
+            case .rate: run = RateRun(options: options, loop: loop)
             case .broadcast: run = BroadcastRun(options: options, loop: loop)
+            case .capacity: run = CapacityRun(options: options, loop: loop)
             }
             run.start { outcome in
                 result.withLock { $0 = outcome }
@@ -63,11 +71,16 @@ struct SIOLoad {
         return result.withLock { $0 } ?? RunOutcome(lines: [], status: 2)
     }
 
-    /// Soft RLIMIT_NOFILE up to the hard limit, as `sioload` does.
-    static func raiseFileLimit() {
+    /// Soft RLIMIT_NOFILE up to the hard limit, as `sioload` does; returns the soft limit now in force,
+    /// nil when it cannot be read.
+    @discardableResult
+    static func raiseFileLimit() -> UInt64? {
         var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        let wanted = limit.rlim_max
+        limit.rlim_cur = wanted
+        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { return UInt64(wanted) }
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        return UInt64(limit.rlim_cur)
     }
 }

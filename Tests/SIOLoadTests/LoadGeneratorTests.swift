@@ -21,15 +21,22 @@ final class LoadGeneratorTests: XCTestCase {
 
     /// Runs `arguments` (a sio-load command line without `--port`) and returns its one result line.
     private func run(_ arguments: [String], against server: BenchmarkAppServer? = nil) throws -> [String: Any] {
+        let lines = try self.runLines(arguments, against: server)
+        XCTAssertEqual(lines.count, 1, "one result line")
+        return try XCTUnwrap(lines.first)
+    }
+
+    /// Runs `arguments` and returns every result line; the run must end with status 0.
+    private func runLines(_ arguments: [String], against server: BenchmarkAppServer? = nil) throws -> [[String: Any]] {
         let port = (server ?? self.server).port
         var options = try LoadOptions.parse(arguments + ["--port", "\(port)", "--server-pid", "\(getpid())",
                                                          "--max-time", "20", "--connect-timeout", "5"])
         options.label = "test"
         let outcome = SIOLoad.runScenario(options, on: self.group.loops[0])
         XCTAssertEqual(outcome.status, 0, "exit status")
-        XCTAssertEqual(outcome.lines.count, 1, "one result line")
-        let line = try XCTUnwrap(outcome.lines.first)
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        return try outcome.lines.map { line in
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
     }
 
     private func assertClean(_ result: [String: Any], file: StaticString = #filePath, line: UInt = #line) {
@@ -76,6 +83,60 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssertEqual(result["transport"] as? String, "polling")
         self.assertClean(result)
         self.assertEchoCounted(result)
+    }
+
+    /// 200 msgs/s for one measured second: the messages due in the window are counted by their intended
+    /// send time, so their number does not depend on how fast this machine is; every one is answered.
+    func testRateSendsEveryMessageDueInTheWindow() throws {
+        let result = try self.run(["rate", "--rate", "200", "--conns", "4", "--warmup", "0.2", "--duration", "1"])
+        XCTAssertEqual(result["scenario"] as? String, "rate")
+        XCTAssertEqual(result["window"] as? Int, 0)
+        self.assertRateCounted(result, rate: 200)
+    }
+
+    func testPollingRateSendsEveryMessageDueInTheWindow() throws {
+        let result = try self.run(["rate", "--transport", "polling", "--rate", "100", "--conns", "3",
+                                   "--warmup", "0.2", "--duration", "1"])
+        XCTAssertEqual(result["scenario"] as? String, "rate-polling")
+        self.assertRateCounted(result, rate: 100)
+    }
+
+    private func assertRateCounted(_ result: [String: Any], rate: Int, file: StaticString = #filePath, line: UInt = #line) {
+        self.assertClean(result, file: file, line: line)
+        XCTAssertEqual(result["target_rate"] as? Int, rate, file: file, line: line)
+        let due = result["sent_in_window"] as? Int ?? 0
+        // rate x 1 s; one either way for where the first and last intended times fall.
+        XCTAssertLessThanOrEqual(abs(due - rate), 1, "messages due in the window", file: file, line: line)
+        XCTAssertEqual(result["msgs"] as? Int, due, "every message due in the window was answered", file: file, line: line)
+        XCTAssertEqual(result["lost"] as? Int, 0, file: file, line: line)
+        XCTAssertGreaterThan(result["lat_p50_ms"] as? Double ?? -1, 0, file: file, line: line)
+        XCTAssertNotNil(result["server_cpu_us_per_msg"] as? Double, file: file, line: line)
+    }
+
+    /// Two small steps, then the closing check on every connection.
+    func testCapacityReportsEveryStep() throws {
+        let lines = try self.runLines(["capacity", "--steps", "20,50", "--pending", "8", "--settle", "0.2"])
+        XCTAssertEqual(lines.count, 3, "two steps and the closing check")
+        let steps = lines.filter { $0["scenario"] as? String == "capacity" }
+        XCTAssertEqual(steps.map { $0["target"] as? Int }, [20, 50])
+        XCTAssertEqual(steps.map { $0["open"] as? Int }, [20, 50])
+        for step in steps {
+            XCTAssertEqual(step["label"] as? String, "test")
+            XCTAssertEqual(step["transport"] as? String, "websocket")
+            XCTAssertGreaterThan(step["handshakes_per_s"] as? Double ?? -1, 0)
+            XCTAssertGreaterThan(step["step_handshakes_per_s"] as? Double ?? -1, 0)
+            XCTAssertGreaterThan(step["handshake_p50_ms"] as? Double ?? -1, 0)
+            XCTAssertGreaterThan(step["rss_kb"] as? Int ?? 0, 0, "the server is sampled")
+            XCTAssertNotNil(step["kb_per_conn"] as? Double)
+            for key in ["failed_conns", "dropped_after_ready", "protocol_errors"] {
+                XCTAssertEqual(step[key] as? Int, 0, key)
+            }
+        }
+        let check = try XCTUnwrap(lines.last)
+        XCTAssertEqual(check["scenario"] as? String, "capacity-echo-all")
+        XCTAssertEqual(check["open"] as? Int, 50)
+        XCTAssertEqual(check["echo_ok"] as? Int, 50, "every open connection answered")
+        XCTAssertEqual(check["bad_replies"] as? Int, 0)
     }
 
     func testBroadcastReachesEveryMember() throws {

@@ -55,17 +55,4 @@ final class LoadWireTests: XCTestCase {
         XCTAssertEqual(samples.maxMillis(), 100)
         XCTAssertEqual(samples.meanMillis, 50.5, accuracy: 1e-9)
     }
-
-    func testOptionsAreSioloadsAndUnknownOnesAreRefused() throws {
-        let options = try LoadOptions.parse(["echo", "--port", "3000", "--conns", "7", "--window", "2", "--ack",
-                                             "--transport", "polling", "--server-sid", "42", "--label", "x"])
-        XCTAssertEqual(options.conns, 7)
-        XCTAssertEqual(options.window, 2)
-        XCTAssertTrue(options.ack)
-        XCTAssertEqual(options.transport, .polling)
-        XCTAssertEqual(options.serverSID, 42)
-        XCTAssertThrowsError(try LoadOptions.parse(["echo", "--port", "3000", "--bogus"]))
-        XCTAssertThrowsError(try LoadOptions.parse(["rate", "--port", "3000"]))
-        XCTAssertThrowsError(try LoadOptions.parse(["echo"]))
-    }
 }
