@@ -22,8 +22,10 @@ let package = Package(
             dependencies: ["CEngineIOShims", "CZlib"]
         ),
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
+        // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
+        .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
-        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO"]),
+        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO", "SocketIOBenchmarkApp"]),
         // A Socket.IO load generator on our event loop and client codecs (the scenarios of shared/perf's sioload).
         .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO"]),
         // System SQLite (libsqlite3) for the SpacesApp store.
@@ -54,11 +56,11 @@ let package = Package(
         .target(name: "CTestCounters", path: "Tests/CTestCounters"),
         .testTarget(
             name: "SocketIOTests",
-            dependencies: ["SocketIO", "CTestCounters"]
+            dependencies: ["SocketIO", "CTestCounters", "SocketIOBenchmarkApp"]
         ),
         .testTarget(
             name: "SIOLoadTests",
-            dependencies: ["sio-load", "SocketIO", "EngineIO"]
+            dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp"]
         ),
         .testTarget(
             name: "SpacesAppTests",

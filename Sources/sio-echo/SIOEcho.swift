@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOBenchmarkApp
 
 // Two servers in one:
 // - the configuration the official socket.io-protocol test suite expects: path /socket.io/, pingInterval 300,
@@ -41,7 +42,7 @@ struct SIOEcho {
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: options)
         if flags.string("app") == "bench" {
-            io.on(.connection) { socket in EchoApp.benchmarkHandlers(socket) }
+            BenchmarkApp.install(on: io)
         } else {
             EchoApp.install(on: io)
         }
@@ -59,7 +60,7 @@ enum EchoApp {
     static func install(on io: SocketIOServer) {
         io.on(.connection) { socket in
             self.testSuiteHandlers(socket)
-            self.benchmarkHandlers(socket)
+            BenchmarkApp.install(on: socket)
             self.interopHandlers(socket, io: io)
         }
         io.of("/custom").on(.connection) { socket in
@@ -97,24 +98,6 @@ enum EchoApp {
     }
 
     /// The benchmark app of shared/perf/README.md.
-    static func benchmarkHandlers(_ socket: Socket) {
-        socket.onEvent("echo") { event in
-            socket.emit("echo", event.arguments)
-        }
-        socket.onEvent("echo-ack") { event in
-            event.ack?.send(event.arguments)
-        }
-        socket.on("join") { args, ack in
-            guard let room = args.first?.stringValue else { return }
-            socket.join(room)
-            ack?(.string(room))
-        }
-        socket.onEvent("broadcast") { event in
-            guard let room = event.args.first?.stringValue else { return }
-            socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
-        }
-    }
-
     /// Helpers for the Python interop tests.
     static func interopHandlers(_ socket: Socket, io: SocketIOServer) {
         // The server asks the client (with an acknowledgement) and reports the answer.

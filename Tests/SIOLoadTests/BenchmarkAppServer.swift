@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOBenchmarkApp
 
 /// An in-process Socket.IO server on 127.0.0.1 running the benchmark app of shared/perf (`echo`,
 /// `echo-ack`, `join`, `broadcast`) with production heartbeats, on one loop of its own.
@@ -18,23 +19,13 @@ final class BenchmarkAppServer: Sendable {
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: SocketIOServerOptions())
         io.on(.connection) { socket in
+            guard alterEchoes else { return BenchmarkApp.install(on: socket) }
             socket.onEvent("echo") { event in
-                if alterEchoes {
-                    socket.emit("echo", arguments: [event.args.first ?? .null, .string("changed")])
-                } else {
-                    socket.emit("echo", event.arguments)
-                }
+                socket.emit("echo", arguments: [event.args.first ?? .null, .string("changed")])
             }
-            socket.onEvent("echo-ack") { event in event.ack?.send(event.arguments) }
-            socket.on("join") { args, ack in
-                guard let room = args.first?.stringValue else { return }
-                socket.join(room)
-                ack?(.string(room))
-            }
-            socket.onEvent("broadcast") { event in
-                guard let room = event.args.first?.stringValue else { return }
-                socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
-            }
+            BenchmarkApp.echoAck(on: socket)
+            BenchmarkApp.join(on: socket)
+            BenchmarkApp.broadcast(on: socket)
         }
         let group = try EventLoopGroup(loopCount: 1)
         let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])

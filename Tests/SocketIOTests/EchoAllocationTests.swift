@@ -2,6 +2,7 @@ import CTestCounters
 import EngineIO
 import Foundation
 @testable import SocketIO
+import SocketIOBenchmarkApp
 import XCTest
 
 /// Performance guards for the server's hot path, counted on the event loop's thread through the malloc and
@@ -185,29 +186,6 @@ final class EchoAllocationTests: XCTestCase {
 private final class ResultBox<T>: @unchecked Sendable {
     // Written on the loop before the semaphore is signalled, read after it was waited for.
     var value: T?
-}
-
-/// The benchmark app of shared/perf (as sio-echo serves it).
-enum BenchmarkApp {
-    static func install(on io: SocketIOServer) {
-        io.on(.connection) { socket in
-            socket.onEvent("echo") { event in
-                socket.emit("echo", event.arguments)
-            }
-            socket.onEvent("echo-ack") { event in
-                event.ack?.send(event.arguments)
-            }
-            socket.on("join") { args, ack in
-                guard let room = args.first?.stringValue else { return }
-                socket.join(room)
-                ack?(.string(room))
-            }
-            socket.onEvent("broadcast") { event in
-                guard let room = event.args.first?.stringValue else { return }
-                socket.nsp.to(room).emit("broadcast", event.arguments.dropping(first: 1))
-            }
-        }
-    }
 }
 
 /// The allocation-free EVENT reader (`IncomingEvent`) must agree with the full decoder on everything it
