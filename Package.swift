@@ -43,9 +43,11 @@ let package = Package(
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "COpenSSL"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
         .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "CEngineIOShims"]),
+        // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
+        .target(name: "SocketIOTestSupport", dependencies: ["SocketIO", "EngineIO"], path: "Tests/SocketIOTestSupport"),
         .testTarget(
             name: "SocketIOClientTests",
-            dependencies: ["SocketIOClient", "SocketIO", "EngineIO"],
+            dependencies: ["SocketIOClient", "SocketIO", "EngineIO", "SocketIOTestSupport"],
             exclude: ["Support/python_sio_server.py"]
         ),
         .testTarget(
@@ -56,11 +58,11 @@ let package = Package(
         .target(name: "CTestCounters", path: "Tests/CTestCounters"),
         .testTarget(
             name: "SocketIOTests",
-            dependencies: ["SocketIO", "CTestCounters", "SocketIOBenchmarkApp"]
+            dependencies: ["SocketIO", "CTestCounters", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
         ),
         .testTarget(
             name: "SIOLoadTests",
-            dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp"]
+            dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
         ),
         .testTarget(
             name: "SpacesAppTests",

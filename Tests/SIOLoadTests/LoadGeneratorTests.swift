@@ -1,16 +1,17 @@
 import EngineIO
 import Foundation
 @testable import sio_load
+import SocketIOTestSupport
 import XCTest
 
 /// `sio-load`'s scenarios against an in-process benchmark app: short windows, and checks on what was
 /// counted and on the answers, never on speed.
 final class LoadGeneratorTests: XCTestCase {
-    private var server: BenchmarkAppServer!
+    private var server: InProcessSocketIOServer!
     private var group: EventLoopGroup!
 
     override func setUpWithError() throws {
-        self.server = try BenchmarkAppServer()
+        self.server = try BenchmarkAppServer.make()
         self.group = try EventLoopGroup(loopCount: 1)
     }
 
@@ -20,14 +21,14 @@ final class LoadGeneratorTests: XCTestCase {
     }
 
     /// Runs `arguments` (a sio-load command line without `--port`) and returns its one result line.
-    private func run(_ arguments: [String], against server: BenchmarkAppServer? = nil) throws -> [String: Any] {
+    private func run(_ arguments: [String], against server: InProcessSocketIOServer? = nil) throws -> [String: Any] {
         let lines = try self.runLines(arguments, against: server)
         XCTAssertEqual(lines.count, 1, "one result line")
         return try XCTUnwrap(lines.first)
     }
 
     /// Runs `arguments` and returns every result line; the run must end with status 0.
-    private func runLines(_ arguments: [String], against server: BenchmarkAppServer? = nil) throws -> [[String: Any]] {
+    private func runLines(_ arguments: [String], against server: InProcessSocketIOServer? = nil) throws -> [[String: Any]] {
         let port = (server ?? self.server).port
         var options = try LoadOptions.parse(arguments + ["--port", "\(port)", "--server-pid", "\(getpid())",
                                                          "--max-time", "20", "--connect-timeout", "5"])
@@ -149,7 +150,7 @@ final class LoadGeneratorTests: XCTestCase {
     }
 
     func testAlteredAnswersAreCountedAsBad() throws {
-        let altering = try BenchmarkAppServer(alterEchoes: true)
+        let altering = try BenchmarkAppServer.make(alterEchoes: true)
         defer { altering.shutdown() }
         let result = try self.run(["echo", "--conns", "2", "--window", "1", "--warmup", "0.05", "--duration", "0.2"],
                                   against: altering)

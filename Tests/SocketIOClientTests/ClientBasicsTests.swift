@@ -1,14 +1,15 @@
 import EngineIO
 import Foundation
 @testable import SocketIOClient
+import SocketIOTestSupport
 import XCTest
 
 /// Events, acknowledgements both ways and binary over each transport mode, against our own server.
 final class ClientBasicsTests: XCTestCase {
-    private var server: ClientTestServer!
+    private var server: InProcessSocketIOServer!
 
     override func setUpWithError() throws {
-        self.server = try ClientTestServer()
+        self.server = try ClientTestServer.make()
     }
 
     override func tearDown() {

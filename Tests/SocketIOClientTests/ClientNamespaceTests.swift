@@ -1,14 +1,15 @@
 import EngineIO
 import Foundation
 @testable import SocketIOClient
+import SocketIOTestSupport
 import XCTest
 
 /// Namespaces share one connection; refusals, server and client disconnects, buffering, volatile, acks.
 final class ClientNamespaceTests: XCTestCase {
-    private var server: ClientTestServer!
+    private var server: InProcessSocketIOServer!
 
     override func setUpWithError() throws {
-        self.server = try ClientTestServer()
+        self.server = try ClientTestServer.make()
     }
 
     override func tearDown() {

@@ -29,7 +29,7 @@ final class ClientReconnectionTests: XCTestCase {
 
     func testReconnectsAfterTheServerRestarts() async throws {
         for transports: [EngineTransport] in [[.websocket], [.polling], [.polling, .websocket]] {
-            var server = try ClientTestServer()
+            var server = try ClientTestServer.make()
             let port = server.port
             var options = SocketManagerOptions()
             options.transports = transports
@@ -53,7 +53,7 @@ final class ClientReconnectionTests: XCTestCase {
             XCTAssertTrue(reason == "main:disconnect:transport close" || reason == "main:disconnect:transport error", "\(reason ?? "")")
             try await Task.sleep(for: .milliseconds(300))
 
-            server = try ClientTestServer(port: port)
+            server = try ClientTestServer.make(port: port)
             XCTAssertTrue(recorder.wait(timeout: 15) { $0.filter { $0 == "main:connect" }.count == 2 && $0.filter { $0 == "custom:connect" }.count == 2 },
                           "\(transports): both namespaces reconnected: \(recorder.all)")
             XCTAssertTrue(recorder.all.contains { $0.hasPrefix("manager:reconnect(") })
@@ -67,7 +67,7 @@ final class ClientReconnectionTests: XCTestCase {
 
     func testBackoffTimingAndGivingUp() async throws {
         // A port where nothing listens: every attempt is refused at once.
-        let probe = try ClientTestServer()
+        let probe = try ClientTestServer.make()
         let port = probe.port
         probe.shutdown()
         var options = SocketManagerOptions()
@@ -117,7 +117,7 @@ final class ClientReconnectionTests: XCTestCase {
     }
 
     func testNoReconnectionAfterManagerDisconnect() async throws {
-        let server = try ClientTestServer()
+        let server = try ClientTestServer.make()
         defer { server.shutdown() }
         var options = SocketManagerOptions()
         options.reconnectionDelay = .milliseconds(50)
@@ -138,7 +138,7 @@ final class ClientReconnectionTests: XCTestCase {
     /// A failure that nothing retries is kept: waiting after it happened fails at once with it, instead of
     /// running into the wait's timeout (the listeners of the wait did not exist yet when it happened).
     func testWaitingAfterAFinalFailureReportsIt() async throws {
-        let probe = try ClientTestServer()
+        let probe = try ClientTestServer.make()
         let port = probe.port
         probe.shutdown()
         var options = SocketManagerOptions()
@@ -165,7 +165,7 @@ final class ClientReconnectionTests: XCTestCase {
     }
 
     func testInitialConnectionRetriesUntilTheServerAppears() async throws {
-        let probe = try ClientTestServer()
+        let probe = try ClientTestServer.make()
         let port = probe.port
         probe.shutdown()
         var options = SocketManagerOptions()
@@ -175,7 +175,7 @@ final class ClientReconnectionTests: XCTestCase {
         let socket = manager.socket("/")
         try await Task.sleep(for: .milliseconds(350))
         XCTAssertFalse(socket.isConnected)
-        let server = try ClientTestServer(port: port)
+        let server = try ClientTestServer.make(port: port)
         defer { server.shutdown() }
         try await socket.waitForConnection(timeout: .seconds(15))
         XCTAssertTrue(socket.isConnected)

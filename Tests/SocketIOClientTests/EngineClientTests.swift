@@ -8,7 +8,7 @@ import XCTest
 /// Engine.IO behaviour: heartbeats, the ping timeout of a dead server, headers, query and path.
 final class EngineClientTests: XCTestCase {
     func testAnswersPingsOnEveryTransport() async throws {
-        let server = try ClientTestServer(engineOptions: { options in
+        let server = try ClientTestServer.make(engineOptions: { options in
             // A client that did not answer would be dropped after 150 + 1000 ms, inside the 2.5 s watched
             // below; the 1 s timeout leaves room for a loaded machine to deliver pings late.
             options.pingInterval = 150
@@ -64,7 +64,7 @@ final class EngineClientTests: XCTestCase {
 
     func testSendsPathQueryAndExtraHeaders() async throws {
         let seen = Mutex<[String]>([])
-        let server = try ClientTestServer(engineOptions: { $0.path = "/custom-path/" }, setup: { io in
+        let server = try ClientTestServer.make(engineOptions: { $0.path = "/custom-path/" }, setup: { io in
             io.on(.connection) { socket in
                 let query = socket.handshake.query
                 seen.withLock {

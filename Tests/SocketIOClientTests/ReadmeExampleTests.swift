@@ -43,7 +43,7 @@ final class ReadmeExampleTests: XCTestCase {
 
     func testExampleWorkerServesARequest() async throws {
         let result = Mutex<JSONValue?>(nil)
-        let server = try ClientTestServer(setup: { io in
+        let server = try ClientTestServer.make(setup: { io in
             io.on(.connection) { socket in
                 socket.on("register") { args, _ in
                     socket.emit("register_response", ["success": true, "message": "ok"])

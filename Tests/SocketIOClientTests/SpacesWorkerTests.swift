@@ -76,7 +76,7 @@ final class SpacesWorkerTests: XCTestCase {
 
     func testRegistersAndSimulatesInference() throws {
         let contract = Contract(requests: [Self.request("r1", ["prompt": "hello world", "timestamp": 1])])
-        let server = try ClientTestServer(setup: contract.install)
+        let server = try ClientTestServer.make(setup: contract.install)
         defer { server.shutdown() }
         try self.startWorker(["--host", server.url, "--spaces", "demo", "--token", "tok", "--concurrency", "3", "--delay", "0"])
         let results = contract.waitForResults(1)
@@ -95,7 +95,7 @@ final class SpacesWorkerTests: XCTestCase {
             Self.request("json", ["prompt": "as is", "n": 1]),
             Self.request("big", ["prompt": .string(big)]),
         ])
-        let server = try ClientTestServer(setup: contract.install)
+        let server = try ClientTestServer.make(setup: contract.install)
         defer { server.shutdown() }
         // `cat` echoes the payload JSON: a JSON object result, and 3 MB through both pipes at once.
         try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec", "cat", "--concurrency", "2", "--transports", "websocket"])
@@ -105,7 +105,7 @@ final class SpacesWorkerTests: XCTestCase {
         XCTAssertEqual(results["big"]?["result"]?["prompt"]?.stringValue?.count, big.count)
 
         let textContract = Contract(requests: [Self.request("text", ["prompt": "p"]), Self.request("fail", ["prompt": "fail"])])
-        let textServer = try ClientTestServer(setup: textContract.install)
+        let textServer = try ClientTestServer.make(setup: textContract.install)
         defer { textServer.shutdown() }
         let script = #"input=$(cat); case "$input" in *fail*) echo "model exploded" >&2; exit 3;; *) echo "plain text for $input";; esac"#
         try self.startWorker(["--host", textServer.url, "--spaces", "demo", "--exec", script, "--transports", "polling"])
@@ -120,7 +120,7 @@ final class SpacesWorkerTests: XCTestCase {
     /// not when the background process does (or after a grace period).
     func testExecAnswersWhenTheCommandExitsDespiteBackgroundChildren() throws {
         let contract = Contract(requests: [Self.request("bg", ["prompt": "p"])])
-        let server = try ClientTestServer(setup: contract.install)
+        let server = try ClientTestServer.make(setup: contract.install)
         defer { server.shutdown() }
         // A duration no other process uses, to find the background sleep again.
         let marker = "sleep 600.\(Int.random(in: 100_000...999_999))"
@@ -140,7 +140,7 @@ final class SpacesWorkerTests: XCTestCase {
     func testConcurrencyLimitAndReregistrationAfterRestart() throws {
         let requests = (1...4).map { Self.request("c\($0)", ["prompt": .string("p\($0)")]) }
         let contract = Contract(requests: requests)
-        var server = try ClientTestServer(setup: contract.install)
+        var server = try ClientTestServer.make(setup: contract.install)
         let port = server.port
         let start = Date()
         try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec", "sleep 0.4; cat", "--concurrency", "2"])
@@ -152,7 +152,7 @@ final class SpacesWorkerTests: XCTestCase {
         contract.results.withLock { $0.removeAll() }
         contract.requests.withLock { $0 = [Self.request("after", ["prompt": "again"])] }
         server.shutdown()
-        server = try ClientTestServer(port: port, setup: contract.install)
+        server = try ClientTestServer.make(port: port, setup: contract.install)
         defer { server.shutdown() }
         let again = contract.waitForResults(1, timeout: 30)
         XCTAssertEqual(again["after"]?["status"], "completed")

@@ -53,7 +53,7 @@ final class EchoAllocationTests: XCTestCase {
     }
 
     func testBroadcastAllocationsPerDelivery() throws {
-        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        let server = try TestSocketIOServer.make(loops: 1) { BenchmarkApp.install(on: $0) }
         defer { server.shutdown() }
         let members = try (0..<100).map { _ in try SIOTestClient(port: server.port) }
         for member in members {
@@ -86,7 +86,7 @@ final class EchoAllocationTests: XCTestCase {
     /// the kernel's buffers when the loop wakes up, as they are when the server runs at full load; the
     /// loop then reads each connection once and writes each connection once.
     func testEchoSystemCallsPerMessage() throws {
-        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        let server = try TestSocketIOServer.make(loops: 1) { BenchmarkApp.install(on: $0) }
         defer { server.shutdown() }
         let clients = try (0..<100).map { _ in try SIOTestClient(port: server.port) }
         for client in clients { try client.connectNamespace() }
@@ -127,7 +127,7 @@ final class EchoAllocationTests: XCTestCase {
     /// Echoes `rounds` x `batch` messages over one connection (each batch in one write) while counting on
     /// the loop; returns allocations per message.
     private func measureEcho(event: String, batch: Int, rounds: Int) throws -> Double {
-        let server = try TestSocketIOServer(loops: 1) { BenchmarkApp.install(on: $0) }
+        let server = try TestSocketIOServer.make(loops: 1) { BenchmarkApp.install(on: $0) }
         defer { server.shutdown() }
         let client = try SIOTestClient(port: server.port)
         try client.connectNamespace()

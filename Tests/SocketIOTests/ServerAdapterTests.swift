@@ -45,7 +45,7 @@ final class ServerAdapterTests: XCTestCase {
 
     func testCustomAdapterSeesBroadcastsAndBulkOperations() throws {
         let adapters = Mutex<[String: RecordingAdapter]>([:])
-        let server = try TestSocketIOServer(options: { options in
+        let server = try TestSocketIOServer.make(options: { options in
             options.adapter = { name in
                 let adapter = RecordingAdapter(namespace: name)
                 adapters.withLock { $0[name] = adapter }

@@ -1,16 +1,17 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOTestSupport
 import XCTest
 
 /// Rooms, broadcasts across loops and bulk operations (`fetchSockets`, `socketsJoin`, `disconnectSockets`).
 final class ServerBroadcastTests: XCTestCase {
-    private var server: TestSocketIOServer!
+    private var server: InProcessSocketIOServer!
     private let recorder = TestRecorder()
 
     override func setUpWithError() throws {
         let recorder = self.recorder
-        self.server = try TestSocketIOServer { io in
+        self.server = try TestSocketIOServer.make { io in
             io.on(.connection) { socket in
                 recorder.record("loop:\(socket.loop.index):\(socket.id)")
                 socket.on("join") { args, ack in

@@ -1,11 +1,12 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOTestSupport
 import XCTest
 
 /// Namespace middlewares and dynamic namespaces.
 final class ServerMiddlewareTests: XCTestCase {
-    private var server: TestSocketIOServer!
+    private var server: InProcessSocketIOServer!
     private let recorder = TestRecorder()
     private var dynamic: ParentNamespace!
 
@@ -14,7 +15,7 @@ final class ServerMiddlewareTests: XCTestCase {
     override func setUpWithError() throws {
         let recorder = self.recorder
         var dynamic: ParentNamespace?
-        self.server = try TestSocketIOServer(options: { $0.cleanupEmptyChildNamespaces = true }) { io in
+        self.server = try TestSocketIOServer.make(options: { $0.cleanupEmptyChildNamespaces = true }) { io in
             let restricted = io.of("/restricted")
             restricted.use { socket, next in
                 recorder.record("mw1")
@@ -76,7 +77,7 @@ final class ServerMiddlewareTests: XCTestCase {
 
     func testRejectedClientIsStillClosedByTheConnectTimeout() throws {
         self.server.shutdown()
-        self.server = try TestSocketIOServer(options: { $0.connectTimeout = 300 }) { io in
+        self.server = try TestSocketIOServer.make(options: { $0.connectTimeout = 300 }) { io in
             io.use { _, next in next(SocketConnectError("no")) }
         }
         let client = try SIOTestClient(port: self.server.port)

@@ -1,15 +1,16 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOTestSupport
 import XCTest
 
 /// The Socket.IO part of the official socket.io-protocol test suite (test-suite/test-suite.js, EIO=4),
 /// one test per behaviour, against the same handlers and settings sio-echo uses.
 final class ServerProtocolTests: XCTestCase {
-    private var server: TestSocketIOServer!
+    private var server: InProcessSocketIOServer!
 
     override func setUpWithError() throws {
-        self.server = try TestSocketIOServer(engineOptions: { options in
+        self.server = try TestSocketIOServer.make(engineOptions: { options in
             options.pingInterval = 300
             options.pingTimeout = 200
         }, options: { options in

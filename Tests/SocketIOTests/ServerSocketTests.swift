@@ -1,12 +1,13 @@
 import EngineIO
 import Foundation
 import SocketIO
+import SocketIOTestSupport
 import XCTest
 
 /// One socket's behaviour: acknowledgements both ways, catch-all listeners, typed handlers, disconnect
 /// reasons, several namespaces on one connection.
 final class ServerSocketTests: XCTestCase {
-    private var server: TestSocketIOServer!
+    private var server: InProcessSocketIOServer!
     private let recorder = TestRecorder()
 
     private struct Greeting: Codable, Sendable {
@@ -16,7 +17,7 @@ final class ServerSocketTests: XCTestCase {
 
     override func setUpWithError() throws {
         let recorder = self.recorder
-        self.server = try TestSocketIOServer { io in
+        self.server = try TestSocketIOServer.make { io in
             io.on(.connection) { socket in
                 socket.on(.disconnecting) { reason in recorder.record("disconnecting:\(reason):\(socket.rooms.sorted())") }
                 socket.on(.disconnect) { reason in recorder.record("disconnect:\(reason)") }
@@ -229,7 +230,7 @@ final class ServerSocketTests: XCTestCase {
 
     func testPingTimeoutReason() throws {
         let reasons = TestRecorder()
-        let server = try TestSocketIOServer(engineOptions: { options in
+        let server = try TestSocketIOServer.make(engineOptions: { options in
             options.pingInterval = 100
             options.pingTimeout = 100
         }) { io in

@@ -1,51 +1,17 @@
 import EngineIO
-import Foundation
 import SocketIO
-import Synchronization
+import SocketIOTestSupport
 
-/// An in-process Socket.IO server on 127.0.0.1 (a kernel-chosen port unless one is given, so a test can
-/// restart it on the same port).
-final class ClientTestServer: Sendable {
-    let engine: EngineServer
-    let io: SocketIOServer
-    let http: HTTPServer
-    let group: EventLoopGroup
-
-    init(port: Int = 0, loops: Int = 1,
-         engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
-         setup: (SocketIOServer) -> Void = { ClientTestApp.install(on: $0) }) throws {
-        var engineOptions = EngineServerOptions.socketIO
-        engineOptions.pingInterval = 25_000
-        engineOptions.pingTimeout = 20_000
-        engineOptions.maxHttpBufferSize = 10_000_000
-        configureEngine(&engineOptions)
-        let engine = EngineServer(options: engineOptions)
-        let io = SocketIOServer(engine: engine, options: SocketIOServerOptions())
-        setup(io)
-        let group = try EventLoopGroup(loopCount: loops)
-        let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
-        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: port)
-        configuration.limits.maxBodySize = engineOptions.maxHttpBufferSize
-        do {
-            self.http = try HTTPServer(configuration: configuration, group: group, handler: chain)
-        } catch {
-            group.shutdown(timeoutSeconds: 2)
-            throw error
-        }
-        self.engine = engine
-        self.io = io
-        self.group = group
-    }
-
-    var port: Int { self.http.port }
-    var url: String { "http://127.0.0.1:\(self.port)" }
-
-    func shutdown() {
-        self.http.stopAccepting()
-        self.io.close()
-        let deadline = Date(timeIntervalSinceNow: 2)
-        while self.engine.sessionCount > 0 && Date() < deadline { usleep(5_000) }
-        self.group.shutdown(timeoutSeconds: 2)
+/// The server the client tests run against: one loop, 10 MB bodies and ClientTestApp unless told otherwise; a
+/// kernel-chosen port unless one is given, so a test can restart it on the same port.
+enum ClientTestServer {
+    static func make(port: Int = 0, loops: Int = 1,
+                     engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
+                     setup: (SocketIOServer) -> Void = { ClientTestApp.install(on: $0) }) throws -> InProcessSocketIOServer {
+        try InProcessSocketIOServer(port: port, loops: loops, engineOptions: { options in
+            options.maxHttpBufferSize = 10_000_000
+            configureEngine(&options)
+        }, setup: setup)
     }
 }
 
@@ -90,32 +56,11 @@ enum ClientTestApp {
     }
 }
 
-/// Things handlers saw, for tests to wait on (bounded waits only).
-final class Recorder: Sendable {
-    private let entries = Mutex<[String]>([])
+typealias Recorder = EventRecorder
 
-    func record(_ entry: String) {
-        self.entries.withLock { $0.append(entry) }
-    }
-
-    var all: [String] { self.entries.withLock { $0 } }
-
-    func count(_ entry: String) -> Int { self.all.filter { $0 == entry }.count }
-
-    @discardableResult
-    func wait(timeout: TimeInterval = 10, until condition: ([String]) -> Bool) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while true {
-            if condition(self.all) { return true }
-            if Date() >= deadline { return false }
-            usleep(2_000)
-        }
-    }
-
-    @discardableResult
-    func wait(for entry: String, timeout: TimeInterval = 10) -> Bool {
-        self.wait(timeout: timeout) { $0.contains(entry) }
-    }
+extension EventRecorder {
+    /// A recorder whose waits give up after 10 s unless told otherwise.
+    convenience init() { self.init(defaultTimeout: 10) }
 }
 
 /// The next element of `stream`, or nil after `timeout` (tests never wait unbounded).
