@@ -115,6 +115,17 @@ final class WebSocketHandshakeTests: XCTestCase {
         XCTAssertFalse(WebSocketHandshake.isValidAccept(nil, forKey: sampleKey))
     }
 
+    func testClientAcceptComparesBytesAfterTrimmingSpacesAndTabs() {
+        let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        XCTAssertTrue(WebSocketHandshake.isValidAccept(" \t\(accept) \t", forKey: sampleKey))
+        XCTAssertTrue(WebSocketHandshake.isValidAccept(accept, forKey: " \(sampleKey)\t"))
+        for wrong in [accept.lowercased(), accept + "=", String(accept.dropLast()), "", "x \(accept)",
+                      // KELVIN SIGN is canonically equivalent to "K" as a String, but not the same bytes.
+                      accept.replacingOccurrences(of: "K", with: "\u{212A}")] {
+            XCTAssertFalse(WebSocketHandshake.isValidAccept(wrong, forKey: sampleKey), wrong)
+        }
+    }
+
     func testClientResponseValidationChecksStatusHeadersAndAccept() {
         let accept = WebSocketHandshake.acceptValue(forKey: sampleKey)
         XCTAssertNoThrow(

@@ -18,27 +18,79 @@ public struct HTTPClientRequest: Sendable {
     }
 
     /// Appends the request's wire form to `output`.
+    ///
+    /// CR and LF are dropped from header names and values (a line break there would let a value inject
+    /// fields); the method and target are written as given.
     public func encode(host: String, into output: inout [UInt8]) {
-        output.append(contentsOf: self.method.utf8)
+        // Runs for every polling request and WebSocket upgrade: bytes are copied in bulk, no String is built.
+        Self.appendUTF8(self.method, to: &output)
         output.append(0x20)
-        output.append(contentsOf: (self.target.isEmpty ? "/" : self.target).utf8)
-        output.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        if self.target.isEmpty { output.append(UInt8(ascii: "/")) } else { Self.appendUTF8(self.target, to: &output) }
+        output.append(contentsOf: Self.versionLine)
         if !self.headers.contains("Host") {
-            output.append(contentsOf: "Host: \(host)\r\n".utf8)
+            output.append(contentsOf: Self.hostName)
+            Self.appendUTF8(host, to: &output)
+            Self.appendCRLF(to: &output)
         }
         for field in self.headers {
-            // Line breaks in a value would let it inject fields; drop them.
-            output.append(contentsOf: field.name.utf8.filter { $0 != 0x0D && $0 != 0x0A })
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: field.value.utf8.filter { $0 != 0x0D && $0 != 0x0A })
-            output.append(contentsOf: "\r\n".utf8)
+            Self.appendDroppingLineBreaks(field.name, to: &output)
+            output.append(0x3A)
+            output.append(0x20)
+            Self.appendDroppingLineBreaks(field.value, to: &output)
+            Self.appendCRLF(to: &output)
         }
-        let method = self.method.uppercased()
-        if !self.headers.contains("Content-Length") && (!self.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH") {
-            output.append(contentsOf: "Content-Length: \(self.body.count)\r\n".utf8)
+        if !self.headers.contains("Content-Length")
+            && (!self.body.isEmpty || Self.method(self.method, isAnyOf: Self.bodyMethods))
+        {
+            output.append(contentsOf: Self.contentLengthName)
+            output.append(contentsOf: String(self.body.count).utf8)
+            Self.appendCRLF(to: &output)
         }
-        output.append(contentsOf: "\r\n".utf8)
+        Self.appendCRLF(to: &output)
         output.append(contentsOf: self.body)
+    }
+
+    private static let versionLine: [UInt8] = Array(" HTTP/1.1\r\n".utf8)
+    private static let hostName: [UInt8] = Array("Host: ".utf8)
+    private static let contentLengthName: [UInt8] = Array("Content-Length: ".utf8)
+
+    @inline(__always)
+    private static func appendCRLF(to output: inout [UInt8]) {
+        output.append(0x0D)
+        output.append(0x0A)
+    }
+
+    /// Methods that announce an empty body with `Content-Length: 0` (servers may answer 411 otherwise).
+    private static let bodyMethods = ["POST", "PUT", "PATCH"]
+    static let headMethod = ["HEAD"]
+
+    /// Whether `method`, uppercased, is one of `names` (uppercase ASCII).
+    static func method(_ method: String, isAnyOf names: [String]) -> Bool {
+        // ASCII (every real method) compares in place; anything else keeps the Unicode uppercasing used before
+        // ("POſT" uppercases to "POST").
+        let isASCII = method.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } }
+            ?? method.utf8.allSatisfy { $0 < 0x80 }
+        if isASCII { return names.contains { method.asciiCaseInsensitiveEquals($0) } }
+        let uppercased = method.uppercased()
+        return names.contains(uppercased)
+    }
+
+    private static func appendUTF8(_ text: String, to output: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ output.append(contentsOf: $0) }) == nil {
+            output.append(contentsOf: text.utf8)
+        }
+    }
+
+    /// Appends the UTF-8 of `text` without its CR and LF bytes.
+    private static func appendDroppingLineBreaks(_ text: String, to output: inout [UInt8]) {
+        // Nearly always there is nothing to drop: one scan of the contiguous bytes, then one bulk copy.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte == 0x0D || byte == 0x0A { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true { return }
+        for byte in text.utf8 where byte != 0x0D && byte != 0x0A { output.append(byte) }
     }
 }
 
@@ -122,7 +174,8 @@ public final class HTTPClientConnection: ClientStreamDelegate, @unchecked Sendab
             completion(.failure(.busy))
             return
         }
-        var exchange = InFlight(isHead: request.method.uppercased() == "HEAD", timer: nil, completion: completion)
+        var exchange = InFlight(
+            isHead: HTTPClientRequest.method(request.method, isAnyOf: HTTPClientRequest.headMethod), timer: nil, completion: completion)
         if timeoutMillis > 0 {
             exchange.timer = stream.loop.schedule(afterMillis: timeoutMillis) { [weak self] in
                 self?.fail(.timedOut)
@@ -183,10 +236,9 @@ public final class HTTPClientConnection: ClientStreamDelegate, @unchecked Sendab
     }
 
     public func streamClosed(_ stream: any ClientStream, error: Int32?) {
-        if self.inFlight != nil {
+        if let exchange = self.inFlight {
             // A response delimited by the end of the connection is complete now.
             if let response = try? self.parser.finish() {
-                let exchange = self.inFlight!
                 self.inFlight = nil
                 if let timer = exchange.timer { stream.loop.cancel(timer) }
                 exchange.completion(.success(response))

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A response as an HTTP client receives it, with the whole body buffered.
 public struct HTTPClientResponse: Sendable {
     /// The status code, e.g. 200.
@@ -83,10 +89,17 @@ public struct HTTPResponseParser: Sendable {
         while true {
             switch self.state {
             case .head:
-                guard let headEnd = try self.findHeadEnd(buffer) else { return nil }
-                let headBytes = buffer.readBytes(headEnd.length)!
+                guard let headLength = try self.findHeadEnd(buffer) else { return nil }
                 self.scanned = 0
-                try self.parseHead(headBytes, terminatorLength: headEnd.terminator)
+                // Parsed where it lies in the read buffer; the head is consumed even when it is refused.
+                let head = buffer.withReadableBytes { raw in
+                    Self.parseHead(UnsafeRawBufferPointer(rebasing: raw[0..<headLength]), limits: self.limits)
+                }
+                buffer.moveReaderIndex(forwardBy: headLength)
+                switch head {
+                case .success(let response): self.response = response
+                case .failure(let error): throw error
+                }
                 let status = self.response.status
                 if status >= 100 && status < 200 && status != 101 {
                     self.response = HTTPClientResponse(status: 0)
@@ -96,7 +109,7 @@ public struct HTTPResponseParser: Sendable {
                     return self.complete()
                 }
                 let headers = self.response.headers
-                if headers.values("Transfer-Encoding").contains(where: { !$0.isEmpty }) {
+                if headers.fields.contains(where: { !$0.value.isEmpty && $0.name.asciiCaseInsensitiveEquals("Transfer-Encoding") }) {
                     guard headers.hasToken("chunked", in: "Transfer-Encoding") else {
                         throw .invalidResponse("unsupported transfer coding")
                     }
@@ -121,9 +134,12 @@ public struct HTTPResponseParser: Sendable {
                 self.state = .fixed(remaining: remaining - count)
                 return nil
             case .chunkSize:
-                guard let line = try self.readLine(&buffer, limit: 1024) else { return nil }
-                let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingASCIISpaces() } ?? ""
-                guard let size = Int(sizeText, radix: 16), size >= 0 else { throw .invalidResponse("bad chunk size") }
+                guard let line = try Self.lineLength(buffer, limit: 1024) else { return nil }
+                let size = buffer.withReadableBytes { raw in
+                    Self.chunkSize(UnsafeRawBufferPointer(rebasing: raw[0..<line.content]))
+                }
+                buffer.moveReaderIndex(forwardBy: line.total)
+                guard let size, size >= 0 else { throw .invalidResponse("bad chunk size") }
                 guard size <= self.limits.maxBodySize - self.response.body.count else { throw .responseTooLarge }
                 self.state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
@@ -132,12 +148,14 @@ public struct HTTPResponseParser: Sendable {
                 self.appendBody(from: &buffer, count: count)
                 self.state = remaining - count == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - count)
             case .chunkDataEnd:
-                guard let line = try self.readLine(&buffer, limit: 2) else { return nil }
-                guard line.isEmpty else { throw .invalidResponse("chunk not followed by CRLF") }
+                guard let line = try Self.lineLength(buffer, limit: 2) else { return nil }
+                buffer.moveReaderIndex(forwardBy: line.total)
+                guard line.content == 0 else { throw .invalidResponse("chunk not followed by CRLF") }
                 self.state = .chunkSize
             case .trailers:
-                guard let line = try self.readLine(&buffer, limit: self.limits.maxHeaderBytes) else { return nil }
-                if line.isEmpty { return self.complete() }
+                guard let line = try Self.lineLength(buffer, limit: self.limits.maxHeaderBytes) else { return nil }
+                buffer.moveReaderIndex(forwardBy: line.total)
+                if line.content == 0 { return self.complete() }
             case .untilClose:
                 let count = buffer.readableBytes
                 guard count > 0 else { return nil }
@@ -177,71 +195,139 @@ public struct HTTPResponseParser: Sendable {
         buffer.moveReaderIndex(forwardBy: count)
     }
 
-    /// Where the head ends (after CRLFCRLF, or LFLF from lenient servers), scanning only new bytes.
-    private mutating func findHeadEnd(_ buffer: ByteBuffer) throws(HTTPClientError) -> (length: Int, terminator: Int)? {
-        let found: (Int, Int)? = buffer.withReadableBytes { raw in
-            var index = max(0, self.scanned - 3)
-            while index < raw.count {
-                if raw[index] == 0x0A {
-                    if index >= 1 && raw[index - 1] == 0x0A { return (index + 1, 2) }
-                    if index >= 3 && raw[index - 1] == 0x0D && raw[index - 2] == 0x0A && raw[index - 3] == 0x0D {
-                        return (index + 1, 4)
-                    }
+    /// The length of the head (through CRLFCRLF, or LFLF from lenient servers), scanning only new bytes.
+    private mutating func findHeadEnd(_ buffer: ByteBuffer) throws(HTTPClientError) -> Int? {
+        let from = max(0, self.scanned - 3)
+        let found: Int? = buffer.withReadableBytes { raw in
+            guard let base = raw.baseAddress else { return nil }
+            var index = from
+            // Only LFs can end the head: jump from one to the next.
+            while index < raw.count, let hit = memchr(base + index, 0x0A, raw.count - index) {
+                index = base.distance(to: UnsafeRawPointer(hit))
+                if index >= 1 && raw[index - 1] == 0x0A { return index + 1 }
+                if index >= 3 && raw[index - 1] == 0x0D && raw[index - 2] == 0x0A && raw[index - 3] == 0x0D {
+                    return index + 1
                 }
                 index += 1
             }
             return nil
         }
-        if let found { return (found.0, found.1) }
-        // Leading empty lines before a status line are tolerated (RFC 9112 §2.2) by the line split below.
+        if let found { return found }
+        // Leading empty lines before a status line are tolerated (RFC 9112 §2.2) by `parseHead`.
         self.scanned = buffer.readableBytes
         if self.scanned > self.limits.maxHeaderBytes { throw .invalidResponse("response head too large") }
         return nil
     }
 
-    private mutating func parseHead(_ bytes: [UInt8], terminatorLength: Int) throws(HTTPClientError) {
-        guard bytes.count <= self.limits.maxHeaderBytes else { throw .invalidResponse("response head too large") }
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line -> ArraySlice<UInt8> in
-            line.last == 0x0D ? line.dropLast() : line
+    /// Parses a complete head (status line and fields, with its final empty line), creating Strings only for
+    /// what the response keeps.
+    private static func parseHead(_ head: UnsafeRawBufferPointer, limits: HTTPClientLimits) -> Result<HTTPClientResponse, HTTPClientError> {
+        guard head.count <= limits.maxHeaderBytes else { return .failure(.invalidResponse("response head too large")) }
+        var position = 0
+        var statusLine: Range<Int>?
+        while position < head.count && statusLine == nil {
+            let line = Self.line(in: head, from: position)
+            position = line.next
+            if !line.content.isEmpty { statusLine = line.content }
         }
-        while let first = lines.first, first.isEmpty { lines.removeFirst() }
-        guard let statusLine = lines.first else { throw .invalidResponse("empty response head") }
-        // "HTTP/1.1 200 OK": version, status, optional reason.
-        let parts = statusLine.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].starts(with: "HTTP/1.".utf8), parts[0].count == 8,
-              let minor = Int(String(decoding: parts[0].suffix(1), as: UTF8.self)),
-              parts[1].count == 3, let status = Int(String(decoding: parts[1], as: UTF8.self)), status >= 100
-        else { throw .invalidResponse("bad status line") }
+        guard let statusLine else { return .failure(.invalidResponse("empty response head")) }
+        guard let (status, minor, reason) = Self.parseStatusLine(UnsafeRawBufferPointer(rebasing: head[statusLine])) else {
+            return .failure(.invalidResponse("bad status line"))
+        }
         var headers = HTTPHeaders()
-        for line in lines.dropFirst() where !line.isEmpty {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
-                throw .invalidResponse("bad header line")
+        headers.reserveCapacity(8)
+        while position < head.count {
+            let line = Self.line(in: head, from: position)
+            position = line.next
+            if line.content.isEmpty { continue }
+            let bytes = UnsafeRawBufferPointer(rebasing: head[line.content])
+            // The name is everything before the first colon (not trimmed; a folded line has no name).
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else {
+                return .failure(.invalidResponse("bad header line"))
             }
-            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingASCIISpaces()
-            headers.add(name, String(value))
-            guard headers.count <= self.limits.maxHeaderCount else { throw .invalidResponse("too many headers") }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<colon]), as: UTF8.self)
+            headers.add(name, Self.fieldValue(UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)...])))
+            guard headers.count <= limits.maxHeaderCount else { return .failure(.invalidResponse("too many headers")) }
         }
-        let reason = parts.count > 2 ? String(decoding: parts[2], as: UTF8.self) : ""
         var keepAlive = minor >= 1
         if headers.hasToken("close", in: "Connection") { keepAlive = false }
         if minor == 0 && headers.hasToken("keep-alive", in: "Connection") { keepAlive = true }
-        self.response = HTTPClientResponse(status: status, reason: reason, versionMinor: minor, headers: headers,
-                                           body: [], keepAlive: keepAlive)
+        return .success(HTTPClientResponse(status: status, reason: reason, versionMinor: minor, headers: headers,
+                                           body: [], keepAlive: keepAlive))
     }
 
-    /// Reads one CRLF- (or LF-) terminated line, without its terminator.
-    private func readLine(_ buffer: inout ByteBuffer, limit: Int) throws(HTTPClientError) -> String? {
-        let end: Int? = buffer.withReadableBytes { raw in raw.firstIndex(of: 0x0A) }
+    /// The line starting at `start`: its content (without the LF and one CR before it) and where the next
+    /// line starts.
+    private static func line(in head: UnsafeRawBufferPointer, from start: Int) -> (content: Range<Int>, next: Int) {
+        var end = head.count
+        if let base = head.baseAddress, let hit = memchr(base + start, 0x0A, head.count - start) {
+            end = base.distance(to: UnsafeRawPointer(hit))
+        }
+        let next = end + 1
+        if end > start && head[end - 1] == 0x0D { end -= 1 }
+        return (start..<end, next)
+    }
+
+    /// "HTTP/1.x SSS reason": the version is exactly `HTTP/1.` and a digit, the status three digits from 100,
+    /// the reason (optional, spaces and all) everything after the second space.
+    private static func parseStatusLine(_ line: UnsafeRawBufferPointer) -> (status: Int, minor: Int, reason: String)? {
+        guard let space = line.firstIndex(of: 0x20), space == 8, line.starts(with: Self.versionPrefix),
+              let minor = Self.digit(line[7])
+        else { return nil }
+        let statusEnd = line[(space + 1)...].firstIndex(of: 0x20) ?? line.count
+        guard statusEnd - space == 4, let d0 = Self.digit(line[9]), let d1 = Self.digit(line[10]),
+              let d2 = Self.digit(line[11])
+        else { return nil }
+        let status = d0 * 100 + d1 * 10 + d2
+        guard status >= 100 else { return nil }
+        let reason = statusEnd < line.count
+            ? String(decoding: UnsafeRawBufferPointer(rebasing: line[(statusEnd + 1)...]), as: UTF8.self) : ""
+        return (status, minor, reason)
+    }
+
+    private static let versionPrefix: [UInt8] = Array("HTTP/1.".utf8)
+
+    @inline(__always)
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+    }
+
+    /// A field value without surrounding spaces and tabs.
+    private static func fieldValue(_ bytes: UnsafeRawBufferPointer) -> String {
+        var lower = 0, upper = bytes.count
+        while lower < upper && (bytes[lower] == 0x20 || bytes[lower] == 0x09) { lower += 1 }
+        while upper > lower && (bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09) { upper -= 1 }
+        // Trimming bytes equals trimming Characters unless a space borders a non-ASCII scalar (a combining
+        // mark can join it into one Character, which then stays): those rare values take the String path.
+        guard lower == upper || (bytes[lower] < 0x80 && bytes[upper - 1] < 0x80) else {
+            return String(String(decoding: bytes, as: UTF8.self).trimmingASCIISpaces())
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[lower..<upper]), as: UTF8.self)
+    }
+
+    /// The length of the CRLF- (or LF-) terminated line at the front of `buffer`, without (`content`) and with
+    /// (`total`) its terminator; nil while incomplete.
+    private static func lineLength(_ buffer: ByteBuffer, limit: Int) throws(HTTPClientError) -> (content: Int, total: Int)? {
+        let end: Int? = buffer.withReadableBytes { raw in
+            guard let base = raw.baseAddress, let hit = memchr(base, 0x0A, raw.count) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
         guard let end else {
             if buffer.readableBytes > limit + 2 { throw .invalidResponse("line too long") }
             return nil
         }
         guard end <= limit + 1 else { throw .invalidResponse("line too long") }
-        var bytes = buffer.readBytes(end + 1)!
-        bytes.removeLast()
-        if bytes.last == 0x0D { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
+        let content = end > 0 && buffer.peek(at: end - 1) == 0x0D ? end - 1 : end
+        return (content, end + 1)
+    }
+
+    /// The size on a chunk-size line: hex before the first `;` (extensions ignored), spaces around it allowed.
+    private static func chunkSize(_ line: UnsafeRawBufferPointer) -> Int? {
+        // Kept on Characters, as it always was; only chunked responses get here, once per chunk.
+        let text = String(decoding: line, as: UTF8.self)
+        // The first non-empty piece between semicolons (what `split(separator: ";").first` gives).
+        let piece = text.drop { $0 == ";" }.prefix { $0 != ";" }
+        return Int(piece.trimmingASCIISpaces(), radix: 16)
     }
 }
 

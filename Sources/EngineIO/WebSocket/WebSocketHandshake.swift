@@ -75,15 +75,15 @@ public enum WebSocketHandshake {
     /// nonce per connection).
     public static func makeClientKey() -> String {
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(16)
-        for _ in 0..<2 {
-            let word = generator.next() as UInt64
-            for shift in stride(from: 0, to: 64, by: 8) {
-                bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
-            }
+        // The 16 bytes and their 24 base64 characters are on the stack; only the returned String is allocated.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 + 24) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
+            let text = UnsafeMutableBufferPointer(rebasing: buffer[16...])
+            let count = Base64.encode(UnsafeBufferPointer(rebasing: buffer[0..<16]), into: text)
+            return String(decoding: UnsafeBufferPointer(rebasing: text[0..<count]), as: UTF8.self)
         }
-        return Data(bytes).base64EncodedString()
     }
 
     /// The headers a client adds to its GET request (besides `Host` and anything application-specific).
@@ -105,9 +105,40 @@ public enum WebSocketHandshake {
     }
 
     /// Whether a server's `Sec-WebSocket-Accept` matches the key the client sent.
+    ///
+    /// The comparison is byte for byte (after trimming spaces and tabs), as RFC 6455 §4.1 asks; the expected
+    /// value is built on the stack, not as a String.
     public static func isValidAccept(_ accept: String?, forKey key: String) -> Bool {
-        guard let accept else { return false }
-        return accept.trimmingHTTPWhitespace() == Self.acceptValue(forKey: key)
+        guard var accept else { return false }
+        let digest = Self.acceptDigest(forKey: key)
+        return accept.withUTF8 { received in
+            var lower = 0, upper = received.count
+            while lower < upper && (received[lower] == 0x20 || received[lower] == 0x09) { lower += 1 }
+            while upper > lower && (received[upper - 1] == 0x20 || received[upper - 1] == 0x09) { upper -= 1 }
+            return digest.withUnsafeBufferPointer { digest in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Base64.encodedLength(byteCount: digest.count)) {
+                    expected in
+                    let count = Base64.encode(digest, into: expected)
+                    return received[lower..<upper].elementsEqual(expected[0..<count])
+                }
+            }
+        }
+    }
+
+    /// SHA-1 of the key (trimmed as `acceptValue(forKey:)` trims it) followed by the GUID, concatenated on the
+    /// stack.
+    private static func acceptDigest(forKey key: String) -> [UInt8] {
+        var trimmed = key.trimmingHTTPWhitespace()
+        var guid = Self.magicGUID
+        return trimmed.withUTF8 { key in
+            guid.withUTF8 { guid in
+                withUnsafeTemporaryAllocation(byteCount: key.count + guid.count, alignment: 1) { input in
+                    UnsafeMutableRawBufferPointer(rebasing: input[0..<key.count]).copyMemory(from: UnsafeRawBufferPointer(key))
+                    UnsafeMutableRawBufferPointer(rebasing: input[key.count...]).copyMemory(from: UnsafeRawBufferPointer(guid))
+                    return SHA1.hash(UnsafeRawBufferPointer(input))
+                }
+            }
+        }
     }
 
     /// Checks a server's answer to the client's upgrade request (RFC 6455 §4.1, client requirements 1-4).
