@@ -129,3 +129,33 @@ final class WebSocketFrameEncoderTests: XCTestCase {
         XCTAssertGreaterThan(keys.count, 1)
     }
 }
+
+/// Masking works a word at a time with the key rotated to the payload offset: every offset and length must
+/// give the byte-by-byte XOR of RFC 6455 §5.3.
+final class WebSocketMaskingKeyTests: XCTestCase {
+    func testWordWiseMaskingMatchesTheByteWiseDefinitionAtEveryOffsetAndLength() {
+        let key = WebSocketMaskingKey(0x12, 0x9A, 0x00, 0xFF)
+        let payload = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for offset in 0..<8 {
+            for length in 0...payload.count {
+                var output = [UInt8](repeating: 0, count: length)
+                payload.withUnsafeBytes { source in
+                    output.withUnsafeMutableBytes { target in
+                        key.apply(from: UnsafeRawBufferPointer(rebasing: source[0..<length]), to: target, offset: offset)
+                    }
+                }
+                let expected = (0..<length).map { payload[$0] ^ key.byte(at: offset + $0) }
+                XCTAssertEqual(output, expected, "offset \(offset), length \(length)")
+            }
+        }
+    }
+
+    func testMaskingTwiceRestoresThePayloadInPlace() {
+        let key = WebSocketMaskingKey(0xA5, 0x5A, 0x01, 0x80)
+        var bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0) }
+        key.apply(to: &bytes, range: 3..<997)
+        XCTAssertNotEqual(bytes, (0..<1000).map { UInt8(truncatingIfNeeded: $0) })
+        key.apply(to: &bytes, range: 3..<997)
+        XCTAssertEqual(bytes, (0..<1000).map { UInt8(truncatingIfNeeded: $0) })
+    }
+}

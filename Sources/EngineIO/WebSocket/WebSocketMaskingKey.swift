@@ -63,26 +63,37 @@ public struct WebSocketMaskingKey: Sendable, Hashable {
     ) {
         let count = min(source.count, destination.count)
         guard count > 0, let src = source.baseAddress, let dst = destination.baseAddress else { return }
-        // The key rotated to `offset` and repeated to 8 bytes, laid out in memory order so a native load
-        // XORs each byte with the right key byte whatever the CPU's endianness.
-        var pattern: UInt64 = 0
-        withUnsafeMutableBytes(of: &pattern) { raw in
-            for i in 0..<8 {
-                raw[i] = self.byte(at: offset + i)
-            }
+        // The key rotated to `offset` and repeated to 8 bytes, in memory order so that a native load XORs each
+        // byte with the right key byte: the four bytes are stored in wire order, then rotated as a word.
+        var key: UInt32 = 0
+        withUnsafeMutableBytes(of: &key) { raw in
+            raw[0] = self.b0
+            raw[1] = self.b1
+            raw[2] = self.b2
+            raw[3] = self.b3
         }
+        let phase = UInt32(offset & 3) &* 8
+        #if _endian(little)
+        let rotated = phase == 0 ? key : (key >> phase) | (key << (32 &- phase))
+        #else
+        let rotated = phase == 0 ? key : (key << phase) | (key >> (32 &- phase))
+        #endif
+        let pattern = UInt64(rotated) | UInt64(rotated) << 32
         var index = 0
         while count - index >= 8 {
             let word = (src + index).loadUnaligned(as: UInt64.self)
             (dst + index).storeBytes(of: word ^ pattern, as: UInt64.self)
             index += 8
         }
-        // Eight is a multiple of four, so the key phase at `index` is still `offset + index`.
-        while index < count {
-            dst.storeBytes(
-                of: src.load(fromByteOffset: index, as: UInt8.self) ^ self.byte(at: offset + index),
-                toByteOffset: index, as: UInt8.self)
-            index += 1
+        // Eight is a multiple of four: the tail starts in the pattern's phase, byte for byte.
+        withUnsafeBytes(of: pattern) { patternBytes in
+            var k = 0
+            while index < count {
+                dst.storeBytes(of: src.load(fromByteOffset: index, as: UInt8.self) ^ patternBytes[k], toByteOffset: index,
+                               as: UInt8.self)
+                index += 1
+                k += 1
+            }
         }
     }
 
