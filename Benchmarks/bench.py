@@ -304,6 +304,23 @@ def check_result(result, returncode, problems, who, counters):
     return True
 
 
+def communicate_within(proc, seconds, problems, who):
+    """Waits up to `seconds` for `proc` and returns its (stdout, stderr); past that it is killed, and
+    `problems` says so."""
+    try:
+        return proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        problems.append(f"{who} did not exit within {seconds:.0f}s; killed")
+        return out, err
+
+
+def comma_list(text):
+    """The non-empty, stripped items of a comma-separated option."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def run_sioload(sioload, server, scenario, args, label):
     max_time = args.warmup + args.duration + 30  # 30 s covers connecting (sioload gives up after 30 s)
     cmd = [sioload, "echo", "--port", str(server.port), *SCENARIOS[scenario]["args"],
@@ -316,12 +333,7 @@ def run_sioload(sioload, server, scenario, args, label):
                             text=True)
     try:
         with RssSampler(server.sid) as rss:
-            try:
-                out, err = proc.communicate(timeout=max_time + 15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-                run["problems"].append(f"sioload did not exit within {max_time + 15:.0f}s; killed")
+            out, err = communicate_within(proc, max_time + 15, run["problems"], "sioload")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -461,8 +473,8 @@ def parse_args():
     a.repeat = a.repeat or (1 if a.quick else 3)
     a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 2.0)
     a.duration = a.duration if a.duration is not None else (3.0 if a.quick else 8.0)
-    a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
-    a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
+    a.scenarios = comma_list(a.scenarios)
+    a.servers = comma_list(a.servers)
     bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers if s not in SERVERS]
     if bad or a.repeat < 1 or a.loops < 1 or a.duration <= 0 or a.warmup < 0:
         p.error(f"bad arguments {bad or ''}")
@@ -474,10 +486,15 @@ def on_term(signum, frame):
     raise SystemExit(f"bench: got signal {signum}")
 
 
-def main():
-    args = parse_args()
+def exit_cleanly_on_signals():
+    """TERM and HUP end the run through SystemExit, so that the servers it started are stopped."""
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
+
+
+def main():
+    args = parse_args()
+    exit_cleanly_on_signals()
     started = time.monotonic()
     try:
         sioload = ensure_sioload(args)

@@ -33,7 +33,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -142,12 +141,7 @@ def run_one(exe, generator, scenario, server, args, label):
     run = {"generator": generator, "scenario": scenario, "label": label, "cmd": argv, "problems": []}
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, preexec_fn=bench.raise_nofile_limit)
-    try:
-        out, err = proc.communicate(timeout=max_time + 15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        run["problems"].append(f"{generator} did not exit within {max_time + 15:.0f}s; killed")
+    out, err = bench.communicate_within(proc, max_time + 15, run["problems"], generator)
     run.update(rc=proc.returncode, stderr=err.strip()[-2000:])
     lines = bench.result_lines(out, run["problems"], generator)
     if scenario == "capacity":
@@ -264,7 +258,7 @@ def parse_args():
     a.duration = a.duration if a.duration is not None else (3.0 if a.quick else 8.0)
     a.broadcasts = a.broadcasts or (300 if a.quick else 1000)
     a.settle = a.settle if a.settle is not None else (1.0 if a.quick else 2.0)
-    a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
+    a.scenarios = bench.comma_list(a.scenarios)
     bad = [s for s in a.scenarios if s not in SCENARIOS]
     if bad or a.repeat < 1 or a.broadcast_repeat < 1 or a.loops < 1 or not a.scenarios:
         p.error(f"bad arguments {bad or ''}")
@@ -274,8 +268,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, bench.on_term)
-    signal.signal(signal.SIGHUP, bench.on_term)
+    bench.exit_cleanly_on_signals()
     started = time.monotonic()
     try:
         sioload = bench.ensure_sioload(args)

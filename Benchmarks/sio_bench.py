@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -118,12 +117,7 @@ def run_one(sioload, server, kind, scenario, args, label):
                             text=True, preexec_fn=bench.raise_nofile_limit)
     try:
         with bench.RssSampler(server.sid) as rss:
-            try:
-                out, err = proc.communicate(timeout=max_time + 15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-                run["problems"].append(f"sioload did not exit within {max_time + 15:.0f}s; killed")
+            out, err = bench.communicate_within(proc, max_time + 15, run["problems"], "sioload")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -270,8 +264,8 @@ def parse_args():
     a.broadcasts_python = a.broadcasts_python or (20 if q else 100)
     a.capacity_steps = a.capacity_steps or ("10000" if q else None)
     a.settle = a.settle if a.settle is not None else (1.0 if q else 2.0)
-    a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
-    a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
+    a.scenarios = bench.comma_list(a.scenarios)
+    a.servers = bench.comma_list(a.servers)
     bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers if s not in SERVERS]
     if bad or a.repeat < 1 or a.loops < 1:
         p.error(f"bad arguments {bad or ''}")
@@ -281,8 +275,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, bench.on_term)
-    signal.signal(signal.SIGHUP, bench.on_term)
+    bench.exit_cleanly_on_signals()
     started = time.monotonic()
     binary = os.path.join(args.bin, "sio-echo")
     try:

@@ -14,9 +14,7 @@ public enum WebSocketHandshake {
     /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`:
     /// base64(SHA-1(key + GUID)), computed on the key exactly as received (trimmed of surrounding spaces).
     public static func acceptValue(forKey key: String) -> String {
-        var input = key.trimmingHTTPWhitespace() + Self.magicGUID
-        let digest = input.withUTF8 { SHA1.hash(UnsafeRawBufferPointer($0)) }
-        return Base64.encodeToString(digest)
+        Base64.encodeToString(Self.acceptDigest(forKey: key))
     }
 
     // MARK: Server
