@@ -155,6 +155,21 @@ final class WebSocketFrameDecoderTests: XCTestCase {
         }
     }
 
+    /// Payloads up to 4096 bytes are copied and then unmasked in place, larger ones in one pass: both
+    /// sides of that boundary, masked (server role) and unmasked (client role), against a byte-wise reference.
+    func testPayloadsAroundTheTwoPassLimitDecodeExactly() throws {
+        let key = WebSocketMaskingKey(0x5C, 0x00, 0xE7, 0x91)
+        for length in [4093, 4095, 4096, 4097, 4100, 9000] {
+            let payload = WebSocketTestFrames.payload(length, seed: UInt32(length))
+            var masked: [UInt8] = [0x82, 0xFE, UInt8(length >> 8), UInt8(length & 0xFF)]
+            masked += key.bytes
+            masked += payload.enumerated().map { $0.element ^ key.bytes[$0.offset % 4] }
+            XCTAssertEqual(try decodeAll(masked, role: .server).first?.payload, payload, "masked, length \(length)")
+            let unmasked = WebSocketTestFrames.server(.binary, payload)
+            XCTAssertEqual(try decodeAll(unmasked, role: .client).first?.payload, payload, "unmasked, length \(length)")
+        }
+    }
+
     func testNonMinimalLengthEncodingIsAccepted() throws {
         // Length 5 sent in the 16-bit and 64-bit forms.
         let hello = Array("Hello".utf8)

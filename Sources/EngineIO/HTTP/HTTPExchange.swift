@@ -7,7 +7,10 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
     public let loop: EventLoop
     /// The method of the request (a HEAD response carries no body).
     public let method: String
-    private weak var connection: HTTPServerConnection?
+    /// Strong, and dropped once the response is written or the connection closes (`detach`): a weak
+    /// reference would move the connection's reference counts to a side table, making every retain and
+    /// release of it take the runtime's slow path.
+    @exclusivity(unchecked) private var connection: HTTPServerConnection?
     private let answered = Atomic<Bool>(false)
 
     init(loop: EventLoop, method: String, connection: HTTPServerConnection) {
@@ -31,13 +34,19 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
 
     /// Marks the exchange dead because its connection closed; `onAbandon` listeners fire on the loop.
     func abandon() {
+        self.connection = nil
         if !self.answered.exchange(true, ordering: .acquiringAndReleasing) {
             self.abandonHandler?()
         }
         self.abandonHandler = nil
     }
 
+    /// Forgets the connection once the response is written (loop thread).
+    func detach() {
+        self.connection = nil
+    }
+
     /// Called (on the loop) if the connection closes before a response was given: long-polling uses it
-    /// to forget a poll whose client left.
-    public var abandonHandler: (() -> Void)?
+    /// to forget a poll whose client left. Set and read on the loop only (no dynamic exclusivity check).
+    @exclusivity(unchecked) public var abandonHandler: (() -> Void)?
 }

@@ -4,20 +4,25 @@ import Glibc
 /// (pipelined requests wait in the read buffer), writes responses in order, enforces timeouts.
 /// Loop-confined: every method runs on the connection's loop (hence the unchecked Sendable).
 final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
+    // The stored properties skip dynamic exclusivity checks (several per request otherwise): they are used
+    // on the loop thread only, and no access to them spans a call that could reach them again.
     private static let encoder = HTTPResponseEncoder()
     private let connection: TCPConnection
     private let configuration: HTTPServerConfiguration
     private let handler: HTTPRequestHandling
-    private var parser: HTTPRequestParser
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var bodyLimit = 0
-    private var current: HTTPExchange?
-    private var keepAlive = true
-    private var timer: LoopTimer?
-    private var fileStream: FileStream?
-    private var upgraded = false
-    private var parsing = false
+    @exclusivity(unchecked) private var parser: HTTPRequestParser
+    @exclusivity(unchecked) private var head: HTTPRequestHead?
+    @exclusivity(unchecked) private var body: [UInt8] = []
+    @exclusivity(unchecked) private var bodyLimit = 0
+    @exclusivity(unchecked) private var current: HTTPExchange?
+    @exclusivity(unchecked) private var keepAlive = true
+    /// Kept across requests (disarmed while one is handled) so that a keep-alive connection does not
+    /// allocate a timer per request. Its action holds the connection strongly: `cancelTimer` (on close and
+    /// on upgrade) drops it, ending that cycle.
+    @exclusivity(unchecked) private var timer: LoopTimer?
+    @exclusivity(unchecked) private var fileStream: FileStream?
+    @exclusivity(unchecked) private var upgraded = false
+    @exclusivity(unchecked) private var parsing = false
 
     init(connection: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandling) {
         self.connection = connection
@@ -45,8 +50,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 return
             }
             guard let event else {
-                if self.head == nil && !buffer.isEmpty && self.timerPurpose != .headers {
-                    // A request has started: the client now has a bounded time to finish its headers.
+                let started = !buffer.isEmpty || self.parser.isMidMessage
+                if self.head == nil && started && self.timerPurpose != .headers {
+                    // A request has started: the client now has a bounded time to finish its headers. The
+                    // parser may already hold (and have consumed) whole lines of it, so its state counts too.
                     self.armTimer(millis: self.configuration.headerTimeoutMillis, purpose: .headers)
                 }
                 return
@@ -78,12 +85,13 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {
-        self.cancelTimer()
+        self.disarmTimer()
         self.keepAlive = request.head.keepAlive
         if request.headers.hasToken("upgrade", in: "Connection") && request.headers["Upgrade"] != nil {
             switch self.handler.upgrade(request, connection: self.connection) {
             case .upgraded:
                 self.upgraded = true
+                self.cancelTimer()
                 // Frames sent right behind the handshake belong to the new protocol (a handler that is
                 // moving the connection to another loop leaves them buffered until it gets there).
                 if !buffer.isEmpty, let next = self.connection.handler, next !== self {
@@ -111,6 +119,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     func send(_ response: HTTPResponse, for exchange: HTTPExchange) {
         // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
         exchange.abandonHandler = nil
+        exchange.detach()
         guard exchange === self.current, !self.connection.isClosed else { return }
         let headOnly = exchange.method == "HEAD" || response.status == 204 || response.status == 304
         switch response.body {
@@ -188,7 +197,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     // MARK: Timeouts
 
     private enum TimerPurpose { case idle, headers, body }
-    private var timerPurpose: TimerPurpose = .idle
+    @exclusivity(unchecked) private var timerPurpose: TimerPurpose = .idle
 
     private func armTimer(millis: Int, purpose: TimerPurpose = .idle) {
         self.timerPurpose = purpose
@@ -196,10 +205,16 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         if let timer = self.timer {
             loop.reschedule(timer, afterMillis: millis)
         } else {
-            self.timer = loop.schedule(afterMillis: millis) { [weak self] in self?.timedOut() }
+            self.timer = loop.schedule(afterMillis: millis) { self.timedOut() }
         }
     }
 
+    /// Stops the timer while a request is handled, keeping it (and its action) for the next `armTimer`.
+    private func disarmTimer() {
+        if let timer = self.timer { self.connection.loop.disarm(timer) }
+    }
+
+    /// Stops the timer for good, releasing its action (and so the connection it holds).
     private func cancelTimer() {
         if let timer = self.timer { self.connection.loop.cancel(timer) }
         self.timer = nil

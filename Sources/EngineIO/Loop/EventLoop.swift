@@ -134,6 +134,11 @@ public final class EventLoop: @unchecked Sendable {
         self.timers.insert(timer)
     }
 
+    /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
+    public func disarm(_ timer: LoopTimer) {
+        self.timers.remove(timer)
+    }
+
     /// Cancels a timer; harmless if it already fired. Loop thread only.
     public func cancel(_ timer: LoopTimer) {
         self.timers.remove(timer)
@@ -254,11 +259,15 @@ public final class EventLoop: @unchecked Sendable {
                 if errno == EINTR { continue }
                 break
             }
+            // Tasks from other threads always come with a wakeup (see `execute`), so the task queue and its
+            // lock are looked at only in iterations that saw one.
+            var sawWakeup = false
             for i in 0..<Int(count) {
                 let token = ceio_event_data(events + i)
                 let mask = ceio_event_mask(events + i)
                 if token == Self.wakeupToken {
                     self.drainWakeup()
+                    sawWakeup = true
                     continue
                 }
                 let fd = Int(UInt32(truncatingIfNeeded: token))
@@ -269,7 +278,7 @@ public final class EventLoop: @unchecked Sendable {
             }
             now = monotonicNanos()
             self.runDueTimers(now: now)
-            self.runPendingTasks()
+            if sawWakeup { self.runPendingTasks() }
             self.flushAll()
         }
         // Run what was queued before stop so that shutdown work (closing sessions) completes.

@@ -59,8 +59,10 @@ struct IncomingEvent {
                           as: UTF8.self)
         }
         if isReservedEventName(name) { return nil }
+        let payload = source[(base + i)...]
         return IncomingEvent(namespace: namespace, ackID: ackID, name: name,
-                             raw: SocketRawData(bytes: source[(base + i)...], elementRanges: scanner.ranges))
+                             raw: SocketRawData(bytes: payload, count: scanner.count,
+                                                tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
     }
 }
 
@@ -87,18 +89,25 @@ struct JSONArrayScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private let base: Int
+    private let recordsRanges: Bool
     private var pos = 0
-    /// Top-level element ranges, as offsets into the buffer plus `base`.
+    /// Top-level element ranges, as offsets into the buffer plus `base`; kept only when asked for at init.
     private(set) var ranges: [Range<Int>] = []
+    /// How many top-level elements there are.
+    private(set) var count = 0
     /// The first top-level element's range (offsets into the buffer).
     private(set) var firstRange: Range<Int>?
+    /// From the second element's start to the last one's end, as offsets into the buffer plus `base`
+    /// (nil with fewer than two elements): the arguments of an EVENT, found without keeping every range.
+    private(set) var tail: Range<Int>?
     /// Whether the first top-level element, when a string, contains a backslash escape.
     private(set) var firstStringHasEscapes = false
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, base: Int = 0, maxDepth: Int) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, base: Int = 0, maxDepth: Int, recordsRanges: Bool = false) {
         self.bytes = bytes
         self.base = base
         self.maxDepth = max(1, min(64, maxDepth))
+        self.recordsRanges = recordsRanges
     }
 
     @inline(__always)
@@ -123,7 +132,7 @@ struct JSONArrayScanner {
         var kinds: UInt64 = 0
         var depth = 1
         var elementStart = 0
-        ranges.reserveCapacity(4)
+        var secondStart = 0
         while true {
             // A value starts here (whitespace skipped).
             guard pos < bytes.count else { return false }
@@ -148,7 +157,7 @@ struct JSONArrayScanner {
             case 0x22:
                 let escaped = scanString()
                 guard let escaped else { return false }
-                if escaped && depth == 1 && ranges.isEmpty { firstStringHasEscapes = true }
+                if escaped && depth == 1 && count == 0 { firstStringHasEscapes = true }
             case 0x2D, 0x30...0x39:
                 guard scanNumber() else { return false }
             case 0x74:
@@ -168,8 +177,14 @@ struct JSONArrayScanner {
                     return pos == bytes.count
                 }
                 if depth == 1 {
-                    if firstRange == nil { firstRange = elementStart..<pos }
-                    ranges.append((base + elementStart)..<(base + pos))
+                    count += 1
+                    if count == 1 {
+                        firstRange = elementStart..<pos
+                    } else {
+                        if count == 2 { secondStart = elementStart }
+                        tail = (base + secondStart)..<(base + pos)
+                    }
+                    if recordsRanges { ranges.append((base + elementStart)..<(base + pos)) }
                 }
                 skipWhitespace()
                 guard pos < bytes.count else { return false }

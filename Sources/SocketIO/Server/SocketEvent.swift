@@ -37,9 +37,10 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
     public var values: [JSONValue] {
         if let decoded = self.decoded { return decoded }
         guard let raw = self.raw else { return [] }
+        let ranges = raw.elementRanges
         var values: [JSONValue] = []
-        values.reserveCapacity(raw.count - self.rawStart)
-        for index in self.rawStart..<raw.count { values.append(Self.decode(raw, element: index)) }
+        values.reserveCapacity(ranges.count - self.rawStart)
+        for index in self.rawStart..<ranges.count { values.append(Self.decode(raw.bytes[ranges[index]])) }
         return values
     }
 
@@ -53,7 +54,8 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
     public subscript(position: Int) -> JSONValue {
         if let decoded = self.decoded { return decoded[position] }
         precondition(position >= 0 && position < self.endIndex, "SocketArguments index out of range")
-        return Self.decode(self.raw!, element: self.rawStart + position)
+        guard let element = self.raw?.element(self.rawStart + position) else { return .null }
+        return Self.decode(element)
     }
 
     /// The arguments without the first `count` (keeps the raw text for what is left).
@@ -68,15 +70,13 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
     /// The comma-separated JSON text of the values as received, when available.
     var rawText: ArraySlice<UInt8>? {
         guard let raw = self.raw else { return nil }
-        let ranges = raw.elementRanges
-        guard self.rawStart < ranges.count else { return raw.bytes[raw.bytes.endIndex...] }
-        return raw.bytes[ranges[self.rawStart].lowerBound..<ranges[ranges.count - 1].upperBound]
+        return raw.elements(from: self.rawStart)
     }
 
     /// One element of validated JSON text.
-    private static func decode(_ raw: SocketRawData, element index: Int) -> JSONValue {
+    private static func decode(_ element: ArraySlice<UInt8>) -> JSONValue {
         // The text was checked when the packet arrived, so parsing cannot fail here.
-        (try? JSONParser.parse(raw.bytes[raw.elementRanges[index]])) ?? .null
+        (try? JSONParser.parse(element)) ?? .null
     }
 }
 
