@@ -81,33 +81,31 @@ public enum EnginePayloadCodec {
     /// Encodes packets into one response body with a single allocation.
     ///
     /// An empty list encodes to an empty body; a polling transport should send a `noop` (or wait) instead
-    /// of answering with no packets.
+    /// of answering with no packets. The array is reserved and appended to rather than built with
+    /// `init(unsafeUninitializedCapacity:)`, whose allocation looks its storage class up in the runtime's
+    /// metadata cache on every call.
     public static func encode(_ packets: [EnginePacket]) -> [UInt8] {
-        let length = encodedLength(of: packets)
-        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
-            var offset = 0
-            for (position, packet) in packets.enumerated() {
-                if position > 0 {
-                    buffer[offset] = recordSeparator
-                    offset += 1
-                }
-                switch packet.payload {
-                case .text(let bytes):
-                    buffer[offset] = packet.type.asciiDigit
-                    offset += 1
-                    let rest = UnsafeMutableBufferPointer(rebasing: buffer[offset...])
-                    _ = rest.initialize(from: bytes)
-                    offset += bytes.count
-                case .binary(let bytes):
-                    buffer[offset] = EnginePacketCodec.binaryMarker
-                    offset += 1
-                    offset += bytes.withUnsafeBufferPointer { source in
-                        Base64.encode(source, into: UnsafeMutableBufferPointer(rebasing: buffer[offset...]))
+        var body: [UInt8] = []
+        body.reserveCapacity(encodedLength(of: packets))
+        for index in packets.indices {
+            if index > 0 { body.append(recordSeparator) }
+            let packet = packets[index]
+            switch packet.payload {
+            case .text(let bytes):
+                body.append(packet.type.asciiDigit)
+                body.append(contentsOf: bytes)
+            case .binary(let bytes):
+                body.append(EnginePacketCodec.binaryMarker)
+                let start = body.count
+                body.append(contentsOf: repeatElement(0, count: Base64.encodedLength(byteCount: bytes.count)))
+                body.withUnsafeMutableBufferPointer { target in
+                    bytes.withUnsafeBufferPointer { source in
+                        _ = Base64.encode(source, into: UnsafeMutableBufferPointer(rebasing: target[start...]))
                     }
                 }
             }
-            initialized = offset
         }
+        return body
     }
 
     /// Appends the encoded body of `packets` to `buffer`.

@@ -266,31 +266,31 @@ struct EngineQuery {
     }
 
     private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> EngineQuery? {
+        var result = EngineQuery(transport: nil, eio: nil, sid: nil)
+        guard let base = bytes.baseAddress else { return result }
+        let count = bytes.count
         var i = 0
-        while i < bytes.count, bytes[i] != 0x3F {  // ?
-            guard bytes[i] < 0x80 else { return nil }
+        while i < count, base[i] != 0x3F {  // ?
+            guard base[i] < 0x80 else { return nil }
             i += 1
         }
-        var result = EngineQuery(transport: nil, eio: nil, sid: nil)
-        var seenTransport = false, seenEIO = false, seenSID = false
         i += 1
-        while i < bytes.count {
+        // The query must be plain ASCII without escapes (`%`) or `+` (a space): checked for the whole query
+        // up front, eight bytes at a time, so the loops below only look for `&` and `=`.
+        guard i >= count || !Self.holdsSpecialByte(UnsafeBufferPointer(rebasing: bytes[i...])) else { return nil }
+        var seenTransport = false, seenEIO = false, seenSID = false
+        while i < count {
             let start = i
-            var equals = -1
-            while i < bytes.count, bytes[i] != 0x26 {  // &
-                let byte = bytes[i]
-                guard byte < 0x80, byte != 0x25, byte != 0x2B else { return nil }  // non-ASCII, %, +
-                if byte == 0x3D && equals < 0 { equals = i }  // =
-                i += 1
-            }
+            while i < count, base[i] != 0x26 { i += 1 }  // &
             let end = i
             i += 1
             guard end > start else { continue }  // empty pieces are skipped
-            let nameEnd = equals < 0 ? end : equals
+            var nameEnd = start
+            while nameEnd < end, base[nameEnd] != 0x3D { nameEnd += 1 }  // =
             let name = UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])
             // Strings only for the three names we read (the `t` cache buster and others are skipped).
             func value() -> String {
-                equals < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), as: UTF8.self)
+                nameEnd == end ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(nameEnd + 1)..<end]), as: UTF8.self)
             }
             if !seenTransport && Self.matches(name, "transport") {
                 seenTransport = true
@@ -305,6 +305,29 @@ struct EngineQuery {
         }
         // Anything after the query's end (a fragment cannot occur in a request target) is not special-cased.
         return result
+    }
+
+    /// Whether `bytes` hold a byte from 0x80 up, a `%` or a `+`.
+    private static func holdsSpecialByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        while bytes.count - i >= 8 {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // A zero byte of `word ^ pattern` borrows into its high bit; bytes from 0x80 up are caught first.
+            let percent = word ^ (0x25 &* ones)
+            let plus = word ^ (0x2B &* ones)
+            let zeros = ((percent &- ones) & ~percent) | ((plus &- ones) & ~plus)
+            if (word | zeros) & highs != 0 { return true }
+            i += 8
+        }
+        while i < bytes.count {
+            let byte = base[i]
+            if byte >= 0x80 || byte == 0x25 || byte == 0x2B { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Whether `bytes` spell `name` exactly (a byte comparison, no String).
