@@ -135,7 +135,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
-    public func disarm(_ timer: LoopTimer) {
+    func disarm(_ timer: LoopTimer) {
         self.timers.remove(timer)
     }
 

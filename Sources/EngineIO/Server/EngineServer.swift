@@ -310,16 +310,10 @@ struct EngineQuery {
     /// Whether `bytes` hold a byte from 0x80 up, a `%` or a `+`.
     private static func holdsSpecialByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         var i = 0
         while bytes.count - i >= 8 {
             let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            // A zero byte of `word ^ pattern` borrows into its high bit; bytes from 0x80 up are caught first.
-            let percent = word ^ (0x25 &* ones)
-            let plus = word ^ (0x2B &* ones)
-            let zeros = ((percent &- ones) & ~percent) | ((plus &- ones) & ~plus)
-            if (word | zeros) & highs != 0 { return true }
+            if ByteWord.nonASCII(word) | ByteWord.equal(word, 0x25) | ByteWord.equal(word, 0x2B) != 0 { return true }
             i += 8
         }
         while i < bytes.count {

@@ -1,3 +1,5 @@
+import EngineIO
+
 /// The server's fast path for the packet it receives most: a plain EVENT (`2[/nsp,][id]["name",…]`).
 ///
 /// It validates the JSON payload without building values, records where each top-level element is, and
@@ -280,15 +282,7 @@ struct JSONArrayScanner {
     /// up, UTF-8 sequences, are never taken for one of them).
     @inline(__always)
     private static func mayHoldSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        // A byte below n (n <= 0x80) borrows into its high bit: (x - n*ones) & ~x & highs.
-        let quote = word ^ (0x22 &* ones)
-        let backslash = word ^ (0x5C &* ones)
-        let hasQuote = (quote &- ones) & ~quote
-        let hasBackslash = (backslash &- ones) & ~backslash
-        let hasControl = (word &- 0x20 &* ones) & ~word
-        return (hasQuote | hasBackslash | hasControl) & highs != 0
+        ByteWord.equal(word, 0x22) | ByteWord.equal(word, 0x5C) | ByteWord.below(word, 0x20) != 0
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
