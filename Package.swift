@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "sio-echo", targets: ["sio-echo"]),
         .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .library(name: "MessagePack", targets: ["MessagePack"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
@@ -22,6 +23,8 @@ let package = Package(
             dependencies: ["CEngineIOShims", "CZlib"]
         ),
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
+        // MessagePack as notepack.io writes it (the Redis adapter's broadcasts); pure, no dependency.
+        .target(name: "MessagePack"),
         // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
         .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
@@ -63,6 +66,10 @@ let package = Package(
         .testTarget(
             name: "SIOLoadTests",
             dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+        ),
+        .testTarget(
+            name: "MessagePackTests",
+            dependencies: ["MessagePack"]
         ),
         .testTarget(
             name: "SpacesAppTests",
