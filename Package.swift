@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
         .library(name: "MessagePack", targets: ["MessagePack"]),
+        .library(name: "SocketIORedis", targets: ["SocketIORedis"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
@@ -25,6 +26,8 @@ let package = Package(
         .target(name: "SocketIO", dependencies: ["EngineIO"]),
         // MessagePack as notepack.io writes it (the Redis adapter's broadcasts); pure, no dependency.
         .target(name: "MessagePack"),
+        // The Redis adapter and emitter, wire-compatible with Node's @socket.io/redis-adapter 8.3 and redis-emitter 5.
+        .target(name: "SocketIORedis", dependencies: ["SocketIO", "EngineIO", "MessagePack"]),
         // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
         .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
@@ -70,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "MessagePackTests",
             dependencies: ["MessagePack"]
+        ),
+        .testTarget(
+            name: "SocketIORedisTests",
+            dependencies: ["SocketIORedis", "SocketIO", "EngineIO", "MessagePack"]
         ),
         .testTarget(
             name: "SpacesAppTests",
