@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "sio-echo", targets: ["sio-echo"]),
         .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .library(name: "Redis", targets: ["Redis"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
@@ -41,6 +42,8 @@ let package = Package(
         // System OpenSSL (libssl-dev) for the client's https/wss.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "COpenSSL"]),
+        // A Redis client (RESP2/RESP3, pipelining, pub/sub, reconnection) on our event loop.
+        .target(name: "Redis", dependencies: ["EngineIO"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
         .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "CEngineIOShims"]),
         // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
@@ -63,6 +66,10 @@ let package = Package(
         .testTarget(
             name: "SIOLoadTests",
             dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "EngineIO"]
         ),
         .testTarget(
             name: "SpacesAppTests",
