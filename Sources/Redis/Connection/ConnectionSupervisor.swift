@@ -209,8 +209,8 @@ final class ConnectionSupervisor: @unchecked Sendable {
                 box.onSuccess()
             case .failure(let error as RedisError):
                 if box.fallback?(error) == true { return }
-                self.onHandshakeError?(error)
                 self.attemptFailed(id, reason: "handshake refused: \(error.message)")
+                self.onHandshakeError?(error)
             case .failure(let error):
                 self.attemptFailed(id, reason: "handshake failed: \(error)")
             }
