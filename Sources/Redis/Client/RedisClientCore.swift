@@ -80,13 +80,15 @@ final class RedisClientCore: @unchecked Sendable {
         guard let deadline = self.queue.firstDeadline else { return }
         let now = monotonicNanos()
         let millis = deadline > now ? Int((deadline - now + 999_999) / 1_000_000) : 0
+        // A fired timer has given up its action: it is passed again on every (re)schedule.
+        let action: () -> Void = { [weak self] in
+            self?.expireQueued()
+            self?.armQueueTimer()
+        }
         if let timer = self.queueTimer {
-            self.loop.reschedule(timer, afterMillis: millis)
+            self.loop.reschedule(timer, afterMillis: millis, action)
         } else {
-            self.queueTimer = self.loop.schedule(afterMillis: millis) { [weak self] in
-                self?.expireQueued()
-                self?.armQueueTimer()
-            }
+            self.queueTimer = self.loop.schedule(afterMillis: millis, action)
         }
     }
 

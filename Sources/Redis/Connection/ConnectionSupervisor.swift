@@ -121,10 +121,12 @@ final class ConnectionSupervisor: @unchecked Sendable {
             failures: self.consecutiveFailures, min: self.configuration.reconnectMinDelayMillis,
             max: self.configuration.reconnectMaxDelayMillis)
         self.consecutiveFailures += 1
+        // A fired timer has given up its action: it is passed again on every (re)schedule.
+        let action: () -> Void = { [weak self] in self?.beginAttempt() }
         if let timer = self.retryTimer {
-            self.loop.reschedule(timer, afterMillis: delay)
+            self.loop.reschedule(timer, afterMillis: delay, action)
         } else {
-            self.retryTimer = self.loop.schedule(afterMillis: delay) { [weak self] in self?.beginAttempt() }
+            self.retryTimer = self.loop.schedule(afterMillis: delay, action)
         }
     }
 

@@ -135,10 +135,12 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
     private func armTimer(at deadline: UInt64) {
         let now = monotonicNanos()
         let millis = deadline > now ? Int((deadline - now + 999_999) / 1_000_000) : 0
+        // A fired timer has given up its action: it is passed again on every (re)schedule.
+        let action: () -> Void = { [weak self] in self?.checkTimeouts() }
         if let timer = self.timeoutTimer {
-            self.loop.reschedule(timer, afterMillis: millis)
+            self.loop.reschedule(timer, afterMillis: millis, action)
         } else {
-            self.timeoutTimer = self.loop.schedule(afterMillis: millis) { [weak self] in self?.checkTimeouts() }
+            self.timeoutTimer = self.loop.schedule(afterMillis: millis, action)
         }
     }
 
