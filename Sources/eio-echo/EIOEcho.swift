@@ -7,19 +7,21 @@ import Foundation
 
 @main
 struct EIOEcho {
+    /// Every flag eio-echo accepts.
+    static let flags = [
+        CommandLineFlag("host", value: "H", help: "address to bind (default ::, which also serves IPv4)"),
+        CommandLineFlag("port", value: "P", help: "port (default 3000; 0 picks a free one, printed on start)"),
+        CommandLineFlag("path", value: "P", help: "Engine.IO path (default /engine.io/; benchmarks use /socket.io/)"),
+        CommandLineFlag("loops", value: "N", help: "event loops (default 1, like the single-threaded reference server)"),
+        CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
+        CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
+        CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+    ]
+
     static func main() {
-        let flags = CommandLineFlags()
+        let flags = CommandLineFlags.parseOrExit(program: "eio-echo", accepting: Self.flags)
         if flags.has("help") {
-            print("""
-            usage: eio-echo [--host H] [--port P] [--path P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
-              --host           address to bind (default ::, which also serves IPv4)
-              --port           port (default 3000; 0 picks a free one, printed on start)
-              --path           Engine.IO path (default /engine.io/; benchmarks use /socket.io/)
-              --loops          event loops (default 1, like the single-threaded reference server)
-              --ping-interval  heartbeat interval in ms (default 300)
-              --ping-timeout   heartbeat timeout in ms (default 200)
-              --max-payload    largest message in bytes (default 1000000)
-            """)
+            print(CommandLineFlags.usage(synopsis: "usage: eio-echo [options]", flags: Self.flags), terminator: "")
             exit(0)
         }
 

@@ -11,7 +11,11 @@ import Synchronization
 struct SIOLoad {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            FileHandle.standardOutput.write(Data((LoadOptions.usage + "\n").utf8))
+            exit(0)
+        }
+        if arguments.isEmpty {
             FileHandle.standardError.write(Data((LoadOptions.usage + "\n").utf8))
             exit(2)
         }
@@ -19,7 +23,7 @@ struct SIOLoad {
         do {
             options = try LoadOptions.parse(arguments)
         } catch {
-            FileHandle.standardError.write(Data("sio-load: \(error)\n\(LoadOptions.usage)\n".utf8))
+            FileHandle.standardError.write(Data("sio-load: \(error) (see sio-load --help)\n".utf8))
             exit(2)
         }
         let fileLimit = raiseFileLimit()

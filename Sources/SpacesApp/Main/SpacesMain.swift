@@ -5,7 +5,7 @@ import Foundation
 @main
 struct SpacesMain {
     static func main() async {
-        let flags = CommandLineFlags(switchNames: ["help", "verbose"])
+        let flags = CommandLineFlags.parseOrExit(program: "spaces", accepting: SpacesConfig.acceptedFlags)
         if flags.has("help") {
             print(SpacesConfig.usage, terminator: "")
             exit(0)
