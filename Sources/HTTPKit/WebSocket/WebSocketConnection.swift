@@ -1,3 +1,5 @@
+import Transport
+
 /// Receives the messages of a WebSocket connection, on its loop thread.
 public protocol WebSocketDelegate: AnyObject {
     /// A complete text message (validated UTF-8).

@@ -126,7 +126,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     /// Sends queued output now (normally called by the loop at the end of an iteration).
-    func flushNow() {
+    package func flushNow() {
         // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
         guard self.loop.inEventLoop else { return }
         self.flushScheduled = false

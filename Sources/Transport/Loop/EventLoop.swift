@@ -9,7 +9,7 @@ protocol EventLoopHandler: AnyObject {
 }
 
 /// Something that buffered output during this loop iteration and writes it out once at the end.
-protocol EventLoopFlushable: AnyObject {
+package protocol EventLoopFlushable: AnyObject {
     func flushNow()
 }
 
@@ -135,7 +135,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
-    func disarm(_ timer: LoopTimer) {
+    package func disarm(_ timer: LoopTimer) {
         self.timers.remove(timer)
     }
 
@@ -180,7 +180,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Asks for `flushNow()` to be called once at the end of this loop iteration.
-    func scheduleFlush(_ target: EventLoopFlushable) {
+    package func scheduleFlush(_ target: EventLoopFlushable) {
         self.flushQueue.append(target)
     }
 
