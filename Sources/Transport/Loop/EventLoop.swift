@@ -185,7 +185,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
-    func takeBuffer() -> [UInt8] {
+    @usableFromInline func takeBuffer() -> [UInt8] {
         guard let buffer = self.spareBuffers.popLast() else { return [] }
         self.spareBytes -= buffer.capacity
         return buffer
@@ -224,7 +224,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     static let maxSpareReadCapacity = 64 * 1024
-    static let maxSpareBufferCapacity = 16 * 1024
+    @usableFromInline static let maxSpareBufferCapacity = 16 * 1024
     static let maxSpareBytes = 2 * 1024 * 1024
 
     /// Lends `body` an empty byte array whose capacity this loop keeps between uses, for encoding something
