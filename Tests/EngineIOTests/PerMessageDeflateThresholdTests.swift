@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import XCTest
 
 /// Which messages an Engine.IO server deflates, seen in the RSV1 bit of the frames a client receives:

@@ -1,5 +1,7 @@
 import EngineIO
 import Foundation
+import HTTPKit
+import Transport
 
 /// A blocking WebSocket client for tests that offers permessage-deflate and shows what the wire carried:
 /// each message comes with the RSV1 bit of its frame (set: the server compressed it) and its inflated bytes.

@@ -1,3 +1,5 @@
+import Transport
+
 /// Receives the messages of a WebSocket connection, on its loop thread.
 public protocol WebSocketDelegate: AnyObject {
     /// A complete text message (validated UTF-8).
@@ -53,7 +55,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Sends a text message made of an optional one-byte prefix (the Engine.IO packet type) and `bytes`.
     /// `compress: false` sends it uncompressed whatever was negotiated (Socket.IO's `compress(false)`).
-    public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>, compress: Bool = true) {
+    @inlinable public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>, compress: Bool = true) {
         if let done = bytes.withContiguousStorageIfAvailable({
             self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0), compress: compress)
         }) {
@@ -68,7 +70,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
-    public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
+    @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
         if let done = bytes.withContiguousStorageIfAvailable({
             self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0), compress: compress)
         }) {
@@ -77,7 +79,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0, compress: compress) }
     }
 
-    private func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer, compress: Bool) {
+    @usableFromInline func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer, compress: Bool) {
         guard !self.sentClose, !self.connection.isClosed else { return }
         let length = bytes.count + (prefix == nil ? 0 : 1)
         // Without deflate the first test fails and nothing else is evaluated.
