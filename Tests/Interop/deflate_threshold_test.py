@@ -5,6 +5,7 @@ Socket.IO's compress(false) plain at any size, and every content exact.
 
 Needs EIO_PORT (eio-echo) and BIN_DIR (for sio-echo), both set by run_interop.py.
 """
+import contextlib
 import json
 import os
 import sys
@@ -51,7 +52,9 @@ class Client:
 
     def __init__(self, url):
         self.deflate = RecordingDeflate()
-        self.ws = connect(url, extensions=[self.deflate], compression=None, max_size=None, proxy=None)
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(
+            connect(url, extensions=[self.deflate], compression=None, max_size=None, proxy=None))
         self.taken = 0
         assert self.ws.response.headers["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
 
@@ -67,7 +70,7 @@ class Client:
             return message, compressed
 
     def close(self):
-        self.ws.close()
+        self.stack.close()
 
 
 @pytest.fixture
