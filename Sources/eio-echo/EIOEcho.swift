@@ -10,14 +10,9 @@ import Transport
 @main
 struct EIOEcho {
     /// Every flag eio-echo accepts.
-    static let flags = [
-        CommandLineFlag("host", value: "H", help: "address to bind (default ::, which also serves IPv4)"),
-        CommandLineFlag("port", value: "P", help: "port (default 3000; 0 picks a free one, printed on start)"),
+    static let flags = ToolServer.commonFlags + [
         CommandLineFlag("path", value: "P", help: "Engine.IO path (default /engine.io/; benchmarks use /socket.io/)"),
         CommandLineFlag("loops", value: "N", help: "event loops (default 1, like the single-threaded reference server)"),
-        CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
-        CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
-        CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
     ]
 
     static func main() {

@@ -16,13 +16,8 @@ import Transport
 @main
 struct SIOEcho {
     /// Every flag sio-echo accepts.
-    static let flags = [
-        CommandLineFlag("host", value: "H", help: "address to bind (default ::, which also serves IPv4)"),
-        CommandLineFlag("port", value: "P", help: "port (default 3000; 0 picks a free one, printed on start)"),
+    static let flags = ToolServer.commonFlags + [
         CommandLineFlag("loops", value: "N", help: "event loops (default: one per core)"),
-        CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
-        CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
-        CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
         CommandLineFlag("connect-timeout", value: "MS", help: "ms a client has to join a namespace (default 1000)"),
         CommandLineFlag("app", value: "all|bench", help: """
             all: test suite, benchmark and interop handlers (default); bench: only the
