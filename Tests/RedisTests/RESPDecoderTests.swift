@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 import XCTest
 
 @testable import Redis

@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// Commands waiting for a connection (before the first connect, while reconnecting), encoded and in order,
 /// bounded by `maxQueuedCommands`. Each keeps the deadline it got when sent: a command that waits longer than

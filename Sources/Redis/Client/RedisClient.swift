@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// A command connection: pipelined, replies matched in order, reconnects by itself.
 /// All callbacks run on `loop`. Safe to call from any thread.

@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// The state behind a `RedisClient`, on its loop: the supervised connection and the queue of commands that
 /// wait for it. Commands go straight to the connection when it is ready and nothing waits before them.

@@ -1,3 +1,5 @@
+import Transport
+
 /// Where and how to connect: `redis://[user:password@]host[:port][/db]`, `rediss://...` (TLS, system OpenSSL,
 /// verifying the server by default), `unix:///path/redis.sock[?db=N]`.
 public struct RedisConfiguration: Sendable {
@@ -41,12 +43,9 @@ public struct RedisConfiguration: Sendable {
     public var clientName: String?
     /// Which protocol the handshake asks for.
     public var protocolVersion = ProtocolVersion.resp3IfAvailable
-    /// A PEM file of CAs that sign the server's certificate, besides the system's (rediss).
-    public var tlsCAFile: String?
-    /// Verify the server's certificate and name (rediss). Turning it off allows interception; for tests.
-    public var tlsVerifyCertificate = true
-    /// The name checked against the certificate and sent in SNI, when it differs from the URL's host.
-    public var tlsServerName: String?
+    /// How `rediss://` verifies the server: the system's CAs by default; add a private CA with
+    /// `tls.additionalCAFiles`, or name the certificate's host with `tls.serverName`.
+    public var tls = TLSConfiguration()
     /// The bounds the reply decoder enforces.
     public var decoderLimits = RESPDecoder.Limits()
 

@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// Keeps one Redis connection open: connects, runs the handshake (HELLO 3 with AUTH and SETNAME, or AUTH
 /// under RESP2; then SELECT), reports state changes, and after a failure or a drop tries again after a delay
@@ -9,6 +9,7 @@ final class ConnectionSupervisor: @unchecked Sendable {
     // Invariant for @unchecked Sendable: used on `loop`'s thread only.
     let configuration: RedisConfiguration
     let loop: EventLoop
+    private let opener: RedisStreamOpener
     /// The connection, once its handshake succeeded; nil while connecting or waiting to retry.
     private(set) var connection: RedisConnection?
     /// The connection whose handshake is running.
@@ -33,6 +34,7 @@ final class ConnectionSupervisor: @unchecked Sendable {
     init(configuration: RedisConfiguration, loop: EventLoop) {
         self.configuration = configuration
         self.loop = loop
+        self.opener = RedisStreamOpener(configuration: configuration)
     }
 
     /// Starts connecting; later calls do nothing.
@@ -73,7 +75,7 @@ final class ConnectionSupervisor: @unchecked Sendable {
         self.connectTimer = self.loop.schedule(afterMillis: timeout) { [weak self] in
             self?.attemptFailed(id, reason: "connect timed out after \(timeout) ms")
         }
-        RedisStreamOpener.open(self.configuration, on: self.loop, timeoutMillis: timeout) { [weak self] result in
+        self.opener.open(on: self.loop, timeoutMillis: timeout) { [weak self] result in
             guard let self, id == self.attemptID, !self.isClosed else {
                 if case .success(let stream) = result { stream.close() }
                 return

@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// One open connection to Redis: writes commands, decodes replies and hands each to the oldest command in
 /// flight. Loop-confined; reconnection and queueing live above it (`ConnectionSupervisor`).

@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// A subscriber connection: SUBSCRIBE / PSUBSCRIBE and their UNSUBSCRIBEs, message and pmessage
 /// delivery; subscribes again to everything after a reconnect. Callbacks run on `loop`. Safe to call from

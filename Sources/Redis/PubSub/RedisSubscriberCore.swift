@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 
 /// The state behind a `RedisSubscriber`, on its loop: the channels and patterns wanted, and the supervised
 /// connection they are subscribed on. After every (re)connect everything wanted is subscribed again.

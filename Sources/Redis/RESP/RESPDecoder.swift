@@ -1,4 +1,4 @@
-import EngineIO
+import Transport
 import Glibc
 
 /// An incremental RESP2/RESP3 decoder: feed it whatever bytes arrived, get back each complete value.

@@ -1,3 +1,5 @@
+import Transport
+
 /// A plain WebSocket endpoint that sends every message back as it came (text as text, binary as binary):
 /// the target of RFC 6455 conformance suites.
 public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate, @unchecked Sendable {
@@ -19,8 +21,9 @@ public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate,
         } catch {
             return .rejected(error.response)
         }
+        // Threshold 0: conformance suites check the compressor on messages of every size.
         let ws = WebSocketConnection(connection: connection, role: .server, maxMessageSize: self.maxMessageSize,
-                                     deflate: accepted.deflate)
+                                     deflate: accepted.deflate, compressionThreshold: 0)
         ws.delegate = self
         connection.handler = ws
         accepted.writeResponse(to: connection)
