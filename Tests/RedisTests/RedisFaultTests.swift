@@ -193,4 +193,28 @@ final class RedisFaultTests: RedisTestCase {
         XCTAssertTrue(self.disconnects(states).contains("connect timed out after 300 ms"), "\(states.all)")
         await self.assertLoopResponsive()
     }
+
+    func testSubscriberWhoseServerStopsAnsweringReconnects() async throws {
+        let server = try self.startServer()
+        let client = try self.makeClient(server.url())
+        let messages = Recorder<RedisPubSubMessage>()
+        let states = Recorder<RedisConnectionState>()
+        let subscriber = try self.makeSubscriber(server.url(), {
+            $0.healthCheckIntervalMillis = 200
+            $0.reconnectMaxDelayMillis = 200
+        }, messages: messages, states: states)
+        subscriber.subscribe(["quiet"])
+        let subscribed = try await waitUntil { try await self.subscriberCount(client, "quiet") == 1 }
+        XCTAssertTrue(subscribed)
+        // Paused, the server leaves the health check's PING unanswered: the subscriber gives up on the
+        // connection, and once the pause ends it is back and subscribed.
+        _ = try await client.send(["CLIENT", "PAUSE", "1500", "ALL"])
+        let dropped = await waitUntil(seconds: 5) { self.disconnects(states).contains("no answer to PING for 200 ms") }
+        XCTAssertTrue(dropped, "\(states.all)")
+        let delivered = await waitUntil(seconds: 10) {
+            client.publish("quiet", [1])
+            return messages.count > 0
+        }
+        XCTAssertTrue(delivered)
+    }
 }

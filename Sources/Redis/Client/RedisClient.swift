@@ -21,6 +21,12 @@ public final class RedisClient: Sendable {
         self.core = RedisClientCore(configuration: configuration, loop: loop, observer: self.observer)
     }
 
+    /// A client dropped without `close()` is closed on its loop, so its socket does not outlive it.
+    deinit {
+        let core = self.core
+        self.loop.execute { core.close() }
+    }
+
     /// Connection state changes (connecting, connected, disconnected with the reason, closed); set it before
     /// `connect()`. Runs on `loop`.
     public var onStateChange: (@Sendable (RedisConnectionState) -> Void)? {

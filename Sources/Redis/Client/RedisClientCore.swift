@@ -16,8 +16,8 @@ final class RedisClientCore: @unchecked Sendable {
         self.configuration = configuration
         self.supervisor = ConnectionSupervisor(configuration: configuration, loop: loop)
         self.supervisor.onState = { state in observer.notify(state) }
-        self.supervisor.onReady = { [unowned self] connection in self.flushQueue(into: connection) }
-        self.supervisor.onHandshakeError = { [unowned self] error in self.failQueued(error) }
+        self.supervisor.onReady = { [weak self] connection in self?.flushQueue(into: connection) }
+        self.supervisor.onHandshakeError = { [weak self] error in self?.failQueued(error) }
     }
 
     func connect() {

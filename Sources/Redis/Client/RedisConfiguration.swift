@@ -39,6 +39,10 @@ public struct RedisConfiguration: Sendable {
     public var reconnectMinDelayMillis = 100
     /// The longest reconnect delay.
     public var reconnectMaxDelayMillis = 5_000
+    /// How often an idle connection sends PING to find out that the server stopped answering (a host that
+    /// vanished without closing the connection); a subscriber that gets no answer before the next check
+    /// reconnects. 0 turns it off.
+    public var healthCheckIntervalMillis = 15_000
     /// The name given with CLIENT SETNAME (or HELLO's SETNAME), shown by CLIENT LIST.
     public var clientName: String?
     /// Which protocol the handshake asks for.

@@ -21,6 +21,9 @@ final class ConnectionSupervisor: @unchecked Sendable {
     private(set) var isClosed = false
     private var connectTimer: LoopTimer?
     private var retryTimer: LoopTimer?
+    private var healthTimer: LoopTimer?
+    /// When the health check's unanswered PING was sent to a subscriber connection; 0 when none is out.
+    private var pingSentNanos: UInt64 = 0
 
     /// The connection is ready for commands.
     var onReady: ((RedisConnection) -> Void)?
@@ -51,6 +54,7 @@ final class ConnectionSupervisor: @unchecked Sendable {
         self.attemptID += 1
         if let timer = self.connectTimer { self.loop.cancel(timer) }
         if let timer = self.retryTimer { self.loop.cancel(timer) }
+        if let timer = self.healthTimer { self.loop.cancel(timer) }
         if let handshaking = self.handshaking {
             self.handshaking = nil
             handshaking.onClose = nil
@@ -142,6 +146,47 @@ final class ConnectionSupervisor: @unchecked Sendable {
         connection.onClose = { [weak self, unowned connection] reason in self?.connectionLost(connection, reason: reason) }
         self.onState?(.connected)
         self.onReady?(connection)
+        self.pingSentNanos = 0
+        self.armHealthCheck()
+    }
+
+    // MARK: Health check
+
+    private func armHealthCheck() {
+        let interval = self.configuration.healthCheckIntervalMillis
+        guard interval > 0, !self.isClosed else { return }
+        let action: () -> Void = { [weak self] in self?.checkHealth() }
+        if let timer = self.healthTimer {
+            self.loop.reschedule(timer, afterMillis: interval, action)
+        } else {
+            self.healthTimer = self.loop.schedule(afterMillis: interval, action)
+        }
+    }
+
+    /// Sends PING on a connection that has been quiet for a whole interval. A command connection's PING is an
+    /// ordinary command: its timeout, and the recycling of a connection whose replies stopped, do the rest.
+    /// A subscriber's PING is answered among the messages, so the check itself watches for any input.
+    private func checkHealth() {
+        guard let connection = self.connection, !connection.isClosed else { return }
+        let now = monotonicNanos()
+        let interval = UInt64(self.configuration.healthCheckIntervalMillis) &* 1_000_000
+        if connection.subscriberMode {
+            if self.pingSentNanos != 0 && connection.lastReceivedNanos < self.pingSentNanos {
+                connection.close(reason: "no answer to PING for \(self.configuration.healthCheckIntervalMillis) ms")
+                return
+            }
+            if now &- connection.lastReceivedNanos >= interval {
+                self.pingSentNanos = now
+                connection.write { out in RESPEncoder.appendCommand(["PING"], into: &out) }
+            } else {
+                self.pingSentNanos = 0
+            }
+        } else if connection.isIdle && now &- connection.lastReceivedNanos >= interval {
+            connection.send(deadline: connection.deadlineFromNow(), completion: nil) { out in
+                RESPEncoder.appendCommand(["PING"], into: &out)
+            }
+        }
+        self.armHealthCheck()
     }
 
     // MARK: Handshake

@@ -20,6 +20,10 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
     private let commandTimeoutMillis: Int
     private var timeoutTimer: LoopTimer?
     private(set) var isClosed = false
+    /// When bytes last arrived (monotonic nanoseconds), for the supervisor's health check.
+    private(set) var lastReceivedNanos = monotonicNanos()
+    /// True when no command waits for a reply.
+    var isIdle: Bool { self.pending.isEmpty }
     /// True after `HELLO 3` was accepted.
     var isRESP3 = false
     /// In subscriber mode every value goes to `onUnsolicited`: pub/sub confirmations and messages are not
@@ -89,6 +93,7 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
     // MARK: Input
 
     func streamRead(_ stream: any ClientStream, _ buffer: inout ByteBuffer) {
+        self.lastReceivedNanos = monotonicNanos()
         while !self.isClosed && !buffer.isEmpty {
             let value: RESPValue
             do {

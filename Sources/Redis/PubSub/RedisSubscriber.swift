@@ -22,6 +22,12 @@ public final class RedisSubscriber: Sendable {
         self.core = RedisSubscriberCore(configuration: configuration, loop: loop, observer: self.observer, onMessage: onMessage)
     }
 
+    /// A subscriber dropped without `close()` is closed on its loop, so its socket does not outlive it.
+    deinit {
+        let core = self.core
+        self.loop.execute { core.close() }
+    }
+
     /// Connection state changes; set it before `connect()`. Runs on `loop`.
     public var onStateChange: (@Sendable (RedisConnectionState) -> Void)? {
         get { self.observer.current }

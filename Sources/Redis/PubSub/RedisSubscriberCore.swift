@@ -18,7 +18,7 @@ final class RedisSubscriberCore: @unchecked Sendable {
         self.onMessage = onMessage
         self.supervisor = ConnectionSupervisor(configuration: configuration, loop: loop)
         self.supervisor.onState = { state in observer.notify(state) }
-        self.supervisor.onReady = { [unowned self] connection in self.resubscribe(connection) }
+        self.supervisor.onReady = { [weak self] connection in self?.resubscribe(connection) }
     }
 
     func connect() {
@@ -66,7 +66,7 @@ final class RedisSubscriberCore: @unchecked Sendable {
 
     private func resubscribe(_ connection: RedisConnection) {
         connection.subscriberMode = true
-        connection.onUnsolicited = { [unowned self] value in self.received(value) }
+        connection.onUnsolicited = { [weak self] value in self?.received(value) }
         if !self.channels.isEmpty { Self.write("SUBSCRIBE", self.channels, on: connection) }
         if !self.patterns.isEmpty { Self.write("PSUBSCRIBE", self.patterns, on: connection) }
     }
