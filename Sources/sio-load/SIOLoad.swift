@@ -3,6 +3,7 @@ import EngineIO
 import Foundation
 import Glibc
 import Synchronization
+import Transport
 
 /// `sio-load`: a Socket.IO load generator on our own event loop and client codecs, with the scenarios,
 /// options and result lines of `sioload` (shared/perf), so that its figures for a server can be checked
@@ -11,7 +12,11 @@ import Synchronization
 struct SIOLoad {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            FileHandle.standardOutput.write(Data((LoadOptions.usage + "\n").utf8))
+            exit(0)
+        }
+        if arguments.isEmpty {
             FileHandle.standardError.write(Data((LoadOptions.usage + "\n").utf8))
             exit(2)
         }
@@ -19,7 +24,7 @@ struct SIOLoad {
         do {
             options = try LoadOptions.parse(arguments)
         } catch {
-            FileHandle.standardError.write(Data("sio-load: \(error)\n\(LoadOptions.usage)\n".utf8))
+            FileHandle.standardError.write(Data("sio-load: \(error) (see sio-load --help)\n".utf8))
             exit(2)
         }
         let fileLimit = raiseFileLimit()

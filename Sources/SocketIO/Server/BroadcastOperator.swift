@@ -75,7 +75,7 @@ public struct BroadcastOperator: Sendable {
         return copy
     }
 
-    /// Compression wish.
+    /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator {
         var copy = self
         copy.flags.compress = compress

@@ -78,7 +78,7 @@ public final class Namespace: Sendable {
     public var volatile: BroadcastOperator { self.all.volatile }
     /// Only this server's sockets.
     public var local: BroadcastOperator { self.all.local }
-    /// Compression wish.
+    /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
     /// Waits at most `millis` for acknowledgements.
     public func timeout(_ millis: Int) -> BroadcastOperator { self.all.timeout(millis) }

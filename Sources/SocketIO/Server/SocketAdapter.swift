@@ -4,7 +4,8 @@ import Synchronization
 public struct SocketBroadcastFlags: Sendable, Hashable {
     /// Skip sockets whose transport is busy.
     public var volatile = false
-    /// Compression wish (the transport's permessage-deflate setting decides).
+    /// False sends the packets uncompressed over WebSockets that negotiated permessage-deflate; nil or true
+    /// lets the server's threshold decide.
     public var compress: Bool?
     /// Only this server's sockets, for adapters that span several servers.
     public var local = false

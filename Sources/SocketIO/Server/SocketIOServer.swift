@@ -144,7 +144,7 @@ public final class SocketIOServer: Sendable {
     public var local: BroadcastOperator { self.sockets.local }
     /// Sockets of `/`, waiting at most `millis` for acknowledgements.
     public func timeout(_ millis: Int) -> BroadcastOperator { self.sockets.timeout(millis) }
-    /// Sockets of `/`, with a compression wish.
+    /// Sockets of `/`; `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.sockets.compress(compress) }
 
     /// Sends `event` to every socket of `/`.

@@ -1,5 +1,5 @@
-import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 
 /// A socket as a fetch response describes it: `{id, handshake, rooms, data}`, the handshake as Node's

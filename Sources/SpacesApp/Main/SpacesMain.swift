@@ -1,11 +1,12 @@
 import EngineIO
 import Foundation
+import Transport
 
 /// `spaces [--host H] [--port P] [--data-dir D]`: the SpacesApp server.
 @main
 struct SpacesMain {
     static func main() async {
-        let flags = CommandLineFlags(switchNames: ["help", "verbose"])
+        let flags = CommandLineFlags.parseOrExit(program: "spaces", accepting: SpacesConfig.acceptedFlags)
         if flags.has("help") {
             print(SpacesConfig.usage, terminator: "")
             exit(0)

@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import Transport
 
 /// Command-line flags, each also settable by an environment variable.
 struct SpacesConfig: Sendable {
@@ -34,6 +35,12 @@ struct SpacesConfig: Sendable {
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
     ]
+
+    /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
+    static var acceptedFlags: [CommandLineFlag] {
+        self.options.map { CommandLineFlag($0.flag, value: "VALUE", help: $0.help) }
+            + [CommandLineFlag("verbose", help: "more logging")]
+    }
 
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"

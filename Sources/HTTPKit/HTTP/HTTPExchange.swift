@@ -1,0 +1,53 @@
+import Synchronization
+import Transport
+
+/// One request awaiting its response. Answer it once, from any thread; later answers are ignored.
+public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `connection` is only used on `loop`; `answered` is atomic.
+    /// The loop that owns the connection.
+    public let loop: EventLoop
+    /// The method of the request (a HEAD response carries no body).
+    public let method: String
+    /// Strong, and dropped once the response is written or the connection closes (`detach`): a weak
+    /// reference would move the connection's reference counts to a side table, making every retain and
+    /// release of it take the runtime's slow path.
+    @exclusivity(unchecked) private var connection: HTTPServerConnection?
+    private let answered = Atomic<Bool>(false)
+
+    init(loop: EventLoop, method: String, connection: HTTPServerConnection) {
+        self.loop = loop
+        self.method = method
+        self.connection = connection
+    }
+
+    /// True once a response was given or the connection went away.
+    public var isAnswered: Bool { self.answered.load(ordering: .acquiring) }
+
+    /// Sends `response`; hops to the connection's loop when called elsewhere.
+    public func respond(_ response: HTTPResponse) {
+        guard !self.answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if self.loop.inEventLoop {
+            self.connection?.send(response, for: self)
+        } else {
+            self.loop.execute { [self] in self.connection?.send(response, for: self) }
+        }
+    }
+
+    /// Marks the exchange dead because its connection closed; `onAbandon` listeners fire on the loop.
+    func abandon() {
+        self.connection = nil
+        if !self.answered.exchange(true, ordering: .acquiringAndReleasing) {
+            self.abandonHandler?()
+        }
+        self.abandonHandler = nil
+    }
+
+    /// Forgets the connection once the response is written (loop thread).
+    func detach() {
+        self.connection = nil
+    }
+
+    /// Called (on the loop) if the connection closes before a response was given: long-polling uses it
+    /// to forget a poll whose client left. Set and read on the loop only (no dynamic exclusivity check).
+    @exclusivity(unchecked) public var abandonHandler: (() -> Void)?
+}

@@ -1,0 +1,440 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import Transport
+
+/// Incremental HTTP/1.0 and HTTP/1.1 request parser (RFC 9112).
+///
+/// Feed it the connection's input buffer each time bytes arrive and call `next(from:)` until it returns nil
+/// ("need more bytes"). It consumes only the bytes it has turned into events, so whatever follows the end of
+/// a request (a pipelined request, or WebSocket frames after an Upgrade) stays in the buffer. Partial lines
+/// are not re-scanned from the start on every call, so byte-at-a-time input stays linear.
+///
+/// After an error every later call throws the same error: the connection should answer `error.status`
+/// and close, because the stream position is no longer trustworthy.
+public struct HTTPRequestParser: Sendable {
+    /// The limits this parser enforces.
+    public let limits: HTTPLimits
+
+    private var state: State = .requestLine
+    /// Bytes of the current, unterminated line already searched for LF.
+    private var scanned = 0
+    private var head = PartialHead()
+    /// Decoded body bytes of the current chunked request, for the `maxBodySize` check.
+    private var chunkedBodyBytes = 0
+    private var trailerBytes = 0
+    private var trailerCount = 0
+
+    private enum State: Sendable {
+        case requestLine
+        case headers
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case end
+        case failed(HTTPParseError)
+    }
+
+    /// The head being assembled, kept as plain values until the blank line completes it.
+    private struct PartialHead: Sendable {
+        var method = ""
+        var target = ""
+        var major = 1
+        var minor = 1
+        var headers = HTTPHeaders()
+        var headerBytes = 0
+    }
+
+    /// Creates a parser waiting for the first request line.
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+    }
+
+    /// True between the first byte of a request line and its `.end`; an idle keep-alive connection is false.
+    public var isMidMessage: Bool {
+        if case .requestLine = self.state { return self.scanned > 0 }
+        return true
+    }
+
+    /// Parses the next event out of `buffer`, consuming exactly the bytes it covers.
+    ///
+    /// - Returns: the next event, or nil when more bytes are needed.
+    /// - Throws: `HTTPParseError` with the status to answer; the parser then stays failed.
+    public mutating func next(from buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPParseEvent? {
+        if case .failed(let error) = self.state { throw error }
+        do throws(HTTPParseError) {
+            return try self.step(&buffer)
+        } catch {
+            self.state = .failed(error)
+            throw error
+        }
+    }
+
+    // MARK: - State machine
+
+    private mutating func step(_ buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPParseEvent? {
+        while true {
+            switch self.state {
+            case .requestLine:
+                // Fail fast on input that cannot start a request line (a TLS handshake sent to the plain
+                // port, binary junk) instead of buffering up to the line limit first.
+                if let first = buffer.peek(at: 0), !HTTPSyntax.isTokenChar(first),
+                   first != UInt8(ascii: "\r"), first != UInt8(ascii: "\n") {
+                    throw .badRequest("malformed request line")
+                }
+                guard let lf = self.scanLine(buffer) else {
+                    // +1 leaves room for the CR that precedes LF.
+                    if self.scanned > self.limits.maxRequestLineLength + 1 { throw .uriTooLong() }
+                    return nil
+                }
+                let limits = self.limits
+                let result = buffer.withReadableBytes { raw in
+                    Self.parseRequestLine(UnsafeRawBufferPointer(rebasing: raw[0..<lf]), limits: limits)
+                }
+                self.consumeLine(&buffer, lf)
+                switch result {
+                case .blank:
+                    // RFC 9112 §2.2: ignore empty lines received before the request line.
+                    continue
+                case .failure(let error):
+                    throw error
+                case .line(let method, let target, let major, let minor):
+                    self.head = PartialHead(method: method, target: target, major: major, minor: minor)
+                    self.head.headers.reserveCapacity(8)
+                    self.state = .headers
+                }
+
+            case .headers:
+                guard let lf = self.scanLine(buffer) else {
+                    if self.head.headerBytes + self.scanned > self.limits.maxHeaderBytes {
+                        throw .headersTooLarge("header section too large")
+                    }
+                    return nil
+                }
+                self.head.headerBytes += lf + 1
+                if self.head.headerBytes > self.limits.maxHeaderBytes {
+                    throw .headersTooLarge("header section too large")
+                }
+                let result = buffer.withReadableBytes { raw in
+                    Self.parseField(UnsafeRawBufferPointer(rebasing: raw[0..<lf]))
+                }
+                self.consumeLine(&buffer, lf)
+                switch result {
+                case .failure(let error):
+                    throw error
+                case .field(let name, let value):
+                    if self.head.headers.count >= self.limits.maxHeaderCount {
+                        throw .headersTooLarge("too many header fields")
+                    }
+                    self.head.headers.add(name, value)
+                case .blank:
+                    let complete = HTTPRequestHead(
+                        method: self.head.method, target: self.head.target,
+                        versionMajor: self.head.major, versionMinor: self.head.minor, headers: self.head.headers)
+                    self.head = PartialHead()
+                    self.state = try Self.bodyFraming(for: complete, limits: self.limits)
+                    self.chunkedBodyBytes = 0
+                    return .head(complete)
+                }
+
+            case .fixedBody(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                guard count > 0, let bytes = buffer.readBytes(count) else { return nil }
+                self.state = remaining == count ? .end : .fixedBody(remaining: remaining - count)
+                return .body(bytes)
+
+            case .chunkSize:
+                guard let lf = self.scanLine(buffer) else {
+                    if self.scanned > self.limits.maxChunkLineLength + 1 { throw .badRequest("chunk size line too long") }
+                    return nil
+                }
+                if lf > self.limits.maxChunkLineLength + 1 { throw .badRequest("chunk size line too long") }
+                let size = buffer.withReadableBytes { raw in
+                    Self.parseChunkSize(UnsafeRawBufferPointer(rebasing: raw[0..<lf]))
+                }
+                self.consumeLine(&buffer, lf)
+                guard let size else { throw .badRequest("invalid chunk size") }
+                if size == 0 {
+                    self.trailerBytes = 0
+                    self.trailerCount = 0
+                    self.state = .trailers
+                } else {
+                    // `size` may be Int.max for absurd sizes, so compare without adding.
+                    if size > self.limits.maxBodySize - self.chunkedBodyBytes { throw .bodyTooLarge() }
+                    self.chunkedBodyBytes += size
+                    self.state = .chunkData(remaining: size)
+                }
+
+            case .chunkData(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                guard count > 0, let bytes = buffer.readBytes(count) else { return nil }
+                self.state = remaining == count ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                return .body(bytes)
+
+            case .chunkDataEnd:
+                // The CRLF after chunk data (a bare LF is tolerated like everywhere else).
+                guard let first = buffer.peek(at: 0) else { return nil }
+                if first == UInt8(ascii: "\n") {
+                    buffer.moveReaderIndex(forwardBy: 1)
+                } else if first == UInt8(ascii: "\r") {
+                    guard let second = buffer.peek(at: 1) else { return nil }
+                    guard second == UInt8(ascii: "\n") else { throw .badRequest("missing CRLF after chunk data") }
+                    buffer.moveReaderIndex(forwardBy: 2)
+                } else {
+                    throw .badRequest("missing CRLF after chunk data")
+                }
+                self.state = .chunkSize
+
+            case .trailers:
+                guard let lf = self.scanLine(buffer) else {
+                    if self.trailerBytes + self.scanned > self.limits.maxHeaderBytes {
+                        throw .headersTooLarge("trailer section too large")
+                    }
+                    return nil
+                }
+                self.trailerBytes += lf + 1
+                if self.trailerBytes > self.limits.maxHeaderBytes { throw .headersTooLarge("trailer section too large") }
+                let result = buffer.withReadableBytes { raw in
+                    Self.parseField(UnsafeRawBufferPointer(rebasing: raw[0..<lf]))
+                }
+                self.consumeLine(&buffer, lf)
+                switch result {
+                case .failure(let error):
+                    throw error
+                case .field:
+                    // Trailers are validated and bounded but dropped: nothing in this stack uses them.
+                    self.trailerCount += 1
+                    if self.trailerCount > self.limits.maxHeaderCount { throw .headersTooLarge("too many trailer fields") }
+                case .blank:
+                    self.state = .end
+                }
+
+            case .end:
+                self.state = .requestLine
+                self.scanned = 0
+                return .end
+
+            case .failed(let error):
+                throw error
+            }
+        }
+    }
+
+    // MARK: - Lines
+
+    /// Offset of the next LF from the reader index, or nil (remembering how far it looked).
+    private mutating func scanLine(_ buffer: ByteBuffer) -> Int? {
+        let from = self.scanned
+        let found: Int? = buffer.withReadableBytes { raw in
+            guard from < raw.count, let base = raw.baseAddress else { return nil }
+            guard let hit = memchr(base + from, 0x0A, raw.count - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+        if found == nil { self.scanned = buffer.readableBytes }
+        return found
+    }
+
+    private mutating func consumeLine(_ buffer: inout ByteBuffer, _ lf: Int) {
+        buffer.moveReaderIndex(forwardBy: lf + 1)
+        self.scanned = 0
+    }
+
+    /// Length of a line once a trailing CR (before the LF that was cut off) is removed.
+    @inline(__always)
+    private static func contentLength(_ line: UnsafeRawBufferPointer) -> Int {
+        line.count > 0 && line[line.count - 1] == UInt8(ascii: "\r") ? line.count - 1 : line.count
+    }
+
+    // MARK: - Request line
+
+    private enum RequestLineResult {
+        case blank
+        case line(method: String, target: String, major: Int, minor: Int)
+        case failure(HTTPParseError)
+    }
+
+    private static func parseRequestLine(_ line: UnsafeRawBufferPointer, limits: HTTPLimits) -> RequestLineResult {
+        let end = contentLength(line)
+        if end == 0 { return .blank }
+        if end > limits.maxRequestLineLength { return .failure(.uriTooLong()) }
+        let bad = RequestLineResult.failure(.badRequest("malformed request line"))
+
+        var i = 0
+        while i < end && HTTPSyntax.isTokenChar(line[i]) { i += 1 }
+        guard i > 0, i < end, line[i] == UInt8(ascii: " ") else { return bad }
+        let methodEnd = i
+        i += 1
+        let targetStart = i
+        while i < end && line[i] != UInt8(ascii: " ") {
+            guard HTTPSyntax.isTargetChar(line[i]) else {
+                return .failure(.badRequest("invalid character in request target"))
+            }
+            i += 1
+        }
+        guard i > targetStart, i < end else { return bad }
+        let targetEnd = i
+        i += 1
+
+        let version = UnsafeRawBufferPointer(rebasing: line[i..<end])
+        guard let (major, minor) = parseVersion(version) else {
+            return looksLikeOtherVersion(version) ? .failure(.versionNotSupported()) : bad
+        }
+        guard major == 1 && (minor == 0 || minor == 1) else { return .failure(.versionNotSupported()) }
+
+        let method = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<methodEnd]), as: UTF8.self)
+        let target = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd]), as: UTF8.self)
+        return .line(method: method, target: target, major: major, minor: minor)
+    }
+
+    private static let httpSlash: [UInt8] = Array("HTTP/".utf8)
+
+    /// `HTTP/` DIGIT `.` DIGIT, exactly as RFC 9112 writes it.
+    private static func parseVersion(_ v: UnsafeRawBufferPointer) -> (Int, Int)? {
+        guard v.count == 8, v[0] == 0x48, v[1] == 0x54, v[2] == 0x54, v[3] == 0x50, v[4] == 0x2F,  // HTTP/
+              v[6] == UInt8(ascii: ".") else { return nil }
+        let major = Int(v[5]) - 48, minor = Int(v[7]) - 48
+        guard (0...9).contains(major), (0...9).contains(minor) else { return nil }
+        return (major, minor)
+    }
+
+    /// `HTTP/2`, `HTTP/10.0` and the like: a version we recognise as such but do not speak → 505, not 400.
+    private static func looksLikeOtherVersion(_ v: UnsafeRawBufferPointer) -> Bool {
+        guard v.count > 5, v.count <= 16, v.starts(with: httpSlash) else { return false }
+        let rest = v[5...]
+        guard let first = rest.first, (48...57).contains(first) else { return false }
+        return rest.allSatisfy { (48...57).contains($0) || $0 == UInt8(ascii: ".") }
+    }
+
+    // MARK: - Header fields
+
+    private enum FieldResult {
+        case blank
+        case field(name: String, value: String)
+        case failure(HTTPParseError)
+    }
+
+    private static func parseField(_ line: UnsafeRawBufferPointer) -> FieldResult {
+        let end = contentLength(line)
+        if end == 0 { return .blank }
+        let first = line[0]
+        if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            // obs-fold: RFC 9112 §5.2 lets a server reject it with 400.
+            return .failure(.badRequest("obsolete line folding in header"))
+        }
+        var i = 0
+        while i < end && HTTPSyntax.isTokenChar(line[i]) { i += 1 }
+        // No whitespace is allowed between the name and the colon (RFC 9112 §5.1).
+        guard i > 0, i < end, line[i] == UInt8(ascii: ":") else {
+            return .failure(.badRequest("malformed header field"))
+        }
+        let nameEnd = i
+        i += 1
+        while i < end && (line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t")) { i += 1 }
+        var valueEnd = end
+        while valueEnd > i && (line[valueEnd - 1] == UInt8(ascii: " ") || line[valueEnd - 1] == UInt8(ascii: "\t")) {
+            valueEnd -= 1
+        }
+        var j = i
+        while j < valueEnd {
+            guard HTTPSyntax.isFieldValueChar(line[j]) else {
+                return .failure(.badRequest("invalid character in header value"))
+            }
+            j += 1
+        }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<nameEnd]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[i..<valueEnd]), as: UTF8.self)
+        return .field(name: name, value: value)
+    }
+
+    // MARK: - Body framing
+
+    /// Chooses how the body is delimited (RFC 9112 §6.3), rejecting ambiguous framing that enables smuggling.
+    private static func bodyFraming(for head: HTTPRequestHead, limits: HTTPLimits) throws(HTTPParseError) -> State {
+        // One pass over the fields for the three that matter here.
+        var hosts = 0
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        for field in head.headers {
+            switch field.name.utf8.count {
+            case 4 where field.name.asciiCaseInsensitiveEquals("Host"): hosts += 1
+            case 14 where field.name.asciiCaseInsensitiveEquals("Content-Length"): contentLengths.append(field.value)
+            case 17 where field.name.asciiCaseInsensitiveEquals("Transfer-Encoding"): transferEncodings.append(field.value)
+            default: break
+            }
+        }
+        if hosts > 1 { throw .badRequest("multiple Host headers") }
+
+        if !transferEncodings.isEmpty {
+            if !contentLengths.isEmpty { throw .badRequest("both Transfer-Encoding and Content-Length") }
+            var codings: [Substring] = []
+            for value in transferEncodings {
+                for item in value.split(separator: ",") {
+                    let coding = item.trimmingASCIISpaces()
+                    if !coding.isEmpty { codings.append(coding) }
+                }
+            }
+            guard !codings.isEmpty else { throw .badRequest("empty Transfer-Encoding") }
+            for coding in codings where !coding.asciiCaseInsensitiveEquals("chunked") {
+                throw .notImplemented("unsupported transfer coding")
+            }
+            // Only "chunked" is left, so more than one item means chunked was applied twice.
+            guard codings.count == 1 else { throw .badRequest("chunked applied more than once") }
+            return .chunkSize
+        }
+
+        guard !contentLengths.isEmpty else { return .end }
+        var length: Int?
+        for value in contentLengths {
+            // A list such as "5, 5" is allowed when every member is the same (RFC 9110 §8.6).
+            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let parsed = parseDecimal(item.trimmingASCIISpaces()) else {
+                    throw .badRequest("invalid Content-Length")
+                }
+                if let length, length != parsed { throw .badRequest("conflicting Content-Length values") }
+                length = parsed
+            }
+        }
+        guard let length else { throw .badRequest("invalid Content-Length") }
+        if length > limits.maxBodySize { throw .bodyTooLarge() }
+        return length == 0 ? .end : .fixedBody(remaining: length)
+    }
+
+    /// 1*DIGIT; saturates at Int.max so huge lengths become 413 rather than 400.
+    private static func parseDecimal(_ text: Substring) -> Int? {
+        guard !text.isEmpty else { return nil }
+        var value = 0
+        for byte in text.utf8 {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int(byte - 48))
+            value = (o1 || o2) ? Int.max : sum
+        }
+        return value
+    }
+
+    /// `chunk-size [ chunk-ext ]`: hex digits, then optional `;name[=value]` extensions that are ignored.
+    /// Returns nil for a malformed line; saturates at Int.max so oversize chunks become 413.
+    private static func parseChunkSize(_ line: UnsafeRawBufferPointer) -> Int? {
+        let end = contentLength(line)
+        var i = 0
+        var size = 0
+        while i < end, let digit = HTTPSyntax.hexValue(line[i]) {
+            size = size > (Int.max >> 4) ? Int.max : (size << 4) | digit
+            i += 1
+        }
+        guard i > 0 else { return nil }
+        // BWS before the extension list.
+        while i < end && (line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t")) { i += 1 }
+        guard i == end || line[i] == UInt8(ascii: ";") else { return nil }
+        while i < end {
+            guard HTTPSyntax.isFieldValueChar(line[i]) else { return nil }
+            i += 1
+        }
+        return size
+    }
+}

@@ -1,0 +1,53 @@
+import Transport
+
+/// Settings of the HTTP server.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind: `0.0.0.0`, `::`, `127.0.0.1`, a host name.
+    public var host: String
+    /// Port to bind; 0 lets the kernel choose (read it back from `HTTPServer.port`).
+    public var port: Int
+    /// Parser limits; `maxBodySize` is the default body limit for handlers that do not set their own.
+    public var limits: HTTPLimits
+    /// Time a client has to send a complete request head once it started one.
+    public var headerTimeoutMillis: Int
+    /// Time a client has to send a request body once its head arrived.
+    public var bodyTimeoutMillis: Int
+    /// How long an idle keep-alive connection stays open.
+    public var idleTimeoutMillis: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
+                headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.headerTimeoutMillis = headerTimeoutMillis
+        self.bodyTimeoutMillis = bodyTimeoutMillis
+        self.idleTimeoutMillis = idleTimeoutMillis
+    }
+}
+
+/// An HTTP/1.1 server on an event loop group.
+public final class HTTPServer: Sendable {
+    /// The loops serving connections.
+    public let group: EventLoopGroup
+    private let listener: TCPListener
+
+    /// Binds and starts serving with `handler`.
+    public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
+        self.group = group
+        self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group) { connection in
+            connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
+        }
+    }
+
+    /// The port actually bound.
+    public var port: Int { self.listener.address.port }
+
+    /// The address actually bound.
+    public var address: SocketAddress { self.listener.address }
+
+    /// Stops accepting new connections; existing ones continue.
+    public func stopAccepting() {
+        self.listener.close()
+    }
+}

@@ -1,0 +1,279 @@
+import Glibc
+import Transport
+
+/// Speaks HTTP/1.1 on one TCP connection: parses requests, hands them to the handler one at a time
+/// (pipelined requests wait in the read buffer), writes responses in order, enforces timeouts.
+/// Loop-confined: every method runs on the connection's loop (hence the unchecked Sendable).
+final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
+    // The stored properties skip dynamic exclusivity checks (several per request otherwise): they are used
+    // on the loop thread only, and no access to them spans a call that could reach them again.
+    private static let encoder = HTTPResponseEncoder()
+    private let connection: TCPConnection
+    private let configuration: HTTPServerConfiguration
+    private let handler: HTTPRequestHandling
+    @exclusivity(unchecked) private var parser: HTTPRequestParser
+    @exclusivity(unchecked) private var head: HTTPRequestHead?
+    @exclusivity(unchecked) private var body: [UInt8] = []
+    @exclusivity(unchecked) private var bodyLimit = 0
+    @exclusivity(unchecked) private var current: HTTPExchange?
+    @exclusivity(unchecked) private var keepAlive = true
+    /// Kept across requests (disarmed while one is handled) so that a keep-alive connection does not
+    /// allocate a timer per request. Its action holds the connection strongly: `cancelTimer` (on close and
+    /// on upgrade) drops it, ending that cycle.
+    @exclusivity(unchecked) private var timer: LoopTimer?
+    @exclusivity(unchecked) private var fileStream: FileStream?
+    @exclusivity(unchecked) private var upgraded = false
+    @exclusivity(unchecked) private var parsing = false
+
+    init(connection: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandling) {
+        self.connection = connection
+        self.configuration = configuration
+        self.handler = handler
+        self.parser = HTTPRequestParser(limits: configuration.limits)
+        self.armTimer(millis: configuration.idleTimeoutMillis)
+    }
+
+    // MARK: Reading
+
+    func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
+        self.parse(&buffer)
+    }
+
+    private func parse(_ buffer: inout ByteBuffer) {
+        self.parsing = true
+        defer { self.parsing = false }
+        while !self.upgraded && self.current == nil && !connection.isClosed {
+            let event: HTTPParseEvent?
+            do {
+                event = try self.parser.next(from: &buffer)
+            } catch {
+                self.fail(status: error.status, message: error.reason)
+                return
+            }
+            guard let event else {
+                let started = !buffer.isEmpty || self.parser.isMidMessage
+                if self.head == nil && started && self.timerPurpose != .headers {
+                    // A request has started: the client now has a bounded time to finish its headers. The
+                    // parser may already hold (and have consumed) whole lines of it, so its state counts too.
+                    self.armTimer(millis: self.configuration.headerTimeoutMillis, purpose: .headers)
+                }
+                return
+            }
+            switch event {
+            case .head(let head):
+                self.head = head
+                self.body = []
+                self.bodyLimit = self.handler.maxBodySize(for: head) ?? self.configuration.limits.maxBodySize
+                if head.expectsContinue {
+                    // curl waits for this before sending bodies over 1 KiB.
+                    self.connection.write(HTTPResponseEncoder.continueResponse)
+                }
+                self.armTimer(millis: self.configuration.bodyTimeoutMillis, purpose: .body)
+            case .body(let chunk):
+                guard self.body.count + chunk.count <= self.bodyLimit else {
+                    self.fail(status: 413, message: "Payload Too Large")
+                    return
+                }
+                self.body.append(contentsOf: chunk)
+            case .end:
+                guard let head = self.head else { return }
+                self.head = nil
+                let body = self.body
+                self.body = []
+                self.dispatch(HTTPRequest(head: head, body: body, remoteAddress: self.connection.remoteHost), buffer: &buffer)
+            }
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {
+        self.disarmTimer()
+        self.keepAlive = request.head.keepAlive
+        if request.headers.hasToken("upgrade", in: "Connection") && request.headers["Upgrade"] != nil {
+            switch self.handler.upgrade(request, connection: self.connection) {
+            case .upgraded:
+                self.upgraded = true
+                self.cancelTimer()
+                // Frames sent right behind the handshake belong to the new protocol (a handler that is
+                // moving the connection to another loop leaves them buffered until it gets there).
+                if !buffer.isEmpty, let next = self.connection.handler, next !== self {
+                    next.connectionRead(self.connection, &buffer)
+                }
+                return
+            case .rejected(let response):
+                self.keepAlive = false
+                let exchange = HTTPExchange(loop: self.connection.loop, method: request.method, connection: self)
+                self.current = exchange
+                exchange.respond(response)
+                return
+            case .notHandled:
+                break
+            }
+        }
+        let exchange = HTTPExchange(loop: self.connection.loop, method: request.method, connection: self)
+        self.current = exchange
+        self.handler.handle(request, exchange: exchange)
+    }
+
+    // MARK: Writing
+
+    /// Writes the response of the current exchange (loop thread).
+    func send(_ response: HTTPResponse, for exchange: HTTPExchange) {
+        // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
+        exchange.abandonHandler = nil
+        exchange.detach()
+        guard exchange === self.current, !self.connection.isClosed else { return }
+        let headOnly = exchange.method == "HEAD" || response.status == 204 || response.status == 304
+        switch response.body {
+        case .bytes(let bytes):
+            self.connection.withOutboundBuffer { out in
+                Self.encoder.encodeHead(status: response.status, headers: response.headers,
+                                               contentLength: bytes.count, keepAlive: self.keepAlive, into: &out)
+                if !headOnly { out.append(contentsOf: bytes) }
+            }
+            self.finishExchange()
+        case .file(let path, let offset, let length):
+            guard let stream = FileStream(path: path, offset: offset, length: length) else {
+                self.connection.withOutboundBuffer { out in
+                    Self.encoder.encodeHead(status: 404, headers: ["Content-Type": "text/plain"],
+                                                   contentLength: 10, keepAlive: self.keepAlive, into: &out)
+                    if !headOnly { out.append(contentsOf: Array("Not Found\n".utf8)) }
+                }
+                self.finishExchange()
+                return
+            }
+            self.connection.withOutboundBuffer { out in
+                Self.encoder.encodeHead(status: response.status, headers: response.headers,
+                                               contentLength: length, keepAlive: self.keepAlive, into: &out)
+            }
+            if headOnly {
+                self.finishExchange()
+            } else {
+                self.fileStream = stream
+                self.pumpFile()
+            }
+        }
+    }
+
+    /// Sends file chunks while the peer keeps up; resumes from `connectionWritable`.
+    private func pumpFile() {
+        guard let stream = self.fileStream else { return }
+        while self.connection.isWritable && !self.connection.isClosed {
+            switch stream.nextChunk() {
+            case .some(let chunk):
+                self.connection.write(chunk)
+            case .none:
+                self.fileStream = nil
+                // A file that shrank under us cannot fill the announced length: end the connection.
+                if stream.endedEarly { self.keepAlive = false }
+                self.finishExchange()
+                return
+            }
+        }
+    }
+
+    func connectionWritable(_ connection: TCPConnection) {
+        if self.fileStream != nil { self.pumpFile() }
+    }
+
+    private func finishExchange() {
+        self.current = nil
+        if !self.keepAlive {
+            self.connection.closeGracefully()
+            return
+        }
+        self.armTimer(millis: self.configuration.idleTimeoutMillis)
+        // Pipelined requests may wait in the read buffer. Inside `parse` the loop there picks them up;
+        // a response given later (long-polling) has to restart parsing itself.
+        if !self.parsing { self.connection.reparseBufferedInput() }
+    }
+
+    /// Answers a malformed or over-limit request and closes.
+    private func fail(status: Int, message: String) {
+        self.keepAlive = false
+        let exchange = HTTPExchange(loop: self.connection.loop, method: "GET", connection: self)
+        self.current = exchange
+        exchange.respond(HTTPResponse.text(message + "\n", status: status))
+    }
+
+    // MARK: Timeouts
+
+    private enum TimerPurpose { case idle, headers, body }
+    @exclusivity(unchecked) private var timerPurpose: TimerPurpose = .idle
+
+    private func armTimer(millis: Int, purpose: TimerPurpose = .idle) {
+        self.timerPurpose = purpose
+        let loop = self.connection.loop
+        if let timer = self.timer {
+            loop.reschedule(timer, afterMillis: millis)
+        } else {
+            self.timer = loop.schedule(afterMillis: millis) { self.timedOut() }
+        }
+    }
+
+    /// Stops the timer while a request is handled, keeping it (and its action) for the next `armTimer`.
+    private func disarmTimer() {
+        if let timer = self.timer { self.connection.loop.disarm(timer) }
+    }
+
+    /// Stops the timer for good, releasing its action (and so the connection it holds).
+    private func cancelTimer() {
+        if let timer = self.timer { self.connection.loop.cancel(timer) }
+        self.timer = nil
+    }
+
+    private func timedOut() {
+        self.timer = nil
+        guard self.current == nil, !self.upgraded else { return }
+        switch self.timerPurpose {
+        case .idle:
+            self.connection.close()
+        case .headers, .body:
+            self.fail(status: 408, message: "Request Timeout")
+        }
+    }
+
+    func connectionClosed(_ connection: TCPConnection, error: Int32?) {
+        self.cancelTimer()
+        self.fileStream = nil
+        let exchange = self.current
+        self.current = nil
+        exchange?.abandon()
+    }
+}
+
+/// Reads a file region in chunks for a response body.
+private final class FileStream {
+    private let fd: Int32
+    private var remaining: Int
+    private(set) var endedEarly = false
+    private static let chunkSize = 256 * 1024
+
+    init?(path: String, offset: Int, length: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        if offset > 0 && lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+        self.remaining = length
+    }
+
+    deinit { close(self.fd) }
+
+    /// The next chunk, or nil at the end (a short file ends the body early; the peer sees the short length).
+    func nextChunk() -> [UInt8]? {
+        guard self.remaining > 0 else { return nil }
+        let want = min(self.remaining, Self.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: want)
+        let got = chunk.withUnsafeMutableBytes { read(self.fd, $0.baseAddress, want) }
+        guard got > 0 else {
+            self.endedEarly = true
+            self.remaining = 0
+            return nil
+        }
+        self.remaining -= got
+        if got < want { chunk.removeLast(want - got) }
+        return chunk
+    }
+}

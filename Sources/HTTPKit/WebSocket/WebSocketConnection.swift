@@ -1,0 +1,172 @@
+import Transport
+
+/// Receives the messages of a WebSocket connection, on its loop thread.
+public protocol WebSocketDelegate: AnyObject {
+    /// A complete text message (validated UTF-8).
+    func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8])
+    /// A complete binary message.
+    func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8])
+    /// The connection is gone; `code` is the peer's close code, nil when it vanished without one.
+    func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?)
+}
+
+/// A WebSocket over one TCP connection, in either role: reads frames through the message assembler,
+/// answers pings and the close handshake, and writes frames straight into the connection's output buffer.
+public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: used on `connection.loop` only; `activate()` is the one call made
+    // after a hop to a new loop, before any other use there.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
+
+    /// The TCP connection underneath.
+    public let connection: TCPConnection
+    /// Who gets the messages; cleared when the connection closes.
+    @exclusivity(unchecked) public var delegate: WebSocketDelegate?
+    private let role: WebSocketRole
+    private let assembler: WebSocketMessageAssembler
+    @exclusivity(unchecked) private var compressor: PerMessageDeflateCompressor?
+    /// Messages shorter than this many bytes go out uncompressed even when deflate was negotiated.
+    private let compressionThreshold: Int
+    @exclusivity(unchecked) private var active: Bool
+    @exclusivity(unchecked) private var sentClose = false
+    @exclusivity(unchecked) private var receivedCloseCode: UInt16?
+    @exclusivity(unchecked) private var notifiedClose = false
+
+    /// `active` false leaves incoming bytes buffered until `activate()` (used while the connection moves
+    /// to another loop). With `deflate`, messages shorter than `compressionThreshold` bytes are sent
+    /// uncompressed: deflating a few bytes saves nothing and costs the peer an inflate.
+    public init(connection: TCPConnection, role: WebSocketRole, maxMessageSize: Int,
+                deflate: PerMessageDeflateParameters?, compressionThreshold: Int = PerMessageDeflate.defaultThreshold,
+                active: Bool = true) {
+        self.connection = connection
+        self.role = role
+        self.assembler = WebSocketMessageAssembler(role: role, maxMessageSize: maxMessageSize, permessageDeflate: deflate)
+        self.compressor = deflate?.makeCompressor(role: role)
+        self.compressionThreshold = compressionThreshold
+        self.active = active
+    }
+
+    /// Starts processing input (after a move between loops).
+    public func activate() { self.active = true }
+
+    /// False while the peer is not keeping up with what we send.
+    public var isWritable: Bool { self.connection.isWritable }
+
+    // MARK: Sending
+
+    /// Sends a text message made of an optional one-byte prefix (the Engine.IO packet type) and `bytes`.
+    /// `compress: false` sends it uncompressed whatever was negotiated (Socket.IO's `compress(false)`).
+    @inlinable public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>, compress: Bool = true) {
+        if let done = bytes.withContiguousStorageIfAvailable({
+            self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0), compress: compress)
+        }) {
+            return done
+        }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0, compress: compress) }
+    }
+
+    /// Sends a text message made of an optional one-byte prefix and `bytes` (the common, non-generic case).
+    public func sendText(prefix: UInt8?, _ bytes: [UInt8], compress: Bool = true) {
+        bytes.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0, compress: compress) }
+    }
+
+    /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
+    @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
+        if let done = bytes.withContiguousStorageIfAvailable({
+            self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0), compress: compress)
+        }) {
+            return done
+        }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0, compress: compress) }
+    }
+
+    @usableFromInline func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer, compress: Bool) {
+        guard !self.sentClose, !self.connection.isClosed else { return }
+        let length = bytes.count + (prefix == nil ? 0 : 1)
+        // Without deflate the first test fails and nothing else is evaluated.
+        if let compressor = self.compressor, compress, length >= self.compressionThreshold {
+            var plain: [UInt8] = []
+            plain.reserveCapacity(length)
+            if let prefix { plain.append(prefix) }
+            plain.append(contentsOf: bytes)
+            guard let compressed = try? compressor.compress(plain) else {
+                self.close(code: WebSocketCloseCode.internalError)
+                return
+            }
+            self.writeFrame(opcode: opcode, rsv1: true, length: compressed.count) { out in out.append(contentsOf: compressed) }
+            return
+        }
+        self.writeFrame(opcode: opcode, rsv1: false, length: length) { out in
+            if let prefix { out.append(prefix) }
+            out.append(contentsOf: bytes)
+        }
+    }
+
+    /// Appends one frame to the output buffer, masking it in place in the client role.
+    private func writeFrame(opcode: WebSocketOpcode, rsv1: Bool, length: Int, payload: (inout [UInt8]) -> Void) {
+        let key: WebSocketMaskingKey? = self.role == .client ? .random() : nil
+        self.connection.withOutboundBuffer { out in
+            WebSocketFrameEncoder.headerBytes(opcode: opcode, payloadLength: length, rsv1: rsv1, maskingKey: key, into: &out)
+            let start = out.count
+            payload(&out)
+            if let key { key.apply(to: &out, range: start..<out.count) }
+        }
+    }
+
+    private func sendControl(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
+        guard !self.connection.isClosed else { return }
+        self.writeFrame(opcode: opcode, rsv1: false, length: payload.count) { $0.append(contentsOf: payload) }
+    }
+
+    /// Starts the closing handshake; the TCP connection closes once the frame is out.
+    public func close(code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
+        guard !self.sentClose else { return }
+        self.sentClose = true
+        self.sendControl(.close, WebSocketFrameEncoder.closePayload(code: code, reason: reason))
+        self.connection.closeGracefully()
+    }
+
+    // MARK: Receiving
+
+    public func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
+        guard self.active else { return }
+        while !self.connection.isClosed {
+            let message: WebSocketMessageAssembler.Event?
+            do {
+                message = try self.assembler.next(from: &buffer)
+            } catch {
+                self.close(code: error.closeCode)
+                buffer.clear()
+                return
+            }
+            guard let message else { return }
+            if self.sentClose {
+                // After our close frame only the peer's close matters.
+                if case .close = message { self.connection.close() }
+                continue
+            }
+            switch message {
+            case .text(let bytes):
+                self.delegate?.webSocket(self, didReceiveText: bytes)
+            case .binary(let bytes):
+                self.delegate?.webSocket(self, didReceiveBinary: bytes)
+            case .ping(let payload):
+                self.sendControl(.pong, payload)
+            case .pong:
+                break
+            case .close(let code, _):
+                self.receivedCloseCode = code ?? WebSocketCloseCode.noStatusReceived
+                self.close(code: code ?? WebSocketCloseCode.normalClosure)
+                buffer.clear()
+                return
+            }
+        }
+    }
+
+    public func connectionClosed(_ connection: TCPConnection, error: Int32?) {
+        guard !self.notifiedClose else { return }
+        self.notifiedClose = true
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.webSocketDidClose(self, code: self.receivedCloseCode)
+    }
+}

@@ -1,0 +1,42 @@
+import Transport
+
+/// A plain WebSocket endpoint that sends every message back as it came (text as text, binary as binary):
+/// the target of RFC 6455 conformance suites.
+public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate, @unchecked Sendable {
+    // Stateless apart from an immutable limit, so one instance serves every loop.
+    private let maxMessageSize: Int
+
+    public init(maxMessageSize: Int) {
+        self.maxMessageSize = maxMessageSize
+    }
+
+    public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
+        exchange.respond(.text("This endpoint speaks WebSocket only.\n", status: 426))
+    }
+
+    public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
+        let accepted: WebSocketServerHandshake
+        do {
+            accepted = try WebSocketServerHandshake(request: request.head, allowDeflate: true)
+        } catch {
+            return .rejected(error.response)
+        }
+        // Threshold 0: conformance suites check the compressor on messages of every size.
+        let ws = WebSocketConnection(connection: connection, role: .server, maxMessageSize: self.maxMessageSize,
+                                     deflate: accepted.deflate, compressionThreshold: 0)
+        ws.delegate = self
+        connection.handler = ws
+        accepted.writeResponse(to: connection)
+        return .upgraded
+    }
+
+    public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
+        ws.sendText(prefix: nil, bytes)
+    }
+
+    public func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8]) {
+        ws.sendBinary(bytes)
+    }
+
+    public func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?) {}
+}

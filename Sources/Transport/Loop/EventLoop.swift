@@ -1,0 +1,358 @@
+import CEngineIOShims
+import Glibc
+import Synchronization
+
+/// Something registered with an event loop that wants readiness events for one file descriptor.
+protocol EventLoopHandler: AnyObject {
+    /// Called on the loop thread with the epoll event mask.
+    func handleEvents(_ mask: UInt32)
+}
+
+/// Something that buffered output during this loop iteration and writes it out once at the end.
+package protocol EventLoopFlushable: AnyObject {
+    func flushNow()
+}
+
+/// One epoll event loop on its own thread.
+///
+/// Everything a loop owns (registrations, timers, connections) is touched only on its thread; other threads
+/// reach it through `execute`, which queues a closure and wakes the loop through an eventfd. Output produced
+/// while handling one batch of events is written once at the end of the batch (`scheduleFlush`), so a
+/// connection that received ten messages in one read answers them with one `send`.
+public final class EventLoop: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: every `var` below except `pending` (guarded by its Mutex) is
+    // read and written on the loop thread only.
+    // Hot stored properties skip dynamic exclusivity checks; no access to them spans a re-entrant call.
+
+    /// Position of this loop in its group.
+    public let index: Int
+    private let epollFD: Int32
+    private let wakeupFD: Int32
+    @exclusivity(unchecked) private var handlers: [Slot] = []
+    @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var flushQueue: [EventLoopFlushable] = []
+    /// The queue being flushed; swapped with `flushQueue` so that neither is reallocated per iteration.
+    @exclusivity(unchecked) private var flushing: [EventLoopFlushable] = []
+    /// Tasks taken from `pending`, swapped in and out under the lock so that the loop reuses two arrays.
+    @exclusivity(unchecked) private var runningTasks: [@Sendable () -> Void] = []
+    /// Output buffers given back by drained connections, lent to connections that start writing: idle
+    /// connections hold no output memory, and busy ones do not allocate per loop iteration.
+    @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
+    @exclusivity(unchecked) private var spareBytes = 0
+    /// Storage lent to the read buffer of the connection being read (`takeReadStorage`), so that reads
+    /// that are consumed whole do not allocate.
+    @exclusivity(unchecked) private var spareReadStorage: [UInt8] = []
+    /// Storage behind `withScratchBytes`.
+    @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
+    private let pending = Mutex<PendingWork>(PendingWork())
+    @exclusivity(unchecked) private var threadID: pthread_t?
+    @exclusivity(unchecked) private var running = true
+    @exclusivity(unchecked) private var generation: UInt32 = 0
+    /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
+    /// message is split across reads, so idle connections hold no read memory.
+    @exclusivity(unchecked) var scratch: UnsafeMutableRawBufferPointer
+
+    private struct Slot {
+        var generation: UInt32
+        var handler: EventLoopHandler?
+    }
+
+    private struct PendingWork: ~Copyable {
+        var tasks: [@Sendable () -> Void] = []
+        var wakeupPending = false
+        var stopped = false
+    }
+
+    private static let wakeupToken: UInt64 = UInt64.max
+
+    init(index: Int) throws(EventLoopError) {
+        self.index = index
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard ep >= 0 else { throw EventLoopError.system("epoll_create1", errno) }
+        let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wake >= 0 else {
+            close(ep)
+            throw EventLoopError.system("eventfd", errno)
+        }
+        self.epollFD = ep
+        self.wakeupFD = wake
+        self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        guard ceio_epoll_ctl(ep, EPOLL_CTL_ADD, wake, EPOLLIN.rawValue, Self.wakeupToken) == 0 else {
+            throw EventLoopError.system("epoll_ctl(eventfd)", errno)
+        }
+    }
+
+    deinit {
+        close(self.epollFD)
+        close(self.wakeupFD)
+        self.scratch.deallocate()
+    }
+
+    /// True when called on this loop's thread.
+    public var inEventLoop: Bool {
+        guard let tid = self.threadID else { return false }
+        return pthread_equal(pthread_self(), tid) != 0
+    }
+
+    // MARK: Cross-thread work
+
+    /// Runs `task` on the loop thread, soon. Safe from any thread.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        let needsWakeup = self.pending.withLock { state -> Bool in
+            if state.stopped { return false }
+            state.tasks.append(task)
+            if state.wakeupPending { return false }
+            state.wakeupPending = true
+            return true
+        }
+        if needsWakeup {
+            var one: UInt64 = 1
+            _ = write(self.wakeupFD, &one, 8)
+        }
+    }
+
+    /// Runs `task` now if already on the loop thread, otherwise queues it.
+    public func executeOrRun(_ task: @escaping @Sendable () -> Void) {
+        if self.inEventLoop { task() } else { self.execute(task) }
+    }
+
+    // MARK: Timers (loop thread only)
+
+    /// Schedules `action` after `delayMillis`. Loop thread only.
+    @discardableResult
+    public func schedule(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000, action: action)
+        self.timers.insert(timer)
+        return timer
+    }
+
+    /// Re-arms an existing timer (fired or not) without allocating a new one. Loop thread only.
+    public func reschedule(_ timer: LoopTimer, afterMillis delayMillis: Int, _ action: (() -> Void)? = nil) {
+        self.timers.remove(timer)
+        timer.reset(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000)
+        if let action { timer.setAction(action) }
+        self.timers.insert(timer)
+    }
+
+    /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
+    package func disarm(_ timer: LoopTimer) {
+        self.timers.remove(timer)
+    }
+
+    /// Cancels a timer; harmless if it already fired. Loop thread only.
+    public func cancel(_ timer: LoopTimer) {
+        self.timers.remove(timer)
+        _ = timer.takeAction()
+    }
+
+    // MARK: Registration (loop thread only)
+
+    /// Registers `fd` for `events`; returns the token epoll reports with each event.
+    func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws(EventLoopError) {
+        let index = Int(fd)
+        if index >= self.handlers.count {
+            self.handlers.append(contentsOf: repeatElement(Slot(generation: 0, handler: nil), count: index - self.handlers.count + 1))
+        }
+        self.generation &+= 1
+        self.handlers[index] = Slot(generation: self.generation, handler: handler)
+        let token = UInt64(UInt32(bitPattern: fd)) | (UInt64(self.generation) << 32)
+        guard ceio_epoll_ctl(self.epollFD, EPOLL_CTL_ADD, fd, events, token) == 0 else {
+            self.handlers[index].handler = nil
+            throw EventLoopError.system("epoll_ctl(ADD)", errno)
+        }
+    }
+
+    /// Changes the events `fd` is interested in.
+    func modify(fd: Int32, events: UInt32) {
+        let index = Int(fd)
+        guard index < self.handlers.count else { return }
+        let token = UInt64(UInt32(bitPattern: fd)) | (UInt64(self.handlers[index].generation) << 32)
+        _ = ceio_epoll_ctl(self.epollFD, EPOLL_CTL_MOD, fd, events, token)
+    }
+
+    /// Removes `fd`; events already fetched for it in this batch are dropped by the generation check.
+    func deregister(fd: Int32) {
+        _ = ceio_epoll_ctl(self.epollFD, EPOLL_CTL_DEL, fd, 0, 0)
+        let index = Int(fd)
+        if index < self.handlers.count {
+            self.handlers[index] = Slot(generation: 0, handler: nil)
+        }
+    }
+
+    /// Asks for `flushNow()` to be called once at the end of this loop iteration.
+    package func scheduleFlush(_ target: EventLoopFlushable) {
+        self.flushQueue.append(target)
+    }
+
+    /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
+    @usableFromInline func takeBuffer() -> [UInt8] {
+        guard let buffer = self.spareBuffers.popLast() else { return [] }
+        self.spareBytes -= buffer.capacity
+        return buffer
+    }
+
+    /// Takes `buffer` (leaving it empty) and keeps it for `takeBuffer` when it is small and the pool is not
+    /// full. The buffer must not be shared. Loop thread only.
+    func recycle(_ buffer: inout [UInt8]) {
+        var taken: [UInt8] = []
+        swap(&taken, &buffer)
+        let capacity = taken.capacity
+        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity, self.spareBuffers.count < 1024,
+              self.spareBytes + capacity <= Self.maxSpareBytes else { return }
+        taken.removeAll(keepingCapacity: true)
+        self.spareBytes += capacity
+        self.spareBuffers.append(taken)
+    }
+
+    /// Lends `buffer` (empty, without storage) the loop's spare read storage, if it has one. Loop thread only.
+    func takeReadStorage(into buffer: inout ByteBuffer) {
+        guard self.spareReadStorage.capacity > 0 else { return }
+        swap(&buffer.storage, &self.spareReadStorage)
+        buffer.readerIndex = 0
+    }
+
+    /// Takes the storage of an emptied read buffer back (leaving the buffer without storage) when the loop
+    /// has none and it is not large; otherwise the storage is freed. Loop thread only.
+    func recycleReadStorage(_ buffer: inout ByteBuffer) {
+        var storage: [UInt8] = []
+        swap(&storage, &buffer.storage)
+        buffer.readerIndex = 0
+        guard self.spareReadStorage.capacity == 0, storage.capacity <= Self.maxSpareReadCapacity else { return }
+        // A handler may still share the storage (a slice it kept); clearing it then makes a private copy.
+        storage.removeAll(keepingCapacity: true)
+        self.spareReadStorage = storage
+    }
+
+    static let maxSpareReadCapacity = 64 * 1024
+    @usableFromInline static let maxSpareBufferCapacity = 16 * 1024
+    static let maxSpareBytes = 2 * 1024 * 1024
+
+    /// Lends `body` an empty byte array whose capacity this loop keeps between uses, for encoding something
+    /// that is copied elsewhere before `body` returns (a packet into a connection's output). Loop thread only.
+    /// A nested call gets a fresh array.
+    public func withScratchBytes<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        var bytes: [UInt8] = []
+        swap(&bytes, &self.scratchBytes)
+        defer {
+            bytes.removeAll(keepingCapacity: bytes.capacity <= 64 * 1024)
+            swap(&bytes, &self.scratchBytes)
+        }
+        return try body(&bytes)
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`.
+    func run() {
+        self.threadID = pthread_self()
+        let maxEvents = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: maxEvents)
+        defer { events.deallocate() }
+        // The clock is read once per iteration, after the events. The next wait's timeout reuses that reading
+        // when the earliest timer is more than a second away (heartbeats), where running this iteration's tail
+        // late does not matter; nearer timers get a fresh reading.
+        var now = monotonicNanos()
+        while self.running {
+            let timeout = self.computeTimeoutMillis(now: now)
+            let count = epoll_wait(self.epollFD, events, Int32(maxEvents), timeout)
+            if count < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            // Tasks from other threads always come with a wakeup (see `execute`), so the task queue and its
+            // lock are looked at only in iterations that saw one.
+            var sawWakeup = false
+            for i in 0..<Int(count) {
+                let token = ceio_event_data(events + i)
+                let mask = ceio_event_mask(events + i)
+                if token == Self.wakeupToken {
+                    self.drainWakeup()
+                    sawWakeup = true
+                    continue
+                }
+                let fd = Int(UInt32(truncatingIfNeeded: token))
+                let gen = UInt32(truncatingIfNeeded: token >> 32)
+                guard fd < self.handlers.count, self.handlers[fd].generation == gen,
+                      let handler = self.handlers[fd].handler else { continue }
+                handler.handleEvents(mask)
+            }
+            now = monotonicNanos()
+            self.runDueTimers(now: now)
+            if sawWakeup { self.runPendingTasks() }
+            self.flushAll()
+        }
+        // Run what was queued before stop so that shutdown work (closing sessions) completes.
+        self.runPendingTasks()
+        self.flushAll()
+    }
+
+    /// Stops the loop after its current iteration. Safe from any thread.
+    func stop() {
+        self.execute { [unowned self] in self.running = false }
+    }
+
+    /// Refuses further tasks; called after the loop thread has ended.
+    func markStopped() {
+        self.pending.withLock { $0.stopped = true }
+    }
+
+    private func computeTimeoutMillis(now earlier: UInt64) -> Int32 {
+        if !self.flushQueue.isEmpty { return 0 }
+        guard let deadline = self.timers.earliestDeadline else { return -1 }
+        let now = deadline > earlier &+ 1_000_000_000 ? earlier : monotonicNanos()
+        if deadline <= now { return 0 }
+        let millis = (deadline - now + 999_999) / 1_000_000
+        return Int32(min(millis, 60_000))
+    }
+
+    private func drainWakeup() {
+        var value: UInt64 = 0
+        _ = read(self.wakeupFD, &value, 8)
+    }
+
+    private func runDueTimers(now: UInt64) {
+        guard !self.timers.isEmpty else { return }
+        while let timer = self.timers.popDue(now: now) {
+            timer.takeAction()?()
+        }
+    }
+
+    private func runPendingTasks() {
+        // Swap the queued tasks with the (empty) array of the previous run: no copy, no allocation.
+        var tasks: [@Sendable () -> Void] = []
+        swap(&tasks, &self.runningTasks)
+        self.pending.withLock { state in
+            state.wakeupPending = false
+            swap(&tasks, &state.tasks)
+        }
+        for task in tasks { task() }
+        tasks.removeAll(keepingCapacity: tasks.capacity <= 1024)
+        swap(&tasks, &self.runningTasks)
+    }
+
+    private func flushAll() {
+        // Flushing may schedule more flushes (a close after flush); loop until quiet. The two queues are
+        // swapped rather than copied, so a busy loop does not allocate here.
+        while !self.flushQueue.isEmpty {
+            var queue: [EventLoopFlushable] = []
+            swap(&queue, &self.flushing)
+            swap(&queue, &self.flushQueue)
+            for index in queue.indices { queue[index].flushNow() }
+            queue.removeAll(keepingCapacity: queue.capacity <= 4096)
+            swap(&queue, &self.flushing)
+        }
+    }
+}
+
+/// Failures of the loop's system calls.
+public enum EventLoopError: Error, CustomStringConvertible, Sendable {
+    case system(String, Int32)
+    case invalidAddress(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let code): return "\(call) failed: errno \(code)"
+        case .invalidAddress(let text): return "invalid address: \(text)"
+        }
+    }
+}

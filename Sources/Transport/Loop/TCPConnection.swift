@@ -1,0 +1,341 @@
+import CEngineIOShims
+import Glibc
+
+/// Receives what happens on a connection. Called on the connection's loop thread only.
+public protocol ConnectionHandler: AnyObject {
+    /// New bytes arrived; consume what forms complete messages and leave the rest in `buffer`.
+    func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer)
+    /// Output that had piled up past the high-water mark has drained below the low-water mark.
+    func connectionWritable(_ connection: TCPConnection)
+    /// The connection is closed (by either side); `error` is the errno of a failure, nil for a clean end.
+    func connectionClosed(_ connection: TCPConnection, error: Int32?)
+}
+
+extension ConnectionHandler {
+    public func connectionWritable(_ connection: TCPConnection) {}
+}
+
+/// A non-blocking TCP connection owned by one event loop.
+///
+/// Writes are appended to one outbound buffer and sent once at the end of the loop iteration, which turns
+/// many small messages into one `send`. When more than `highWaterMark` bytes wait, reading stops until the
+/// peer catches up, so a slow reader cannot make the server buffer without bound.
+public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: all state is touched on `loop`'s thread only. Other threads hop
+    // there with `loop.execute`. Stored properties opt out of dynamic exclusivity checks (they cost more than
+    // the rest of a message's handling): no access to them is held across a call that could re-enter.
+
+    /// The loop that owns this connection; it changes only through `migrate(to:)`.
+    @exclusivity(unchecked) public private(set) var loop: EventLoop
+    /// The peer's address.
+    public let remoteAddress: SocketAddress
+    /// The peer's address as text (`127.0.0.1`, `::1`), computed once (it costs a `getnameinfo`).
+    public var remoteHost: String {
+        if let host = self.cachedRemoteHost { return host }
+        let host = self.remoteAddress.host
+        self.cachedRemoteHost = host
+        return host
+    }
+    @exclusivity(unchecked) private var cachedRemoteHost: String?
+    /// Who receives the reads; replace it to hand the connection to another protocol (WebSocket upgrade).
+    @exclusivity(unchecked) public var handler: ConnectionHandler?
+    /// Output above this many bytes pauses reading (back-pressure).
+    @exclusivity(unchecked) public var highWaterMark = 4 * 1024 * 1024
+    /// Output above this many bytes closes the connection: the peer is not reading at all.
+    @exclusivity(unchecked) public var hardLimit = 64 * 1024 * 1024
+
+    let fd: Int32
+    @exclusivity(unchecked) private var readBuffer = ByteBuffer()
+    @usableFromInline @exclusivity(unchecked) var outbound: [UInt8] = []
+    @usableFromInline @exclusivity(unchecked) var outboundStart = 0
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var wantsWritable = false
+    @exclusivity(unchecked) private var readingPausedByPressure = false
+    @exclusivity(unchecked) private var readingPausedByUser = false
+    @usableFromInline @exclusivity(unchecked) var closeAfterFlush = false
+    @exclusivity(unchecked) private var lingering = false
+    @exclusivity(unchecked) private var lingerTimer: LoopTimer?
+    @exclusivity(unchecked) public private(set) var isClosed = false
+
+    init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
+        self.fd = fd
+        self.loop = loop
+        self.remoteAddress = remoteAddress
+    }
+
+    /// Starts receiving events; called once by whoever created the connection, on `loop`.
+    func start() throws(EventLoopError) {
+        try self.loop.register(fd: self.fd, events: self.eventMask, handler: self)
+    }
+
+    /// Bytes accepted by `write` and not yet handed to the kernel.
+    @inlinable public var pendingOutputBytes: Int { self.outbound.count - self.outboundStart }
+
+    /// False while output is above the high-water mark.
+    public var isWritable: Bool { self.pendingOutputBytes < self.highWaterMark }
+
+    // MARK: Writing
+
+    /// Queues bytes; they are sent at the end of the current loop iteration.
+    @inlinable public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
+        self.outbound.append(contentsOf: bytes)
+        self.didQueueOutput()
+    }
+
+    /// Queues bytes; they are sent at the end of the current loop iteration.
+    @inlinable public func write(_ bytes: [UInt8]) {
+        guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outbound.isEmpty && self.outboundStart == 0 && bytes.count > EventLoop.maxSpareBufferCapacity {
+            // A big write is adopted without a copy (it never goes back to the loop's pool of small buffers).
+            self.outbound = bytes
+        } else {
+            if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
+            self.outbound.append(contentsOf: bytes)
+        }
+        self.didQueueOutput()
+    }
+
+    /// Lets a codec append its encoding straight into the outbound buffer, with no temporary array.
+    @inlinable public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
+        guard !self.isClosed, !self.closeAfterFlush else { return }
+        // The buffer is moved out for the call (the property has no dynamic exclusivity check): a body that
+        // writes to this connection again appends to the emptied property, which is added after its output.
+        var out: [UInt8] = []
+        swap(&out, &self.outbound)
+        if out.capacity == 0 { out = self.loop.takeBuffer() }
+        body(&out)
+        if !self.outbound.isEmpty { out.append(contentsOf: self.outbound) }
+        self.outbound = out
+        self.didQueueOutput()
+    }
+
+    @usableFromInline func didQueueOutput() {
+        if !self.flushScheduled {
+            self.flushScheduled = true
+            self.loop.scheduleFlush(self)
+        }
+        let pending = self.pendingOutputBytes
+        if pending > self.hardLimit {
+            self.close(error: ENOBUFS)
+        } else if pending >= self.highWaterMark && !self.readingPausedByPressure {
+            self.readingPausedByPressure = true
+            self.updateInterest()
+        }
+    }
+
+    /// Sends queued output now (normally called by the loop at the end of an iteration).
+    package func flushNow() {
+        // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
+        guard self.loop.inEventLoop else { return }
+        self.flushScheduled = false
+        guard !self.isClosed else { return }
+        while self.outboundStart < self.outbound.count {
+            let sent = self.outbound.withUnsafeBytes { raw -> Int in
+                send(self.fd, raw.baseAddress! + self.outboundStart, raw.count - self.outboundStart, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                self.outboundStart += sent
+                continue
+            }
+            let err = errno
+            if sent < 0 && err == EINTR { continue }
+            if sent < 0 && (err == EAGAIN || err == EWOULDBLOCK) { break }
+            self.close(error: err)
+            return
+        }
+        let drained = self.outboundStart >= self.outbound.count
+        if drained {
+            // Give the buffer back to the loop: idle connections hold no output memory, and the next writer
+            // on this loop reuses it.
+            self.loop.recycle(&self.outbound)
+            self.outboundStart = 0
+        } else if self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
+            self.outbound.removeSubrange(0..<self.outboundStart)
+            self.outboundStart = 0
+        }
+        let wantsWritable = !drained
+        var changed = wantsWritable != self.wantsWritable
+        self.wantsWritable = wantsWritable
+        if self.readingPausedByPressure && self.pendingOutputBytes < self.highWaterMark / 2 {
+            self.readingPausedByPressure = false
+            changed = true
+            self.handler?.connectionWritable(self)
+        }
+        if changed && !self.isClosed { self.updateInterest() }
+        if drained && self.closeAfterFlush && !self.lingering && !self.isClosed {
+            self.beginLingeringClose()
+        }
+    }
+
+    // MARK: Reading control
+
+    /// Offers bytes still waiting in the read buffer to the handler again, e.g. pipelined requests held
+    /// back while an earlier one was answered.
+    public func reparseBufferedInput() {
+        guard !self.isClosed, !self.readBuffer.isEmpty else { return }
+        self.deliverInput(appending: nil)
+    }
+
+    /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
+    /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
+    private func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+        var buffer = ByteBuffer()
+        swap(&buffer, &self.readBuffer)
+        if let bytes {
+            // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
+            // land in memory that is still in cache from the previous read.
+            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer) }
+            buffer.append(contentsOf: bytes)
+        }
+        self.handler?.connectionRead(self, &buffer)
+        guard !self.isClosed else { return }
+        buffer.discardReadBytes()
+        if buffer.isEmpty { self.loop.recycleReadStorage(&buffer) }
+        self.readBuffer = buffer
+    }
+
+    /// Stops or resumes reading from the peer (for protocols that need to apply their own back-pressure).
+    public func setReadingPaused(_ paused: Bool) {
+        guard paused != self.readingPausedByUser, !self.isClosed else { return }
+        self.readingPausedByUser = paused
+        self.updateInterest()
+    }
+
+    private var eventMask: UInt32 {
+        var mask = EPOLLRDHUP.rawValue
+        if self.lingering || (!self.readingPausedByPressure && !self.readingPausedByUser) { mask |= EPOLLIN.rawValue }
+        if self.wantsWritable { mask |= EPOLLOUT.rawValue }
+        return mask
+    }
+
+    private func updateInterest() {
+        self.loop.modify(fd: self.fd, events: self.eventMask)
+    }
+
+    // MARK: Events
+
+    func handleEvents(_ mask: UInt32) {
+        if mask & EPOLLOUT.rawValue != 0 {
+            self.flushNow()
+            if self.isClosed { return }
+        }
+        if mask & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            self.readAvailable(mask: mask)
+        }
+    }
+
+    private func readAvailable(mask: UInt32) {
+        let scratch = self.loop.scratch
+        // Bounded number of reads per wakeup so one busy peer cannot starve the others (level-triggered
+        // epoll reports the rest next time).
+        for _ in 0..<8 {
+            if self.isClosed { return }
+            if !self.lingering && (self.readingPausedByPressure || self.readingPausedByUser) { return }
+            let n = recv(self.fd, scratch.baseAddress, scratch.count, 0)
+            if n > 0 {
+                if self.lingering { continue }
+                self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                if n < scratch.count { return }
+                continue
+            }
+            if n == 0 {
+                // The peer finished sending. Answer what is queued, then close.
+                if self.lingering || self.pendingOutputBytes == 0 {
+                    self.close(error: nil)
+                } else {
+                    self.closeAfterFlush = true
+                    self.loop.modify(fd: self.fd, events: EPOLLOUT.rawValue)
+                    self.wantsWritable = true
+                }
+                return
+            }
+            let err = errno
+            if err == EINTR { continue }
+            if err == EAGAIN || err == EWOULDBLOCK {
+                if mask & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { self.close(error: ECONNRESET) }
+                return
+            }
+            self.close(error: err)
+            return
+        }
+    }
+
+    // MARK: Closing
+
+    /// Sends what is queued, then closes.
+    public func closeGracefully() {
+        guard !self.isClosed, !self.closeAfterFlush else { return }
+        self.closeAfterFlush = true
+        if !self.flushScheduled {
+            self.flushScheduled = true
+            self.loop.scheduleFlush(self)
+        }
+    }
+
+    /// After the last byte is sent, half-close and read until the peer closes too (bounded by a timer):
+    /// closing with unread input would make the kernel reset the connection and destroy the response.
+    private func beginLingeringClose() {
+        self.lingering = true
+        shutdown(self.fd, Int32(SHUT_WR))
+        self.readingPausedByUser = false
+        self.readingPausedByPressure = false
+        self.updateInterest()
+        self.lingerTimer = self.loop.schedule(afterMillis: 2000) { [weak self] in self?.close(error: nil) }
+    }
+
+    /// Closes now, dropping queued output.
+    public func close(error: Int32? = nil) {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        if let timer = self.lingerTimer { self.loop.cancel(timer) }
+        self.loop.deregister(fd: self.fd)
+        Glibc.close(self.fd)
+        self.outbound = []
+        self.readBuffer = ByteBuffer()
+        let handler = self.handler
+        self.handler = nil
+        handler?.connectionClosed(self, error: error)
+    }
+
+    // MARK: Moving between loops
+
+    /// Moves this connection to `target`; `completion` runs on `target` once it is registered there.
+    /// Used when a WebSocket arrives on one loop for a session owned by another. The move happens after
+    /// the current read callback returned (the read buffer may be borrowed right now); until then, the
+    /// handler should leave incoming bytes in the buffer.
+    public func migrate(to target: EventLoop, completion: @escaping @Sendable () -> Void) {
+        guard target !== self.loop, !self.isClosed else {
+            completion()
+            return
+        }
+        self.loop.execute { [self] in self.performMigration(to: target, completion: completion) }
+    }
+
+    private func performMigration(to target: EventLoop, completion: @escaping @Sendable () -> Void) {
+        guard !self.isClosed else { return }
+        self.loop.deregister(fd: self.fd)
+        if let timer = self.lingerTimer { self.loop.cancel(timer) }
+        let hadPendingFlush = self.flushScheduled || self.pendingOutputBytes > 0
+        self.flushScheduled = false
+        self.loop = target
+        target.execute { [self] in
+            do {
+                try self.start()
+            } catch {
+                self.isClosed = true
+                Glibc.close(self.fd)
+                let handler = self.handler
+                self.handler = nil
+                handler?.connectionClosed(self, error: EBADF)
+                return
+            }
+            if hadPendingFlush {
+                self.flushScheduled = true
+                target.scheduleFlush(self)
+            }
+            completion()
+        }
+    }
+}
