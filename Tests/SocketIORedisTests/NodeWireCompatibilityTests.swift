@@ -229,12 +229,4 @@ final class NodeWireCompatibilityTests: XCTestCase {
         XCTAssertEqual(emitter.emit("disconnect"), false)
     }
 
-    private func eventually(_ condition: () async -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
-        let deadline = Date(timeIntervalSinceNow: 10)
-        while Date() < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        XCTFail("condition never held", file: file, line: line)
-    }
 }

@@ -349,15 +349,6 @@ final class RedisAdapterClusterTests: XCTestCase {
         }
     }
 
-    /// Polls `condition` for at most 10 s.
-    private func eventually(_ condition: () async -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
-        let deadline = Date(timeIntervalSinceNow: 10)
-        while Date() < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        XCTFail("condition never held", file: file, line: line)
-    }
 }
 
 /// Messages a raw subscriber received.
