@@ -314,6 +314,21 @@ final class RedisAdapterClusterTests: XCTestCase {
         let elapsed = Date().timeIntervalSince(started)
         XCTAssertGreaterThan(elapsed, 1.2)
         XCTAssertLessThan(elapsed, 5)
+
+        // A broadcast with acknowledgements and no timeout waits for the silent node at most requestsTimeout.
+        let ackStarted = Date()
+        do {
+            _ = try await a.io.sockets.all.emitWithAck("ask", "q")
+            XCTFail("the silent node never reports")
+        } catch let error as SocketAckError {
+            XCTAssertEqual(error, .timeout)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(ackStarted), 5)
+        let (sseError, sseResponses) = await withCheckedContinuation { continuation in
+            a.io.serverSideEmitWithAck("whoami", [], timeoutMillis: 600) { continuation.resume(returning: ($0, $1)) }
+        }
+        XCTAssertEqual(sseError, .timeout)
+        XCTAssertEqual(sseResponses, [])
     }
 
     // MARK: Subscriptions
