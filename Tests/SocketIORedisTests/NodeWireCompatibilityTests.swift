@@ -194,6 +194,25 @@ final class NodeWireCompatibilityTests: XCTestCase {
         XCTAssertFalse(dave.events.all.contains("echo []"))
     }
 
+    func testMalformedMessagesAreIgnored() async throws {
+        let (bob, _) = try await self.start(pattern: "socket.io-response#*")
+        let garbage: [[UInt8]] = [
+            [], [0xC1], Array("{not json".utf8), [0xDD, 0xFF, 0xFF, 0xFF, 0xFF],
+            [UInt8](repeating: 0x91, count: 10_000), [0x93, 0xA1, 0x78, 0xC0, 0xC0],
+            Array(#"{"type":7,"requestId":"x"}"#.utf8), Array(#"{"type":5}"#.utf8), Array(#"{"type":99,"requestId":"x"}"#.utf8),
+            Array(#"{"type":6,"uid":"z","data":"not an array"}"#.utf8),
+        ]
+        for payload in garbage {
+            for channel in ["socket.io#/#", "socket.io#/#r1#", "socket.io-request#/#", "socket.io-response#/#"] {
+                self.publisher.publish(channel, payload)
+            }
+        }
+        try self.replay("broadcast-room.json", 0)
+        XCTAssertTrue(bob.saw(#"hello ["x",{"n":1}]"#))
+        // The response channel carried only the garbage published there: the node answered none of it.
+        XCTAssertEqual(self.received.messages.map(\.payload), garbage)
+    }
+
     // MARK: The emitter
 
     func testEmitterPublishesWhatNodesEmitterPublishes() async throws {
