@@ -67,11 +67,10 @@ final class RedisAdapterClusterTests: XCTestCase {
         // Subscribed once a PUBLISH on a matching channel reaches it.
         let probe = pattern.replacingOccurrences(of: "*", with: "probe")
         let deadline = Date(timeIntervalSinceNow: 10)
-        while box.messages.isEmpty && Date() < deadline {
+        while box.probes == 0 && Date() < deadline {
             client.publish(probe, [1])
             try await Task.sleep(for: .milliseconds(20))
         }
-        box.clear()
         return (subscriber, box)
     }
 
@@ -414,10 +413,18 @@ final class RedisAdapterClusterTests: XCTestCase {
 }
 
 /// Messages a raw subscriber received.
+/// Probes (channels ending in `probe`, published to learn that the subscription is in place) are counted,
+/// not kept, so a late one never shows among the messages a test checks.
 final class ReceivedMessages: Sendable {
-    private let storage = Mutex<[RedisPubSubMessage]>([])
+    private let storage = Mutex<(messages: [RedisPubSubMessage], probes: Int)>(([], 0))
 
-    func append(_ message: RedisPubSubMessage) { self.storage.withLock { $0.append(message) } }
-    var messages: [RedisPubSubMessage] { self.storage.withLock { $0 } }
-    func clear() { self.storage.withLock { $0 = [] } }
+    func append(_ message: RedisPubSubMessage) {
+        self.storage.withLock { storage in
+            if message.channel.hasSuffix("probe") { storage.probes += 1 } else { storage.messages.append(message) }
+        }
+    }
+
+    var messages: [RedisPubSubMessage] { self.storage.withLock { $0.messages } }
+    var probes: Int { self.storage.withLock { $0.probes } }
+    func clear() { self.storage.withLock { $0.messages = [] } }
 }
