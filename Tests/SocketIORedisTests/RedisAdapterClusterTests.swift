@@ -179,6 +179,7 @@ final class RedisAdapterClusterTests: XCTestCase {
             ("disconnect-sockets.json", 0), ("disconnect-sockets-close.json", 0), ("server-side-emit.json", 0),
             ("server-side-emit-with-ack.json", 1), ("broadcast-with-ack.json", 0),
         ]
+        try await self.eventually { received.messages.count >= expected.count }
         let messages = received.messages
         XCTAssertEqual(messages.count, expected.count)
         for (message, (file, index)) in zip(messages, expected) {
