@@ -30,6 +30,9 @@ public final class RedisAdapterCluster: Sendable {
         var configuration = try RedisConfiguration(url: url)
         options.configureRedis?(&configuration)
         let router = RedisMessageRouter()
+        var options = options
+        // As Node's `opts.requestsTimeout || 5000`: no timeout is not an option.
+        if options.requestsTimeoutMillis <= 0 { options.requestsTimeoutMillis = 5_000 }
         self.options = options
         self.loop = loop
         self.router = router
