@@ -28,6 +28,10 @@ final class RedisClientCore: @unchecked Sendable {
     /// Sends a command (`encode` appends it), or queues it while there is no ready connection.
     func send(completion: RedisCompletion?, _ encode: (inout [UInt8]) -> Void) {
         if let connection = self.supervisor.connection, self.queue.isEmpty {
+            guard connection.stream.pendingOutputBytes <= self.configuration.maxOutputBufferBytes else {
+                completion?(.failure(RedisClientError.queueFull))
+                return
+            }
             connection.send(deadline: connection.deadlineFromNow(), completion: completion, encode)
             return
         }

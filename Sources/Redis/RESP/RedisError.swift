@@ -25,7 +25,8 @@ public enum RedisClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case commandTimeout
     /// The connection dropped with the command in flight; it may or may not have run.
     case connectionClosed
-    /// Too many commands waiting while disconnected (`maxQueuedCommands`).
+    /// Too many commands waiting while disconnected (`maxQueuedCommands`), or too many bytes of commands
+    /// waiting to be sent (`maxOutputBufferBytes`).
     case queueFull
     /// The client was closed by its owner.
     case closed
