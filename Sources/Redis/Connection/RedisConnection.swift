@@ -76,20 +76,22 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
         self.close(reason: reason, closeStream: false)
     }
 
-    /// Closes now: commands in flight fail with `inFlightFailure`, then `onClose` runs.
+    /// Closes now: `onClose` runs, then commands in flight fail with `inFlightFailure`. In that order, a
+    /// command sent from one of those failure callbacks finds the connection gone and waits for the next.
     func close(reason: String, closeStream: Bool = true) {
         guard !self.isClosed else { return }
         self.isClosed = true
         if let timer = self.timeoutTimer { self.loop.cancel(timer) }
         self.timeoutTimer = nil
         if closeStream { self.stream.close() }
-        let failure = self.inFlightFailure
-        for command in self.pending.removeAll() { command.completion?(.failure(failure)) }
+        let inFlight = self.pending.removeAll()
         self.settledPrefix = 0
         let onClose = self.onClose
         self.onClose = nil
         self.onUnsolicited = nil
         onClose?(reason)
+        let failure = self.inFlightFailure
+        for command in inFlight { command.completion?(.failure(failure)) }
     }
 
     // MARK: Input
