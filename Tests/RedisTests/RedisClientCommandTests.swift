@@ -124,4 +124,13 @@ final class RedisClientCommandTests: RedisTestCase {
         }
         XCTAssertEqual(receivers, .integer(1))
     }
+
+    func testAnEmptyCommandFailsWithoutDisturbingTheOthers() async throws {
+        let server = try self.startServer()
+        let client = try self.makeClient(server.url())
+        let error = await self.failure(of: client, [])
+        XCTAssertEqual(error as? RedisClientError, .protocolError("a command needs at least one argument"))
+        let echo = try await client.send(["ECHO", "still in step"])
+        XCTAssertEqual(echo.string, "still in step")
+    }
 }

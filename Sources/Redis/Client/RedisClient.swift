@@ -43,6 +43,11 @@ public final class RedisClient: Sendable {
     /// Sends a command; `completion` (nil = fire and forget) gets the reply, a `RedisError` for an error
     /// reply, or a `RedisClientError`.
     public func send(_ arguments: [RedisArgument], completion: RedisCompletion?) {
+        guard !arguments.isEmpty else {
+            // Redis answers an empty command with nothing at all, which would leave every later reply off by one.
+            self.loop.executeOrRun { completion?(.failure(RedisClientError.protocolError("a command needs at least one argument"))) }
+            return
+        }
         if self.loop.inEventLoop {
             self.core.send(completion: completion) { out in RESPEncoder.appendCommand(arguments, into: &out) }
             return
