@@ -8,6 +8,8 @@ import Transport
 /// `redis-bench --url redis://127.0.0.1:6379 --count 100000 --size 100 [--from-other-thread]`: pipelined
 /// PUBLISH throughput of our client (the Redis adapter's hot path), with the process's CPU time. Compare
 /// with `redis-benchmark -P 1000 -n 100000 publish channel <100 bytes>` against the same server.
+/// `redis-bench --subscribe 100000`: receives that many messages on channel `bench` (publish them with
+/// redis-benchmark) and reports the CPU per delivered message.
 @main
 struct RedisBench {
     static func main() throws {
@@ -15,6 +17,7 @@ struct RedisBench {
         var count = 100_000
         var size = 100
         var fromOtherThread = false
+        var subscribeCount = 0
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             switch argument {
@@ -22,6 +25,7 @@ struct RedisBench {
             case "--count": count = Int(arguments.next() ?? "") ?? count
             case "--size": size = Int(arguments.next() ?? "") ?? size
             case "--from-other-thread": fromOtherThread = true
+            case "--subscribe": subscribeCount = Int(arguments.next() ?? "") ?? 0
             default:
                 print("usage: redis-bench [--url URL] [--count N] [--size BYTES] [--from-other-thread]")
                 exit(2)
@@ -29,6 +33,11 @@ struct RedisBench {
         }
         let group = try EventLoopGroup(loopCount: 1)
         let loop = group.loops[0]
+        if subscribeCount > 0 {
+            try Self.receive(subscribeCount, url: url, loop: loop)
+            group.shutdown()
+            return
+        }
         let client = RedisClient(configuration: try RedisConfiguration(url: url), loop: loop)
         client.connect()
         let ready = DispatchSemaphore(value: 0)
@@ -72,6 +81,31 @@ struct RedisBench {
                      cpu * 1e6 / Double(count)))
         client.close()
         group.shutdown()
+    }
+
+    /// Counts `count` messages on `bench`; the clock and the CPU count start at the first one.
+    private static func receive(_ count: Int, url: String, loop: EventLoop) throws {
+        let received = Atomic<Int>(0)
+        let firstAt = Atomic<UInt64>(0)
+        let cpuAtFirst = Mutex<Double>(0)
+        let done = DispatchSemaphore(value: 0)
+        let subscriber = RedisSubscriber(configuration: try RedisConfiguration(url: url), loop: loop) { _ in
+            let seen = received.add(1, ordering: .relaxed).newValue
+            if seen == 1 {
+                firstAt.store(monotonicNanos(), ordering: .relaxed)
+                cpuAtFirst.withLock { $0 = Self.cpuSeconds() }
+            }
+            if seen == count { done.signal() }
+        }
+        subscriber.subscribe(["bench"])
+        subscriber.connect()
+        print("subscribed to bench; waiting for \(count) messages")
+        done.wait()
+        let seconds = Double(monotonicNanos() - firstAt.load(ordering: .relaxed)) / 1e9
+        let cpu = Self.cpuSeconds() - cpuAtFirst.withLock { $0 }
+        print(String(format: "%d messages received: %.3f s, %.0f/s, CPU %.3f s (%.2f µs per message)",
+                     count, seconds, Double(count) / seconds, cpu, cpu * 1e6 / Double(count)))
+        subscriber.close()
     }
 
     private static func cpuSeconds() -> Double {
