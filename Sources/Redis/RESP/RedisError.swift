@@ -12,6 +12,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = String(message[..<end])
     }
 
+    /// Redis's message, as sent.
     public var description: String { self.message }
 }
 
@@ -33,6 +34,7 @@ public enum RedisClientError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Malformed reply from the server.
     case protocolError(String)
 
+    /// What went wrong, for logs.
     public var description: String {
         switch self {
         case .invalidURL(let why): return "invalid Redis URL: \(why)"
