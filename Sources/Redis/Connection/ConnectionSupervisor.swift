@@ -28,8 +28,6 @@ final class ConnectionSupervisor: @unchecked Sendable {
 
     /// The connection is ready for commands.
     var onReady: ((RedisConnection) -> Void)?
-    /// The ready connection dropped (its commands in flight have already failed).
-    var onLost: ((String) -> Void)?
     /// The handshake was refused with a Redis error (WRONGPASS, NOAUTH, LOADING, ...).
     var onHandshakeError: ((RedisError) -> Void)?
     /// State changes, for the owner's `onStateChange`.
@@ -117,8 +115,6 @@ final class ConnectionSupervisor: @unchecked Sendable {
     private func connectionLost(_ connection: RedisConnection, reason: String) {
         guard connection === self.connection, !self.isClosed else { return }
         self.connection = nil
-        self.onLost?(reason)
-        guard !self.isClosed else { return }
         self.onState?(.disconnected(reason: reason))
         self.scheduleRetry()
     }
