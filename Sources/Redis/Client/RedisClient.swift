@@ -67,20 +67,17 @@ public final class RedisClient: Sendable {
 
     /// `PUBLISH channel payload`, fire and forget: encoded straight into the connection's output.
     public func publish(_ channel: String, _ payload: [UInt8]) {
-        if self.loop.inEventLoop {
-            self.core.send(completion: nil) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
-            return
-        }
-        let core = self.core
-        self.loop.execute {
-            core.send(completion: nil) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
-        }
+        self.publish(channel, payload, completion: nil)
     }
 
     /// `PUBLISH channel payload` with the number of subscribers that received it.
     public func publish(_ channel: String, _ payload: [UInt8], completion: RedisCompletion?) {
+        if self.loop.inEventLoop {
+            self.core.send(completion: completion) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
+            return
+        }
         let core = self.core
-        self.loop.executeOrRun {
+        self.loop.execute {
             core.send(completion: completion) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
         }
     }
