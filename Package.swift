@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "sio-echo", targets: ["sio-echo"]),
         .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .library(name: "Redis", targets: ["Redis"]),
+        .executable(name: "redis-bench", targets: ["redis-bench"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
@@ -45,6 +47,10 @@ let package = Package(
                 .embedInCode("Assets/home.js"), .embedInCode("Assets/admin.js"),
             ]),
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
+        // A Redis client (RESP2/RESP3, pipelining, pub/sub, reconnection) on our event loop; TLS through Transport.
+        .target(name: "Redis", dependencies: ["Transport"]),
+        // Pipelined PUBLISH throughput of the Redis client (the adapter's hot path), against a running redis-server.
+        .executableTarget(name: "redis-bench", dependencies: ["Redis", "Transport"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
         .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "Transport", "CEngineIOShims"]),
         // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
@@ -69,6 +75,10 @@ let package = Package(
         .testTarget(
             name: "SIOLoadTests",
             dependencies: ["sio-load", "SocketIO", "EngineIO", "Transport", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "Transport"]
         ),
         .testTarget(
             name: "SpacesAppTests",
