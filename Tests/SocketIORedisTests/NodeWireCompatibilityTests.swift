@@ -192,6 +192,13 @@ final class NodeWireCompatibilityTests: XCTestCase {
         let own = RedisBroadcastMessage(uid: self.node.uid(), packet: RedisEventPacket(event: "echo", arguments: [], namespace: "/"),
                                         rooms: [], except: [], flags: RedisBroadcastFlags())
         self.publisher.publish("socket.io#/#", own.encode())
+        // A room channel whose room has no member here, and a packet of another namespace, are ignored.
+        let ghost = RedisBroadcastMessage(uid: "zzzzzz", packet: RedisEventPacket(event: "echo", arguments: [], namespace: "/"),
+                                          rooms: [], except: [], flags: RedisBroadcastFlags())
+        self.publisher.publish("socket.io#/#ghost#", ghost.encode())
+        let admin = RedisBroadcastMessage(uid: "zzzzzz", packet: RedisEventPacket(event: "echo", arguments: [], namespace: "/admin"),
+                                          rooms: [], except: [], flags: RedisBroadcastFlags())
+        self.publisher.publish("socket.io#/#", admin.encode())
         try self.replay("broadcast-volatile.json", 0)
         XCTAssertTrue(dave.events.wait { $0.filter { $0 == #"vol ["v"]"# }.count == 2 })
         XCTAssertFalse(dave.events.all.contains("echo []"))
