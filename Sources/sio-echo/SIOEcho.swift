@@ -27,6 +27,10 @@ struct SIOEcho {
             negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
             messages under 1024 bytes and compress(false) emits still go out uncompressed
             """),
+        CommandLineFlag("allow-eio3", help: """
+            also serve Engine.IO v3 clients (Socket.IO v2: python-socketio 4.x, the JS 2.x client), as
+            Node's allowEIO3 (default off)
+            """),
     ]
 
     static func main() {
@@ -42,6 +46,7 @@ struct SIOEcho {
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
         engineOptions.cors = .any
         engineOptions.perMessageDeflate = flags.has("per-message-deflate")
+        engineOptions.allowEIO3 = flags.has("allow-eio3")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
 

@@ -14,6 +14,8 @@ public struct EngineHandshake: Sendable, Hashable {
     public var pingTimeout: Int
     /// Largest payload, in bytes, the server accepts.
     public var maxPayload: Int
+    /// False for an Engine.IO v3 client, whose open packet has no `maxPayload`.
+    public var includesMaxPayload = true
 
     /// A handshake with Node's defaults for any value not given (25 s interval, 20 s timeout, 1 MB).
     public init(
@@ -21,8 +23,10 @@ public struct EngineHandshake: Sendable, Hashable {
         upgrades: [String] = ["websocket"],
         pingInterval: Int = 25_000,
         pingTimeout: Int = 20_000,
-        maxPayload: Int = 1_000_000
+        maxPayload: Int = 1_000_000,
+        includesMaxPayload: Bool = true
     ) {
+        self.includesMaxPayload = includesMaxPayload
         self.sid = sid
         self.upgrades = upgrades
         self.pingInterval = pingInterval
@@ -45,8 +49,10 @@ public struct EngineHandshake: Sendable, Hashable {
         out.append(contentsOf: String(self.pingInterval).utf8)
         out.append(contentsOf: #","pingTimeout":"#.utf8)
         out.append(contentsOf: String(self.pingTimeout).utf8)
-        out.append(contentsOf: #","maxPayload":"#.utf8)
-        out.append(contentsOf: String(self.maxPayload).utf8)
+        if self.includesMaxPayload {
+            out.append(contentsOf: #","maxPayload":"#.utf8)
+            out.append(contentsOf: String(self.maxPayload).utf8)
+        }
         out.append(UInt8(ascii: "}"))
         return out
     }

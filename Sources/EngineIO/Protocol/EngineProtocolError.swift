@@ -15,6 +15,8 @@ public enum EngineProtocolError: Error, Sendable, Hashable, CustomStringConverti
     case invalidBase64(Base64.DecodingError)
     /// A text packet in a polling body is not valid UTF-8.
     case invalidUTF8
+    /// An Engine.IO v3 payload whose length prefix is missing, malformed or longer than the body.
+    case invalidLength
 
     /// A short explanation for logs.
     public var description: String {
@@ -24,6 +26,7 @@ public enum EngineProtocolError: Error, Sendable, Hashable, CustomStringConverti
         case .emptyPayload: return "empty payload"
         case .invalidBase64(let error): return "invalid base64 in binary packet: \(error)"
         case .invalidUTF8: return "text packet is not valid UTF-8"
+        case .invalidLength: return "malformed length prefix in a v3 payload"
         }
     }
 }

@@ -6,8 +6,13 @@ enum JSONStringEscaping {
     /// Appends `string` as a quoted JSON string: `"` and `\` escaped, `\b \f \n \r \t` in short form, other
     /// control characters as lower-case `\u00XX`, everything else (including non-ASCII) verbatim.
     static func appendQuoted(_ string: String, to out: inout [UInt8]) {
+        self.appendQuoted(bytes: string.utf8, to: &out)
+    }
+
+    /// Appends valid UTF-8 `bytes` as a quoted JSON string, escaped as `appendQuoted(_:to:)` does.
+    static func appendQuoted(bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

@@ -93,7 +93,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             return .unknownTransport
         }
         if isUpgrade != (transport == .websocket) { return .badRequest }
-        guard query["EIO"] == "4" else { return .unsupportedProtocolVersion }
+        guard query["EIO"] == "4" || (query["EIO"] == "3" && self.options.allowEIO3) else { return .unsupportedProtocolVersion }
         if query["sid"] == nil {
             // Only GET opens a session (a WebSocket upgrade is a GET too).
             if head.method != "GET" { return .badHandshakeMethod }
@@ -113,15 +113,25 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     private func makeSession(_ request: HTTPRequest, loop: EventLoop) -> EngineSession {
         let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress)
+        // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
+        let isV3 = EngineQuery(target: request.head.target).eio == "3"
+        var polling = EnginePollingFlavor()
+        if isV3 || request.head.target.contains("j=") {
+            let query = QueryParameters(parsing: request.head.rawQuery)
+            polling.jsonpIndex = query["j"].map(EngineV3PayloadCodec.jsonpIndex)
+            polling.base64Only = query["b64"] != nil
+        }
         let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
-                                    options: self.options, registry: self.registry)
+                                    options: self.options, registry: self.registry,
+                                    protocolVersion: isV3 ? 3 : 4, polling: polling)
         self.registry.insert(session)
         return session
     }
 
     private func handshakePacket(_ session: EngineSession, upgrades: [String]) -> EnginePacket {
         EngineHandshake(sid: session.id, upgrades: upgrades, pingInterval: self.options.pingInterval,
-                        pingTimeout: self.options.pingTimeout, maxPayload: self.options.maxHttpBufferSize).openPacket
+                        pingTimeout: self.options.pingTimeout, maxPayload: self.options.maxHttpBufferSize,
+                        includesMaxPayload: session.protocolVersion >= 4).openPacket
     }
 
     private func openPollingSession(_ request: HTTPRequest, exchange: HTTPExchange) {
@@ -131,12 +141,13 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let session = self.makeSession(request, loop: exchange.loop)
         let canUpgrade = self.options.allowUpgrades && self.options.transports.contains(.websocket)
+        let open = self.handshakePacket(session, upgrades: canUpgrade ? ["websocket"] : [])
+        let (contentType, body) = session.pollingBody([open])
         var headers = HTTPHeaders()
-        headers.add("Content-Type", "text/plain; charset=UTF-8")
+        headers.add("Content-Type", contentType)
         session.addCORS(to: &headers)
         self.addCookie(session, to: &headers)
-        let open = self.handshakePacket(session, upgrades: canUpgrade ? ["websocket"] : [])
-        exchange.respond(HTTPResponse(status: 200, headers: headers, body: EnginePayloadCodec.encode([open])))
+        exchange.respond(HTTPResponse(status: 200, headers: headers, body: body))
         session.start()
         self.onConnection?(session)
     }

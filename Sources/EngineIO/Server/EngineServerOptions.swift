@@ -78,6 +78,9 @@ public struct EngineServerOptions: Sendable {
     public var allowRequest: (@Sendable (HTTPRequest) -> EngineAdmission)?
     /// Time a polling session may wait for its closing poll before it is dropped.
     public var closeTimeout: Int = 30_000
+    /// Whether Engine.IO v3 clients (`EIO=3`: Socket.IO v2 clients, python-socketio 4) are served next to
+    /// v4 ones, as Node's `allowEIO3`. Off by default; a refused v3 client gets error 5.
+    public var allowEIO3 = false
 
     public init() {}
 }

@@ -48,13 +48,22 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @exclusivity(unchecked) private var postHeaders: HTTPHeaders?
     /// True once the session has ended.
     @exclusivity(unchecked) public private(set) var isClosed = false
+    /// The Engine.IO protocol the client speaks: 4, or 3 (with `allowEIO3`).
+    public let protocolVersion: Int
+    /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
+    let isV3: Bool
+    private let polling: EnginePollingFlavor
 
-    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry) {
+    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry,
+         protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
         self.handshake = handshake
         self.options = options
         self.registry = registry
+        self.protocolVersion = protocolVersion
+        self.isV3 = protocolVersion == 3
+        self.polling = polling
     }
 
     /// The transport in use now.
@@ -93,7 +102,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     public func send(binary: [UInt8], compress: Bool = true) {
         guard !self.isClosed, self.closing == nil else { return }
         if let ws = self.websocket {
-            ws.sendBinary(binary, compress: compress)
+            if self.isV3 {
+                ws.sendBinary(Self.v3BinaryFrame(binary), compress: compress)
+            } else {
+                ws.sendBinary(binary, compress: compress)
+            }
         } else {
             self.enqueue(EnginePacket(binaryMessage: binary))
         }
@@ -133,6 +146,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     }
 
     private func answer(_ exchange: HTTPExchange, packets: [EnginePacket]) {
+        if self.isV3 || self.polling.jsonpIndex != nil {
+            let (contentType, body) = self.pollingBody(packets)
+            exchange.respond(HTTPResponse(status: 200, headers: self.responseHeaders(contentType: contentType), body: body))
+            return
+        }
         if self.pollHeaders == nil { self.pollHeaders = self.responseHeaders(contentType: "text/plain; charset=UTF-8") }
         exchange.respond(HTTPResponse(status: 200, headers: self.pollHeaders ?? HTTPHeaders(),
                                       body: EnginePayloadCodec.encode(packets)))
@@ -152,10 +170,38 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         for (name, value) in CORSHeaders.forRequest(self.handshake.head, options: cors) { headers.add(name, value) }
     }
 
+    /// The content type and body of a polling answer carrying `packets`, in the session's format.
+    func pollingBody(_ packets: [EnginePacket]) -> (String, [UInt8]) {
+        if let index = self.polling.jsonpIndex {
+            let payload = self.isV3 ? EngineV3PayloadCodec.encodeText(packets) : EnginePayloadCodec.encode(packets)
+            return ("text/javascript; charset=UTF-8", EngineV3PayloadCodec.jsonp(payload, index: index))
+        }
+        guard self.isV3 else { return ("text/plain; charset=UTF-8", EnginePayloadCodec.encode(packets)) }
+        // Node uses the binary form only for binary packets. We use it for non-ASCII text too: there its byte
+        // lengths are read alike by every v3 client, while python-engineio 3 counts the text form's lengths
+        // in code points, not in the UTF-16 units JavaScript (and so the text form) uses.
+        if !self.polling.base64Only && (packets.contains { $0.isBinary } || EngineV3PayloadCodec.holdsNonASCIIText(packets)) {
+            return ("application/octet-stream", EngineV3PayloadCodec.encodeBinary(packets))
+        }
+        return ("text/plain; charset=UTF-8", EngineV3PayloadCodec.encodeText(packets))
+    }
+
+    /// A v3 binary WebSocket message: the packet type as a byte (4), then the data.
+    private static func v3BinaryFrame(_ data: [UInt8]) -> [UInt8] {
+        var frame: [UInt8] = [EnginePacketType.message.rawValue]
+        frame.append(contentsOf: data)
+        return frame
+    }
+
     // MARK: Heartbeat
 
     /// Starts the heartbeat; called once the open packet is on its way.
     func start() {
+        if self.isV3 {
+            // v3 clients ping; the session ends when none came for an interval plus the timeout.
+            self.heartbeatTimer = self.loop.schedule(afterMillis: self.v3PingDeadline) { self.finish(.pingTimeout) }
+            return
+        }
         // Timer actions hold the session strongly: `finish` cancels every timer, which drops the action and
         // ends the cycle. A weak capture would give the session a side table, and every retain and release
         // of it on the message path would take the runtime's slow path.
@@ -167,6 +213,15 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         self.awaitingPong = true
         self.sendControl(EnginePacket(type: .ping))
         self.loop.reschedule(timer, afterMillis: self.options.pingTimeout) { self.finish(.pingTimeout) }
+    }
+
+    private var v3PingDeadline: Int { self.options.pingInterval + self.options.pingTimeout }
+
+    /// A v3 client's ping: answer pong with its data and restart the deadline.
+    private func receivedV3Ping(_ data: [UInt8]) {
+        self.sendControl(EnginePacket(type: .pong, textBytes: data))
+        guard let timer = self.heartbeatTimer else { return }
+        self.loop.reschedule(timer, afterMillis: self.v3PingDeadline) { self.finish(.pingTimeout) }
     }
 
     private func receivedPong() {
@@ -189,6 +244,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             }
         case .pong:
             self.receivedPong()
+        case .ping where self.isV3:
+            self.receivedV3Ping(packet.data)
         case .ping:
             self.sendControl(EnginePacket(type: .pong, textBytes: packet.data))
         case .close:
@@ -251,7 +308,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
         let packets: [EnginePacket]
         do {
-            packets = try EnginePayloadCodec.decode(body)
+            packets = try self.decodePollingBody(body)
         } catch {
             exchange.respond(EngineServer.errorResponse(.badRequest, cors: self.options.cors, head: self.handshake.head))
             self.finish(.parseError)
@@ -263,6 +320,16 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             if self.isClosed { break }
             self.receive(packet)
         }
+    }
+
+    private func decodePollingBody(_ body: [UInt8]) throws(EngineProtocolError) -> [EnginePacket] {
+        var body = body
+        if self.polling.jsonpIndex != nil {
+            guard let data = EngineV3PayloadCodec.jsonpPostData(body) else { throw .emptyPayload }
+            body = data
+            return self.isV3 ? try EngineV3PayloadCodec.decodeText(body) : try EnginePayloadCodec.decode(body)
+        }
+        return self.isV3 ? try EngineV3PayloadCodec.decode(body) : try EnginePayloadCodec.decode(body)
     }
 
     // MARK: WebSocket
@@ -332,7 +399,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         self.outbox = []
         for packet in queued {
             if packet.isBinary {
-                ws.sendBinary(packet.data)
+                ws.sendBinary(self.isV3 ? Self.v3BinaryFrame(packet.data) : packet.data)
             } else {
                 ws.sendText(prefix: packet.type.asciiDigit, packet.data)
             }
@@ -422,7 +489,7 @@ extension EngineSession: WebSocketDelegate {
             return
         }
         do {
-            self.receive(try EnginePacketCodec.decode(text: bytes[...]))
+            self.receive(self.isV3 ? try EngineV3PayloadCodec.decodePacket(bytes[...]) : try EnginePacketCodec.decode(text: bytes[...]))
         } catch {
             self.finish(.parseError)
         }
@@ -434,6 +501,15 @@ extension EngineSession: WebSocketDelegate {
             return
         }
         guard ws === self.websocket else { return }
+        if self.isV3 {
+            // v3 binary frames start with the packet type as a byte; only messages carry data.
+            guard bytes.first == EnginePacketType.message.rawValue else {
+                self.finish(.parseError)
+                return
+            }
+            self.delegate?.session(self, didReceiveBinary: Array(bytes.dropFirst()))
+            return
+        }
         self.delegate?.session(self, didReceiveBinary: bytes)
     }
 

@@ -114,7 +114,7 @@ public final class Namespace: Sendable {
             client.endConnecting(self.name)
             guard client.isOpen else { return }
             if let error {
-                let packet = SocketPacket.connectError(namespace: self.name, message: error.message, data: error.data)
+                let packet = client.connectErrorPacket(namespace: self.name, error: error)
                 if let encoded = OutgoingPacket.control(packet) { client.write(encoded, volatile: false) }
                 return
             }

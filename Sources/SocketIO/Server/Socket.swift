@@ -460,7 +460,8 @@ public final class Socket: @unchecked Sendable {
         self.nsp.adapter.addAll(self, rooms: [self.id])
         var payload = JSONObject()
         payload["sid"] = .string(self.id)
-        if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: payload)) {
+        // A v2 client's CONNECT answer carries no data.
+        if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: self.client.isV2 ? nil : payload)) {
             self.client.write(packet, volatile: false)
         }
     }

@@ -36,7 +36,9 @@ public final class SocketIOServer: Sendable {
                 session.close()
                 return
             }
-            session.delegate = SocketServerClient(server: self, session: session)
+            let client = SocketServerClient(server: self, session: session)
+            session.delegate = client
+            if client.isV2 { client.connectImplicitly() }
         }
     }
 

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import Transport
 
 /// The Socket.IO side of one Engine.IO session (Node's `Client`): decodes its packets, connects it to
@@ -11,6 +12,8 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     let server: SocketIOServer
     let session: EngineSession
     let loop: EventLoop
+    /// A Socket.IO v2 client (over Engine.IO v3): implicit connect to `/`, query in CONNECT, errors as strings.
+    let isV2: Bool
     @exclusivity(unchecked) private var decoder: SocketPacketDecoder
     /// Mirrors `decoder.isAwaitingAttachments` (reading it through the struct costs a copy of the decoder).
     @exclusivity(unchecked) private var awaitingAttachments = false
@@ -26,6 +29,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         self.server = server
         self.session = session
         self.loop = session.loop
+        self.isV2 = session.protocolVersion == 3
         self.decoder = SocketPacketDecoder(maxAttachments: server.options.maxAttachments)
         // A strong capture (the timer is cancelled on connect and on close): a weak one would give the client
         // a side table and slow down every retain and release of it.
@@ -98,6 +102,10 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     }
 
     private func route(_ packet: SocketPacket) {
+        if self.isV2 && packet.type == .connect {
+            self.connectV2(packet.namespace)
+            return
+        }
         let name = packet.namespace
         let socket = name == "/" ? self.mainSocket : self.otherSockets[name]
         if let socket {
@@ -120,9 +128,39 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     private func connect(to name: String, auth: JSONValue) {
         if let namespace = self.server.namespace(for: name, auth: auth) {
             namespace.add(self, auth: auth)
-        } else if let packet = OutgoingPacket.control(.connectError(namespace: name, message: "Invalid namespace")) {
+        } else if let packet = OutgoingPacket.control(self.connectErrorPacket(namespace: name, error: SocketConnectError("Invalid namespace"))) {
             self.write(packet, volatile: false)
         }
+    }
+
+    /// The CONNECT_ERROR packet for `error`: `{message, data}` for v5 clients; for v2 clients the error's
+    /// data, or else its message, as Node sends it (`4"Invalid namespace"`).
+    func connectErrorPacket(namespace: String, error: SocketConnectError) -> SocketPacket {
+        guard self.isV2 else { return .connectError(namespace: namespace, message: error.message, data: error.data) }
+        return SocketPacket(type: .connectError, namespace: namespace, data: error.data ?? .string(error.message))
+    }
+
+    /// The v2 implicit connect to `/` right after the Engine.IO handshake (Node's `client.connect("/")`).
+    func connectImplicitly() {
+        self.connect(to: "/", auth: .object(JSONObject()))
+    }
+
+    /// A v2 CONNECT: the namespace may carry a query (`/admin?token=x`), which becomes the auth object.
+    private func connectV2(_ target: String) {
+        var name = target
+        var auth = JSONObject()
+        if let mark = target.firstIndex(of: "?") {
+            name = String(target[..<mark])
+            let query = QueryParameters(parsing: target[target.index(after: mark)...])
+            for (key, value) in query.pairs where auth[key] == nil { auth[key] = .string(value) }
+        }
+        if (name == "/" ? self.mainSocket : self.otherSockets[name]) != nil {
+            // Connecting twice to one namespace: Node drops the client.
+            self.close(reason: .forcedServerClose)
+            return
+        }
+        guard !self.connecting.contains(name) else { return }
+        self.connect(to: name, auth: .object(auth))
     }
 
     // MARK: Sockets (called by Namespace and Socket)

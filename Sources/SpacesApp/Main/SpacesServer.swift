@@ -38,6 +38,7 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.allowEIO3 = config.allowEIO3
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine)
         self.engine = engine

@@ -19,6 +19,8 @@ struct SpacesConfig: Sendable {
     var adminUser = "admin"
     var adminPassword: String?
     var verbose = false
+    /// Serves Socket.IO v2 clients (python-socketio 4.x workers) next to v4 ones; `--no-eio3` turns it off.
+    var allowEIO3 = true
 
     /// Each flag: name, environment variable, help.
     static let options: [(flag: String, env: String, help: String)] = [
@@ -39,7 +41,8 @@ struct SpacesConfig: Sendable {
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
     static var acceptedFlags: [CommandLineFlag] {
         self.options.map { CommandLineFlag($0.flag, value: "VALUE", help: $0.help) }
-            + [CommandLineFlag("verbose", help: "more logging")]
+            + [CommandLineFlag("verbose", help: "more logging"),
+               CommandLineFlag("no-eio3", help: "refuse Engine.IO v3 clients (Socket.IO v2, python-socketio 4.x)")]
     }
 
     static var usage: String {
@@ -48,7 +51,9 @@ struct SpacesConfig: Sendable {
             text += "  --\(option.flag.padding(toLength: 19, withPad: " ", startingAt: 0)) \(option.help)\n"
             text += "     \("".padding(toLength: 19, withPad: " ", startingAt: 0))env \(option.env)\n"
         }
-        text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n  --help                this text\n"
+        text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n"
+        text += "  --no-eio3             refuse Engine.IO v3 clients: Socket.IO v2, python-socketio 4.x (env SPACES_NO_EIO3=1)\n"
+        text += "  --help                this text\n"
         return text
     }
 
@@ -68,5 +73,6 @@ struct SpacesConfig: Sendable {
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
+        self.allowEIO3 = !(flags.has("no-eio3") || ProcessInfo.processInfo.environment["SPACES_NO_EIO3"] == "1")
     }
 }
