@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev pkg-config
 
-.PHONY: all build release deps venv test unit-test interop-test autobahn-test run bench bench-quick bench-engineio clean
+.PHONY: all build release deps venv eio3-venv test unit-test interop-test autobahn-test run bench bench-quick bench-engineio clean
 
 all: build
 
@@ -39,6 +39,17 @@ $(VENV)/.stamp: Tests/Interop/requirements.txt
 
 venv: $(VENV)/.stamp
 
+# Socket.IO v2 clients (python-socketio 4.6, python-engineio 3.14) in a venv of their own: they pin
+# python-engineio < 4, so they cannot live next to the current versions. Used by eio3_clients_test.py.
+EIO3_VENV := .venv-eio3
+$(EIO3_VENV)/.stamp: Tests/Interop/requirements-eio3.txt
+	python3 -m venv $(EIO3_VENV)
+	$(EIO3_VENV)/bin/pip install -q --upgrade pip
+	$(EIO3_VENV)/bin/pip install -q -r Tests/Interop/requirements-eio3.txt
+	touch $@
+
+eio3-venv: $(EIO3_VENV)/.stamp
+
 test: unit-test interop-test autobahn-test browser-test
 
 # The venv first: some Swift tests start python-socketio servers as peers.
@@ -46,7 +57,7 @@ unit-test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-interop-test: release venv
+interop-test: release venv eio3-venv
 	$(PY) Tests/Interop/run_interop.py --bin $(RELEASE_BIN)
 
 autobahn-test: release venv
@@ -88,7 +99,7 @@ bench-engineio: release venv
 	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(EIO_BENCH_ARGS)
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) $(EIO3_VENV)
 
 # `make bench-loadgen`: our Swift load generator (sio-load) and shared/perf's sioload take turns against
 # sio-echo on echo, echo-ack, polling, broadcast, rate and capacity; fails when their server-CPU figures

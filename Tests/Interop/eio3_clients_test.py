@@ -305,7 +305,7 @@ def test_jsonp_polling(server):
 # python-socketio 4.6 / python-engineio 3.14 over each transport
 
 
-@pytest.mark.parametrize("scenario", ["echo", "namespaces"])
+@pytest.mark.parametrize("scenario", ["echo", "namespaces", "async-echo"])
 @pytest.mark.parametrize("transport", list(TRANSPORTS))
 def test_legacy_client(server, transport, scenario):
     code, output = run_legacy(os.path.join(HERE, "eio3", "legacy_client.py"), str(server.port), TRANSPORTS[transport],

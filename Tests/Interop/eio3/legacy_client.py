@@ -5,6 +5,7 @@ Runs under the old versions' own venv (.venv-eio3), started by eio3_clients_test
 TRANSPORTS is polling, websocket or polling,websocket (upgrade). Exits 0 when every check of SCENARIO held and
 prints "ok <scenario> <transport in use>"; an assertion or a timeout exits non-zero with the reason.
 """
+import asyncio
 import sys
 import threading
 import time
@@ -88,8 +89,34 @@ def broadcast(sio, inbox):
     assert sio.call("to-others", ("from-v2", TEXT, BLOB), timeout=TIMEOUT) is None
 
 
+async def async_echo(port, transports):
+    """The same checks on python-socketio 4's asyncio client (aiohttp 3.8)."""
+    sio = socketio.AsyncClient(reconnection=False)
+    queue = asyncio.Queue()
+    sio.on("auth", lambda *args: queue.put_nowait(("auth", args)))
+    sio.on("message-back", lambda *args: queue.put_nowait(("message-back", args)))
+    await sio.connect(f"http://127.0.0.1:{port}", transports=transports)
+    try:
+        assert await asyncio.wait_for(queue.get(), TIMEOUT) == ("auth", ({},))
+        await sio.emit("message", (TEXT, BLOB))
+        assert await asyncio.wait_for(queue.get(), TIMEOUT) == ("message-back", (TEXT, BLOB))
+        assert await sio.call("message-with-ack", (TEXT, b"\x00ack"), timeout=TIMEOUT) == (TEXT, b"\x00ack")
+        if transports == ["polling", "websocket"]:
+            deadline = time.monotonic() + TIMEOUT
+            while sio.transport() != "websocket" and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+        assert sio.transport() == transports[-1], sio.transport()
+        print(f"ok async-echo {sio.transport()} engineio {engineio.__version__} socketio {socketio.__version__}",
+              flush=True)
+    finally:
+        await sio.disconnect()
+
+
 def main():
     port, transports, scenario = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
+    if scenario == "async-echo":
+        asyncio.run(async_echo(port, transports))
+        return
     inbox = Inbox()
     sio = socketio.Client(reconnection=False)
     for event in ("auth", "message-back", "answer"):
