@@ -18,9 +18,10 @@ pytestmark = pytest.mark.timeout(120)
 FLAGS = {
     "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload"],
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
-                 "per-message-deflate"],
+                 "per-message-deflate", "allow-eio3"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
-               "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "verbose"],
+               "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "verbose",
+               "no-eio3"],
     "spaces-worker": ["host", "spaces", "token", "concurrency", "exec", "exec-timeout", "delay", "transports",
                       "verbose"],
     "sio-load": ["host", "port", "conns", "window", "duration", "warmup", "rate", "ack", "transport", "payload",
