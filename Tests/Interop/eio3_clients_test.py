@@ -67,6 +67,14 @@ def fast_heartbeat_server():
 
 
 @pytest.fixture(scope="module")
+def heartbeat_server():
+    """sio-echo --allow-eio3 with 1 s heartbeats: a session without pings ends after 2 s."""
+    with ServerProcess(os.path.join(bin_dir(), "sio-echo"), "--allow-eio3", "--loops", "2",
+                       "--ping-interval", "1000", "--ping-timeout", "1000") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
 def v4_only_server():
     with ServerProcess(os.path.join(bin_dir(), "sio-echo"), "--loops", "1", *PRODUCTION_HEARTBEAT) as process:
         yield process
@@ -315,8 +323,8 @@ def test_legacy_client(server, transport, scenario):
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))
-def test_legacy_client_heartbeat(fast_heartbeat_server, transport):
-    code, output = run_legacy(os.path.join(HERE, "eio3", "legacy_client.py"), str(fast_heartbeat_server.port),
+def test_legacy_client_heartbeat(heartbeat_server, transport):
+    code, output = run_legacy(os.path.join(HERE, "eio3", "legacy_client.py"), str(heartbeat_server.port),
                               TRANSPORTS[transport], "heartbeat")
     assert code == 0, output
 

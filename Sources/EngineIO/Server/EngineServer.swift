@@ -63,7 +63,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             return
         }
         guard let sid = query["sid"] else {
-            self.openPollingSession(request, exchange: exchange)
+            self.openPollingSession(request, query: query, exchange: exchange)
             return
         }
         guard let session = self.registry.lookup(sid) else {
@@ -111,12 +111,12 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
     }
 
-    private func makeSession(_ request: HTTPRequest, loop: EventLoop) -> EngineSession {
+    private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
         let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
-        let isV3 = EngineQuery(target: request.head.target).eio == "3"
+        let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()
-        if isV3 || request.head.target.contains("j=") {
+        if isV3 || (query.transport == "polling" && request.head.target.contains("j=")) {
             let query = QueryParameters(parsing: request.head.rawQuery)
             polling.jsonpIndex = query["j"].map(EngineV3PayloadCodec.jsonpIndex)
             polling.base64Only = query["b64"] != nil
@@ -134,12 +134,12 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
                         includesMaxPayload: session.protocolVersion >= 4).openPacket
     }
 
-    private func openPollingSession(_ request: HTTPRequest, exchange: HTTPExchange) {
+    private func openPollingSession(_ request: HTTPRequest, query: EngineQuery, exchange: HTTPExchange) {
         if let (code, message) = self.admit(request) {
             exchange.respond(Self.errorResponse(code, message: message, cors: self.options.cors, head: request.head))
             return
         }
-        let session = self.makeSession(request, loop: exchange.loop)
+        let session = self.makeSession(request, query: query, loop: exchange.loop)
         let canUpgrade = self.options.allowUpgrades && self.options.transports.contains(.websocket)
         let open = self.handshakePacket(session, upgrades: canUpgrade ? ["websocket"] : [])
         let (contentType, body) = session.pollingBody([open])
@@ -200,7 +200,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         if let (code, message) = self.admit(request) {
             return .rejected(Self.errorResponse(code, message: message, cors: self.options.cors, head: head))
         }
-        let session = self.makeSession(request, loop: connection.loop)
+        let session = self.makeSession(request, query: query, loop: connection.loop)
         let ws = WebSocketConnection(connection: connection, role: .server,
                                      maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate,
                                      compressionThreshold: self.options.perMessageDeflateThreshold, active: true)
