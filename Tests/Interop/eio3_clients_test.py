@@ -6,6 +6,7 @@ eio3/legacy_mock_app.py), over polling, websocket and upgrade. The wire details 
 (text payloads with UTF-16 lengths, `b4` base64, JSONP, the CONNECT query, the heartbeat deadline) are checked
 byte by byte over HTTP with requests. The executables come from BIN_DIR (run_interop.py sets it).
 """
+import contextlib
 import json
 import os
 import re
@@ -356,13 +357,24 @@ def test_v2_and_v4_clients_on_one_server(server, transport):
 # SpacesApp: a worker written as the original mock_app.py, under python-socketio 4.6
 
 
+@contextlib.contextmanager
+def spaces_process(**env):
+    """`spaces` on a free port with a temporary data folder, removed afterwards."""
+    data_dir = tempfile.mkdtemp(prefix="spaces-eio3-")
+    try:
+        process = Spaces(data_dir, extra_env=env).start()
+        try:
+            yield process
+        finally:
+            process.stop()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def spaces():
-    data_dir = tempfile.mkdtemp(prefix="spaces-eio3-")
-    process = Spaces(data_dir).start()
-    yield process
-    process.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with spaces_process() as process:
+        yield process
 
 
 class LegacyWorker:
@@ -420,12 +432,8 @@ def test_legacy_mock_app_against_spaces(spaces, transport):
 
 
 def test_spaces_no_eio3_refuses_v3():
-    data_dir = tempfile.mkdtemp(prefix="spaces-no-eio3-")
-    process = Spaces(data_dir, extra_env={"SPACES_NO_EIO3": "1"}).start()
-    try:
+    with spaces_process(SPACES_NO_EIO3="1") as process:
         response = requests.get(process.url + "/socket.io/?EIO=3&transport=polling", timeout=10)
         assert response.status_code == 400
         assert response.json() == {"code": 5, "message": "Unsupported protocol version"}
-    finally:
-        process.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        assert requests.get(process.url + "/socket.io/?EIO=4&transport=polling", timeout=10).text.startswith("0{")
