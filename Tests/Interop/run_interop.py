@@ -4,7 +4,8 @@ Every `*_test.py` file in this folder runs in its own pytest process against its
 so one file that breaks the server cannot fail the others. The files get EIO_PORT (the server's port) and
 EIO_PID (its process id, for /proc checks). `socketio_*_test.py` files also get two `sio-echo` servers
 (SIO_PORT, SIO_PID, SIO_BIG_PORT; see start_sio_echo). Every file gets BIN_DIR, the folder of the executables.
-A server that died during a file counts as a failure.
+A server that died during a file counts as a failure. eio3_clients_test.py starts its own `sio-echo --allow-eio3`
+and `spaces` servers and runs the Socket.IO v2 clients with .venv-eio3's python (`make eio3-venv`).
 
 Usage: python Tests/Interop/run_interop.py --bin .build/release [-k EXPR] [files...]
 """
