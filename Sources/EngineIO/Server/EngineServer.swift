@@ -169,6 +169,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             let ws = WebSocketConnection(connection: connection, role: .server,
                                          maxMessageSize: self.options.maxHttpBufferSize,
                                          deflate: accepted.deflate, active: session.loop === connection.loop)
+            connection.maxBackpressure = self.options.maxBackpressure
             connection.handler = ws
             accepted.writeResponse(to: connection)
             let attach: @Sendable () -> Void = {
@@ -189,6 +190,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         let session = self.makeSession(request, loop: connection.loop)
         let ws = WebSocketConnection(connection: connection, role: .server,
                                      maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate, active: true)
+        connection.maxBackpressure = self.options.maxBackpressure
         connection.handler = ws
         var extra = HTTPHeaders()
         self.addCookie(session, to: &extra)
