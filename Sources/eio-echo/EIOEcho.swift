@@ -12,6 +12,7 @@ struct EIOEcho {
         if flags.has("help") {
             print("""
             usage: eio-echo [--host H] [--port P] [--path P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
+                            [--max-backpressure BYTES] [--max-queued-output BYTES]
               --host           address to bind (default ::, which also serves IPv4)
               --port           port (default 3000; 0 picks a free one, printed on start)
               --path           Engine.IO path (default /engine.io/; benchmarks use /socket.io/)
@@ -19,6 +20,10 @@ struct EIOEcho {
               --ping-interval  heartbeat interval in ms (default 300)
               --ping-timeout   heartbeat timeout in ms (default 200)
               --max-payload    largest message in bytes (default 1000000)
+              --max-backpressure  most bytes queued for a client that stopped reading before it is dropped:
+                               Engine.IO sessions (default 1048576) and /echo (default 67108864, as
+                               conformance tools pipeline large messages); 0: no cap
+              --max-queued-output most bytes queued for such clients together (default 134217728, or 1/16 of RAM if less)
             """)
             exit(0)
         }
@@ -28,6 +33,7 @@ struct EIOEcho {
         options.pingInterval = flags.int("ping-interval", default: 300)
         options.pingTimeout = flags.int("ping-timeout", default: 200)
         options.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        options.maxBackpressure = flags.int("max-backpressure", default: options.maxBackpressure)
         options.cors = .any
         options.perMessageDeflate = true
 
@@ -42,7 +48,8 @@ struct EIOEcho {
             (claims: { @Sendable head in head.path == "/echo" }, handler: echoService),
         ])
         let (group, server) = ToolServer.start(name: "eio-echo", flags: flags, loops: flags.int("loops", default: 1),
-                                               maxBodySize: options.maxHttpBufferSize, handler: chain)
+                                               maxBodySize: options.maxHttpBufferSize, maxBackpressure: 64 << 20,
+                                               handler: chain)
         ToolServer.runUntilTerminated(server, group: group, closeSessions: { engine.closeAllSessions() },
                                       sessionCount: { engine.sessionCount })
     }

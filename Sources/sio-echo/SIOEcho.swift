@@ -17,7 +17,8 @@ struct SIOEcho {
         let flags = CommandLineFlags()
         if flags.has("help") {
             print("""
-            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS] [--app all|bench]
+            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS]
+                            [--max-backpressure BYTES] [--max-queued-output BYTES] [--app all|bench]
               --host             address to bind (default ::, which also serves IPv4)
               --port             port (default 3000; 0 picks a free one, printed on start)
               --loops            event loops (default: one per core)
@@ -25,6 +26,11 @@ struct SIOEcho {
               --ping-timeout     heartbeat timeout in ms (default 200)
               --max-payload      largest message in bytes (default 1000000)
               --connect-timeout  ms a client has to join a namespace (default 1000)
+              --max-backpressure most bytes queued for a client that stopped reading, beyond what its socket
+                                 took and its largest message, before it is disconnected ("transport error")
+                                 (default 1048576; 0: no cap)
+              --max-queued-output  most bytes queued for such clients all together; over it the largest
+                                 backlogs are closed first (default 134217728, or 1/16 of RAM if less; 0: none)
               --app              all: test suite, benchmark and interop handlers (default); bench: only the
                                  benchmark app of shared/perf on "/", as the reference servers run it
             """)
@@ -35,6 +41,7 @@ struct SIOEcho {
         engineOptions.pingInterval = flags.int("ping-interval", default: 300)
         engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        engineOptions.maxBackpressure = flags.int("max-backpressure", default: engineOptions.maxBackpressure)
         engineOptions.cors = .any
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)

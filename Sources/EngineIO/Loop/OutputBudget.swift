@@ -16,11 +16,11 @@ public final class OutputBudget: Sendable {
         let bytes = Atomic<Int>(0)
     }
 
-    /// The default limit: 256 MiB, or an eighth of the machine's memory when that is less.
+    /// The default limit: 128 MiB, or a sixteenth of the machine's memory when that is less.
     public static var defaultLimit: Int {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        let eighth = pages > 0 && pageSize > 0 ? pages / 8 * pageSize : Int.max
-        return min(256 << 20, eighth)
+        let sixteenth = pages > 0 && pageSize > 0 ? pages / 16 * pageSize : Int.max
+        return min(128 << 20, sixteenth)
     }
 
     /// A budget shared by `loopCount` loops.

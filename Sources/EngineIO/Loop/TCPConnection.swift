@@ -45,9 +45,10 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
     }
     /// Most bytes written after the kernel stopped taking them (the peer's backlog) before the connection is
-    /// closed with `ENOBUFS`. What was queued when the kernel stopped (one large message, a batch of one loop
-    /// iteration) does not count, so a single message of any size reaches a peer that reads. Servers set
-    /// their own cap (`HTTPServerConfiguration.maxBackpressure`, default 1 MiB); 0 or less means no cap.
+    /// closed with `ENOBUFS`. What was queued when the kernel stopped (one large message, the output of one
+    /// loop iteration) does not count, and the largest single write of the backlog is allowed on top, so one
+    /// message of any size reaches a peer that reads. Servers set their own cap
+    /// (`HTTPServerConfiguration.maxBackpressure`, default 1 MiB); 0 or less means no cap.
     @exclusivity(unchecked) public var maxBackpressure = 64 * 1024 * 1024 {
         didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
     }
@@ -71,6 +72,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Bytes that were waiting when the kernel started refusing (shrinks as they go out); not part of the
     /// backlog the cap applies to.
     @exclusivity(unchecked) private var backlogBase = 0
+    /// The largest single write since the kernel started refusing, allowed on top of the cap.
+    @exclusivity(unchecked) private var backlogLargestWrite = 0
     /// Bytes this connection added to its loop's backlog count.
     @exclusivity(unchecked) var accountedBacklog = 0
     /// Position in the loop's list of connections that are behind; -1 when not in it.
@@ -139,7 +142,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     private func didQueueOutput() {
-        if !self.flushScheduled {
+        // A peer that is behind gets its bytes when the kernel reports room (EPOLLOUT): a send now would fail.
+        if !self.flushScheduled && !self.wantsWritable {
             self.flushScheduled = true
             self.loop.scheduleFlush(self)
         }
@@ -189,7 +193,10 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             if self.backlogIndex < 0 {
                 // The kernel just started refusing: what waits now is not backlog, what comes next is.
                 self.backlogBase = self.pendingOutputBytes
+                self.backlogLargestWrite = 0
                 self.loop.backlog.add(self)
+                self.loop.backlog.charge(self.backlogBase - self.accountedBacklog)
+                self.accountedBacklog = self.backlogBase
             } else {
                 self.backlogBase = min(self.backlogBase, self.pendingOutputBytes)
             }
@@ -213,9 +220,12 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @inline(never)
     private func chargeBacklog(_ pending: Int) -> Bool {
         let backlog = self.loop.backlog
-        backlog.charge(pending - self.accountedBacklog)
+        let added = pending - self.accountedBacklog
+        backlog.charge(added)
         self.accountedBacklog = pending
-        if self.maxBackpressure > 0 && pending - self.backlogBase > self.maxBackpressure {
+        // Between two charges on the write path, `added` is the one write that came in.
+        self.backlogLargestWrite = max(self.backlogLargestWrite, added)
+        if self.maxBackpressure > 0 && pending - self.backlogBase > self.maxBackpressure + self.backlogLargestWrite {
             self.close(error: ENOBUFS)
             return true
         }
@@ -285,8 +295,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     private func readAvailable(mask: UInt32) {
         let scratch = self.loop.scratch
-        // Bounded number of reads per wakeup so one busy peer cannot starve the others (level-triggered
-        // epoll reports the rest next time).
+        // One read of input per wakeup, so one busy peer cannot starve the others: its input may fan out to
+        // many connections (a broadcast to a room). Level-triggered epoll reports the rest next time. The
+        // loop only repeats for EINTR and for input discarded while lingering.
         for _ in 0..<8 {
             if self.isClosed { return }
             if !self.lingering && (self.readingPausedByPressure || self.readingPausedByUser) { return }
@@ -294,8 +305,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             if n > 0 {
                 if self.lingering { continue }
                 self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                if n < scratch.count { return }
-                continue
+                return
             }
             if n == 0 {
                 // The peer finished sending. Answer what is queued, then close.

@@ -5,12 +5,17 @@ import Foundation
 public enum ToolServer {
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
+    /// `--max-backpressure BYTES` caps each connection's backlog (default `maxBackpressure`) and
+    /// `--max-queued-output BYTES` sets the loops' `OutputBudget` (0 turns either off).
     public static func start(name: String, flags: CommandLineFlags, loops: Int?, maxBodySize: Int,
+                             maxBackpressure: Int = 1 << 20,
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
         do {
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+            group.outputBudget.limit = flags.int("max-queued-output", default: group.outputBudget.limit)
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
             configuration.limits.maxBodySize = maxBodySize
+            configuration.maxBackpressure = flags.int("max-backpressure", default: maxBackpressure)
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {
                 // No IPv6 on this machine: IPv4 only.

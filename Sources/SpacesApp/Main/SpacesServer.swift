@@ -36,6 +36,7 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.maxBackpressure = config.maxBackpressure
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine)
         self.engine = engine
@@ -61,11 +62,13 @@ final class SpacesServer: Sendable {
         self.router = router
 
         self.group = try EventLoopGroup(loopCount: config.loops)
+        self.group.outputBudget.limit = config.maxQueuedOutput
         let chain = HTTPHandlerChain(
             [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
