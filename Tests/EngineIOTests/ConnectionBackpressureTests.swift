@@ -44,10 +44,10 @@ final class ConnectionBackpressureTests: XCTestCase {
         try self.start(cap: 64 * 1024)
         let (peer, connection) = try self.harness.connectSilentPeer()
         let big = [UInt8](repeating: 0x62, count: 2 * 1024 * 1024)
-        _ = self.harness.onLoop(connection) { connection.write(big) }
+        self.harness.onLoop(connection) { connection.write(big) }
         // Small messages after it, while it waits: far less than the cap beyond it.
         for _ in 0..<16 {
-            _ = self.harness.onLoop(connection) { connection.write([UInt8](repeating: 0x63, count: 1024)) }
+            self.harness.onLoop(connection) { connection.write([UInt8](repeating: 0x63, count: 1024)) }
         }
         XCTAssertTrue(self.harness.onLoop(connection) { connection.isCongested }, "the peer is behind")
         let expected = big.count + 16 * 1024
@@ -60,7 +60,8 @@ final class ConnectionBackpressureTests: XCTestCase {
 
     func testSecondLargeMessageMayWaitBehindTheFirstButNotAThird() throws {
         try self.start(cap: 64 * 1024)
-        let (_, connection) = try self.harness.connectSilentPeer()
+        let (peer, connection) = try self.harness.connectSilentPeer()
+        defer { peer.close() }
         let message = [UInt8](repeating: 0x64, count: 1024 * 1024)
         let afterFirst = self.harness.onLoop(connection) { () -> Bool in
             connection.write(message)
@@ -82,7 +83,8 @@ final class ConnectionBackpressureTests: XCTestCase {
 
     func testCongestionShowsOnlyOnceTheKernelRefusesBytes() throws {
         try self.start(cap: 1024 * 1024)
-        let (_, connection) = try self.harness.connectSilentPeer()
+        let (peer, connection) = try self.harness.connectSilentPeer()
+        defer { peer.close() }
         XCTAssertFalse(self.harness.onLoop(connection) { connection.isCongested })
         // A small write goes straight into the kernel's buffers.
         XCTAssertFalse(self.harness.onLoop(connection) { () -> Bool in
@@ -90,7 +92,7 @@ final class ConnectionBackpressureTests: XCTestCase {
             return connection.isCongested
         })
         XCTAssertFalse(self.harness.onLoop(connection) { connection.isCongested }, "sent")
-        _ = self.harness.onLoop(connection) { connection.write([UInt8](repeating: 0x65, count: 256 * 1024)) }
+        self.harness.onLoop(connection) { connection.write([UInt8](repeating: 0x65, count: 256 * 1024)) }
         XCTAssertTrue(self.harness.onLoop(connection) { connection.isCongested }, "the kernel refused the rest")
         XCTAssertTrue(self.harness.onLoop(connection) { connection.isWritable }, "still under the pause mark")
     }
@@ -115,22 +117,23 @@ final class ConnectionBackpressureTests: XCTestCase {
     func testOverBudgetClosesTheLargestBacklogFirst() throws {
         // No per-connection cap: only the group's budget of 1 MiB applies.
         try self.start(cap: 0, budget: 1024 * 1024)
-        let (_, large) = try self.harness.connectSilentPeer()
-        let (_, medium) = try self.harness.connectSilentPeer()
-        let (_, small) = try self.harness.connectSilentPeer()
-        _ = self.harness.onLoop(large) { large.write([UInt8](repeating: 1, count: 800 * 1024)) }
+        let (peerL, large) = try self.harness.connectSilentPeer()
+        let (peerM, medium) = try self.harness.connectSilentPeer()
+        let (peerS, small) = try self.harness.connectSilentPeer()
+        defer { [peerL, peerM, peerS].forEach { $0.close() } }
+        self.harness.onLoop(large) { large.write([UInt8](repeating: 1, count: 800 * 1024)) }
         XCTAssertNil(self.harness.closeError(large), "800 KiB is within the budget")
-        _ = self.harness.onLoop(medium) { medium.write([UInt8](repeating: 2, count: 400 * 1024)) }
+        self.harness.onLoop(medium) { medium.write([UInt8](repeating: 2, count: 400 * 1024)) }
         XCTAssertEqual(self.harness.closeError(large), ENOBUFS, "over the budget: the largest backlog goes")
         XCTAssertNil(self.harness.closeError(medium))
-        _ = self.harness.onLoop(small) { small.write([UInt8](repeating: 3, count: 100 * 1024)) }
+        self.harness.onLoop(small) { small.write([UInt8](repeating: 3, count: 100 * 1024)) }
         XCTAssertNil(self.harness.closeError(medium))
         XCTAssertNil(self.harness.closeError(small))
         let total = self.harness.group.outputBudget.totalBytes
         XCTAssertGreaterThan(total, 400 * 1024)
         XCTAssertLessThan(total, 500 * 1024, "only the two remaining backlogs are counted")
-        _ = self.harness.onLoop(medium) { medium.close() }
-        _ = self.harness.onLoop(small) { small.close() }
+        self.harness.onLoop(medium) { medium.close() }
+        self.harness.onLoop(small) { small.close() }
         XCTAssertEqual(self.harness.group.outputBudget.totalBytes, 0)
     }
 }

@@ -24,6 +24,7 @@ final class EngineSessionBackpressureTests: XCTestCase {
     }
 
     /// Runs `body` with the session on its loop and waits for it (and the flush after it).
+    @discardableResult
     private func onSession<T: Sendable>(_ id: String, _ body: @escaping @Sendable (EngineSession) -> T) -> T? {
         guard let session = self.server.session(id) else { return nil }
         let result = Mutex<T?>(nil)
@@ -67,7 +68,7 @@ final class EngineSessionBackpressureTests: XCTestCase {
         try self.start(cap: 64 * 1024)
         let (sid, _) = try self.server.openPollingSession()
         // One message larger than the cap waits for the next poll.
-        _ = self.onSession(sid) { $0.send(text: [UInt8](repeating: 0x62, count: 200 * 1024)) }
+        self.onSession(sid) { $0.send(text: [UInt8](repeating: 0x62, count: 200 * 1024)) }
         XCTAssertNil(self.server.closeReason(sid))
         let response = try self.server.poll(sid: sid)
         XCTAssertEqual(response.status, 200)
@@ -75,7 +76,7 @@ final class EngineSessionBackpressureTests: XCTestCase {
         // Then nobody polls while small messages keep coming.
         var sent = 0
         while sent < 1024 * 1024, self.server.closeReason(sid) == nil {
-            _ = self.onSession(sid) { $0.send(text: [UInt8](repeating: 0x63, count: 1024)) }
+            self.onSession(sid) { $0.send(text: [UInt8](repeating: 0x63, count: 1024)) }
             sent += 1024
         }
         XCTAssertEqual(self.server.closeReason(sid), .transportError)
