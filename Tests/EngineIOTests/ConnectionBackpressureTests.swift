@@ -3,6 +3,8 @@ import Glibc
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 /// The per-connection cap on a peer's backlog, the congestion flag volatile sends look at, and the group's
 /// output budget, over real sockets whose peers do not read (tiny receive and send buffers).

@@ -3,6 +3,8 @@ import Synchronization
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 /// `maxBackpressure` at the session level: a WebSocket client that stops reading and a polling client that
 /// stops polling are closed with "transport error"; volatile sends see the congestion first; one message

@@ -3,6 +3,8 @@ import Glibc
 import Synchronization
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 /// One event loop, a listener, and client sockets with tiny receive buffers that read only when told to:
 /// the kernel refuses the server's bytes after a few kilobytes, so a test controls exactly what is backlog.
