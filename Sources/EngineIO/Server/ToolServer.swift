@@ -13,6 +13,7 @@ public enum ToolServer {
                              maxBackpressure: Int = 1 << 20,
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
         do {
+            OutputBudget.returnLargeBuffersToTheSystem()
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
             group.outputBudget.limit = flags.int("max-queued-output", default: group.outputBudget.limit)
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))

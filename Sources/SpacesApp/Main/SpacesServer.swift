@@ -63,6 +63,7 @@ final class SpacesServer: Sendable {
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
         self.router = router
 
+        OutputBudget.returnLargeBuffersToTheSystem()
         self.group = try EventLoopGroup(loopCount: config.loops)
         self.group.outputBudget.limit = config.maxQueuedOutput
         let chain = HTTPHandlerChain(

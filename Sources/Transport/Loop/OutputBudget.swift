@@ -1,3 +1,4 @@
+import CEngineIOShims
 import Glibc
 import Synchronization
 
@@ -39,6 +40,14 @@ public final class OutputBudget: Sendable {
     public var totalBytes: Int { self.slots.reduce(0) { $0 + $1.bytes.load(ordering: .relaxed) } }
 
     func slot(_ index: Int) -> Slot { self.slots[index % self.slots.count] }
+
+    /// Makes glibc give large freed buffers (128 KiB and up) straight back to the system, for servers. By
+    /// default it raises that threshold after the first large free and keeps later ones in its heap, so the
+    /// output buffers of connections closed for not reading would stay in the process's resident memory.
+    /// Process-wide; buffers that size are rare on the per-message path.
+    public static func returnLargeBuffersToTheSystem() {
+        _ = ceio_set_mmap_threshold(128 * 1024)
+    }
 
     /// The part of the limit that one loop may hold before it sheds its own connections.
     var share: Int { self.limit / self.slots.count }

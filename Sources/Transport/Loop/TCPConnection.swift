@@ -359,6 +359,11 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         if let timer = self.lingerTimer { self.loop.cancel(timer) }
         if self.backlogIndex >= 0 || self.accountedBacklog != 0 { self.loop.backlog.remove(self) }
         self.loop.deregister(fd: self.fd)
+        if error == ENOBUFS {
+            // Cut off for not reading: reset rather than leave the kernel to trickle out what it holds.
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(self.fd, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        }
         Glibc.close(self.fd)
         self.outbound = []
         self.readBuffer = ByteBuffer()
