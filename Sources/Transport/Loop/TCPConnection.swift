@@ -293,15 +293,19 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         }
     }
 
+    /// Input taken from one peer per loop iteration.
+    static let readBytesPerWakeup = 16 * 1024
+
     private func readAvailable(mask: UInt32) {
         let scratch = self.loop.scratch
-        // One read of input per wakeup, so one busy peer cannot starve the others: its input may fan out to
-        // many connections (a broadcast to a room). Level-triggered epoll reports the rest next time. The
-        // loop only repeats for EINTR and for input discarded while lingering.
+        // One read of at most `readBytesPerWakeup` per wakeup, so one busy peer cannot starve the others: its
+        // input may fan out to many connections (a broadcast to a room). Level-triggered epoll reports the
+        // rest next time. The loop only repeats for EINTR and for input discarded while lingering.
+        let limit = min(scratch.count, Self.readBytesPerWakeup)
         for _ in 0..<8 {
             if self.isClosed { return }
             if !self.lingering && (self.readingPausedByPressure || self.readingPausedByUser) { return }
-            let n = recv(self.fd, scratch.baseAddress, scratch.count, 0)
+            let n = recv(self.fd, scratch.baseAddress, self.lingering ? scratch.count : limit, 0)
             if n > 0 {
                 if self.lingering { continue }
                 self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
