@@ -170,7 +170,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             }
             let ws = WebSocketConnection(connection: connection, role: .server,
                                          maxMessageSize: self.options.maxHttpBufferSize,
-                                         deflate: accepted.deflate, active: session.loop === connection.loop)
+                                         deflate: accepted.deflate, compressionThreshold: self.options.perMessageDeflateThreshold,
+                                         active: session.loop === connection.loop)
             connection.maxBackpressure = self.options.maxBackpressure
             connection.handler = ws
             accepted.writeResponse(to: connection)
@@ -191,7 +192,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let session = self.makeSession(request, loop: connection.loop)
         let ws = WebSocketConnection(connection: connection, role: .server,
-                                     maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate, active: true)
+                                     maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate,
+                                     compressionThreshold: self.options.perMessageDeflateThreshold, active: true)
         connection.maxBackpressure = self.options.maxBackpressure
         connection.handler = ws
         var extra = HTTPHeaders()

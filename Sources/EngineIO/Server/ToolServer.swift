@@ -5,6 +5,24 @@ import Transport
 /// Start-up and shutdown shared by the small server executables (`eio-echo`, `sio-echo`): bind, print the
 /// port on the first line (test harnesses read it), and stop gracefully on SIGINT/SIGTERM.
 public enum ToolServer {
+    /// The flags both echo servers share, with the official suites' defaults: where to listen (read by
+    /// `start`) and the heartbeat and size settings of their Engine.IO server.
+    public static let commonFlags = [
+        CommandLineFlag("host", value: "H", help: "address to bind (default ::, which also serves IPv4)"),
+        CommandLineFlag("port", value: "P", help: "port (default 3000; 0 picks a free one, printed on start)"),
+        CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
+        CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
+        CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+        CommandLineFlag("max-backpressure", value: "BYTES", help: """
+            most bytes queued for a client that stopped reading, beyond what its socket took and its largest
+            message, before it is cut off ("transport error"); default 1048576 (eio-echo's /echo: 67108864); 0: no cap
+            """),
+        CommandLineFlag("max-queued-output", value: "BYTES", help: """
+            most bytes queued for such clients together; over it the largest backlogs are closed first
+            (default 134217728, or 1/16 of RAM if less; 0: no limit)
+            """),
+    ]
+
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
     /// `--max-backpressure BYTES` caps each connection's backlog (default `maxBackpressure`) and
