@@ -7,6 +7,7 @@ ping timeout. The server must stay under 300 MB (VmHWM), answer echoes with p99 
 flood, disconnect every non-reader, and serve a new client afterwards. The larger run by hand (200 clients,
 15 s, one server it starts): python Tests/Interop/slow_readers.py --bin .build/release/sio-echo
 """
+import json
 import os
 import sys
 
@@ -27,9 +28,11 @@ def test_non_reading_clients_are_cut_off_while_others_stay_fast():
     result = run(int(PORT), int(PID), clients=500, seconds=10.0)
     print(result)
     assert result["broadcasts_sent"] > 1000, "the flood must have reached the server"
-    assert result["non_readers_disconnected"] == 500, result
-    assert result["peak_rss_mb"] < 300, result
-    # The echo client is Python on a shared machine: when it alone (no flood) already needs more than 5 ms
-    # at p99, the machine is overloaded and that much is allowed on top of the 10 ms.
-    allowed = 10 + (result["baseline_p99_ms"] if result["baseline_p99_ms"] > 5 else 0)
-    assert result["echo_p99_ms"] < allowed, result
+    assert result["non_readers_disconnected"] == 500, json.dumps(result)
+    assert result["peak_rss_mb"] < 300, json.dumps(result)
+    # The clients are Python processes on a shared machine. When the echo already needs more than 5 ms at
+    # p99 during the control flood (to an empty room: the flood's CPU without any non-reader), the machine
+    # is short of CPU, and that much is allowed on top of the 10 ms.
+    control = result["control_p99_ms"]
+    allowed = 10 + (control if control > 5 else 0)
+    assert result["echo_p99_ms"] < allowed, json.dumps(result)
