@@ -81,6 +81,12 @@ public struct EngineServerOptions: Sendable {
     /// Whether Engine.IO v3 clients (`EIO=3`: Socket.IO v2 clients, python-socketio 4) are served next to
     /// v4 ones, as Node's `allowEIO3`. Off by default; a refused v3 client gets error 5.
     public var allowEIO3 = false
+    /// Most bytes queued for a client that does not take them before its session is closed with
+    /// "transport error" (uWebSockets' `maxBackpressure`; Node has no such cap). For WebSocket it is the
+    /// connection's backlog after the kernel refused more (`TCPConnection.maxBackpressure`); for polling,
+    /// the packets waiting for a poll beyond the largest one. One message of any size is still delivered to a
+    /// client that reads. 0 means no cap.
+    public var maxBackpressure: Int = 1 << 20
 
     public init() {}
 }

@@ -39,6 +39,7 @@ final class SpacesServer: Sendable {
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
         engineOptions.allowEIO3 = config.allowEIO3
+        engineOptions.maxBackpressure = config.maxBackpressure
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine)
         self.engine = engine
@@ -63,12 +64,15 @@ final class SpacesServer: Sendable {
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
         self.router = router
 
+        OutputBudget.returnLargeBuffersToTheSystem()
         self.group = try EventLoopGroup(loopCount: config.loops)
+        self.group.outputBudget.limit = config.maxQueuedOutput
         let chain = HTTPHandlerChain(
             [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
