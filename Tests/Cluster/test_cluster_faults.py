@@ -1,0 +1,107 @@
+"""Faults of a cluster: Redis restarted mid-run, Redis absent when a node starts, a node SIGKILLed.
+
+What is lost while Redis is down (README "Several nodes"): broadcasts and requests made during the outage
+reach only the clients of the node that made them, as with Node's adapter (pub/sub keeps nothing for a
+subscriber that is not connected); nothing is replayed afterwards.
+"""
+import time
+
+import pytest
+
+from cluster_support import REQUESTS_TIMEOUT_MS, Node, Peer, Redis, wait_for_server_count, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+# Seconds within which nodes must be back after Redis is (reconnection backoff tops out at 5 s).
+RECOVERY = 20.0
+
+
+def test_redis_restart_nodes_resubscribe_and_broadcasts_work_again(fresh_cluster):
+    cluster = fresh_cluster(3)
+    a, b, c = (cluster.peer(node, name) for node, name in zip(cluster.nodes, "abc"))
+    for peer in (a, b, c):
+        assert peer.call("join", "restart") is True
+    assert a.call("to-room", {"room": "restart", "event": "before", "args": [1]}) is True
+    b.wait_for("before")
+
+    cluster.redis.kill()
+    # During the outage the node still serves its own clients; the other nodes' clients miss the event.
+    assert a.call("to-room", {"room": "restart", "event": "during", "args": [2]}) is True
+    assert a.wait_for("during") == [2]
+    assert all(node.alive() for node in cluster.nodes)
+
+    cluster.redis.start()
+    for peer in (a, b, c):
+        wait_for_server_count(peer, 3, timeout=RECOVERY)
+    # Subscriptions are back: a broadcast from each node reaches the other nodes' clients.
+    for sender, label in ((a, "after-a"), (b, "after-b"), (c, "after-c")):
+        assert sender.call("to-room", {"room": "restart", "event": label, "args": [label]}) is True
+        for peer in (a, b, c):
+            assert peer.wait_for(label) == [label]
+    assert b.received("during") == [] and c.received("during") == []
+    # Requests work again too.
+    found = c.call("fetch-sockets", {"room": "restart"})
+    assert sorted(s["id"] for s in found) == sorted(p.sid() for p in (a, b, c))
+    assert all(node.alive() for node in cluster.nodes)
+
+
+def test_redis_absent_at_start_node_serves_its_clients_then_joins(tmp_path):
+    redis = Redis()  # a port with nothing listening yet
+    first = second = None
+    try:
+        first = Node(redis.url).start()
+        wait_until(lambda: "redis" in first.output().lower() and str(redis.port) in first.output(),
+                   what="a log line naming the unreachable Redis")
+        alone = Peer(first, "alone")
+        other = Peer(first, "other")
+        assert other.call("join", "meanwhile") is True
+        assert alone.call("to-room", {"room": "meanwhile", "event": "local-only", "args": [1]}) is True
+        assert other.wait_for("local-only") == [1]
+        assert alone.call("whoami-local")["port"] == first.port
+
+        redis.start()
+        second = Node(redis.url).start()
+        remote = Peer(second, "remote")
+        wait_for_server_count(alone, 2, timeout=RECOVERY)
+        wait_for_server_count(remote, 2, timeout=RECOVERY)
+        assert remote.call("join", "joined-later") is True
+        assert alone.call("to-room", {"room": "joined-later", "event": "across", "args": ["hi"]}) is True
+        assert remote.wait_for("across") == ["hi"]
+        for peer in (alone, other, remote):
+            peer.close()
+        assert first.alive()
+    finally:
+        for node in (first, second):
+            if node:
+                node.stop()
+        redis.stop()
+
+
+def test_sigkilled_node_requests_end_at_the_timeout_with_the_others_answers(fresh_cluster):
+    cluster = fresh_cluster(3)
+    a, b, c = (cluster.peer(node, name) for node, name in zip(cluster.nodes, "abc"))
+    for peer in (a, b, c):
+        peer.answers["question"] = f"{peer.name}-says"
+        assert peer.call("join", "doomed") is True
+    cluster.nodes[2].kill()
+    limit = REQUESTS_TIMEOUT_MS / 1000 + 3.0
+
+    started = time.monotonic()
+    found = a.call("fetch-sockets", {"room": "doomed"})
+    assert time.monotonic() - started < limit
+    assert sorted(s["id"] for s in found) == sorted([a.sid(), b.sid()])
+
+    started = time.monotonic()
+    answers = a.call("server-side-emit", {"event": "whoami", "args": []})
+    assert time.monotonic() - started < limit
+    assert answers == [{"node": "swift", "port": cluster.nodes[1].port}]
+
+    started = time.monotonic()
+    result = a.call("broadcast-with-ack", {"room": "doomed", "event": "question"})
+    assert time.monotonic() - started < limit
+    assert sorted(result["responses"]) == ["a-says", "b-says"]
+    assert result["err"] in (None, "operation has timed out")
+    # The survivors go on.
+    wait_for_server_count(a, 2)
+    assert a.call("to-room", {"room": "doomed", "event": "still", "args": [1]}) is True
+    assert b.wait_for("still") == [1]
