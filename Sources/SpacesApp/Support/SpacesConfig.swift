@@ -17,6 +17,8 @@ struct SpacesConfig: Sendable {
     var pingTimeoutMillis = 20_000
     var adminUser = "admin"
     var adminPassword: String?
+    /// Redis of a cluster of `spaces` nodes: live page updates then reach browsers on any node.
+    var redisURL: String?
     var verbose = false
 
     /// Each flag: name, environment variable, help.
@@ -33,6 +35,7 @@ struct SpacesConfig: Sendable {
         ("ping-timeout", "SPACES_PING_TIMEOUT", "Engine.IO heartbeat timeout in ms (default 20000)"),
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+        ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
     ]
 
     static var usage: String {
@@ -60,6 +63,7 @@ struct SpacesConfig: Sendable {
         self.pingTimeoutMillis = flags.int("ping-timeout", env: "SPACES_PING_TIMEOUT", default: self.pingTimeoutMillis)
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
+        self.redisURL = flags.string("redis", env: "SPACES_REDIS")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
     }
 }
