@@ -2,7 +2,7 @@
 """Cluster benchmark (issue 13): three `sio-echo --redis` nodes on one redis-server, clients spread over
 them, broadcasts asked on node A, driven by sio-load (ours: --ports, --brate, --server-pids).
 
-    python Benchmarks/cluster_bench.py --bin .build/release [--repeat N] [--clients 1000] [--broadcasts 300]
+    python Benchmarks/cluster_bench.py --bin .build/release [--repeat N] [--clients 1000] [--broadcasts 1000]
 
 Scenarios, each on fresh processes:
   fanout       --clients members spread over A, B, C (room `bench`); --broadcasts broadcasts, one in flight.
@@ -192,7 +192,7 @@ def parse_args():
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--broadcasts", type=int, default=300)
+    parser.add_argument("--broadcasts", type=int, default=1000)
     parser.add_argument("--payload", type=int, default=32)
     parser.add_argument("--brate", type=float, default=1000.0)
     parser.add_argument("--latency-clients", type=int, default=30)
