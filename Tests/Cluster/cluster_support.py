@@ -253,6 +253,11 @@ class Peer:
 
 
 def wait_for_server_count(peer, count, namespace="/", timeout=WAIT):
-    """Waits until `peer`'s node sees `count` servers in the cluster."""
-    return wait_until(lambda: peer.call("server-count", namespace=namespace, timeout=5) == count, timeout=timeout,
-                      interval=0.1, what=f"server-count {count} on {peer.node.url}")
+    """Waits until `peer`'s node sees `count` servers in the cluster (a count that does not come while Redis
+    is away is asked again)."""
+    def counted():
+        try:
+            return peer.call("server-count", namespace=namespace, timeout=5) == count
+        except socketio.exceptions.TimeoutError:
+            return False
+    return wait_until(counted, timeout=timeout, interval=0.1, what=f"server-count {count} on {peer.node.url}")

@@ -1,8 +1,9 @@
 """Faults of a cluster: Redis restarted mid-run, Redis absent when a node starts, a node SIGKILLed.
 
-What is lost while Redis is down (README "Several nodes"): broadcasts and requests made during the outage
-reach only the clients of the node that made them, as with Node's adapter (pub/sub keeps nothing for a
-subscriber that is not connected); nothing is replayed afterwards.
+What is lost while Redis is down (README "Several nodes"): a broadcast made during the outage reaches the
+clients of the node that made it at once; the other nodes get it only if the PUBLISH waited in the client's
+bounded queue and they had subscribed again when it went out, which nobody can count on (pub/sub keeps
+nothing for a subscriber that is not connected), as with Node's adapter and ioredis' offline queue.
 """
 import time
 
@@ -38,7 +39,6 @@ def test_redis_restart_nodes_resubscribe_and_broadcasts_work_again(fresh_cluster
         assert sender.call("to-room", {"room": "restart", "event": label, "args": [label]}) is True
         for peer in (a, b, c):
             assert peer.wait_for(label) == [label]
-    assert b.received("during") == [] and c.received("during") == []
     # Requests work again too.
     found = c.call("fetch-sockets", {"room": "restart"})
     assert sorted(s["id"] for s in found) == sorted(p.sid() for p in (a, b, c))
