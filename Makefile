@@ -36,8 +36,9 @@ venv: $(VENV)/.stamp
 
 test: unit-test interop-test autobahn-test browser-test cluster-test
 
-# The venv first: some Swift tests start python-socketio servers as peers.
-unit-test: deps venv
+# The venv first: some Swift tests start python-socketio servers as peers; redis-server for the Swift client
+# across two sio-echo --redis nodes (ClusterClientTests).
+unit-test: deps venv redis-server
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
