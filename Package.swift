@@ -4,6 +4,8 @@ import PackageDescription
 let package = Package(
     name: "SocketIOSwift",
     products: [
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "HTTPKit", targets: ["HTTPKit"]),
         .library(name: "EngineIO", targets: ["EngineIO"]),
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .executable(name: "eio-echo", targets: ["eio-echo"]),
@@ -17,56 +19,60 @@ let package = Package(
         // epoll, eventfd, timerfd and socket helpers that Glibc does not expose to Swift.
         .target(name: "CEngineIOShims"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(
-            name: "EngineIO",
-            dependencies: ["CEngineIOShims", "CZlib"]
-        ),
-        .target(name: "SocketIO", dependencies: ["EngineIO"]),
+        // System OpenSSL (libssl-dev) for https/wss and rediss.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // The event loop, timers, TCP, the TLS client stream and byte buffers: what every protocol stands on.
+        .target(name: "Transport", dependencies: ["CEngineIOShims", "COpenSSL"]),
+        // HTTP/1.1 server and client, router, forms, static files, gzip, and the WebSocket codec and handshake.
+        .target(name: "HTTPKit", dependencies: ["Transport", "CZlib"]),
+        // The Engine.IO v4 codec and server.
+        .target(name: "EngineIO", dependencies: ["Transport", "HTTPKit"]),
+        .target(name: "SocketIO", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
         // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
         .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
-        .executableTarget(name: "eio-echo", dependencies: ["EngineIO"]),
-        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO", "SocketIOBenchmarkApp"]),
+        .executableTarget(name: "eio-echo", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
+        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "SocketIOBenchmarkApp"]),
         // A Socket.IO load generator on our event loop and client codecs (the scenarios of shared/perf's sioload).
-        .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO"]),
+        .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
         // System SQLite (libsqlite3) for the SpacesApp store.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
         .executableTarget(
-            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "CSQLite"],
+            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite"],
             // The pages' stylesheet and scripts, compiled in: the binary serves them with nothing beside it.
             resources: [
                 .embedInCode("Assets/spaces.css"), .embedInCode("Assets/live.js"), .embedInCode("Assets/space.js"),
                 .embedInCode("Assets/home.js"), .embedInCode("Assets/admin.js"),
             ]),
-        // System OpenSSL (libssl-dev) for the client's https/wss.
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "COpenSSL"]),
+        .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
-        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "CEngineIOShims"]),
+        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "Transport", "CEngineIOShims"]),
         // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
-        .target(name: "SocketIOTestSupport", dependencies: ["SocketIO", "EngineIO"], path: "Tests/SocketIOTestSupport"),
+        .target(name: "SocketIOTestSupport", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"], path: "Tests/SocketIOTestSupport"),
         .testTarget(
             name: "SocketIOClientTests",
-            dependencies: ["SocketIOClient", "SocketIO", "EngineIO", "SocketIOTestSupport"],
+            dependencies: ["SocketIOClient", "SocketIO", "EngineIO", "HTTPKit", "Transport", "SocketIOTestSupport"],
             exclude: ["Support/python_sio_server.py"]
         ),
         .testTarget(
             name: "EngineIOTests",
-            dependencies: ["EngineIO"]
+            dependencies: ["EngineIO", "HTTPKit", "Transport", "CZlib"]
         ),
         // Per-thread malloc and socket-syscall counters (interposed) for the performance guard tests.
         .target(name: "CTestCounters", path: "Tests/CTestCounters"),
         .testTarget(
             name: "SocketIOTests",
-            dependencies: ["SocketIO", "CTestCounters", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+            dependencies: [
+                "SocketIO", "EngineIO", "HTTPKit", "Transport", "CTestCounters", "SocketIOBenchmarkApp", "SocketIOTestSupport",
+            ]
         ),
         .testTarget(
             name: "SIOLoadTests",
-            dependencies: ["sio-load", "SocketIO", "EngineIO", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+            dependencies: ["sio-load", "SocketIO", "EngineIO", "Transport", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
         ),
         .testTarget(
             name: "SpacesAppTests",
-            dependencies: ["SpacesApp"]
+            dependencies: ["SpacesApp", "EngineIO", "HTTPKit"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,7 @@
 import EngineIO
 import Foundation
+import HTTPKit
+import Transport
 
 // The server the official Engine.IO test suite expects: path /engine.io/, pingInterval 300,
 // pingTimeout 200, maxPayload 1000000, CORS *, every message echoed back as it came.

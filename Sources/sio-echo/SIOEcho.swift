@@ -1,7 +1,9 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 import SocketIOBenchmarkApp
+import Transport
 
 // Two servers in one:
 // - the configuration the official socket.io-protocol test suite expects: path /socket.io/, pingInterval 300,

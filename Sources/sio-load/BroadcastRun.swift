@@ -1,5 +1,6 @@
 import EngineIO
 import SocketIO
+import Transport
 
 /// The `broadcast` scenario: `--clients` clients join room `bench` (event `join`, acknowledged), then a
 /// control client outside the room emits `broadcast` to it, keeping `--bwindow` broadcasts in flight: each

@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// The `capacity` scenario: opens idle connections up to each of `--steps` in turn, `--pending` handshakes
 /// at a time. At each step it waits `--settle` seconds, then reports the handshake rate (over the time

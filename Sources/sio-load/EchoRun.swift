@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import Transport
 
 /// The `echo` scenario: every connection keeps `--window` messages in flight (`echo`, or `echo-ack` with
 /// `--ack`); each answer is timed and immediately replaced by a new message until the measured window

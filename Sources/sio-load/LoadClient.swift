@@ -1,5 +1,6 @@
 import EngineIO
 import SocketIO
+import Transport
 
 /// What a client reports to the run that owns it. Called on the loop thread.
 protocol LoadClientEvents: AnyObject {

@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import Synchronization
+import Transport
 
 /// How a run ended: the JSON result lines to print, and the exit status (`sioload`'s codes: 0 done,
 /// 3 interrupted, 4 hit `--max-time`, 5 clients could not connect, 7 too many failed connections in a

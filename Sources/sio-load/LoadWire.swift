@@ -1,5 +1,6 @@
 import EngineIO
 import Glibc
+import HTTPKit
 import SocketIO
 
 /// The Socket.IO packets of the benchmark app (shared/perf/README.md) and the recognition of the server's

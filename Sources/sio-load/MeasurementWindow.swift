@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// The measured part of a run: wall time, this process's CPU, the server's CPU and RSS, and the whole
 /// machine's busy time between `open` and `close`, sampled as `sioload` samples them.

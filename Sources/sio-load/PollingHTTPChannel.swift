@@ -1,5 +1,6 @@
 import EngineIO
 import Glibc
+import Transport
 
 /// One keep-alive HTTP/1.1 connection carrying one request at a time, for the long-polling hot path.
 ///

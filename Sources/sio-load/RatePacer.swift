@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 import Glibc
 import Synchronization
+import Transport
 
 /// Wakes a loop at the intended send times of an open loop (`start + i·interval`, until `end`), within
 /// the kernel's timer slack (50 µs, as for `sioload`'s `epoll_pwait2`): a thread of its own sleeps until

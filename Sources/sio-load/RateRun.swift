@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// The `rate` scenario, an open loop: message i is due at the phase's start + i/R and goes to connection
 /// i mod C (or is skipped, and so lost, when that connection is gone), whatever the answers do. Its latency

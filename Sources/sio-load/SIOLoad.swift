@@ -3,6 +3,7 @@ import EngineIO
 import Foundation
 import Glibc
 import Synchronization
+import Transport
 
 /// `sio-load`: a Socket.IO load generator on our own event loop and client codecs, with the scenarios,
 /// options and result lines of `sioload` (shared/perf), so that its figures for a server can be checked

@@ -1,4 +1,6 @@
 import EngineIO
+import HTTPKit
+import Transport
 
 /// A client on the WebSocket transport: an HTTP/1.1 upgrade through `HTTPClientConnection`, then one
 /// masked text frame per Engine.IO packet (`WebSocketFrameEncoder`), and the server's frames read with

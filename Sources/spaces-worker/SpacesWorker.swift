@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 import SocketIOClient
 import Synchronization
+import Transport
 
 /// The Swift counterpart of SpacesApp's original Python worker (`mock_app.py`): connects to a SpacesApp
 /// server, registers for one or more websockets spaces, and answers `inference_request`s, up to

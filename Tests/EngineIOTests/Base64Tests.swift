@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 import EngineIO
+import Transport
 
 /// The codec's own base64: standard alphabet, strict about characters, lenient about missing padding.
 final class Base64Tests: XCTestCase {

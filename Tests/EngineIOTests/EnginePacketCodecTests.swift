@@ -1,6 +1,7 @@
 import XCTest
 
 import EngineIO
+import Transport
 
 /// WebSocket-message form of Engine.IO packets: `<digit><text>` text messages and prefix-less binary ones.
 final class EnginePacketCodecTests: XCTestCase {

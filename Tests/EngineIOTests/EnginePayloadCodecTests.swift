@@ -1,6 +1,8 @@
 import XCTest
 
 import EngineIO
+import HTTPKit
+import Transport
 
 /// Long-polling bodies: records joined by 0x1E, binary as `b` + base64, strict rejection of any bad record.
 final class EnginePayloadCodecTests: XCTestCase {

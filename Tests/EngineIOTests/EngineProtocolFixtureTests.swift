@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 import EngineIO
+import Transport
 
 /// Checks the codecs against encodings produced by python-engineio (see
 /// `Tests/CompatFixtures/engineio/capture_engineio.py`): decoding each reference encoding must give the

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
 
 /// `EngineQuery` reads `transport`, `EIO` and `sid` without building `QueryParameters` when the query is
 /// plain ASCII; whatever it answers must be what `QueryParameters` answers for the same target.

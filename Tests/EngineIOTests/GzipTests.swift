@@ -1,6 +1,7 @@
 import CZlib
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 final class GzipTests: XCTestCase {
     /// Inflates with zlib directly (independent of `Gzip.decompress`), expecting a gzip wrapper.

@@ -1,4 +1,6 @@
 import EngineIO
+import HTTPKit
+import Transport
 import XCTest
 
 /// The HTTP/1.1 client codec's guarantees: what the request encoder refuses to let through, and how the

@@ -1,5 +1,6 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 /// Field lookups the server makes on every request: names and list tokens compare without ASCII case.
 final class HTTPHeadersTests: XCTestCase {

@@ -1,5 +1,7 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
+import XCTest
 
 final class HTTPRequestParserTests: XCTestCase {
     /// A comparable summary of parse events; consecutive body pieces are merged so results do not depend

@@ -1,5 +1,6 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 final class HTTPResponseEncoderTests: XCTestCase {
     /// 1994-11-06 08:49:37 UTC, the RFC's example date.

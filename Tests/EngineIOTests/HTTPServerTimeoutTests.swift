@@ -3,6 +3,8 @@ import Synchronization
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 /// The connection timer of the HTTP server is kept across requests: disarmed while a request is handled,
 /// re-armed as the idle timer after the response, switched to the header timer when a new request starts.

@@ -2,6 +2,7 @@ import CZlib
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
 
 final class PerMessageDeflateTests: XCTestCase {
     private let hello = Array("Hello".utf8)

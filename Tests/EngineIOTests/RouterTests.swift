@@ -1,5 +1,6 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 final class RouterTests: XCTestCase {
     private func request(_ method: String, _ target: String, headers: HTTPHeaders = HTTPHeaders(),

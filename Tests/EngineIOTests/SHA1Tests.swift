@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
 
 final class SHA1Tests: XCTestCase {
     private func hex(_ bytes: [UInt8]) -> String {

@@ -1,5 +1,6 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 final class StaticFilesTests: XCTestCase {
     private var root = ""

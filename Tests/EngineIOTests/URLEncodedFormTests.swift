@@ -1,5 +1,6 @@
-import XCTest
 @testable import EngineIO
+@testable import HTTPKit
+import XCTest
 
 final class URLEncodedFormTests: XCTestCase {
     func testPairsKeepOrderAndDecodePlusAndPercent() {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
 
 final class UTF8ValidatorTests: XCTestCase {
     private func isValid(_ bytes: [UInt8]) -> Bool { UTF8Validator.isValid(bytes) }

@@ -1,6 +1,8 @@
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 /// Frame builders shared by the WebSocket codec tests.
 enum WebSocketTestFrames {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
 
 final class WebSocketHandshakeTests: XCTestCase {
     private let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="

@@ -1,6 +1,8 @@
 import XCTest
 
 @testable import EngineIO
+@testable import HTTPKit
+@testable import Transport
 
 final class WebSocketMessageAssemblerTests: XCTestCase {
     typealias Event = WebSocketMessageAssembler.Event

@@ -1,8 +1,9 @@
 import EngineIO
 import Foundation
-@testable import sio_load
 import SocketIOTestSupport
+import Transport
 import XCTest
+@testable import sio_load
 
 /// `sio-load`'s scenarios against an in-process benchmark app: short windows, and checks on what was
 /// counted and on the answers, never on speed.

@@ -1,8 +1,10 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 @testable import SocketIOClient
 import Synchronization
+import Transport
 import XCTest
 
 /// Engine.IO behaviour: heartbeats, the ping timeout of a dead server, headers, query and path.

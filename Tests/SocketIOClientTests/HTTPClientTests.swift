@@ -1,6 +1,8 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import Synchronization
+import Transport
 import XCTest
 
 /// The HTTP/1.1 client pieces: response parser, connection (keep-alive, timeouts), TCP connector.

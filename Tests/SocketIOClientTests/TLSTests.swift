@@ -1,5 +1,6 @@
 import Foundation
 import SocketIOClient
+import Transport
 import XCTest
 
 /// https/wss through the system OpenSSL, against python-socketio serving a certificate from a CA made at

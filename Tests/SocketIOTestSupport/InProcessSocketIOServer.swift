@@ -1,6 +1,8 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
+import Transport
 
 /// An in-process Socket.IO server on 127.0.0.1, shared by the test targets: each keeps a small factory with
 /// the defaults its tests rely on (loops, CORS, body limit, app handlers).

@@ -3,6 +3,7 @@ import EngineIO
 import Foundation
 @testable import SocketIO
 import SocketIOBenchmarkApp
+import Transport
 import XCTest
 
 /// Performance guards for the server's hot path, counted on the event loop's thread through the malloc and

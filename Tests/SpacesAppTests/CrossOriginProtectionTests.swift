@@ -1,6 +1,7 @@
 import EngineIO
-import XCTest
+import HTTPKit
 @testable import SpacesApp
+import XCTest
 
 final class CrossOriginProtectionTests: XCTestCase {
     private func allows(_ method: String, _ headers: [(String, String)]) -> Bool {

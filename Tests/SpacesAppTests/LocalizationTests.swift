@@ -1,7 +1,8 @@
 import EngineIO
+import HTTPKit
 import SocketIO
-import XCTest
 @testable import SpacesApp
+import XCTest
 
 final class LocalizationTests: XCTestCase {
     private func negotiate(_ headers: [(String, String)]) -> Language {

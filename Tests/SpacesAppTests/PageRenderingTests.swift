@@ -1,7 +1,8 @@
 import EngineIO
+import HTTPKit
 import SocketIO
-import XCTest
 @testable import SpacesApp
+import XCTest
 
 final class PageRenderingTests: XCTestCase {
     private let visitor = PageContext(language: .english, user: nil, path: "/ai_project/1?x=<y>")

@@ -1,3 +1,5 @@
+import Transport
+
 /// Converts between Engine.IO packets and WebSocket message payloads (protocol v4).
 ///
 /// Over WebSocket every packet is one message: a text message is the type digit followed by the text

@@ -1,3 +1,6 @@
+import Transport
+import HTTPKit
+
 /// Converts between Engine.IO packets and HTTP long-polling bodies (protocol v4).
 ///
 /// A body is one or more text-encoded packets joined by the record separator 0x1E. Text packets are

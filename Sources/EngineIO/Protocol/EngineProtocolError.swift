@@ -1,3 +1,5 @@
+import Transport
+
 /// Why an Engine.IO packet or payload could not be decoded.
 ///
 /// Transports answer any of these the same way (HTTP 400 for polling, closing the socket for WebSocket);

@@ -1,3 +1,5 @@
+import Transport
+
 /// Engine.IO session ids: 20 URL-safe characters, like Node's engine.io (`base64id`).
 ///
 /// An id is 15 random bytes in base64 with `+` → `-` and `/` → `_`; 15 bytes encode to exactly 20

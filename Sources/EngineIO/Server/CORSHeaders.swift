@@ -1,3 +1,5 @@
+import HTTPKit
+
 /// Computes the CORS response headers for a request, as Node's `cors` middleware does for the options
 /// engine.io passes it.
 enum CORSHeaders {

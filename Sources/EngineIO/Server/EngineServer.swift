@@ -1,4 +1,6 @@
 import Glibc
+import HTTPKit
+import Transport
 
 /// An Engine.IO v4 server: handshakes, sessions, long-polling and WebSocket transports, upgrades.
 ///

@@ -1,3 +1,5 @@
+import HTTPKit
+
 /// The transports a server offers.
 public enum EngineTransport: String, Sendable, CaseIterable {
     case polling

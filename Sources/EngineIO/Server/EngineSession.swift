@@ -1,3 +1,6 @@
+import Transport
+import HTTPKit
+
 /// Receives a session's messages and its end. Called on the session's loop.
 public protocol EngineSessionDelegate: AnyObject {
     /// A text message (the bytes after the `4`, valid UTF-8).
@@ -118,7 +121,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     }
 
     /// Answers the waiting poll with what is queued, once per loop iteration.
-    func flushNow() {
+    package func flushNow() {
         self.flushScheduled = false
         guard self.websocket == nil, let poll = self.pendingPoll, !self.outbox.isEmpty else { return }
         let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))

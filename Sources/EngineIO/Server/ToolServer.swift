@@ -1,4 +1,6 @@
 import Foundation
+import HTTPKit
+import Transport
 
 /// Start-up and shutdown shared by the small server executables (`eio-echo`, `sio-echo`): bind, print the
 /// port on the first line (test harnesses read it), and stop gracefully on SIGINT/SIGTERM.

@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 /// Compact JSON output byte-compatible with JavaScript's `JSON.stringify`.
 ///
 /// - Numbers print as JS prints them (`1`, `1.5`, `1e+21`, `1e-7`); `int`

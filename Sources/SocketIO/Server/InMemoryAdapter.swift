@@ -1,5 +1,6 @@
 import EngineIO
 import Synchronization
+import Transport
 
 /// The default adapter: rooms of the sockets of this process, kept in one shard per event loop.
 ///

@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// The server's fast path for the packet it receives most: a plain EVENT (`2[/nsp,][id]["name",…]`).
 ///

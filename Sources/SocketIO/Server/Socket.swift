@@ -1,5 +1,6 @@
 import EngineIO
 import Synchronization
+import Transport
 
 /// One client's connection to one namespace (Node's server-side `Socket`).
 ///

@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 
 /// What the client sent when it connected to a namespace (Node's `socket.handshake`).
 public struct SocketHandshake: Sendable {

@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// The Socket.IO side of one Engine.IO session (Node's `Client`): decodes its packets, connects it to
 /// namespaces, routes packets to its sockets and writes what they send.

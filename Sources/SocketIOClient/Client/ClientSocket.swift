@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 import SocketIO
 import Synchronization
+import Transport
 
 /// A Socket.IO client socket: one namespace on a `SocketManager`'s connection.
 ///

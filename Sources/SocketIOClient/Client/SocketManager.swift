@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 import SocketIO
 import Synchronization
+import Transport
 
 /// One connection to a Socket.IO server, shared by the sockets of its namespaces (multiplexing), after
 /// the JavaScript client's `Manager`: it opens the Engine.IO session, routes packets to the namespace

@@ -1,4 +1,5 @@
 import EngineIO
+import Transport
 
 /// Options of a `SocketManager` (one connection to a server), after the JavaScript client's `ManagerOptions`.
 public struct SocketManagerOptions: Sendable {

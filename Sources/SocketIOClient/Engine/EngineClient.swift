@@ -1,5 +1,6 @@
 import EngineIO
 import SocketIO
+import Transport
 
 /// Why an Engine.IO client session ended; the strings are the JavaScript client's reasons.
 public enum EngineClientCloseReason: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,6 @@
 import EngineIO
+import HTTPKit
+import Transport
 
 /// How the Engine.IO client connects: transports, upgrade, path, query, headers, timeouts, TLS.
 public struct EngineClientOptions: Sendable {

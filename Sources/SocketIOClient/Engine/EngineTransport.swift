@@ -1,4 +1,6 @@
 import EngineIO
+import HTTPKit
+import Transport
 
 /// What a transport reports to the engine client, on the loop thread.
 protocol EngineClientTransportDelegate: AnyObject {

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// HTTP long-polling: one GET at a time waits for packets, POSTs carry ours. Each direction keeps its own
 /// keep-alive connection, so a long poll never delays a send.

@@ -1,4 +1,6 @@
 import EngineIO
+import HTTPKit
+import Transport
 
 /// The WebSocket transport: an HTTP/1.1 upgrade, then one Engine.IO packet per WebSocket message, masked
 /// as the client role requires (text: type digit + data; binary: the raw bytes of a message packet).

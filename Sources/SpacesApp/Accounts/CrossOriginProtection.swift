@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// Refuses cross-site state-changing requests the way Go's `net/http.CrossOriginProtection` does:
 ///

@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 
 /// Signed, stateless session cookies: `v1.<user id>.<expiry>.<nonce>.<HMAC-SHA256 signature>`.
 ///

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// The languages of the site: pages, API error messages and the page scripts' texts.
 enum Language: String, Sendable, CaseIterable {

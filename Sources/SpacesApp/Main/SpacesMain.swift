@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import Transport
 
 /// `spaces [--host H] [--port P] [--data-dir D]`: the SpacesApp server.
 @main

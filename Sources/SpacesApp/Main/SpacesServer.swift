@@ -1,6 +1,8 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
+import Transport
 
 /// The running site: store and core, Socket.IO on `/socket.io/`, the router for everything else.
 final class SpacesServer: Sendable {

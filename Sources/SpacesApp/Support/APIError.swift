@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import SocketIO
 
 /// An error answered as JSON `{error, code, ...}`: a human message and a stable machine-readable code.

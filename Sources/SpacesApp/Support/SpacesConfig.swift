@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import Transport
 
 /// Command-line flags, each also settable by an environment variable.
 struct SpacesConfig: Sendable {

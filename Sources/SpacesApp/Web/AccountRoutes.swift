@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 
 /// `/register`, `/login`, `/logout` (the original's forms: `username`, `password`; success answers 302) and

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import SocketIO
 
 /// HTML escaping and the page shell every page shares: header with navigation and the language switch, the

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// `/lang/<code>?next=<path>`: the language switch; the choice sticks in a cookie and wins over Accept-Language.
 enum LanguageRoutes {

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import SocketIO
 
 /// `GET /admin/websockets/status` (the original's shape, plus queue details) and `GET /metrics`.

@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 
 /// The request API: submit, status, list, cancel; files uploaded with requests and by workers.

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// The admin's space form (the original's fields plus ours), parsed onto a `Space`.
 enum SpaceForm {

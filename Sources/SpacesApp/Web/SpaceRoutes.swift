@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 
 /// Pages and admin routes for spaces: `/`, `/ai_project/<id>`, `/admin`, `/admin/space/add`,

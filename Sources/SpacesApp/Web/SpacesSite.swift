@@ -1,5 +1,6 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import SocketIO
 
 /// Everything the HTTP routes share: the core, sessions, password hashing and the data folder.

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 
 /// The site's own stylesheet and scripts, compiled into the binary (SwiftPM `embedInCode`), served under
 /// `/static/` with a content hash in their URLs so that browsers may cache them for good.

@@ -1,6 +1,8 @@
 import EngineIO
 import Foundation
+import HTTPKit
 import Synchronization
+import Transport
 
 /// An in-process Engine.IO echo server on 127.0.0.1 and a kernel-chosen port, as `eio-echo` runs it for
 /// the official engine.io-protocol test suite: path `/engine.io/`, pingInterval 300, pingTimeout 200,

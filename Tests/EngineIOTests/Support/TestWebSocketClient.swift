@@ -1,5 +1,7 @@
 import EngineIO
 import Foundation
+import HTTPKit
+import Transport
 
 /// A minimal blocking WebSocket client for tests, built on the package's own codec in the client role:
 /// frames are written with `WebSocketFrameEncoder` (masked with a fresh random key each) and read with

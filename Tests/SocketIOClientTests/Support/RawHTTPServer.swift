@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import Synchronization
+import Transport
 
 /// A bare TCP server for client tests that need a misbehaving peer: each time a request head (up to the
 /// blank line) arrives, `respond` gets it and returns the raw bytes to answer, or nil to never answer.

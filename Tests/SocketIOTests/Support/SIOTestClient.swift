@@ -1,5 +1,7 @@
 import EngineIO
 import Foundation
+import HTTPKit
+import Transport
 
 /// A blocking Engine.IO + Socket.IO client over a real WebSocket, for tests: frames are written with the
 /// package's `WebSocketFrameEncoder` (masked) and read with `WebSocketMessageAssembler` in the client role.

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import Transport
+
 /// Incremental HTTP/1.0 and HTTP/1.1 request parser (RFC 9112).
 ///
 /// Feed it the connection's input buffer each time bytes arrive and call `next(from:)` until it returns nil

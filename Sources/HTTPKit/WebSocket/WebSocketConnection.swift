@@ -1,3 +1,5 @@
+import Transport
+
 /// Receives the messages of a WebSocket connection, on its loop thread.
 public protocol WebSocketDelegate: AnyObject {
     /// A complete text message (validated UTF-8).
@@ -47,7 +49,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     // MARK: Sending
 
     /// Sends a text message made of an optional one-byte prefix (the Engine.IO packet type) and `bytes`.
-    public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>) {
+    @inlinable public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>) {
         if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0)) }) {
             return done
         }
@@ -60,14 +62,14 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Sends a binary message.
-    public func sendBinary(_ bytes: some Collection<UInt8>) {
+    @inlinable public func sendBinary(_ bytes: some Collection<UInt8>) {
         if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0)) }) {
             return done
         }
         Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0) }
     }
 
-    private func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer) {
+    @usableFromInline func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer) {
         guard !self.sentClose, !self.connection.isClosed else { return }
         if let compressor = self.compressor {
             var plain: [UInt8] = []

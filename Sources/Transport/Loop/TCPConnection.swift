@@ -46,13 +46,13 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     let fd: Int32
     @exclusivity(unchecked) private var readBuffer = ByteBuffer()
-    @exclusivity(unchecked) private var outbound: [UInt8] = []
-    @exclusivity(unchecked) private var outboundStart = 0
+    @usableFromInline @exclusivity(unchecked) var outbound: [UInt8] = []
+    @usableFromInline @exclusivity(unchecked) var outboundStart = 0
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var wantsWritable = false
     @exclusivity(unchecked) private var readingPausedByPressure = false
     @exclusivity(unchecked) private var readingPausedByUser = false
-    @exclusivity(unchecked) private var closeAfterFlush = false
+    @usableFromInline @exclusivity(unchecked) var closeAfterFlush = false
     @exclusivity(unchecked) private var lingering = false
     @exclusivity(unchecked) private var lingerTimer: LoopTimer?
     @exclusivity(unchecked) public private(set) var isClosed = false
@@ -69,7 +69,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     /// Bytes accepted by `write` and not yet handed to the kernel.
-    public var pendingOutputBytes: Int { self.outbound.count - self.outboundStart }
+    @inlinable public var pendingOutputBytes: Int { self.outbound.count - self.outboundStart }
 
     /// False while output is above the high-water mark.
     public var isWritable: Bool { self.pendingOutputBytes < self.highWaterMark }
@@ -77,7 +77,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     // MARK: Writing
 
     /// Queues bytes; they are sent at the end of the current loop iteration.
-    public func write(_ bytes: UnsafeRawBufferPointer) {
+    @inlinable public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
         if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
         self.outbound.append(contentsOf: bytes)
@@ -85,7 +85,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     /// Queues bytes; they are sent at the end of the current loop iteration.
-    public func write(_ bytes: [UInt8]) {
+    @inlinable public func write(_ bytes: [UInt8]) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
         if self.outbound.isEmpty && self.outboundStart == 0 && bytes.count > EventLoop.maxSpareBufferCapacity {
             // A big write is adopted without a copy (it never goes back to the loop's pool of small buffers).
@@ -98,7 +98,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     /// Lets a codec append its encoding straight into the outbound buffer, with no temporary array.
-    public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
+    @inlinable public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
         // The buffer is moved out for the call (the property has no dynamic exclusivity check): a body that
         // writes to this connection again appends to the emptied property, which is added after its output.
@@ -111,7 +111,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         self.didQueueOutput()
     }
 
-    private func didQueueOutput() {
+    @usableFromInline func didQueueOutput() {
         if !self.flushScheduled {
             self.flushScheduled = true
             self.loop.scheduleFlush(self)
@@ -126,7 +126,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     /// Sends queued output now (normally called by the loop at the end of an iteration).
-    func flushNow() {
+    package func flushNow() {
         // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
         guard self.loop.inEventLoop else { return }
         self.flushScheduled = false

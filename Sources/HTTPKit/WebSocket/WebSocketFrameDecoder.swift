@@ -1,3 +1,5 @@
+import Transport
+
 /// Parses WebSocket frames (RFC 6455 §5.2) from the front of a `ByteBuffer`.
 ///
 /// The decoder is pure: it never does I/O, and it consumes bytes only when a whole frame is available, so

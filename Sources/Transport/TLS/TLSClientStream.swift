@@ -1,5 +1,4 @@
 import COpenSSL
-import EngineIO
 import Glibc
 
 /// Opens TLS streams: TCP first, then a TLS handshake verified against `configuration`.

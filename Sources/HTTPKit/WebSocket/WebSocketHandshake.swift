@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// The WebSocket opening handshake (RFC 6455 §4), for both roles, on plain header strings.
 ///

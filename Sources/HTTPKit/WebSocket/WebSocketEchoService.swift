@@ -1,3 +1,5 @@
+import Transport
+
 /// A plain WebSocket endpoint that sends every message back as it came (text as text, binary as binary):
 /// the target of RFC 6455 conformance suites.
 public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate, @unchecked Sendable {

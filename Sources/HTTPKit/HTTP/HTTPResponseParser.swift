@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import Transport
+
 /// A response as an HTTP client receives it, with the whole body buffered.
 public struct HTTPClientResponse: Sendable {
     /// The status code, e.g. 200.

@@ -1,3 +1,5 @@
+import Transport
+
 /// A request as an HTTP client sends it.
 public struct HTTPClientRequest: Sendable {
     /// The method, e.g. "GET".

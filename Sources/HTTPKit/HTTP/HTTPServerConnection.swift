@@ -1,4 +1,5 @@
 import Glibc
+import Transport
 
 /// Speaks HTTP/1.1 on one TCP connection: parses requests, hands them to the handler one at a time
 /// (pipelined requests wait in the read buffer), writes responses in order, enforces timeouts.

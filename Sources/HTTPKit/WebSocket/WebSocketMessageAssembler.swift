@@ -1,3 +1,5 @@
+import Transport
+
 /// The per-connection reader above `WebSocketFrameDecoder`: turns frames into messages and enforces the
 /// rules that span frames (RFC 6455 §5.4-5.6, §7; RFC 7692 for compressed messages).
 ///

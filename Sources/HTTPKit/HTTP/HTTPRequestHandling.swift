@@ -1,3 +1,5 @@
+import Transport
+
 /// What the HTTP server calls for each request, on the loop thread that read it.
 ///
 /// Handlers that only compute a response call `exchange.respond` right away; long-polling keeps the exchange

@@ -9,7 +9,7 @@ protocol EventLoopHandler: AnyObject {
 }
 
 /// Something that buffered output during this loop iteration and writes it out once at the end.
-protocol EventLoopFlushable: AnyObject {
+package protocol EventLoopFlushable: AnyObject {
     func flushNow()
 }
 
@@ -135,7 +135,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
-    func disarm(_ timer: LoopTimer) {
+    package func disarm(_ timer: LoopTimer) {
         self.timers.remove(timer)
     }
 
@@ -180,12 +180,12 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Asks for `flushNow()` to be called once at the end of this loop iteration.
-    func scheduleFlush(_ target: EventLoopFlushable) {
+    package func scheduleFlush(_ target: EventLoopFlushable) {
         self.flushQueue.append(target)
     }
 
     /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
-    func takeBuffer() -> [UInt8] {
+    @usableFromInline func takeBuffer() -> [UInt8] {
         guard let buffer = self.spareBuffers.popLast() else { return [] }
         self.spareBytes -= buffer.capacity
         return buffer
@@ -224,7 +224,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     static let maxSpareReadCapacity = 64 * 1024
-    static let maxSpareBufferCapacity = 16 * 1024
+    @usableFromInline static let maxSpareBufferCapacity = 16 * 1024
     static let maxSpareBytes = 2 * 1024 * 1024
 
     /// Lends `body` an empty byte array whose capacity this loop keeps between uses, for encoding something

@@ -1,3 +1,5 @@
+import Transport
+
 /// The server side of an accepted WebSocket opening handshake, built from an HTTP request head.
 public struct WebSocketServerHandshake: Sendable {
     /// The negotiated permessage-deflate parameters, if any.

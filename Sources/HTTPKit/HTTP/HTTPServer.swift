@@ -1,3 +1,5 @@
+import Transport
+
 /// Settings of the HTTP server.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind: `0.0.0.0`, `::`, `127.0.0.1`, a host name.

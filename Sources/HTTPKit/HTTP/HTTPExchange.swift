@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// One request awaiting its response. Answer it once, from any thread; later answers are ignored.
 public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
