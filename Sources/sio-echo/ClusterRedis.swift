@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import SocketIO
+import Transport
 
 /// The Redis side of `sio-echo --redis`. Temporary until branch redis-adapter is merged: says so and exits.
 enum ClusterRedis {
