@@ -186,7 +186,7 @@ enum ClusterApp {
         }
         socket.on("all-rooms") { _, ack in
             Task {
-                let rooms = await self.allRooms(nsp)
+                let rooms = await nsp.allRooms()
                 ack?(.array(rooms.sorted().map { .string($0) }))
             }
         }
@@ -199,13 +199,6 @@ enum ClusterApp {
         socket.on("whoami-local") { _, ack in
             ack?(["node": "swift", "port": .int(Int64(node.port)), "sid": .string(socket.id)])
         }
-    }
-
-    /// Every room of `nsp` across the cluster (each socket's own room included, as Node's `allRooms()`):
-    /// the union of the rooms of every socket that `fetchSockets()` finds.
-    private static func allRooms(_ nsp: Namespace) async -> Set<String> {
-        let sockets = await nsp.fetchSockets()
-        return sockets.reduce(into: Set<String>()) { $0.formUnion($1.rooms) }
     }
 
     // MARK: Arguments

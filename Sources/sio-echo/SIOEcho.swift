@@ -15,28 +15,31 @@ import Transport
 
 @main
 struct SIOEcho {
+    /// Every flag sio-echo accepts.
+    static let flags = ToolServer.commonFlags + [
+        CommandLineFlag("loops", value: "N", help: "event loops (default: one per core)"),
+        CommandLineFlag("connect-timeout", value: "MS", help: "ms a client has to join a namespace (default 1000)"),
+        CommandLineFlag("app", value: "all|bench|cluster", help: """
+            all: test suite, benchmark and interop handlers (default); bench: only the
+            benchmark app of shared/perf on "/", as the reference servers run it; cluster: all,
+            plus the cluster test app of shared/cluster-app.md on "/" and "/admin" (default with --redis)
+            """),
+        CommandLineFlag("redis", value: "URL", help: """
+            join a cluster through Redis: redis://[user:password@]host[:port][/db], rediss://...,
+            unix:///path/redis.sock (env SIO_REDIS)
+            """),
+        CommandLineFlag("redis-requests-timeout", value: "MS", help: "ms a cluster request waits for the other nodes (default 3000)"),
+        CommandLineFlag("redis-specific-response-channel", help: "other nodes answer this node's requests on a channel of its own"),
+        CommandLineFlag("per-message-deflate", help: """
+            negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
+            messages under 1024 bytes and compress(false) emits still go out uncompressed
+            """),
+    ]
+
     static func main() {
-        let flags = CommandLineFlags()
+        let flags = CommandLineFlags.parseOrExit(program: "sio-echo", accepting: Self.flags)
         if flags.has("help") {
-            print("""
-            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS] [--app all|bench|cluster]
-                            [--redis URL [--redis-requests-timeout MS] [--redis-specific-response-channel]]
-              --host             address to bind (default ::, which also serves IPv4)
-              --port             port (default 3000; 0 picks a free one, printed on start)
-              --loops            event loops (default: one per core)
-              --ping-interval    heartbeat interval in ms (default 300)
-              --ping-timeout     heartbeat timeout in ms (default 200)
-              --max-payload      largest message in bytes (default 1000000)
-              --connect-timeout  ms a client has to join a namespace (default 1000)
-              --app              all: test suite, benchmark and interop handlers (default); bench: only the
-                                 benchmark app of shared/perf on "/", as the reference servers run it;
-                                 cluster: all, plus the cluster test app of shared/cluster-app.md on "/" and
-                                 "/admin" (the default with --redis)
-              --redis            join a cluster through Redis (redis://[user:password@]host[:port][/db],
-                                 rediss://..., unix:///path); env SIO_REDIS
-              --redis-requests-timeout  ms a cluster request waits for the other nodes (default 3000)
-              --redis-specific-response-channel  answer requests on the requester's own channel
-            """)
+            print(CommandLineFlags.usage(synopsis: "usage: sio-echo [options]", flags: Self.flags), terminator: "")
             exit(0)
         }
 
@@ -45,6 +48,7 @@ struct SIOEcho {
         engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
         engineOptions.cors = .any
+        engineOptions.perMessageDeflate = flags.has("per-message-deflate")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
 
@@ -56,9 +60,12 @@ struct SIOEcho {
         let app = flags.string("app") ?? (redis == nil ? "all" : "cluster")
         let node = ClusterNode()
         switch app {
+        case "all": EchoApp.install(on: io, cluster: nil)
         case "bench": BenchmarkApp.install(on: io)
         case "cluster": EchoApp.install(on: io, cluster: node)
-        default: EchoApp.install(on: io, cluster: nil)
+        default:
+            FileHandle.standardError.write(Data("sio-echo: --app is all, bench or cluster, not \"\(app)\" (see sio-echo --help)\n".utf8))
+            exit(2)
         }
 
         let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
@@ -173,6 +180,14 @@ enum EchoApp {
                 let sockets = await io.in(room).fetchSockets()
                 ack(.int(Int64(sockets.count)))
             }
+        }
+        // The arguments come back twice: as `compressed` (deflated when long enough) and, with
+        // compress(false), as `uncompressed` from the socket and as `uncompressed-broadcast` to its room.
+        socket.on("compress-echo") { args, ack in
+            socket.emit("compressed", arguments: args)
+            socket.compress(false).emit("uncompressed", arguments: args)
+            io.to(socket.id).compress(false).emit("uncompressed-broadcast", arguments: args)
+            ack?()
         }
         socket.on("size") { args, ack in
             let total = args.reduce(0) { total, value in total + (value.binaryValue?.count ?? value.stringValue?.utf8.count ?? 0) }
