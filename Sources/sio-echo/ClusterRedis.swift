@@ -2,11 +2,15 @@ import Foundation
 import Redis
 import SocketIO
 import SocketIORedis
+import Synchronization
 import Transport
 
-/// The Redis side of `sio-echo --redis`: the adapter cluster on a loop of its own, with a log line for each
-/// change of its connections (so an unreachable Redis is said once per state change, not silently retried).
+/// The Redis side of `sio-echo --redis`: the adapter cluster on a loop of its own, with a log line when a
+/// connection comes up or goes down (once per outage and reason, not once per retry).
 enum ClusterRedis {
+    /// The last line logged per connection ("pub", "sub").
+    private static let lastLogged = Mutex<[String: String]>([:])
+
     /// The requests timeout the cluster tests assume (shared/cluster-app.md).
     static let defaultRequestsTimeoutMillis = 3_000
 
@@ -18,7 +22,13 @@ enum ClusterRedis {
         options.publishOnSpecificResponseChannel = flags.has("redis-specific-response-channel")
         let shown = self.redacted(url)
         options.onConnectionStateChange = { connection, state in
-            self.log("redis \(connection) connection to \(shown): \(self.describe(state))")
+            guard let text = self.describe(state) else { return }
+            let line = "redis \(connection) connection to \(shown): \(text)"
+            let isNew = self.lastLogged.withLock { last in
+                defer { last[connection] = line }
+                return last[connection] != line
+            }
+            if isNew { self.log(line) }
         }
         do {
             let group = try EventLoopGroup(loopCount: 1)
@@ -31,9 +41,10 @@ enum ClusterRedis {
         }
     }
 
-    private static func describe(_ state: RedisConnectionState) -> String {
+    /// What to say about `state`; nil for the attempts in between.
+    private static func describe(_ state: RedisConnectionState) -> String? {
         switch state {
-        case .connecting: return "connecting"
+        case .connecting: return nil
         case .connected: return "connected"
         case .disconnected(let reason): return "unreachable or lost (\(reason)); retrying, serving local clients meanwhile"
         case .closed: return "closed"

@@ -5,6 +5,8 @@ clients of the node that made it at once; the other nodes get it only if the PUB
 bounded queue and they had subscribed again when it went out, which nobody can count on (pub/sub keeps
 nothing for a subscriber that is not connected), as with Node's adapter and ioredis' offline queue.
 """
+import re
+import signal
 import time
 
 import pytest
@@ -50,7 +52,7 @@ def test_redis_absent_at_start_node_serves_its_clients_then_joins(tmp_path):
     first = second = None
     try:
         first = Node(redis.url).start()
-        wait_until(lambda: "redis" in first.output().lower() and str(redis.port) in first.output(),
+        wait_until(lambda: re.search(rf"redis .*{redis.port}.*unreachable", first.output()),
                    what="a log line naming the unreachable Redis")
         alone = Peer(first, "alone")
         other = Peer(first, "other")
@@ -105,3 +107,39 @@ def test_sigkilled_node_requests_end_at_the_timeout_with_the_others_answers(fres
     wait_for_server_count(a, 2)
     assert a.call("to-room", {"room": "doomed", "event": "still", "args": [1]}) is True
     assert b.wait_for("still") == [1]
+
+
+def test_frozen_node_requests_end_at_the_requests_timeout_with_the_others_answers(fresh_cluster):
+    """A node that is still subscribed but never answers (SIGSTOP): Redis counts it, so requests wait for it
+    until their timeout, then answer with what the others sent."""
+    cluster = fresh_cluster(3)
+    a, b, c = (cluster.peer(node, name) for node, name in zip(cluster.nodes, "abc"))
+    for peer in (a, b, c):
+        peer.answers["question"] = f"{peer.name}-says"
+        assert peer.call("join", "frozen") is True
+    frozen = cluster.nodes[2]
+    frozen.proc.send_signal(signal.SIGSTOP)
+    try:
+        timeout = REQUESTS_TIMEOUT_MS / 1000
+        started = time.monotonic()
+        found = a.call("fetch-sockets", {"room": "frozen"})
+        elapsed = time.monotonic() - started
+        assert timeout - 0.2 <= elapsed < timeout + 3.0
+        assert sorted(s["id"] for s in found) == sorted([a.sid(), b.sid()])
+
+        started = time.monotonic()
+        answers = a.call("server-side-emit", {"event": "whoami", "args": []})
+        elapsed = time.monotonic() - started
+        assert 1.8 <= elapsed < 2.0 + 3.0  # the app's ack timeout, 2,000 ms
+        assert answers == [{"node": "swift", "port": cluster.nodes[1].port}]
+
+        started = time.monotonic()
+        result = a.call("broadcast-with-ack", {"room": "frozen", "event": "question"})
+        elapsed = time.monotonic() - started
+        assert 1.8 <= elapsed < 2.0 + 3.0
+        assert result["err"] == "operation has timed out"
+        assert sorted(result["responses"]) == ["a-says", "b-says"]
+    finally:
+        frozen.proc.send_signal(signal.SIGCONT)
+    # Awake again, it answers as before.
+    assert len(a.call("server-side-emit", {"event": "whoami", "args": []})) == 2
