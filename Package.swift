@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
         .executableTarget(
-            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite"],
+            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite", "SocketIORedis", "Redis"],
             // The pages' stylesheet and scripts, compiled in: the binary serves them with nothing beside it.
             resources: [
                 .embedInCode("Assets/spaces.css"), .embedInCode("Assets/live.js"), .embedInCode("Assets/space.js"),
