@@ -3,19 +3,8 @@ import Testing
 
 /// Every form decodes, and malformed input is refused with the right error, never a crash or a huge allocation.
 struct MessagePackDecoderTests {
-    private func bytes(_ hex: String) -> [UInt8] {
-        var result: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            result.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return result
-    }
-
     private func decode(_ hex: String, limits: MessagePackLimits = MessagePackLimits()) throws(MessagePackDecodingError) -> MessagePackValue {
-        try MessagePackDecoder.decode(self.bytes(hex), limits: limits)
+        try MessagePackDecoder.decode([UInt8](hex: hex), limits: limits)
     }
 
     @Test func everyForm() throws {

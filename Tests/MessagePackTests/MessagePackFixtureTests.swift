@@ -31,22 +31,11 @@ struct MessagePackFixtureTests {
             for (index, message) in (root["messages"] as? [[String: Any]] ?? []).enumerated()
             where message["payload_kind"] as? String == "msgpack" {
                 let hex = message["payload_hex"] as? String ?? ""
-                payloads.append(Payload(file: file, index: index, bytes: Self.bytes(hex: hex),
+                payloads.append(Payload(file: file, index: index, bytes: [UInt8](hex: hex),
                                         decoded: FixtureJSON(object: message["decoded"] ?? NSNull())))
             }
         }
         return payloads
-    }
-
-    static func bytes(hex: String) -> [UInt8] {
-        var result: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            result.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return result
     }
 
     @Test func theFixturesHoldTheMessagePackPayloads() throws {

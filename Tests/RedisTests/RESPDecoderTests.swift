@@ -158,6 +158,14 @@ final class RESPDecoderTests: XCTestCase {
         self.assertRefused("$11\r\n", .bulkTooLong(11), limits: limits)
         self.assertRefused("*4\r\n", .countTooLarge(4), limits: limits)
         XCTAssertNoThrow(try self.decodeAll("*3\r\n$10\r\n0123456789\r\n:1\r\n:2\r\n", limits: limits))
+        // Limits raised to the maximum: the arithmetic on lengths and counts still cannot overflow.
+        var unlimited = RESPDecoder.Limits()
+        unlimited.maxBulkLength = .max
+        unlimited.maxAggregateCount = .max
+        self.assertRefused("%9223372036854775807\r\n", .countTooLarge(9_223_372_036_854_775_807), limits: unlimited)
+        var decoder = RESPDecoder(limits: unlimited)
+        var buffer = ByteBuffer(string: "$9223372036854775807\r\nabc")
+        XCTAssertNil(try decoder.decode(&buffer), "waits for bytes that will never come, without a trap")
     }
 
     func testRefusesDeepNesting() throws {

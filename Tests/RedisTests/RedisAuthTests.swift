@@ -60,4 +60,18 @@ final class RedisAuthTests: RedisTestCase {
             XCTAssertTrue(redisError.message.hasPrefix("NOAUTH "), redisError.message)
         }
     }
+
+    func testServerWithoutHelloFallsBackToAUTHUnderRESP2() async throws {
+        // With HELLO renamed away the server answers as Redis 5 does: "-ERR unknown command 'HELLO'".
+        let server = try self.startServer(["--requirepass", "s3cret", "--rename-command", "HELLO", "\"\""])
+        let client = try self.makeClient(server.url(userInfo: ":s3cret", suffix: "/2")) { $0.clientName = "fallback" }
+        let info = try await client.send(["CLIENT", "INFO"])
+        let text = try XCTUnwrap(info.string)
+        XCTAssertTrue(text.contains("resp=2"), text)
+        XCTAssertTrue(text.contains(" db=2 "), text)
+        XCTAssertTrue(text.contains("name=fallback "), text)
+        let wrong = try self.makeClient(server.url(userInfo: ":nope"))
+        let error = await self.failure(of: wrong, ["PING"])
+        XCTAssertEqual((error as? RedisError)?.code, "WRONGPASS")
+    }
 }

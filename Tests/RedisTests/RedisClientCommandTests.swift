@@ -124,4 +124,34 @@ final class RedisClientCommandTests: RedisTestCase {
         }
         XCTAssertEqual(receivers, .integer(1))
     }
+
+    func testAnEmptyCommandFailsWithoutDisturbingTheOthers() async throws {
+        let server = try self.startServer()
+        let client = try self.makeClient(server.url())
+        let error = await self.failure(of: client, [])
+        XCTAssertEqual(error as? RedisClientError, .protocolError("a command needs at least one argument"))
+        let echo = try await client.send(["ECHO", "still in step"])
+        XCTAssertEqual(echo.string, "still in step")
+    }
+
+    func testLargeRepliesArriveWholeOverManyReads() async throws {
+        let server = try self.startServer()
+        let client = try self.makeClient(server.url()) { $0.commandTimeoutMillis = 30_000 }
+        // 4 MB in one bulk string, and 100,000 small elements in one array: both span hundreds of reads.
+        let big = (0..<(4 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        _ = try await client.send(["SET", "big", RedisArgument(big)])
+        let value = try await client.send(["GET", "big"])
+        XCTAssertEqual(value.bytes?.count, big.count)
+        XCTAssertTrue(value.bytes == big)
+        var push: [RedisArgument] = ["RPUSH", "list"]
+        for index in 0..<100_000 { push.append(RedisArgument(index)) }
+        _ = try await client.send(push)
+        let list = try await client.send(["LRANGE", "list", "0", "-1"])
+        let items = try XCTUnwrap(list.elements)
+        XCTAssertEqual(items.count, 100_000)
+        XCTAssertEqual(items.first?.string, "0")
+        XCTAssertEqual(items.last?.string, "99999")
+        let pong = try await client.send(["PING"])
+        XCTAssertEqual(pong, .simpleString("PONG"))
+    }
 }

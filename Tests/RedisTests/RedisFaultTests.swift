@@ -217,4 +217,23 @@ final class RedisFaultTests: RedisTestCase {
         }
         XCTAssertTrue(delivered)
     }
+
+    func testCommandsBeyondTheOutputBoundFailWithQueueFull() async throws {
+        let server = try self.startServer()
+        let client = try self.makeClient(server.url()) { $0.maxOutputBufferBytes = 64 * 1024 }
+        _ = try await client.send(["PING"])
+        let results = Recorder<Result<RESPValue, any Error>>()
+        let big = [UInt8](repeating: 1, count: 1024 * 1024)
+        // Within one loop iteration nothing is flushed: the second megabyte finds the first still waiting.
+        self.loop.execute {
+            client.publish("big", big) { results.append($0) }
+            client.publish("big", big) { results.append($0) }
+        }
+        let finished = await waitUntil { results.count == 2 }
+        XCTAssertTrue(finished)
+        let outcomes = results.all
+        XCTAssertEqual(outcomes.count, 2)
+        if case .failure(let error)? = outcomes.first { XCTAssertEqual(error as? RedisClientError, .queueFull) } else { XCTFail("\(outcomes)") }
+        XCTAssertEqual(try outcomes.last?.get(), .integer(0), "the first one went out")
+    }
 }

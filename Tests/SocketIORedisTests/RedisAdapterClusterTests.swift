@@ -67,11 +67,10 @@ final class RedisAdapterClusterTests: XCTestCase {
         // Subscribed once a PUBLISH on a matching channel reaches it.
         let probe = pattern.replacingOccurrences(of: "*", with: "probe")
         let deadline = Date(timeIntervalSinceNow: 10)
-        while box.messages.isEmpty && Date() < deadline {
+        while box.probes == 0 && Date() < deadline {
             client.publish(probe, [1])
             try await Task.sleep(for: .milliseconds(20))
         }
-        box.clear()
         return (subscriber, box)
     }
 
@@ -140,12 +139,60 @@ final class RedisAdapterClusterTests: XCTestCase {
 
     /// Node's bytes with its uid (`pMRoEx`, six letters like ours) swapped for ours.
     static func replacingUid(in payload: [UInt8], with uid: String) -> [UInt8] {
-        let from = Array("pMRoEx".utf8)
+        self.replacing(Array("pMRoEx".utf8), with: Array(uid.utf8), in: payload)
+    }
+
+    /// `payload` with the first occurrence of `from` replaced by `to`.
+    static func replacing(_ from: [UInt8], with to: [UInt8], in payload: [UInt8]) -> [UInt8] {
         var result = payload
+        guard payload.count >= from.count else { return result }
         if let start = (0...(payload.count - from.count)).first(where: { Array(payload[$0..<($0 + from.count)]) == from }) {
-            result.replaceSubrange(start..<(start + from.count), with: Array(uid.utf8))
+            result.replaceSubrange(start..<(start + from.count), with: to)
         }
         return result
+    }
+
+    func testRequestsArePublishedWithNodesBytes() async throws {
+        let a = try self.node()
+        let b = try self.node { io in
+            io.onServerSideEvent("whoami") { _, ack in ack?(["node": "node", "port": 4312]) }
+        }
+        try await self.waitForServers(2)
+        _ = try await self.client("bob", on: b, rooms: ["r1", "kick", "kick-close"])
+        let (subscriber, received) = try await self.rawSubscriber("socket.io-request#*")
+        defer { subscriber.close() }
+        // The operations of the fixtures, in their order; each fixture's request is compared with ours once
+        // its random ids (uid, requestId) are swapped for ours.
+        _ = await a.io.in("r1").fetchSockets()
+        _ = await a.io.sockets.allRooms()
+        a.io.in("r1").socketsJoin("joined")
+        a.io.in("joined").socketsLeave("joined")
+        a.io.in("kick").disconnectSockets()
+        a.io.in("kick-close").disconnectSockets(close: true)
+        a.io.serverSideEmit("notify", ["n1", ["k": 2]])
+        _ = await withCheckedContinuation { continuation in
+            a.io.serverSideEmitWithAck("whoami", [], timeoutMillis: 2_000) { _, responses in continuation.resume(returning: responses) }
+        }
+        _ = try await a.io.to("r1").timeout(2000).emitWithAck("ask", "q")
+        let expected: [(String, Int)] = [
+            ("fetch-sockets-room.json", 1), ("all-rooms.json", 1), ("sockets-join.json", 0), ("sockets-leave.json", 0),
+            ("disconnect-sockets.json", 0), ("disconnect-sockets-close.json", 0), ("server-side-emit.json", 0),
+            ("server-side-emit-with-ack.json", 1), ("broadcast-with-ack.json", 0),
+        ]
+        try await self.eventually { received.messages.count >= expected.count }
+        let messages = received.messages
+        XCTAssertEqual(messages.count, expected.count)
+        for (message, (file, index)) in zip(messages, expected) {
+            let node = try RedisFixtures.messages(file)[index]
+            XCTAssertEqual(message.channel, node.channel, file)
+            var reference = Self.replacingUid(in: node.payload, with: a.uid())
+            let nodeRequest = try RedisRequest.decode(node.payload)
+            if let nodeId = nodeRequest.requestId, let ourId = try RedisRequest.decode(message.payload).requestId {
+                reference = Self.replacing(Array(nodeId.utf8), with: Array(ourId.utf8), in: reference)
+            }
+            XCTAssertEqual(String(decoding: message.payload, as: UTF8.self), String(decoding: reference, as: UTF8.self), file)
+            XCTAssertEqual(message.payload, reference, file)
+        }
     }
 
     func testAdminNamespaceIsItsOwnCluster() async throws {
@@ -314,6 +361,21 @@ final class RedisAdapterClusterTests: XCTestCase {
         let elapsed = Date().timeIntervalSince(started)
         XCTAssertGreaterThan(elapsed, 1.2)
         XCTAssertLessThan(elapsed, 5)
+
+        // A broadcast with acknowledgements and no timeout waits for the silent node at most requestsTimeout.
+        let ackStarted = Date()
+        do {
+            _ = try await a.io.sockets.all.emitWithAck("ask", "q")
+            XCTFail("the silent node never reports")
+        } catch let error as SocketAckError {
+            XCTAssertEqual(error, .timeout)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(ackStarted), 5)
+        let (sseError, sseResponses) = await withCheckedContinuation { continuation in
+            a.io.serverSideEmitWithAck("whoami", [], timeoutMillis: 600) { continuation.resume(returning: ($0, $1)) }
+        }
+        XCTAssertEqual(sseError, .timeout)
+        XCTAssertEqual(sseResponses, [])
     }
 
     // MARK: Subscriptions
@@ -349,22 +411,21 @@ final class RedisAdapterClusterTests: XCTestCase {
         }
     }
 
-    /// Polls `condition` for at most 10 s.
-    private func eventually(_ condition: () async -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
-        let deadline = Date(timeIntervalSinceNow: 10)
-        while Date() < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        XCTFail("condition never held", file: file, line: line)
-    }
 }
 
 /// Messages a raw subscriber received.
+/// Probes (channels ending in `probe`, published to learn that the subscription is in place) are counted,
+/// not kept, so a late one never shows among the messages a test checks.
 final class ReceivedMessages: Sendable {
-    private let storage = Mutex<[RedisPubSubMessage]>([])
+    private let storage = Mutex<(messages: [RedisPubSubMessage], probes: Int)>(([], 0))
 
-    func append(_ message: RedisPubSubMessage) { self.storage.withLock { $0.append(message) } }
-    var messages: [RedisPubSubMessage] { self.storage.withLock { $0 } }
-    func clear() { self.storage.withLock { $0 = [] } }
+    func append(_ message: RedisPubSubMessage) {
+        self.storage.withLock { storage in
+            if message.channel.hasSuffix("probe") { storage.probes += 1 } else { storage.messages.append(message) }
+        }
+    }
+
+    var messages: [RedisPubSubMessage] { self.storage.withLock { $0.messages } }
+    var probes: Int { self.storage.withLock { $0.probes } }
+    func clear() { self.storage.withLock { $0.messages = [] } }
 }

@@ -43,6 +43,11 @@ public final class RedisClient: Sendable {
     /// Sends a command; `completion` (nil = fire and forget) gets the reply, a `RedisError` for an error
     /// reply, or a `RedisClientError`.
     public func send(_ arguments: [RedisArgument], completion: RedisCompletion?) {
+        guard !arguments.isEmpty else {
+            // Redis answers an empty command with nothing at all, which would leave every later reply off by one.
+            self.loop.executeOrRun { completion?(.failure(RedisClientError.protocolError("a command needs at least one argument"))) }
+            return
+        }
         if self.loop.inEventLoop {
             self.core.send(completion: completion) { out in RESPEncoder.appendCommand(arguments, into: &out) }
             return
@@ -62,20 +67,17 @@ public final class RedisClient: Sendable {
 
     /// `PUBLISH channel payload`, fire and forget: encoded straight into the connection's output.
     public func publish(_ channel: String, _ payload: [UInt8]) {
-        if self.loop.inEventLoop {
-            self.core.send(completion: nil) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
-            return
-        }
-        let core = self.core
-        self.loop.execute {
-            core.send(completion: nil) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
-        }
+        self.publish(channel, payload, completion: nil)
     }
 
     /// `PUBLISH channel payload` with the number of subscribers that received it.
     public func publish(_ channel: String, _ payload: [UInt8], completion: RedisCompletion?) {
+        if self.loop.inEventLoop {
+            self.core.send(completion: completion) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
+            return
+        }
         let core = self.core
-        self.loop.executeOrRun {
+        self.loop.execute {
             core.send(completion: completion) { out in RESPEncoder.appendPublish(channel: channel, payload: payload, into: &out) }
         }
     }

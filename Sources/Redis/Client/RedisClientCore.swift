@@ -3,11 +3,12 @@ import Transport
 /// The state behind a `RedisClient`, on its loop: the supervised connection and the queue of commands that
 /// wait for it. Commands go straight to the connection when it is ready and nothing waits before them.
 final class RedisClientCore: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: used on `loop`'s thread only (RedisClient hops there).
+    // Invariant for @unchecked Sendable: used on `loop`'s thread only (RedisClient hops there). `queue` skips
+    // dynamic exclusivity checks (every command looks at it): no access to it spans a callback.
     let loop: EventLoop
     let configuration: RedisConfiguration
     private let supervisor: ConnectionSupervisor
-    private var queue = CommandQueue()
+    @exclusivity(unchecked) private var queue = CommandQueue()
     private var queueTimer: LoopTimer?
     private var isClosed = false
 
@@ -27,6 +28,10 @@ final class RedisClientCore: @unchecked Sendable {
     /// Sends a command (`encode` appends it), or queues it while there is no ready connection.
     func send(completion: RedisCompletion?, _ encode: (inout [UInt8]) -> Void) {
         if let connection = self.supervisor.connection, self.queue.isEmpty {
+            guard connection.stream.pendingOutputBytes <= self.configuration.maxOutputBufferBytes else {
+                completion?(.failure(RedisClientError.queueFull))
+                return
+            }
             connection.send(deadline: connection.deadlineFromNow(), completion: completion, encode)
             return
         }

@@ -35,6 +35,9 @@ public struct RedisConfiguration: Sendable {
     public var commandTimeoutMillis = 5_000
     /// How many commands may wait while disconnected or before the first connect; more fail with `.queueFull`.
     public var maxQueuedCommands = 10_000
+    /// How many bytes of commands may wait in the connection's output (a server or network slower than the
+    /// commands come); beyond it commands fail with `.queueFull` rather than use memory without bound.
+    public var maxOutputBufferBytes = 32 * 1024 * 1024
     /// The first reconnect delay, doubled per failure up to `reconnectMaxDelayMillis`, with jitter.
     public var reconnectMinDelayMillis = 100
     /// The longest reconnect delay.

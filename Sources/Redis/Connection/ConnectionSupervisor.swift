@@ -10,8 +10,9 @@ final class ConnectionSupervisor: @unchecked Sendable {
     let configuration: RedisConfiguration
     let loop: EventLoop
     private let opener: RedisStreamOpener
-    /// The connection, once its handshake succeeded; nil while connecting or waiting to retry.
-    private(set) var connection: RedisConnection?
+    /// The connection, once its handshake succeeded; nil while connecting or waiting to retry. Read for every
+    /// command, so without dynamic exclusivity checks: it is only ever replaced, never held across a call.
+    @exclusivity(unchecked) private(set) var connection: RedisConnection?
     /// The connection whose handshake is running.
     private var handshaking: RedisConnection?
     /// Bumped per attempt so that callbacks of an abandoned attempt are ignored.
@@ -27,8 +28,6 @@ final class ConnectionSupervisor: @unchecked Sendable {
 
     /// The connection is ready for commands.
     var onReady: ((RedisConnection) -> Void)?
-    /// The ready connection dropped (its commands in flight have already failed).
-    var onLost: ((String) -> Void)?
     /// The handshake was refused with a Redis error (WRONGPASS, NOAUTH, LOADING, ...).
     var onHandshakeError: ((RedisError) -> Void)?
     /// State changes, for the owner's `onStateChange`.
@@ -116,8 +115,6 @@ final class ConnectionSupervisor: @unchecked Sendable {
     private func connectionLost(_ connection: RedisConnection, reason: String) {
         guard connection === self.connection, !self.isClosed else { return }
         self.connection = nil
-        self.onLost?(reason)
-        guard !self.isClosed else { return }
         self.onState?(.disconnected(reason: reason))
         self.scheduleRetry()
     }
@@ -168,7 +165,7 @@ final class ConnectionSupervisor: @unchecked Sendable {
     /// A subscriber's PING is answered among the messages, so the check itself watches for any input.
     private func checkHealth() {
         guard let connection = self.connection, !connection.isClosed else { return }
-        let now = monotonicNanos()
+        let now = coarseMonotonicNanos()
         let interval = UInt64(self.configuration.healthCheckIntervalMillis) &* 1_000_000
         if connection.subscriberMode {
             if self.pingSentNanos != 0 && connection.lastReceivedNanos < self.pingSentNanos {

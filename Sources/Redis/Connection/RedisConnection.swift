@@ -10,18 +10,20 @@ import Transport
 /// still unanswered a whole further timeout later is the server taken for unresponsive and the connection
 /// recycled, so a dead peer cannot make the queue of dropped replies grow without end.
 final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: used on `loop`'s thread only.
+    // Invariant for @unchecked Sendable: used on `loop`'s thread only. The per-command properties skip
+    // dynamic exclusivity checks (they cost more than the rest of a PUBLISH): completions and callbacks are
+    // always called after the access that found them has ended.
     let stream: any ClientStream
     let loop: EventLoop
-    private var decoder: RESPDecoder
-    private var pending = PendingCommands()
+    @exclusivity(unchecked) private var decoder: RESPDecoder
+    @exclusivity(unchecked) private var pending = PendingCommands()
     /// How many of the oldest pending commands already timed out or have no deadline.
-    private var settledPrefix = 0
+    @exclusivity(unchecked) private var settledPrefix = 0
     private let commandTimeoutMillis: Int
     private var timeoutTimer: LoopTimer?
     private(set) var isClosed = false
     /// When bytes last arrived (monotonic nanoseconds), for the supervisor's health check.
-    private(set) var lastReceivedNanos = monotonicNanos()
+    @exclusivity(unchecked) private(set) var lastReceivedNanos = coarseMonotonicNanos()
     /// True when no command waits for a reply.
     var isIdle: Bool { self.pending.isEmpty }
     /// True after `HELLO 3` was accepted.
@@ -46,7 +48,7 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
 
     /// The deadline of a command sent now, 0 when commands have no timeout.
     func deadlineFromNow() -> UInt64 {
-        self.commandTimeoutMillis > 0 ? monotonicNanos() &+ UInt64(self.commandTimeoutMillis) &* 1_000_000 : 0
+        self.commandTimeoutMillis > 0 ? coarseMonotonicNanos() &+ UInt64(self.commandTimeoutMillis) &* 1_000_000 : 0
     }
 
     /// Writes a command (`encode` appends it to the output) and waits for its reply.
@@ -74,26 +76,28 @@ final class RedisConnection: ClientStreamDelegate, @unchecked Sendable {
         self.close(reason: reason, closeStream: false)
     }
 
-    /// Closes now: commands in flight fail with `inFlightFailure`, then `onClose` runs.
+    /// Closes now: `onClose` runs, then commands in flight fail with `inFlightFailure`. In that order, a
+    /// command sent from one of those failure callbacks finds the connection gone and waits for the next.
     func close(reason: String, closeStream: Bool = true) {
         guard !self.isClosed else { return }
         self.isClosed = true
         if let timer = self.timeoutTimer { self.loop.cancel(timer) }
         self.timeoutTimer = nil
         if closeStream { self.stream.close() }
-        let failure = self.inFlightFailure
-        for command in self.pending.removeAll() { command.completion?(.failure(failure)) }
+        let inFlight = self.pending.removeAll()
         self.settledPrefix = 0
         let onClose = self.onClose
         self.onClose = nil
         self.onUnsolicited = nil
         onClose?(reason)
+        let failure = self.inFlightFailure
+        for command in inFlight { command.completion?(.failure(failure)) }
     }
 
     // MARK: Input
 
     func streamRead(_ stream: any ClientStream, _ buffer: inout ByteBuffer) {
-        self.lastReceivedNanos = monotonicNanos()
+        self.lastReceivedNanos = coarseMonotonicNanos()
         while !self.isClosed && !buffer.isEmpty {
             let value: RESPValue
             do {

@@ -117,7 +117,8 @@ public struct RESPDecoder: Sendable {
                 guard length >= 0 else { throw .invalidLength(length) }
                 guard length <= self.limits.maxBulkLength else { throw .bulkTooLong(length) }
                 let size = Int(length)
-                guard next + size + 2 <= count else { return nil }
+                // Compared by subtraction: a limit raised to anything cannot overflow the sum.
+                guard size <= count - next - 2 else { return nil }
                 guard base.load(fromByteOffset: next + size, as: UInt8.self) == 13,
                       base.load(fromByteOffset: next + size + 1, as: UInt8.self) == 10 else { throw .missingTerminator }
                 let body = UnsafeRawBufferPointer(start: base + next, count: size)
@@ -148,7 +149,9 @@ public struct RESPDecoder: Sendable {
                     break
                 }
                 guard self.stack.count < self.limits.maxDepth else { throw .nestingTooDeep(self.limits.maxDepth) }
-                let expected = (kind == .map || kind == .attribute) ? Int(length) * 2 : Int(length)
+                let pairs = kind == .map || kind == .attribute
+                let (expected, overflow) = Int(length).multipliedReportingOverflow(by: pairs ? 2 : 1)
+                guard !overflow else { throw .countTooLarge(length) }
                 var items: [RESPValue] = []
                 // Reserve for what is plausible, not for what a count claims: memory follows the bytes received.
                 items.reserveCapacity(min(expected, 1024))

@@ -20,6 +20,7 @@ public enum RESPDecodingError: Error, Sendable, Hashable, CustomStringConvertibl
     /// RESP3 streamed strings and aggregates (`$?`, `*?`), which Redis never sends.
     case streamedTypeUnsupported
 
+    /// What was wrong, for logs.
     public var description: String {
         switch self {
         case .unknownType(let byte): return "unknown RESP type byte 0x\(String(byte, radix: 16))"

@@ -53,20 +53,34 @@ public enum RESPEncoder {
         out.append(13); out.append(10)
     }
 
-    /// Appends `number` in decimal ASCII.
+    /// Appends `number` in decimal ASCII. Lengths and counts are almost always below 10,000: those are
+    /// written digit by digit without a reversal.
     static func appendDecimal(_ number: Int, into out: inout [UInt8]) {
-        if number >= 0 && number < 10 {
+        switch number {
+        case 0..<10:
             out.append(UInt8(truncatingIfNeeded: number) &+ 48)
-            return
+        case 10..<100:
+            out.append(UInt8(truncatingIfNeeded: number / 10) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number % 10) &+ 48)
+        case 100..<1000:
+            out.append(UInt8(truncatingIfNeeded: number / 100) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number / 10 % 10) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number % 10) &+ 48)
+        case 1000..<10000:
+            out.append(UInt8(truncatingIfNeeded: number / 1000) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number / 100 % 10) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number / 10 % 10) &+ 48)
+            out.append(UInt8(truncatingIfNeeded: number % 10) &+ 48)
+        default:
+            if number < 0 { out.append(UInt8(ascii: "-")) }
+            var magnitude = number.magnitude
+            let start = out.count
+            while magnitude > 0 {
+                out.append(UInt8(truncatingIfNeeded: magnitude % 10) &+ 48)
+                magnitude /= 10
+            }
+            out[start...].reverse()
         }
-        if number < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        let start = out.count
-        while magnitude > 0 {
-            out.append(UInt8(truncatingIfNeeded: magnitude % 10) &+ 48)
-            magnitude /= 10
-        }
-        out[start...].reverse()
     }
 
     /// The number of characters `appendDecimal` writes for `number`.

@@ -27,6 +27,7 @@ public enum RESPValue: Sendable, Hashable {
     /// RESP3 `>`: out-of-band data such as pub/sub messages.
     case push([RESPValue])
 
+    /// Structural equality; maps compare pair by pair in order, and NaN equals NaN so that decoded values compare.
     public static func == (lhs: RESPValue, rhs: RESPValue) -> Bool {
         switch (lhs, rhs) {
         case (.simpleString(let a), .simpleString(let b)): return a == b
@@ -47,6 +48,7 @@ public enum RESPValue: Sendable, Hashable {
         }
     }
 
+    /// Hashes consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .simpleString(let s): hasher.combine(0); hasher.combine(s)

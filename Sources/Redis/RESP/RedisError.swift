@@ -12,6 +12,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = String(message[..<end])
     }
 
+    /// Redis's message, as sent.
     public var description: String { self.message }
 }
 
@@ -25,13 +26,15 @@ public enum RedisClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case commandTimeout
     /// The connection dropped with the command in flight; it may or may not have run.
     case connectionClosed
-    /// Too many commands waiting while disconnected (`maxQueuedCommands`).
+    /// Too many commands waiting while disconnected (`maxQueuedCommands`), or too many bytes of commands
+    /// waiting to be sent (`maxOutputBufferBytes`).
     case queueFull
     /// The client was closed by its owner.
     case closed
     /// Malformed reply from the server.
     case protocolError(String)
 
+    /// What went wrong, for logs.
     public var description: String {
         switch self {
         case .invalidURL(let why): return "invalid Redis URL: \(why)"

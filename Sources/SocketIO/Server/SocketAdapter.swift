@@ -142,6 +142,7 @@ extension SocketAdapter {
         completion(1)
     }
 
+    /// The rooms of this server's sockets.
     public func allRooms(completion: @escaping @Sendable (Set<String>) -> Void) {
         let found = Mutex<Set<String>>([])
         self.forEachLocalSocket(SocketBroadcastOptions(), { socket in
@@ -152,13 +153,16 @@ extension SocketAdapter {
         })
     }
 
+    /// A single server has no other server: nothing is sent, `ack` gets no error and no answer at once.
     public func serverSideEmit(_ packet: [JSONValue], timeoutMillis: Int?,
                                ack: (@Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void)?) {
         ack?(nil, [])
     }
 
+    /// A single server receives no server-side events.
     public func onServerSideEmit(_ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: (@Sendable (JSONValue) -> Void)?) -> Void) {}
 
+    /// No other server to wait for.
     public var remoteAckWaitMillis: Int? { nil }
 
     public func close() {}

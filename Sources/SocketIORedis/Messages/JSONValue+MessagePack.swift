@@ -73,6 +73,33 @@ enum RedisPayload {
     }
 
     static func messagePack(_ pairs: [(String, JSONValue)]) -> [UInt8] {
-        MessagePackEncoder.encode(MessagePackValue(.object(JSONObject(pairs))))
+        var output: [UInt8] = []
+        output.reserveCapacity(128)
+        self.appendMessagePack(.object(JSONObject(pairs)), to: &output)
+        return output
+    }
+
+    /// Appends the MessagePack of `json` directly (the bytes of `MessagePackValue(json)`, without building
+    /// that tree): broadcasts are encoded on the emitting thread, once each.
+    static func appendMessagePack(_ json: JSONValue, to output: inout [UInt8]) {
+        switch json {
+        case .null: output.append(0xC0)
+        case .bool(let flag): output.append(flag ? 0xC3 : 0xC2)
+        case .int(let number): MessagePackEncoder.appendInteger(number, to: &output)
+        case .double(let number): MessagePackEncoder.appendNumber(number, to: &output)
+        case .string(let text): MessagePackEncoder.appendString(text, to: &output)
+        case .binary(let bytes):
+            MessagePackEncoder.appendBinaryHeader(count: bytes.count, to: &output)
+            output.append(contentsOf: bytes)
+        case .array(let elements):
+            MessagePackEncoder.appendArrayHeader(count: elements.count, to: &output)
+            for element in elements { self.appendMessagePack(element, to: &output) }
+        case .object(let object):
+            MessagePackEncoder.appendMapHeader(count: object.count, to: &output)
+            for (key, value) in object.entries {
+                MessagePackEncoder.appendString(key, to: &output)
+                self.appendMessagePack(value, to: &output)
+            }
+        }
     }
 }

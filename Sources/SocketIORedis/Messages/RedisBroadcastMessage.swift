@@ -45,7 +45,10 @@ public struct RedisBroadcastMessage: Sendable, Hashable {
         case .emitter: [("rooms", rooms), ("flags", self.flags.json), ("except", except)]
         }
         let message = JSONValue.array([.string(self.uid), self.packet.json, .object(JSONObject(options))])
-        return MessagePackEncoder.encode(MessagePackValue(message))
+        var output: [UInt8] = []
+        output.reserveCapacity(128)
+        RedisPayload.appendMessagePack(message, to: &output)
+        return output
     }
 
     /// Reads a published broadcast.

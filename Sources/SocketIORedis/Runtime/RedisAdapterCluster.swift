@@ -30,6 +30,9 @@ public final class RedisAdapterCluster: Sendable {
         var configuration = try RedisConfiguration(url: url)
         options.configureRedis?(&configuration)
         let router = RedisMessageRouter()
+        var options = options
+        // As Node's `opts.requestsTimeout || 5000`: no timeout is not an option.
+        if options.requestsTimeoutMillis <= 0 { options.requestsTimeoutMillis = 5_000 }
         self.options = options
         self.loop = loop
         self.router = router
@@ -76,6 +79,7 @@ public final class RedisAdapterCluster: Sendable {
         let adapter = RedisNamespaceAdapter(namespace: namespace, options: self.options, client: self.client,
                                             subscriber: self.subscriber, loop: self.loop)
         self.router.register(adapter)
+        adapter.onClose = { [router] in router.unregister(adapter) }
         adapter.subscribe()
         return adapter
     }
@@ -100,6 +104,18 @@ final class RedisMessageRouter: Sendable {
             routes.responses[adapter.channels.response] = adapter
             routes.responses[adapter.channels.specificResponse(uid: adapter.uid)] = adapter
             routes.byNamespace[adapter.namespace] = adapter
+        }
+    }
+
+    /// Forgets `adapter` (its namespace closed), unless a newer adapter took its namespace's routes.
+    func unregister(_ adapter: RedisNamespaceAdapter) {
+        self.routes.withLock { routes in
+            routes.responses[adapter.channels.specificResponse(uid: adapter.uid)] = nil
+            guard routes.byNamespace[adapter.namespace] === adapter else { return }
+            routes.byPattern[adapter.channels.broadcastPattern] = nil
+            routes.requests[adapter.channels.request] = nil
+            routes.responses[adapter.channels.response] = nil
+            routes.byNamespace[adapter.namespace] = nil
         }
     }
 

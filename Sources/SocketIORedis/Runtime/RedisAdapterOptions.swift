@@ -5,7 +5,8 @@ public struct RedisAdapterOptions: Sendable {
     /// Prefix of every channel (`K` in `K#N#`).
     public var key = "socket.io"
     /// How long a request waits for the other nodes' answers (fetchSockets, allRooms, serverSideEmit with
-    /// acknowledgements, and the remote part of a broadcast with acknowledgements but no timeout).
+    /// acknowledgements, and the remote part of a broadcast with acknowledgements but no timeout); 0 or less
+    /// means the default, as in Node.
     public var requestsTimeoutMillis = 5_000
     /// Whether responses go to the asking node's own channel `K-response#N#uid#` instead of `K-response#N#`.
     public var publishOnSpecificResponseChannel = false

@@ -22,6 +22,13 @@ final class RedisNamespaceAdapter: SocketAdapter {
     let pending: PendingRequests
     private let serverSideHandler = Mutex<(@Sendable ([JSONValue], (@Sendable (JSONValue) -> Void)?) -> Void)?>(nil)
     private let closed = Mutex(false)
+    private let closeHandler = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Called once when the adapter closes (the cluster forgets it).
+    var onClose: (@Sendable () -> Void)? {
+        get { self.closeHandler.withLock { $0 } }
+        set { self.closeHandler.withLock { $0 = newValue } }
+    }
 
     init(namespace: String, options: RedisAdapterOptions, client: RedisClient, subscriber: RedisSubscriber, loop: EventLoop) {
         self.namespace = namespace
@@ -203,6 +210,7 @@ final class RedisNamespaceAdapter: SocketAdapter {
         for channel in self.subscribedChannels { self.subscriber.unsubscribe([channel]) }
         self.onLoop { $0.pending.finishAll() }
         self.local.close()
+        self.onClose?()
     }
 
     // MARK: Helpers

@@ -4,7 +4,8 @@ import Glibc
 /// is a `TCPConnection` like any other: the connection type only moves bytes and does not care about the family.
 public enum UnixSocketConnector {
     /// Connects to the socket at `path` and calls `completion` on `loop`'s thread with a started connection
-    /// whose `handler` is still nil: set it inside `completion`. Never blocks the loop.
+    /// whose `handler` is still nil: set it inside `completion`. Never blocks the loop. A server whose backlog is
+    /// full refuses at once (EAGAIN) rather than making the connect wait: the caller's retry policy decides.
     public static func connect(
         path: String, on loop: EventLoop, timeoutMillis: Int = 10_000,
         _ completion: @escaping @Sendable (Result<TCPConnection, TCPConnectError>) -> Void
