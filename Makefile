@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev pkg-config
 
-.PHONY: all build release deps venv test unit-test interop-test autobahn-test cluster-test redis-server chromium run bench bench-quick bench-engineio bench-cluster clean
+.PHONY: all build release deps venv test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
 
 all: build
 
@@ -41,9 +41,9 @@ venv: $(VENV)/.stamp
 
 test: unit-test interop-test autobahn-test browser-test cluster-test
 
-# The venv first: some Swift tests start python-socketio servers as peers; redis-server for the Swift client
-# across two sio-echo --redis nodes (ClusterClientTests).
-unit-test: deps venv redis-server
+# The venv first: some Swift tests start python-socketio servers as peers (and Tests/Cluster/cluster_up.py,
+# which starts redis-server and sio-echo --redis nodes for ClusterClientTests).
+unit-test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -68,17 +68,17 @@ chromium:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } \
 			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
 
-# Debian's redis-server (and nginx, for the sticky-session test), installed when missing; the cluster tests
-# start their own on free ports in temporary folders.
-redis-server:
-	@command -v redis-server >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
-		echo "installing redis-server and nginx"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx; }
+# Debian's nginx, for the sticky-session test (redis-server comes with `deps`), installed when missing; the
+# tests start their own on free ports in temporary folders.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "installing nginx"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
 # Several sio-echo --redis nodes on one Redis (Tests/Cluster): every cluster operation across nodes with
 # python-socketio clients, the faults (Redis restarted or absent, a node SIGKILLed), the official JS client
 # in Chromium across two nodes, and nginx with sticky sessions in front of two nodes.
-cluster-test: release venv redis-server chromium
+cluster-test: release venv nginx chromium
 	CLUSTER_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Cluster
 
 # SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).
@@ -99,7 +99,7 @@ bench: release venv
 # `make bench-cluster`: three sio-echo --redis nodes, 1,000 clients spread over them, broadcasts from one
 # node (Benchmarks/cluster_bench.py, driven by sio-load): CPU per delivery on each node, Redis CPU and
 # PUBLISH calls per broadcast, latency at 1,000 broadcasts/s, each beside its target. Not part of `make test`.
-bench-cluster: release venv redis-server
+bench-cluster: release venv
 	$(PY) Benchmarks/cluster_bench.py --bin $(RELEASE_BIN) $(CLUSTER_BENCH_ARGS)
 
 bench-quick: release venv
