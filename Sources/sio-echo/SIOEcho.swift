@@ -29,7 +29,10 @@ struct SIOEcho {
             unix:///path/redis.sock (env SIO_REDIS)
             """),
         CommandLineFlag("redis-requests-timeout", value: "MS", help: "ms a cluster request waits for the other nodes (default 3000)"),
-        CommandLineFlag("redis-specific-response-channel", help: "other nodes answer this node's requests on a channel of its own"),
+        CommandLineFlag("redis-specific-response-channel", help: """
+            answer the other nodes' requests on the asking node's own response channel
+            (Node's publishOnSpecificResponseChannel) instead of the shared one
+            """),
         CommandLineFlag("per-message-deflate", help: """
             negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
             messages under 1024 bytes and compress(false) emits still go out uncompressed

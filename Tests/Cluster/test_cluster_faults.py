@@ -7,11 +7,13 @@ nothing for a subscriber that is not connected), as with Node's adapter and iore
 """
 import re
 import signal
+import socket
 import time
 
 import pytest
 
-from cluster_support import REQUESTS_TIMEOUT_MS, Node, Peer, Redis, wait_for_server_count, wait_until
+from cluster_support import (REQUESTS_TIMEOUT_MS, WAIT, Node, Peer, Redis, read_resp, wait_for_server_count,
+                             wait_until)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -143,3 +145,58 @@ def test_frozen_node_requests_end_at_the_requests_timeout_with_the_others_answer
         frozen.proc.send_signal(signal.SIGCONT)
     # Awake again, it answers as before.
     assert len(a.call("server-side-emit", {"event": "whoami", "args": []})) == 2
+
+
+
+class ResponseWatcher:
+    """A raw Redis connection pattern-subscribed to every response channel; yields the channel names."""
+
+    def __init__(self, redis):
+        self.conn = socket.create_connection(("127.0.0.1", redis.port), timeout=WAIT)
+        pattern = b"socket.io-response#*"
+        self.conn.sendall(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(pattern), pattern))
+        self.reader = self.conn.makefile("rb")
+        assert read_resp(self.reader)[0] == "psubscribe"
+
+    def next_channel(self):
+        kind, _, channel, _ = read_resp(self.reader)
+        assert kind == "pmessage"
+        return channel
+
+    def close(self):
+        self.conn.close()
+
+
+def test_a_node_told_to_answers_on_the_asking_nodes_specific_channel(redis):
+    """--redis-specific-response-channel (Node's publishOnSpecificResponseChannel, a setting of the answering
+    node): that node answers a request on `socket.io-response#/#<asker's uid>#`; a node without it answers
+    on `socket.io-response#/#`."""
+    nodes, peers = [], []
+    watcher = None
+    try:
+        nodes.append(Node(redis.url, "--redis-specific-response-channel").start())
+        nodes.append(Node(redis.url).start())
+        specific, general = Peer(nodes[0], "specific"), Peer(nodes[1], "general")
+        peers += [specific, general]
+        wait_for_server_count(specific, 2)
+        wait_for_server_count(general, 2)
+        watcher = ResponseWatcher(redis)
+
+        assert [s["id"] for s in general.call("fetch-sockets", {"room": specific.sid()})] == [specific.sid()]
+        channel = watcher.next_channel()
+        assert re.fullmatch(r"socket\.io-response#/#[^#]+#", channel), channel
+        # serverSideEmit answers always travel on the shared channel (Node publishes them there directly).
+        assert general.call("server-side-emit", {"event": "whoami", "args": []}) == [
+            {"node": "swift", "port": nodes[0].port}]
+        assert watcher.next_channel() == "socket.io-response#/#"
+        assert general.call("all-rooms") and watcher.next_channel() == channel
+
+        assert [s["id"] for s in specific.call("fetch-sockets", {"room": general.sid()})] == [general.sid()]
+        assert watcher.next_channel() == "socket.io-response#/#"
+    finally:
+        if watcher:
+            watcher.close()
+        for peer in peers:
+            peer.close()
+        for node in nodes:
+            node.stop()
