@@ -42,13 +42,14 @@ def log(message):
     print(f"[bench-cluster] {message}", file=sys.stderr, flush=True)
 
 
-def publish_calls(redis):
-    """cmdstat_publish calls so far (0 before the first PUBLISH)."""
+def publish_stats(redis):
+    """cmdstat_publish calls and microseconds so far (Redis's time in the command, I/O aside)."""
     info = redis.command("INFO", "commandstats")
     for line in info.splitlines():
         if line.startswith("cmdstat_publish:"):
-            return int(line.split("calls=", 1)[1].split(",", 1)[0])
-    return 0
+            fields = dict(part.split("=", 1) for part in line.split(":", 1)[1].split(","))
+            return int(fields["calls"]), int(fields["usec"])
+    return 0, 0
 
 
 def server_count_reached(node, count):
@@ -97,14 +98,16 @@ def run_load(sio_load, setup, member_ports, args, extra, label):
     argv = [sio_load, "broadcast", "--port", str(setup.nodes[0].port), "--ports", ",".join(map(str, member_ports)),
             "--server-pids", ",".join(map(str, pids)), "--payload", str(args.payload), "--max-time", "120",
             "--label", label, *extra]
-    publishes = publish_calls(setup.redis) if setup.redis else 0
+    publishes, publish_usec = publish_stats(setup.redis) if setup.redis else (0, 0)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=180)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"sio-load {label} exited {proc.returncode}: {proc.stderr.strip()[-800:]}")
     result = lines[-1]
     if setup.redis:
-        result["publish_calls"] = publish_calls(setup.redis) - publishes
+        calls, usec = publish_stats(setup.redis)
+        result["publish_calls"] = calls - publishes
+        result["publish_usec_per_call"] = (usec - publish_usec) / max(1, calls - publishes)
     result["sent_total"] = result["broadcasts"] + int(extra[extra.index("--bwarm") + 1])
     result["node_pids"] = pids
     result["redis_idle_cpu_rate"] = idle_rate
@@ -177,6 +180,7 @@ def report(runs, args):
     redis_cpu = median([r["redis_cpu_us_per_broadcast"] for r in fan])
     redis_net = median([r["redis_net_cpu_us_per_broadcast"] for r in fan])
     lat_redis = median([1e6 * r["server_cpu_s_3"] / (r["broadcasts"]) for r in lat])
+    in_command = median([r["publish_usec_per_call"] for r in fan])
     publishes = max([r["publish_per_broadcast"] for r in fan] + [r["publish_per_broadcast"] for r in lr])
     local_redis = median([r["cpu_us_per_delivery_a"] for r in lr])
     local_plain = median([r["cpu_us_per_delivery_a"] for r in lp])
@@ -189,7 +193,7 @@ def report(runs, args):
         f"fanout: {args.clients} members over A/B/C, {args.broadcasts} broadcasts asked on A, payload {args.payload} B",
         f"  server CPU per delivery  A (local) {cpu[0]:.3f} us   B {cpu[1]:.3f} us   C {cpu[2]:.3f} us",
         f"  Redis CPU per broadcast  {redis_cpu:.1f} us ({redis_net:.1f} us above its idle rate;"
-        f" {lat_redis:.1f} us at {args.brate:.0f} broadcasts/s)",
+        f" {lat_redis:.1f} us at {args.brate:.0f} broadcasts/s; {in_command:.1f} us inside PUBLISH itself)",
         f"  PUBLISH per broadcast    {publishes:.3f}   target 1            {verdict(abs(publishes - 1) < 1e-9)}",
         f"  remote / local delivery  {remote_ratio:.2f}x   target <= 1.5x      {verdict(remote_ratio <= 1.5)}",
         f"local broadcast, {args.clients // 3} members on A: with --redis {local_redis:.3f} us/delivery,"
