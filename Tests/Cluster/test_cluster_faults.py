@@ -6,6 +6,7 @@ bounded queue and they had subscribed again when it went out, which nobody can c
 nothing for a subscriber that is not connected), as with Node's adapter and ioredis' offline queue.
 """
 import re
+import shutil
 import signal
 import socket
 import time
@@ -79,6 +80,7 @@ def test_redis_absent_at_start_node_serves_its_clients_then_joins(tmp_path):
             if node:
                 node.stop()
         redis.stop()
+        shutil.rmtree(redis.dir, ignore_errors=True)
 
 
 def test_sigkilled_node_requests_end_at_the_timeout_with_the_others_answers(fresh_cluster):
