@@ -41,7 +41,10 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.maxBackpressure = config.maxBackpressure
+        OutputBudget.returnLargeBuffersToTheSystem()
         let group = try EventLoopGroup(loopCount: config.loops)
+        group.outputBudget.limit = config.maxQueuedOutput
         self.group = group
         var ioOptions = SocketIOServerOptions()
         let redis = try config.redisURL.map { try SpacesCluster.join(url: $0, loop: group.next()) }
@@ -76,6 +79,7 @@ final class SpacesServer: Sendable {
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
