@@ -22,6 +22,8 @@ struct SpacesConfig: Sendable {
     var maxQueuedOutput = OutputBudget.defaultLimit
     var adminUser = "admin"
     var adminPassword: String?
+    /// Redis of a cluster of `spaces` nodes: live page updates then reach browsers on any node.
+    var redisURL: String?
     var verbose = false
     /// Serves Socket.IO v2 clients (python-socketio 4.x workers) next to v4 ones; `--no-eio3` turns it off.
     var allowEIO3 = true
@@ -44,6 +46,7 @@ struct SpacesConfig: Sendable {
          "bytes queued for such clients together; over it the largest backlogs go first (default 128 MiB, or RAM/16 if less)"),
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+        ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
     ]
 
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
@@ -82,6 +85,7 @@ struct SpacesConfig: Sendable {
         self.maxQueuedOutput = flags.int("max-queued-output", env: "SPACES_MAX_QUEUED_OUTPUT", default: self.maxQueuedOutput)
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
+        self.redisURL = flags.string("redis", env: "SPACES_REDIS")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
         self.allowEIO3 = !(flags.has("no-eio3") || ProcessInfo.processInfo.environment["SPACES_NO_EIO3"] == "1")
     }
