@@ -112,7 +112,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, loop: EventLoop) -> EngineSession {
-        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress)
+        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
                                     options: self.options, registry: self.registry)
         self.registry.insert(session)

@@ -13,6 +13,7 @@ public enum ToolServer {
         CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
         CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
         CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+        CommandLineFlag("trust-proxy", help: "behind a reverse proxy: client address and https from X-Forwarded-For/-Proto"),
     ]
 
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
@@ -23,6 +24,7 @@ public enum ToolServer {
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
             configuration.limits.maxBodySize = maxBodySize
+            configuration.trustProxy = flags.has("trust-proxy")
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {
                 // No IPv6 on this machine: IPv4 only.

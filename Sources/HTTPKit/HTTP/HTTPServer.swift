@@ -14,6 +14,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyTimeoutMillis: Int
     /// How long an idle keep-alive connection stays open.
     public var idleTimeoutMillis: Int
+    /// Whether a reverse proxy sits in front: requests then take the client's address and scheme from
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` (see `ForwardedHeaders`). Off: those headers are ignored.
+    public var trustProxy = false
 
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {

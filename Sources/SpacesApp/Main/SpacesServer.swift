@@ -68,6 +68,7 @@ final class SpacesServer: Sendable {
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.trustProxy = config.trustProxy
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 

@@ -19,6 +19,8 @@ struct SpacesConfig: Sendable {
     var adminUser = "admin"
     var adminPassword: String?
     var verbose = false
+    /// Behind a reverse proxy: client addresses and https come from X-Forwarded-For / X-Forwarded-Proto.
+    var trustProxy = false
 
     /// Each flag: name, environment variable, help.
     static let options: [(flag: String, env: String, help: String)] = [
@@ -39,8 +41,10 @@ struct SpacesConfig: Sendable {
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
     static var acceptedFlags: [CommandLineFlag] {
         self.options.map { CommandLineFlag($0.flag, value: "VALUE", help: $0.help) }
-            + [CommandLineFlag("verbose", help: "more logging")]
+            + [CommandLineFlag("verbose", help: "more logging"), CommandLineFlag("trust-proxy", help: Self.trustProxyHelp)]
     }
+
+    static let trustProxyHelp = "behind a reverse proxy: take client addresses and https from X-Forwarded-For/-Proto"
 
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
@@ -48,7 +52,10 @@ struct SpacesConfig: Sendable {
             text += "  --\(option.flag.padding(toLength: 19, withPad: " ", startingAt: 0)) \(option.help)\n"
             text += "     \("".padding(toLength: 19, withPad: " ", startingAt: 0))env \(option.env)\n"
         }
-        text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n  --help                this text\n"
+        text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n"
+        text += "  --trust-proxy         \(Self.trustProxyHelp)\n"
+        text += "                        env SPACES_TRUST_PROXY=1\n"
+        text += "  --help                this text\n"
         return text
     }
 
@@ -68,5 +75,6 @@ struct SpacesConfig: Sendable {
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
+        self.trustProxy = flags.has("trust-proxy") || ProcessInfo.processInfo.environment["SPACES_TRUST_PROXY"] == "1"
     }
 }
