@@ -16,12 +16,13 @@ pytestmark = pytest.mark.timeout(120)
 
 # Every flag each executable reads (from its source); --help must list them all.
 FLAGS = {
-    "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload", "trust-proxy"],
+    "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload", "trust-proxy",
+                 "tls-cert", "tls-key"],
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
-                 "per-message-deflate", "trust-proxy"],
+                 "per-message-deflate", "trust-proxy", "tls-cert", "tls-key"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
                "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "verbose",
-               "trust-proxy"],
+               "trust-proxy", "tls-cert", "tls-key"],
     "spaces-worker": ["host", "spaces", "token", "concurrency", "exec", "exec-timeout", "delay", "transports",
                       "verbose"],
     "sio-load": ["host", "port", "conns", "window", "duration", "warmup", "rate", "ack", "transport", "payload",

@@ -17,6 +17,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Whether a reverse proxy sits in front: requests then take the client's address and scheme from
     /// `X-Forwarded-For` and `X-Forwarded-Proto` (see `ForwardedHeaders`). Off: those headers are ignored.
     public var trustProxy = false
+    /// Certificate and key for https/wss on the listening port; nil serves plain http.
+    public var tls: TLSServerContext?
 
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
@@ -38,7 +40,8 @@ public final class HTTPServer: Sendable {
     /// Binds and starts serving with `handler`.
     public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
         self.group = group
-        self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group) { connection in
+        self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
+                                        tls: configuration.tls) { connection in
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }
     }

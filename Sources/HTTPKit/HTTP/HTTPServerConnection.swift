@@ -87,9 +87,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     private func request(head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
         let peer = self.connection.remoteHost
-        guard self.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer) }
+        let secure = self.connection.isSecure
+        guard self.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer, isSecure: secure) }
         return HTTPRequest(head: head, body: body, remoteAddress: ForwardedHeaders.clientAddress(head.headers, peer: peer),
-                           isSecure: ForwardedHeaders.isSecure(head.headers, fallback: false))
+                           isSecure: ForwardedHeaders.isSecure(head.headers, fallback: secure))
     }
 
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {

@@ -69,6 +69,7 @@ final class SpacesServer: Sendable {
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
         httpConfiguration.trustProxy = config.trustProxy
+        httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 

@@ -21,6 +21,8 @@ struct SpacesConfig: Sendable {
     var verbose = false
     /// Behind a reverse proxy: client addresses and https come from X-Forwarded-For / X-Forwarded-Proto.
     var trustProxy = false
+    var tlsCertificate: String?
+    var tlsKey: String?
 
     /// Each flag: name, environment variable, help.
     static let options: [(flag: String, env: String, help: String)] = [
@@ -36,6 +38,8 @@ struct SpacesConfig: Sendable {
         ("ping-timeout", "SPACES_PING_TIMEOUT", "Engine.IO heartbeat timeout in ms (default 20000)"),
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+        ("tls-cert", "SPACES_TLS_CERT", "PEM certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
+        ("tls-key", "SPACES_TLS_KEY", "PEM private key of --tls-cert"),
     ]
 
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
@@ -75,6 +79,8 @@ struct SpacesConfig: Sendable {
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
+        self.tlsCertificate = flags.string("tls-cert", env: "SPACES_TLS_CERT")
+        self.tlsKey = flags.string("tls-key", env: "SPACES_TLS_KEY")
         self.trustProxy = flags.has("trust-proxy") || ProcessInfo.processInfo.environment["SPACES_TRUST_PROXY"] == "1"
     }
 }

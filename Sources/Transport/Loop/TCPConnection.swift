@@ -56,6 +56,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var lingering = false
     @exclusivity(unchecked) private var lingerTimer: LoopTimer?
     @exclusivity(unchecked) public private(set) var isClosed = false
+    /// The TLS layer of a connection accepted by a TLS listener (see TCPConnection+TLS.swift).
+    @exclusivity(unchecked) var tls: TLSServerSession?
 
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
@@ -131,6 +133,10 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         guard self.loop.inEventLoop else { return }
         self.flushScheduled = false
         guard !self.isClosed else { return }
+        if let tls = self.tls, !self.sealOutput(tls) {
+            self.close(error: EPROTO)
+            return
+        }
         while self.outboundStart < self.outbound.count {
             let sent = self.outbound.withUnsafeBytes { raw -> Int in
                 send(self.fd, raw.baseAddress! + self.outboundStart, raw.count - self.outboundStart, Int32(MSG_NOSIGNAL))
@@ -145,6 +151,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             self.close(error: err)
             return
         }
+        // Everything still unsent was sealed above; plaintext written from here on follows it.
+        self.tls?.unsentCipherBytes = self.outbound.count - self.outboundStart
         let drained = self.outboundStart >= self.outbound.count
         if drained {
             // Give the buffer back to the loop: idle connections hold no output memory, and the next writer
@@ -180,7 +188,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
     /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
-    private func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+    func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
         var buffer = ByteBuffer()
         swap(&buffer, &self.readBuffer)
         if let bytes {
@@ -236,7 +244,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             let n = recv(self.fd, scratch.baseAddress, scratch.count, 0)
             if n > 0 {
                 if self.lingering { continue }
-                self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes) }
                 if n < scratch.count { return }
                 continue
             }
