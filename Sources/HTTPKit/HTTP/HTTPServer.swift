@@ -46,6 +46,9 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Whether it serves https/wss.
+    public var isSecure: Bool { self.listener.isSecure }
+
     /// The port actually bound.
     public var port: Int { self.listener.address.port }
 

@@ -11,6 +11,8 @@ public final class TCPListener: @unchecked Sendable {
     public let address: SocketAddress
     private let group: EventLoopGroup
     private var acceptors: [Acceptor] = []
+    /// Whether accepted connections speak TLS.
+    public let isSecure: Bool
 
     /// Binds and listens on `host:port`. `onAccept` runs on the loop that accepted the connection, before
     /// it receives any event; set `connection.handler` there. With `tls`, every connection is a TLS server
@@ -48,6 +50,7 @@ public final class TCPListener: @unchecked Sendable {
         self.fd = fd
         self.address = actual
         self.group = group
+        self.isSecure = tls != nil
         for loop in group.loops {
             let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, onAccept: onAccept)
             self.acceptors.append(acceptor)
