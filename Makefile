@@ -63,7 +63,8 @@ browser-test: release venv
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } \
 			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
 	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
-	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py \
+		Tests/Browser/tls_pages_test.py
 
 # SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).
 run: release
