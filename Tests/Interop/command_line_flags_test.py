@@ -27,7 +27,7 @@ FLAGS = {
                       "verbose"],
     "sio-load": ["host", "port", "conns", "window", "duration", "warmup", "rate", "ack", "transport", "payload",
                  "clients", "broadcasts", "bwindow", "bwarm", "steps", "settle", "pending", "server-sid",
-                 "server-pid", "max-time", "connect-timeout", "path", "label"],
+                 "server-pid", "max-time", "connect-timeout", "path", "label", "tls"],
 }
 
 # Arguments every run needs to get as far as flag parsing (sio-load's scenario comes first).
