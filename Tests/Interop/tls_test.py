@@ -28,28 +28,16 @@ import requests
 import socketio
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_process import ServerProcess  # noqa: E402
+from server_process import ServerProcess, built_binary as binary  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD, Spaces  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 TRANSPORTS = [
     pytest.param(["polling"], id="polling"),
     pytest.param(["websocket"], id="websocket"),
     pytest.param(["polling", "websocket"], id="upgrade"),
 ]
-
-
-def binary(name):
-    if os.environ.get("BIN_DIR"):
-        return os.path.join(os.environ["BIN_DIR"], name)
-    for kind in ("release", "debug"):
-        path = os.path.join(ROOT, ".build", kind, name)
-        if os.path.exists(path):
-            return path
-    pytest.skip(f"{name} is not built")
 
 
 def openssl(*args):
@@ -91,6 +79,17 @@ def sio_echo(certs):
     with ServerProcess(binary("sio-echo"), "--host", "127.0.0.1", "--loops", "2", "--tls-cert", certs.cert,
                        "--tls-key", certs.key, "--ping-interval", "25000", "--ping-timeout", "20000") as server:
         yield server
+
+
+def read_until_closed(conn):
+    """What `conn` receives until the server closes it (a reset counts as closed)."""
+    data = b""
+    try:
+        while chunk := conn.recv(4096):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
 
 
 def verifying_session(certs):
@@ -147,12 +146,7 @@ def test_tls_below_1_2_is_refused(sio_echo, certs):
 def test_plain_http_on_the_tls_port_gets_no_answer(sio_echo):
     with socket.create_connection(("127.0.0.1", sio_echo.port), timeout=10) as raw:
         raw.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        try:
-            while chunk := raw.recv(4096):
-                data += chunk
-        except ConnectionResetError:
-            pass
+        data = read_until_closed(raw)
         assert b"HTTP/1.1" not in data and b'"sid"' not in data
 
 
@@ -168,13 +162,7 @@ def test_stalled_and_garbage_handshakes_cost_only_their_connection(sio_echo, cer
         assert client.call("handshake", timeout=10)["secure"] is True
         client.disconnect()
         # The garbage handshake was closed at once (an alert, then EOF, or a reset).
-        received = b""
-        try:
-            while chunk := garbage.recv(4096):
-                received += chunk
-        except ConnectionResetError:
-            pass
-        assert len(received) < 64
+        assert len(read_until_closed(garbage)) < 64
         # The stalled ones are closed by the handshake timeout (10 s), not kept forever.
         deadline = time.monotonic() + 20
         for conn in stalled:

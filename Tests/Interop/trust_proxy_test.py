@@ -17,24 +17,12 @@ import requests
 import socketio
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_process import ServerProcess  # noqa: E402
+from server_process import ServerProcess, built_binary as binary  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD, Spaces, create_space, login  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 PROXY_HEADERS = {"X-Forwarded-For": "203.0.113.7, 10.0.0.2", "X-Forwarded-Proto": "https"}
-
-
-def binary(name):
-    if os.environ.get("BIN_DIR"):
-        return os.path.join(os.environ["BIN_DIR"], name)
-    for kind in ("release", "debug"):
-        path = os.path.join(ROOT, ".build", kind, name)
-        if os.path.exists(path):
-            return path
-    pytest.skip(f"{name} is not built")
 
 
 def handshake_seen(port, transports):
