@@ -36,7 +36,8 @@ extension TCPConnection {
         switch outcome {
         case .ok: break
         case .closedByPeer: self.closeGracefully()
-        case .failed: self.close(error: EPROTO)
+        // The alert OpenSSL queued tells the client why; nothing more is read from it.
+        case .failed: self.closeGracefully()
         }
     }
 
