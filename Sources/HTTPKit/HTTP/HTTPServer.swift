@@ -19,6 +19,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var trustProxy = false
     /// Certificate and key for https/wss on the listening port; nil serves plain http.
     public var tls: TLSServerContext?
+    /// Most bytes a connection may hold for a peer that stopped reading before it is closed (uWebSockets'
+    /// `maxBackpressure`); see `TCPConnection.maxBackpressure`. 0 means no cap.
+    public var maxBackpressure: Int = 1 << 20
 
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
@@ -42,6 +45,7 @@ public final class HTTPServer: Sendable {
         self.group = group
         self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
                                         tls: configuration.tls) { connection in
+            connection.maxBackpressure = configuration.maxBackpressure
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }
     }

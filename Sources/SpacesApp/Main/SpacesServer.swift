@@ -38,6 +38,7 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.maxBackpressure = config.maxBackpressure
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine)
         self.engine = engine
@@ -62,7 +63,9 @@ final class SpacesServer: Sendable {
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
         self.router = router
 
+        OutputBudget.returnLargeBuffersToTheSystem()
         self.group = try EventLoopGroup(loopCount: config.loops)
+        self.group.outputBudget.limit = config.maxQueuedOutput
         let chain = HTTPHandlerChain(
             [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
@@ -70,6 +73,7 @@ final class SpacesServer: Sendable {
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
         httpConfiguration.trustProxy = config.trustProxy
         httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
