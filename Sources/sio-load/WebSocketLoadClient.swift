@@ -45,7 +45,7 @@ final class WebSocketLoadClient: LoadClient, ConnectionHandler, ClientStreamDele
             self.fail("TLS: OpenSSL could not set up a client context")
             return
         }
-        HTTPClientConnection.connect(host: self.options.host, port: self.options.port, connector: connector, on: self.loop,
+        HTTPClientConnection.connect(host: self.options.host, port: self.options.port(forClient: self.index), connector: connector, on: self.loop,
                                      timeoutMillis: timeout) { [self] result in
             guard self.state == .connecting else {
                 if case .success(let connection) = result { connection.close() }

@@ -22,6 +22,8 @@ struct SpacesConfig: Sendable {
     var maxQueuedOutput = OutputBudget.defaultLimit
     var adminUser = "admin"
     var adminPassword: String?
+    /// Redis of a cluster of `spaces` nodes: live page updates then reach browsers on any node.
+    var redisURL: String?
     var verbose = false
     /// Behind a reverse proxy: client addresses and https come from X-Forwarded-For / X-Forwarded-Proto.
     var trustProxy = false
@@ -46,6 +48,7 @@ struct SpacesConfig: Sendable {
          "bytes queued for such clients together; over it the largest backlogs go first (default 128 MiB, or RAM/16 if less)"),
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+        ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
         ("tls-cert", "SPACES_TLS_CERT", "PEM certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
         ("tls-key", "SPACES_TLS_KEY", "PEM private key of --tls-cert"),
     ]
@@ -88,6 +91,7 @@ struct SpacesConfig: Sendable {
         self.maxQueuedOutput = flags.int("max-queued-output", env: "SPACES_MAX_QUEUED_OUTPUT", default: self.maxQueuedOutput)
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
+        self.redisURL = flags.string("redis", env: "SPACES_REDIS")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
         self.tlsCertificate = flags.string("tls-cert", env: "SPACES_TLS_CERT")
         self.tlsKey = flags.string("tls-key", env: "SPACES_TLS_KEY")
