@@ -71,7 +71,8 @@ autobahn-test: release venv
 # screenshots (docs/screenshots/).
 browser-test: release venv chromium
 	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
-	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py \
+		Tests/Browser/tls_pages_test.py
 
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \

@@ -15,6 +15,8 @@ noise hit both. Scenarios (the table of issue 7):
     capacity   open 1000, 5000, 10000 idle connections                    -> RSS KB per connection, handshakes/s
     polling    50 long-polling clients x 4 in flight                      -> server CPU us per message
     rate       open loop, 2000 msgs/s over 100 connections                -> server CPU % of a core, p99
+    tls-echo   echo over wss (sio-echo --tls-cert/--tls-key, a certificate made with the openssl CLI),
+               driven by our sio-load --tls since sioload speaks no TLS; sio-echo only -> server CPU us per message
 
 Our server runs with `--loops 1` by default (one event loop, one core, like both reference servers).
 The broadcast scenario sends fewer broadcasts to python-socketio (it is ~20x slower per delivery) so that
@@ -53,8 +55,9 @@ SCENARIOS = {
     "capacity": {"argv": ["capacity", "--steps", "1000,5000,10000", "--pending", "32"]},
     "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"]},
     "rate": {"argv": ["rate", "--rate", "2000", "--conns", "100"]},
+    "tls-echo": {"argv": ["echo", "--tls", "--conns", "100", "--window", "4"], "generator": "sio-load", "only": "ours"},
 }
-TIMED = {"echo", "echo-ack", "polling", "rate"}
+TIMED = {"echo", "echo-ack", "polling", "rate", "tls-echo"}
 
 # The issue's table: (label, scenario, key in the summary, format, better: -1 lower / +1 higher, target).
 TABLE = [
@@ -70,6 +73,8 @@ TABLE = [
 DETAILS = [
     ("echo msgs/s", "echo", "msgs_per_s", "{:,.0f}", +1),
     ("echo p99 ms", "echo", "lat_p99_ms", "{:.2f}", -1),
+    ("TLS echo (wss, sio-load), server CPU us/msg", "tls-echo", "server_cpu_us_per_msg", "{:.2f}", -1),
+    ("TLS echo msgs/s", "tls-echo", "msgs_per_s", "{:,.0f}", +1),
     ("echo-ack msgs/s", "echo-ack", "msgs_per_s", "{:,.0f}", +1),
     ("broadcast deliveries/s", "broadcast", "deliveries_per_s", "{:,.0f}", +1),
     ("broadcast all delivered p99 ms", "broadcast", "all_delivered_p99_ms", "{:.2f}", -1),
@@ -84,14 +89,26 @@ def log(msg):
     print(f"[sio-bench] {msg}", file=sys.stderr, flush=True)
 
 
-def server_argv(kind, args):
+def server_argv(kind, args, scenario=None):
     if kind == "ours":
+        tls = ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key] if scenario == "tls-echo" else []
         return [args.ours_exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
-                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops), "--app", "bench"]
+                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops), "--app", "bench", *tls]
     return [args.python, os.path.join(HERE, "python_socketio_app.py"), "0"]
 
 
+def make_test_certificate(directory):
+    """A self-signed EC certificate for 127.0.0.1 (sio-load --tls does not verify it); returns (cert, key)."""
+    cert, key = os.path.join(directory, "bench.crt"), os.path.join(directory, "bench.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
 def sioload_argv(sioload, server, kind, scenario, args, label):
+    if SCENARIOS[scenario].get("generator") == "sio-load":
+        sioload = os.path.join(args.bin, "sio-load")
     argv = [sioload, *SCENARIOS[scenario]["argv"], "--port", str(server.port), "--server-sid", str(server.sid),
             "--label", label]
     if scenario in TIMED:
@@ -288,6 +305,9 @@ def main():
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     logdir = tempfile.mkdtemp(prefix="sio-bench-")
     args.ours_exe = binary
+    args.tls_cert = args.tls_key = None
+    if "tls-echo" in args.scenarios and "ours" in args.servers:
+        args.tls_cert, args.tls_key = make_test_certificate(logdir)
     binary_info = None
     if "ours" in args.servers:
         # A private copy: a rebuild of .build/release during the run must not mix binaries.
@@ -313,8 +333,10 @@ def main():
         for rep in range(1, args.repeat + 1):
             for sc in args.scenarios:
                 for kind in args.servers:
+                    if SCENARIOS[sc].get("only", kind) != kind:
+                        continue
                     label = f"{kind}-{sc}-{rep}"
-                    current = bench.Server(kind, server_argv(kind, args), args.ready_timeout, logdir)
+                    current = bench.Server(kind, server_argv(kind, args, sc), args.ready_timeout, logdir)
                     try:
                         current.start()
                     except bench.SetupError as e:

@@ -177,6 +177,10 @@ enum EchoApp {
             ack?()
             io.in(room).disconnectSockets(close: close)
         }
+        // What the server knows of the client's connection (for --trust-proxy and TLS tests).
+        socket.on("handshake") { _, ack in
+            ack?(["address": .string(socket.handshake.address), "secure": .bool(socket.handshake.secure)])
+        }
         socket.on("server-disconnect") { _, _ in
             socket.disconnect()
         }

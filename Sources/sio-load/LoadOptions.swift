@@ -31,6 +31,8 @@ struct LoadOptions: Sendable, Equatable {
     var payload = 32
     var ack = false
     var transport = Transport.websocket
+    /// wss instead of ws (certificate not verified: a benchmark of our own server with a test certificate).
+    var tls = false
     /// Handshakes in progress at once while connecting.
     var pending = 32
     var clients = 1000
@@ -70,6 +72,7 @@ struct LoadOptions: Sendable, Equatable {
           --rate R            total msgs/s for 'rate' (2000)
           --ack               use 'echo-ack' with acknowledgements instead of 'echo'
           --transport websocket|polling
+          --tls               wss (websocket only; the certificate is not verified)
           --payload B         bytes of string payload per message (32)
           --clients N --broadcasts K --bwindow W --bwarm K0   broadcast (1000, 100, 1, 10)
           --ports P1,P2,...   spread the clients over these servers (broadcast's control client stays on --port)
@@ -137,6 +140,7 @@ struct LoadOptions: Sendable, Equatable {
                 }
             case "--payload": options.payload = try int(name)
             case "--ack": options.ack = true
+            case "--tls": options.tls = true
             case "--transport":
                 let text = try value(name)
                 guard let transport = Transport(rawValue: text) else {
@@ -178,6 +182,9 @@ struct LoadOptions: Sendable, Equatable {
         }
         if options.scenario == .broadcast && options.transport == .polling {
             throw Invalid(description: "broadcast runs over websocket only")
+        }
+        if options.tls && options.transport == .polling {
+            throw Invalid(description: "--tls runs over websocket only")
         }
         if !options.path.hasSuffix("/") { options.path += "/" }
         return options

@@ -25,6 +25,13 @@ final class WebSocketLoadClient: LoadClient, ConnectionHandler, ClientStreamDele
     private var fragments: [UInt8] = []
     private var fragmentOpcode: WebSocketOpcode?
 
+    /// One OpenSSL context for every `--tls` client; no verification (the server's test certificate).
+    private static let tlsConnector: TLSConnector? = {
+        var configuration = TLSConfiguration()
+        configuration.verifyCertificate = false
+        return try? TLSConnector(configuration: configuration)
+    }()
+
     override func start() {
         self.state = .connecting
         let key = WebSocketHandshake.makeClientKey()
@@ -33,7 +40,12 @@ final class WebSocketLoadClient: LoadClient, ConnectionHandler, ClientStreamDele
         let request = HTTPClientRequest(method: "GET", target: "\(self.options.path)?EIO=4&transport=websocket",
                                         headers: headers)
         let timeout = Int(self.options.connectTimeout * 1000)
-        HTTPClientConnection.connect(host: self.options.host, port: self.options.port(forClient: self.index), on: self.loop,
+        let chosen: (any ClientStreamConnector)? = self.options.tls ? Self.tlsConnector : TCPStreamConnector()
+        guard let connector = chosen else {
+            self.fail("TLS: OpenSSL could not set up a client context")
+            return
+        }
+        HTTPClientConnection.connect(host: self.options.host, port: self.options.port(forClient: self.index), connector: connector, on: self.loop,
                                      timeoutMillis: timeout) { [self] result in
             guard self.state == .connecting else {
                 if case .success(let connection) = result { connection.close() }

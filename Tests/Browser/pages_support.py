@@ -37,8 +37,11 @@ def chromium_path():
 class SpacesServer:
     """`spaces` on a free port with a temporary data folder; its log goes to `<data>/server.log`."""
 
-    def __init__(self, binary=SPACES):
+    def __init__(self, binary=SPACES, extra_args=(), scheme="http", verify=True):
         self.binary = binary
+        self.extra_args = list(extra_args)
+        self.scheme = scheme
+        self.verify = verify  # for the requests shortcuts: a CA file over https
         self.data_dir = tempfile.mkdtemp(prefix="spaces-pages-")
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.proc = None
@@ -50,7 +53,8 @@ class SpacesServer:
                                f"(or set SPACES_BIN_DIR)")
         self.log = open(self.log_path, "w")
         command = [self.binary, "--host", "127.0.0.1", "--port", "0", "--data-dir", os.path.join(self.data_dir, "data"),
-                   "--admin-password", ADMIN_PASSWORD, "--pbkdf2-iterations", "1000", "--loops", "2"]
+                   "--admin-password", ADMIN_PASSWORD, "--pbkdf2-iterations", "1000", "--loops", "2",
+                   *self.extra_args]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True)
         ready = threading.Event()
 
@@ -71,7 +75,7 @@ class SpacesServer:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -91,6 +95,8 @@ class SpacesServer:
 
     def login(self, username, password):
         session = requests.Session()
+        session.verify = self.verify
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would replace `verify`
         response = session.post(self.url + "/login", data={"username": username, "password": password},
                                 allow_redirects=False, timeout=15)
         assert response.status_code == 302, (response.status_code, response.text[:500])

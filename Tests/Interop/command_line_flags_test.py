@@ -16,18 +16,19 @@ pytestmark = pytest.mark.timeout(120)
 
 # Every flag each executable reads (from its source); --help must list them all.
 FLAGS = {
-    "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload"],
+    "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload", "trust-proxy",
+                 "tls-cert", "tls-key"],
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
                  "per-message-deflate", "redis", "redis-requests-timeout", "redis-specific-response-channel",
-                 "allow-eio3"],
+                 "allow-eio3", "trust-proxy", "tls-cert", "tls-key"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
                "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "redis", "verbose",
-               "no-eio3"],
+               "no-eio3", "trust-proxy", "tls-cert", "tls-key"],
     "spaces-worker": ["host", "spaces", "token", "concurrency", "exec", "exec-timeout", "delay", "transports",
                       "verbose"],
     "sio-load": ["host", "port", "conns", "window", "duration", "warmup", "rate", "ack", "transport", "payload",
                  "clients", "broadcasts", "bwindow", "bwarm", "steps", "settle", "pending", "server-sid",
-                 "server-pid", "max-time", "connect-timeout", "path", "label", "ports", "brate", "server-pids"],
+                 "server-pid", "max-time", "connect-timeout", "path", "label", "ports", "brate", "server-pids", "tls"],
 }
 
 # Arguments every run needs to get as far as flag parsing (sio-load's scenario comes first).

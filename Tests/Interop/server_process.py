@@ -1,9 +1,24 @@
 """Starts one of our server executables on a free port and stops it, for the interop tests."""
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+
+
+def built_binary(name):
+    """The executable `name` from BIN_DIR (run_interop.py sets it), else .build/release, else .build/debug;
+    skips the calling test when none is built."""
+    if os.environ.get("BIN_DIR"):
+        return os.path.join(os.environ["BIN_DIR"], name)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for kind in ("release", "debug"):
+        path = os.path.join(root, ".build", kind, name)
+        if os.path.exists(path):
+            return path
+    import pytest  # only test files call this
+    pytest.skip(f"{name} is not built")
 
 
 class ServerProcess:

@@ -70,6 +70,29 @@ final class LoadGeneratorTests: XCTestCase {
         self.assertEchoCounted(result)
     }
 
+    func testTLSEchoOverWSS() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sio-load-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "2",
+                             "-subj", "/CN=127.0.0.1"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "openssl req")
+        let context = try TLSServerContext(certificateFile: directory + "/cert.pem", keyFile: directory + "/key.pem")
+        let server = try BenchmarkAppServer.make(tls: context)
+        defer { server.shutdown() }
+        let result = try self.run(["echo", "--tls", "--conns", "3", "--window", "2", "--warmup", "0.1", "--duration", "0.4"],
+                                  against: server)
+        self.assertClean(result)
+        self.assertEchoCounted(result)
+        XCTAssertThrowsError(try LoadOptions.parse(["echo", "--port", "1", "--tls", "--transport", "polling"]))
+    }
+
     func testEchoAckCountsAcknowledgements() throws {
         let result = try self.run(["echo", "--ack", "--conns", "3", "--window", "3", "--warmup", "0.1", "--duration", "0.4"])
         XCTAssertEqual(result["scenario"] as? String, "echo-ack")

@@ -1,5 +1,7 @@
 import Foundation
+import SocketIO
 import SocketIOClient
+import SocketIOTestSupport
 import Transport
 import XCTest
 
@@ -47,17 +49,41 @@ final class TLSTests: XCTestCase {
     func testHTTPSAndWSSWithATrustedCA() async throws {
         let server = try self.startServer()
         defer { server.stop() }
+        try await self.roundTripsOverEveryTransport(port: server.port)
+    }
+
+    /// Our own server terminating TLS (two loops, so an upgrade moves a TLS connection to its session's loop).
+    func testOurServerOverHTTPSAndWSS() async throws {
+        let context = try TLSServerContext(certificateFile: self.path("server.pem"), keyFile: self.path("server.key"))
+        let server = try InProcessSocketIOServer(loops: 2, tls: context) { io in
+            io.on(.connection) { socket in
+                socket.onEvent("echo-ack") { event in event.ack?.send(event.arguments) }
+                socket.on("secure") { _, ack in ack?(.bool(socket.handshake.secure)) }
+                socket.on("transport") { _, ack in ack?(.string(socket.transport == .websocket ? "websocket" : "polling")) }
+            }
+        }
+        defer { server.shutdown() }
+        try await self.roundTripsOverEveryTransport(port: server.port) { socket in
+            let secure = try await socket.emitWithAck("secure").first?.boolValue
+            XCTAssertEqual(secure, true, "handshake.secure")
+        }
+    }
+
+    /// Over polling, websocket and upgrade, trusting the test CA: a 70 KB binary round trip, then waits until
+    /// the server reports the expected transport; `extra` checks more on each connected socket.
+    private func roundTripsOverEveryTransport(port: Int, extra: (ClientSocket) async throws -> Void = { _ in }) async throws {
         for transports: [EngineTransport] in [[.polling], [.websocket], [.polling, .websocket]] {
             var options = SocketManagerOptions()
             options.transports = transports
             options.tls = TLSConfiguration(additionalCAFiles: [self.path("ca.pem")])
-            let manager = try SocketManager(url: "https://localhost:\(server.port)", options: options)
+            let manager = try SocketManager(url: "https://localhost:\(port)", options: options)
             let socket = manager.socket("/")
             try await socket.waitForConnection(timeout: .seconds(15))
             let blob = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
             let answer = try await socket.emitWithAck("echo-ack", "secure", .data(blob), timeout: .seconds(10))
             XCTAssertEqual(answer.first, "secure", "\(transports)")
             XCTAssertEqual(answer.last?.dataValue, blob, "\(transports)")
+            try await extra(socket)
             let expected = transports.contains(.websocket) ? "websocket" : "polling"
             let deadline = Date(timeIntervalSinceNow: 10)
             var transport = ""

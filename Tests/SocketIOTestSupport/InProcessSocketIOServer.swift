@@ -15,7 +15,8 @@ public final class InProcessSocketIOServer: Sendable {
     /// Starts on `port` (0: kernel-chosen; a given one lets a test restart a server where clients expect it)
     /// with `loops` event loops. Engine options start from `.socketIO` with production heartbeats (25 s / 20 s)
     /// before `configureEngine` sees them; `setup` registers handlers before the server accepts anything.
-    public init(port: Int = 0, loops: Int = 1,
+    /// With `tls` it serves https/wss.
+    public init(port: Int = 0, loops: Int = 1, tls: TLSServerContext? = nil,
                 engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
                 options configure: (inout SocketIOServerOptions) -> Void = { _ in },
                 setup: (SocketIOServer) -> Void) throws {
@@ -32,6 +33,7 @@ public final class InProcessSocketIOServer: Sendable {
         let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: port)
         configuration.limits.maxBodySize = engineOptions.maxHttpBufferSize
+        configuration.tls = tls
         do {
             self.http = try HTTPServer(configuration: configuration, group: group, handler: chain)
         } catch {
@@ -47,7 +49,7 @@ public final class InProcessSocketIOServer: Sendable {
     public var port: Int { self.http.port }
 
     /// The base URL clients connect to.
-    public var url: String { "http://127.0.0.1:\(self.port)" }
+    public var url: String { "\(self.http.isSecure ? "https" : "http")://127.0.0.1:\(self.port)" }
 
     /// Stops accepting, closes every socket and gives sessions up to 2 s to go before the loops stop.
     public func shutdown() {

@@ -112,7 +112,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
-        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress)
+        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
         let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()

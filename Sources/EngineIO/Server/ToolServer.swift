@@ -13,6 +13,9 @@ public enum ToolServer {
         CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
         CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
         CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+        CommandLineFlag("trust-proxy", help: "behind a reverse proxy: client address and https from X-Forwarded-For/-Proto"),
+        CommandLineFlag("tls-cert", value: "PEM", help: "certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
+        CommandLineFlag("tls-key", value: "PEM", help: "private key of --tls-cert"),
         CommandLineFlag("max-backpressure", value: "BYTES", help: """
             most bytes queued for a client that stopped reading, beyond what its socket took and its largest
             message, before it is cut off ("transport error"); default 1048576 (eio-echo's /echo: 67108864); 0: no cap
@@ -22,6 +25,28 @@ public enum ToolServer {
             (default 134217728, or 1/16 of RAM if less; 0: no limit)
             """),
     ]
+
+    /// The TLS context `--tls-cert`/`--tls-key` ask for (reloaded on SIGHUP), nil without them; exits with
+    /// status 2 when only one is given and 1 when the files cannot be used.
+    public static func tlsContext(program: String, certificate: String?, key: String?) -> TLSServerContext? {
+        guard certificate != nil || key != nil else { return nil }
+        guard let certificate, let key else {
+            FileHandle.standardError.write(Data("\(program): --tls-cert and --tls-key go together (see \(program) --help)\n".utf8))
+            exit(2)
+        }
+        do {
+            let context = try TLSServerContext(certificateFile: certificate, keyFile: key)
+            context.reloadOnHangup { error in
+                let line = error.map { "\(program): SIGHUP: kept the previous certificate: \($0)\n" }
+                    ?? "\(program): SIGHUP: reloaded \(certificate)\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+            return context
+        } catch {
+            FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
+            exit(1)
+        }
+    }
 
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
@@ -36,6 +61,8 @@ public enum ToolServer {
             group.outputBudget.limit = flags.int("max-queued-output", default: group.outputBudget.limit)
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
             configuration.limits.maxBodySize = maxBodySize
+            configuration.trustProxy = flags.has("trust-proxy")
+            configuration.tls = Self.tlsContext(program: name, certificate: flags.string("tls-cert"), key: flags.string("tls-key"))
             configuration.maxBackpressure = flags.int("max-backpressure", default: maxBackpressure)
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {

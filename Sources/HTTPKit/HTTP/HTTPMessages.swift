@@ -42,14 +42,22 @@ public struct HTTPRequestHead: Sendable {
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
-    /// Remote peer address as text (`127.0.0.1`, `::1`), for logs and handshakes.
+    /// The client's address as text (`127.0.0.1`, `::1`), for logs and handshakes: the peer's, or with
+    /// `HTTPServerConfiguration.trustProxy` the one `X-Forwarded-For` names.
     public var remoteAddress: String
+    /// Whether the client used https/wss: the connection is TLS, or with `trustProxy` the proxy says so in
+    /// `X-Forwarded-Proto`. Decides `Secure` cookies.
+    public var isSecure: Bool
 
-    public init(head: HTTPRequestHead, body: [UInt8] = [], remoteAddress: String = "") {
+    public init(head: HTTPRequestHead, body: [UInt8] = [], remoteAddress: String = "", isSecure: Bool = false) {
         self.head = head
         self.body = body
         self.remoteAddress = remoteAddress
+        self.isSecure = isSecure
     }
+
+    /// `https` or `http`, after `isSecure`.
+    public var scheme: String { self.isSecure ? "https" : "http" }
 
     public var method: String { self.head.method }
     public var headers: HTTPHeaders { self.head.headers }

@@ -14,6 +14,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyTimeoutMillis: Int
     /// How long an idle keep-alive connection stays open.
     public var idleTimeoutMillis: Int
+    /// Whether a reverse proxy sits in front: requests then take the client's address and scheme from
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` (see `ForwardedHeaders`). Off: those headers are ignored.
+    public var trustProxy = false
+    /// Certificate and key for https/wss on the listening port; nil serves plain http.
+    public var tls: TLSServerContext?
     /// Most bytes a connection may hold for a peer that stopped reading before it is closed (uWebSockets'
     /// `maxBackpressure`); see `TCPConnection.maxBackpressure`. 0 means no cap.
     public var maxBackpressure: Int = 1 << 20
@@ -38,11 +43,15 @@ public final class HTTPServer: Sendable {
     /// Binds and starts serving with `handler`.
     public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
         self.group = group
-        self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group) { connection in
+        self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
+                                        tls: configuration.tls) { connection in
             connection.maxBackpressure = configuration.maxBackpressure
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }
     }
+
+    /// Whether it serves https/wss.
+    public var isSecure: Bool { self.listener.isSecure }
 
     /// The port actually bound.
     public var port: Int { self.listener.address.port }

@@ -80,9 +80,17 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.head = nil
                 let body = self.body
                 self.body = []
-                self.dispatch(HTTPRequest(head: head, body: body, remoteAddress: self.connection.remoteHost), buffer: &buffer)
+                self.dispatch(self.request(head: head, body: body), buffer: &buffer)
             }
         }
+    }
+
+    private func request(head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
+        let peer = self.connection.remoteHost
+        let secure = self.connection.isSecure
+        guard self.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer, isSecure: secure) }
+        return HTTPRequest(head: head, body: body, remoteAddress: ForwardedHeaders.clientAddress(head.headers, peer: peer),
+                           isSecure: ForwardedHeaders.isSecure(head.headers, fallback: secure))
     }
 
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {

@@ -110,7 +110,7 @@ public final class Namespace: Sendable {
         let socket = Socket(namespace: self, client: client, auth: auth)
         let middlewares = self.registrations.withLock { $0.middlewares }
         client.beginConnecting(self.name)
-        MiddlewareRun(socket: socket, middlewares: middlewares) { error in
+        MiddlewareRun(subject: socket, loop: socket.loop, middlewares: middlewares) { error in
             client.endConnecting(self.name)
             guard client.isOpen else { return }
             if let error {
@@ -138,47 +138,3 @@ public final class Namespace: Sendable {
     }
 }
 
-/// Runs a namespace's middlewares for one socket, on the socket's loop.
-final class MiddlewareRun: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `index`, `finished` and `done` are used on `socket.loop` only;
-    // `next` hops there before touching them.
-    private let socket: Socket
-    private let middlewares: [NamespaceMiddleware]
-    private let done: (SocketConnectError?) -> Void
-    private var index = 0
-    private var finished = false
-
-    init(socket: Socket, middlewares: [NamespaceMiddleware], done: @escaping (SocketConnectError?) -> Void) {
-        self.socket = socket
-        self.middlewares = middlewares
-        self.done = done
-    }
-
-    func start() {
-        self.step()
-    }
-
-    private func step() {
-        guard self.index < self.middlewares.count else {
-            self.finished = true
-            self.done(nil)
-            return
-        }
-        let position = self.index
-        self.middlewares[position](self.socket) { error in
-            self.socket.onLoop { self.advance(from: position, error: error) }
-        }
-    }
-
-    private func advance(from position: Int, error: SocketConnectError?) {
-        // A middleware that calls `next` twice is ignored the second time.
-        guard !self.finished, position == self.index else { return }
-        if let error {
-            self.finished = true
-            self.done(error)
-            return
-        }
-        self.index += 1
-        self.step()
-    }
-}

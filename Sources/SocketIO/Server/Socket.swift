@@ -40,6 +40,9 @@ public final class Socket: @unchecked Sendable {
     @exclusivity(unchecked) private var disconnectingHandlers: [ReasonHandler] = []
     @exclusivity(unchecked) private var disconnectHandlers: [ReasonHandler] = []
     @exclusivity(unchecked) private var acks: [Int: PendingAck] = [:]
+    /// Per-socket middlewares, already adapted to the chain runner; empty keeps events on the direct path.
+    @exclusivity(unchecked) private var middlewares: [MiddlewareRun<SocketEvent, any Error>.Step] = []
+    @exclusivity(unchecked) private var errorHandlers: [@Sendable (any Error) -> Void] = []
     @exclusivity(unchecked) private var nextAckID = 1
 
     private enum Listener {
@@ -153,6 +156,19 @@ public final class Socket: @unchecked Sendable {
             case .disconnect: self.disconnectHandlers.append(handler)
             }
         }
+    }
+
+    /// Calls `handler` with the error of each packet a middleware refused (`next(error)`) or the connection
+    /// could not decode. Without a handler such errors are dropped.
+    public func on(_ event: SocketErrorEvent, _ handler: @escaping @Sendable (_ error: any Error) -> Void) {
+        self.onLoop { self.errorHandlers.append(handler) }
+    }
+
+    /// Adds a middleware that sees each incoming event (after the catch-all listeners, before the event's
+    /// handlers); middlewares run in the order they were added.
+    public func use(_ middleware: @escaping SocketMiddleware) {
+        let step: MiddlewareRun<SocketEvent, any Error>.Step = { event, next in middleware(event, SocketMiddlewareNext(next)) }
+        self.onLoop { self.middlewares.append(step) }
     }
 
     /// Adds a listener for every incoming event (name and arguments), called before the event's handlers.
@@ -507,6 +523,21 @@ public final class Socket: @unchecked Sendable {
             for listener in self.anyListeners { listener.body(name, values) }
         }
         guard self.connected else { return }
+        if !self.middlewares.isEmpty {
+            let event = SocketEvent(name: name, arguments: arguments, ack: ack)
+            MiddlewareRun(subject: event, loop: self.loop, middlewares: self.middlewares) { error in
+                if let error {
+                    self.emitError(error)
+                } else if self.connected {
+                    self.callHandlers(name: name, arguments: arguments, ack: ack)
+                }
+            }.start()
+            return
+        }
+        self.callHandlers(name: name, arguments: arguments, ack: ack)
+    }
+
+    private func callHandlers(name: String, arguments: SocketArguments, ack: SocketAck?) {
         // A snapshot: handlers added while these run wait for the next event.
         let handlers = self.handlers
         let key = Self.handlerKey(name)
@@ -523,6 +554,11 @@ public final class Socket: @unchecked Sendable {
             case .values(let handler): handler(arguments.values, ack)
             }
         }
+    }
+
+    /// Emits the `error` event (loop only).
+    func emitError(_ error: any Error) {
+        for handler in self.errorHandlers { handler(error) }
     }
 
     /// Leaves the namespace for `reason`: `disconnecting` handlers, rooms left, `disconnect` handlers.
@@ -542,6 +578,8 @@ public final class Socket: @unchecked Sendable {
         self.handlers.removeAll()
         self.disconnectingHandlers.removeAll()
         self.disconnectHandlers.removeAll()
+        self.middlewares.removeAll()
+        self.errorHandlers.removeAll()
         self.nsp.socketDidLeave(self)
     }
 }

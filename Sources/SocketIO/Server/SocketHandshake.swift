@@ -8,11 +8,11 @@ public struct SocketHandshake: Sendable {
     public let headers: HTTPHeaders
     /// When the socket was created.
     public let time: Date
-    /// Remote address of that request.
+    /// Remote address of that request (`X-Forwarded-For`'s when the HTTP server trusts a proxy).
     public let address: String
     /// Whether the request was cross-origin (it carried an `Origin` header).
     public let xdomain: Bool
-    /// Whether the connection was made over TLS (never, until TLS is terminated here).
+    /// Whether the client connected over TLS (here, or to a trusted proxy that says so).
     public let secure: Bool
     /// `time` in milliseconds since 1970, as Node reports it.
     public let issued: Int64
@@ -28,7 +28,7 @@ public struct SocketHandshake: Sendable {
         self.time = time
         self.address = request.remoteAddress
         self.xdomain = request.head.headers["Origin"] != nil
-        self.secure = false
+        self.secure = request.isSecure
         self.issued = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
         self.url = request.head.target
         self.query = Self.query(of: request.head.target) ?? QueryParameters(parsing: request.head.rawQuery)

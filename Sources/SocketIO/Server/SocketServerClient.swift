@@ -77,7 +77,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
             self.awaitingAttachments = self.decoder.isAwaitingAttachments
         } catch {
             self.awaitingAttachments = self.decoder.isAwaitingAttachments
-            self.close(reason: .parseError)
+            self.failDecoding(error)
             return
         }
         if case .packet(let packet) = result { self.route(packet) }
@@ -91,7 +91,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
             self.awaitingAttachments = self.decoder.isAwaitingAttachments
         } catch {
             self.awaitingAttachments = self.decoder.isAwaitingAttachments
-            self.close(reason: .parseError)
+            self.failDecoding(error)
             return
         }
         if case .packet(let packet) = result { self.route(packet) }
@@ -99,6 +99,13 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
 
     func sessionDidClose(_ session: EngineSession, reason: EngineCloseReason) {
         self.didClose(reason: self.closeReason ?? SocketDisconnectReason(reason))
+    }
+
+    /// A packet that does not decode: every socket gets an `error` event, then the connection closes (Node).
+    private func failDecoding(_ error: any Error) {
+        let failure = SocketPacketError(message: "invalid packet: \(error)")
+        for socket in self.sockets { socket.emitError(failure) }
+        self.close(reason: .parseError)
     }
 
     private func route(_ packet: SocketPacket) {

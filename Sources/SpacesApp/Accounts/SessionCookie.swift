@@ -37,10 +37,10 @@ struct SessionCookie: Sendable {
         return self.verify(value, now: now)
     }
 
-    /// `Set-Cookie` for a new login.
-    func setCookie(userID: Int64, now: Double) -> SetCookie {
+    /// `Set-Cookie` for a new login; `secure` (the client came over https) keeps it off plain http.
+    func setCookie(userID: Int64, now: Double, secure: Bool = false) -> SetCookie {
         SetCookie(name: Self.name, value: self.issue(userID: userID, now: now), path: "/", maxAge: Self.lifetimeSeconds,
-                  httpOnly: true, sameSite: .lax)
+                  httpOnly: true, secure: secure, sameSite: .lax)
     }
 
     /// `Set-Cookie` that logs out.

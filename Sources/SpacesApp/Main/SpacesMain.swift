@@ -26,7 +26,7 @@ struct SpacesMain {
         let port = server.http.port
         let host = config.host == "0.0.0.0" || config.host == "::" ? "localhost" : config.host
         var out = adminLines.map { "spaces: " + $0 }.joined(separator: "\n") + "\n"
-        out += "spaces: log in at http://\(host):\(port)/login\n"
+        out += "spaces: log in at \(config.tlsCertificate == nil ? "http" : "https")://\(host):\(port)/login\n"
         out += "spaces listening on port \(port)\n"
         FileHandle.standardOutput.write(Data(out.utf8))
 

@@ -80,6 +80,8 @@ final class SpacesServer: Sendable {
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.trustProxy = config.trustProxy
+        httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
         httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }

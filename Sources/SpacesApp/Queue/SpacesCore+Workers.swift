@@ -16,7 +16,7 @@ extension SpacesCore {
             self.metrics.registrationsRefused += 1
             channel.send("register_response", ["success": false, "message": .string(message)])
             if disconnect { channel.disconnect() }
-            Log.info("worker \(channel.id) refused: \(message)")
+            Log.info("worker \(channel.id) from \(channel.address) refused: \(message)")
         }
         guard let name = request.spaceName, !name.isEmpty else {
             refuse("space_name is required", disconnect: false)
@@ -64,7 +64,7 @@ extension SpacesCore {
             self.workers[channel.id]?.registrations[space.id] = Registration(concurrency: concurrency, registeredAt: now)
             self.holders[space.id, default: []].append(channel.id)
             self.spaceChanged(space.id)
-            Log.info("worker \(channel.id) registered for space \"\(space.name)\" (#\(space.id), concurrency \(concurrency))")
+            Log.info("worker \(channel.id) from \(channel.address) registered for space \"\(space.name)\" (#\(space.id), concurrency \(concurrency))")
         }
         channel.send("register_response", [
             "success": true,

@@ -27,6 +27,10 @@ struct SpacesConfig: Sendable {
     var verbose = false
     /// Serves Socket.IO v2 clients (python-socketio 4.x workers) next to v4 ones; `--no-eio3` turns it off.
     var allowEIO3 = true
+    /// Behind a reverse proxy: client addresses and https come from X-Forwarded-For / X-Forwarded-Proto.
+    var trustProxy = false
+    var tlsCertificate: String?
+    var tlsKey: String?
 
     /// Each flag: name, environment variable, help.
     static let options: [(flag: String, env: String, help: String)] = [
@@ -47,14 +51,19 @@ struct SpacesConfig: Sendable {
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
         ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
+        ("tls-cert", "SPACES_TLS_CERT", "PEM certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
+        ("tls-key", "SPACES_TLS_KEY", "PEM private key of --tls-cert"),
     ]
 
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
     static var acceptedFlags: [CommandLineFlag] {
         self.options.map { CommandLineFlag($0.flag, value: "VALUE", help: $0.help) }
             + [CommandLineFlag("verbose", help: "more logging"),
-               CommandLineFlag("no-eio3", help: "refuse Engine.IO v3 clients (Socket.IO v2, python-socketio 4.x)")]
+               CommandLineFlag("no-eio3", help: "refuse Engine.IO v3 clients (Socket.IO v2, python-socketio 4.x)"),
+               CommandLineFlag("trust-proxy", help: Self.trustProxyHelp)]
     }
+
+    static let trustProxyHelp = "behind a reverse proxy: take client addresses and https from X-Forwarded-For/-Proto"
 
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
@@ -64,6 +73,8 @@ struct SpacesConfig: Sendable {
         }
         text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n"
         text += "  --no-eio3             refuse Engine.IO v3 clients: Socket.IO v2, python-socketio 4.x (env SPACES_NO_EIO3=1)\n"
+        text += "  --trust-proxy         \(Self.trustProxyHelp)\n"
+        text += "                        env SPACES_TRUST_PROXY=1\n"
         text += "  --help                this text\n"
         return text
     }
@@ -88,5 +99,8 @@ struct SpacesConfig: Sendable {
         self.redisURL = flags.string("redis", env: "SPACES_REDIS")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
         self.allowEIO3 = !(flags.has("no-eio3") || ProcessInfo.processInfo.environment["SPACES_NO_EIO3"] == "1")
+        self.tlsCertificate = flags.string("tls-cert", env: "SPACES_TLS_CERT")
+        self.tlsKey = flags.string("tls-key", env: "SPACES_TLS_KEY")
+        self.trustProxy = flags.has("trust-proxy") || ProcessInfo.processInfo.environment["SPACES_TRUST_PROXY"] == "1"
     }
 }

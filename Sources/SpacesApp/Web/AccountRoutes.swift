@@ -45,7 +45,7 @@ enum AccountRoutes {
             Log.info("user \"\(user.username)\" registered")
             // Registering logs in: browsers go on to the spaces, scripts may follow the original's /login.
             var response = HTTPResponse.redirect(to: SpacesSite.wantsHTML(context) ? "/" : "/login")
-            response.setCookie(site.sessions.setCookie(userID: user.id, now: now))
+            response.setCookie(site.sessions.setCookie(userID: user.id, now: now, secure: context.request.isSecure))
             return response
         })
 
@@ -64,7 +64,7 @@ enum AccountRoutes {
                 }
             }
             var response = HTTPResponse.redirect(to: self.safeNext(context) ?? "/")
-            response.setCookie(site.sessions.setCookie(userID: user.id, now: site.now))
+            response.setCookie(site.sessions.setCookie(userID: user.id, now: site.now, secure: context.request.isSecure))
             return response
         })
 

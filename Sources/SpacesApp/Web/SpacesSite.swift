@@ -61,8 +61,8 @@ final class SpacesSite: Sendable {
         if let publicURL = self.publicURL { return publicURL }
         let host = context.headers["Host"] ?? "localhost"
         let safeHost = host.filter { $0.isLetter || $0.isNumber || ".-:[]_".contains($0) }
-        let proto = context.headers["X-Forwarded-Proto"] == "https" ? "https" : "http"
-        return "\(proto)://\(safeHost)"
+        // X-Forwarded-Proto counts only behind a trusted proxy (`--trust-proxy`), which `isSecure` reflects.
+        return "\(context.request.scheme)://\(safeHost)"
     }
 
     /// Whether the client prefers an HTML answer (a browser form post) over JSON.

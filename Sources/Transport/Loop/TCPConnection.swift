@@ -67,6 +67,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var lingering = false
     @exclusivity(unchecked) private var lingerTimer: LoopTimer?
     @exclusivity(unchecked) public private(set) var isClosed = false
+    /// The TLS layer of a connection accepted by a TLS listener (see TCPConnection+TLS.swift).
+    @exclusivity(unchecked) var tls: TLSServerSession?
     /// `highWaterMark`, lowered to half the cap so that a writer that waits for `isWritable` stays under it.
     @exclusivity(unchecked) private var pauseMark = 4 * 1024 * 1024
     /// Bytes that were waiting when the kernel started refusing (shrinks as they go out); not part of the
@@ -162,6 +164,10 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         guard self.loop.inEventLoop else { return }
         self.flushScheduled = false
         guard !self.isClosed else { return }
+        if let tls = self.tls, !self.sealOutput(tls) {
+            self.close(error: EPROTO)
+            return
+        }
         while self.outboundStart < self.outbound.count {
             let sent = self.outbound.withUnsafeBytes { raw -> Int in
                 send(self.fd, raw.baseAddress! + self.outboundStart, raw.count - self.outboundStart, Int32(MSG_NOSIGNAL))
@@ -176,6 +182,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             self.close(error: err)
             return
         }
+        // Everything still unsent was sealed above; plaintext written from here on follows it.
+        self.tls?.unsentCipherBytes = self.outbound.count - self.outboundStart
         let drained = self.outboundStart >= self.outbound.count
         if drained {
             // Give the buffer back to the loop: idle connections hold no output memory, and the next writer
@@ -247,7 +255,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
     /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
-    private func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+    func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
         var buffer = ByteBuffer()
         swap(&buffer, &self.readBuffer)
         if let bytes {
@@ -308,7 +316,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             let n = recv(self.fd, scratch.baseAddress, self.lingering ? scratch.count : limit, 0)
             if n > 0 {
                 if self.lingering { continue }
-                self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes) }
                 return
             }
             if n == 0 {

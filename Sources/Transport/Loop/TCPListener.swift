@@ -11,10 +11,13 @@ public final class TCPListener: @unchecked Sendable {
     public let address: SocketAddress
     private let group: EventLoopGroup
     private var acceptors: [Acceptor] = []
+    /// Whether accepted connections speak TLS.
+    public let isSecure: Bool
 
     /// Binds and listens on `host:port`. `onAccept` runs on the loop that accepted the connection, before
-    /// it receives any event; set `connection.handler` there.
-    public init(host: String, port: Int, group: EventLoopGroup, backlog: Int32 = 4096,
+    /// it receives any event; set `connection.handler` there. With `tls`, every connection is a TLS server
+    /// endpoint: its handler reads and writes plaintext.
+    public init(host: String, port: Int, group: EventLoopGroup, backlog: Int32 = 4096, tls: TLSServerContext? = nil,
                 onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
         let requested = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(requested.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -47,8 +50,9 @@ public final class TCPListener: @unchecked Sendable {
         self.fd = fd
         self.address = actual
         self.group = group
+        self.isSecure = tls != nil
         for loop in group.loops {
-            let acceptor = Acceptor(fd: fd, loop: loop, onAccept: onAccept)
+            let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
@@ -75,12 +79,14 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     let fd: Int32
     let loop: EventLoop
     let onAccept: @Sendable (TCPConnection) -> Void
+    let tls: TLSServerContext?
     private var active = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, loop: EventLoop, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
+    init(fd: Int32, loop: EventLoop, tls: TLSServerContext?, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
         self.loop = loop
+        self.tls = tls
         self.onAccept = onAccept
     }
 
@@ -122,6 +128,10 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
             var one: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let connection = TCPConnection(fd: client, loop: self.loop, remoteAddress: SocketAddress(storage: storage, length: length))
+            if let tls = self.tls, !connection.beginTLS(tls) {
+                Glibc.close(client)
+                continue
+            }
             self.onAccept(connection)
             do {
                 try connection.start()
