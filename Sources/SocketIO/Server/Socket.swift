@@ -79,8 +79,19 @@ public final class Socket: @unchecked Sendable {
         "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
     ]
 
-    init(namespace: Namespace, client: SocketServerClient, auth: JSONValue) {
-        self.id = SocketID.generate()
+    /// The private session id the client presents to recover this socket (nil when recovery is off).
+    let pid: String?
+    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
+    public let recovered: Bool
+    /// The rooms and data of the recovered session, applied on connecting.
+    private let restoredSession: SocketSession?
+
+    init(namespace: Namespace, client: SocketServerClient, auth: JSONValue, restoring session: SocketSession? = nil) {
+        self.id = session?.id ?? SocketID.generate()
+        self.pid = session?.pid ?? (namespace.recovery != nil ? SocketID.generate() : nil)
+        self.recovered = session != nil
+        self.restoredSession = session
+        if let session { self.data = session.data }
         self.nsp = namespace
         self.client = client
         self.loop = client.loop
@@ -454,14 +465,21 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: Lifecycle (loop only, called by the client and the namespace)
 
-    /// The namespace accepted the socket: join its own room and confirm to the client.
-    func didConnect() {
+    /// The namespace accepted the socket: join its own room (and a recovered session's rooms), confirm to the
+    /// client, then replay the broadcasts it missed (`missed`: `[event, ...args, offset]` each, oldest first).
+    func didConnect(missed: [[JSONValue]] = []) {
         self.connected = true
-        self.nsp.adapter.addAll(self, rooms: [self.id])
+        self.nsp.adapter.addAll(self, rooms: self.restoredSession?.rooms.union([self.id]) ?? [self.id])
         var payload = JSONObject()
         payload["sid"] = .string(self.id)
+        if let pid = self.pid { payload["pid"] = .string(pid) }
         if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: payload)) {
             self.client.write(packet, volatile: false)
+        }
+        for arguments in missed {
+            guard case .string(let event)? = arguments.first else { continue }
+            let packet = SocketBroadcastPacket(namespace: self.nsp.name, event: event, arguments: Array(arguments.dropFirst()))
+            self.deliver(packet, volatile: false)
         }
     }
 
@@ -528,6 +546,9 @@ public final class Socket: @unchecked Sendable {
     func close(reason: SocketDisconnectReason) {
         guard self.connected else { return }
         for handler in self.disconnectingHandlers { handler(reason) }
+        if let pid = self.pid, ConnectionStateRecovery.recoverableReasons.contains(reason) {
+            self.nsp.adapter.persistSession(SocketSession(id: self.id, pid: pid, rooms: self.rooms, data: self.data))
+        }
         self.nsp.adapter.delAll(self)
         self.client.remove(self)
         self.connected = false
