@@ -27,6 +27,10 @@ struct SIOEcho {
             negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
             messages under 1024 bytes and compress(false) emits still go out uncompressed
             """),
+        CommandLineFlag("connection-state-recovery", help: """
+            keep the session of a client that lost its connection for 2 minutes: it comes back
+            with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
+            """),
     ]
 
     static func main() {
@@ -44,6 +48,7 @@ struct SIOEcho {
         engineOptions.perMessageDeflate = flags.has("per-message-deflate")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
+        if flags.has("connection-state-recovery") { options.connectionStateRecovery = ConnectionStateRecoveryOptions() }
 
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: options)
