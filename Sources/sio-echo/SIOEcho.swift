@@ -151,6 +151,10 @@ enum EchoApp {
         socket.on("server-disconnect") { _, _ in
             socket.disconnect()
         }
+        // Drops the Engine.IO connection without a DISCONNECT packet: a network blip, for recovery tests.
+        socket.on("drop-connection") { _, _ in
+            socket.conn.close()
+        }
         socket.on("rooms") { _, ack in
             ack?(.array(socket.rooms.sorted().map { .string($0) }))
         }

@@ -101,6 +101,10 @@ public final class Socket: @unchecked Sendable {
     /// The Engine.IO transport in use (loop only).
     public var transport: EngineTransport { self.client.session.transport }
 
+    /// The underlying Engine.IO connection (Node's `socket.conn`): `conn.close()` drops it as a network failure
+    /// would, without a DISCONNECT packet, so the client reconnects (and recovers, when recovery is on).
+    public var conn: EngineSession { self.client.session }
+
     /// The Engine.IO session id of the underlying connection.
     public var engineSessionID: String { self.client.session.id }
 

@@ -39,7 +39,10 @@ final class SpacesServer: Sendable {
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
         let engine = EngineServer(options: engineOptions)
-        let io = SocketIOServer(engine: engine)
+        // Recovery: a page that loses its connection for a moment gets the updates it missed on reconnecting.
+        var ioOptions = SocketIOServerOptions()
+        ioOptions.connectionStateRecovery = ConnectionStateRecoveryOptions()
+        let io = SocketIOServer(engine: engine, options: ioOptions)
         self.engine = engine
         self.io = io
         WorkerGateway.install(on: io, core: core, sessions: sessions)
