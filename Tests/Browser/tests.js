@@ -282,6 +282,11 @@ const RECOVERY_TESTS = [
             const gone = nextEvent(main, "disconnect");
             main.io.engine.close();
             await gone;
+            // The server learns of the cut when the WebSocket's TCP connection closes, a moment after the
+            // client: wait for it (the session is kept from then on), as a real outage lasts longer anyway.
+            await withTimeout((async () => {
+                while ((await helper.emitWithAck("count-room", id)) !== 0) await new Promise((r) => setTimeout(r, 10));
+            })(), "the server to see the socket leave");
             const received = [];
             main.on("missed", (value) => received.push(value));
             for (const value of [1, 2, 3]) await withTimeout(helper.emitWithAck("to-room", id, "missed", value), "to-room ack");
