@@ -114,19 +114,20 @@ public final class Namespace: Sendable {
     func add(_ client: SocketServerClient, auth: JSONValue) {
         client.beginConnecting(self.name)
         guard let recovery = self.recovery, case .string(let pid)? = auth["pid"], case .string(let offset)? = auth["offset"] else {
-            return self.admit(Socket(namespace: self, client: client, auth: auth), client: client, runMiddlewares: true, missed: [])
+            return self.admit(Socket(namespace: self, client: client, auth: auth), client: client, runMiddlewares: true,
+                              restored: nil)
         }
         self.adapter.restoreSession(pid: pid, offset: offset) { restored in
             client.loop.execute {
                 guard client.isOpen else { return client.endConnecting(self.name) }
                 let socket = Socket(namespace: self, client: client, auth: auth, restoring: restored?.session)
                 self.admit(socket, client: client, runMiddlewares: restored == nil || !recovery.skipMiddlewares,
-                           missed: restored?.missedPackets ?? [])
+                           restored: restored)
             }
         }
     }
 
-    private func admit(_ socket: Socket, client: SocketServerClient, runMiddlewares: Bool, missed: [[JSONValue]]) {
+    private func admit(_ socket: Socket, client: SocketServerClient, runMiddlewares: Bool, restored: RecoveredSocketSession?) {
         let middlewares = runMiddlewares ? self.registrations.withLock { $0.middlewares } : []
         MiddlewareRun(socket: socket, middlewares: middlewares) { error in
             client.endConnecting(self.name)
@@ -136,7 +137,7 @@ public final class Namespace: Sendable {
                 if let encoded = OutgoingPacket.control(packet) { client.write(encoded, volatile: false) }
                 return
             }
-            socket.didConnect(missed: missed)
+            socket.didConnect(rooms: restored?.session.rooms ?? [], missed: restored?.missedPackets ?? [])
             client.register(socket)
             let handlers = self.registrations.withLock { $0.connectionHandlers }
             for handler in handlers { handler(socket) }

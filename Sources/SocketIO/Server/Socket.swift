@@ -83,14 +83,11 @@ public final class Socket: @unchecked Sendable {
     let pid: String?
     /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
     public let recovered: Bool
-    /// The rooms and data of the recovered session, applied on connecting.
-    private let restoredSession: SocketSession?
 
     init(namespace: Namespace, client: SocketServerClient, auth: JSONValue, restoring session: SocketSession? = nil) {
         self.id = session?.id ?? SocketID.generate()
         self.pid = session?.pid ?? (namespace.recovery != nil ? SocketID.generate() : nil)
         self.recovered = session != nil
-        self.restoredSession = session
         if let session { self.data = session.data }
         self.nsp = namespace
         self.client = client
@@ -469,11 +466,11 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: Lifecycle (loop only, called by the client and the namespace)
 
-    /// The namespace accepted the socket: join its own room (and a recovered session's rooms), confirm to the
+    /// The namespace accepted the socket: join its own room (and a recovered session's `rooms`), confirm to the
     /// client, then replay the broadcasts it missed (`missed`: `[event, ...args, offset]` each, oldest first).
-    func didConnect(missed: [[JSONValue]] = []) {
+    func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
-        self.nsp.adapter.addAll(self, rooms: self.restoredSession?.rooms.union([self.id]) ?? [self.id])
+        self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
         var payload = JSONObject()
         payload["sid"] = .string(self.id)
         if let pid = self.pid { payload["pid"] = .string(pid) }
