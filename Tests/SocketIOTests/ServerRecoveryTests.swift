@@ -150,6 +150,16 @@ final class ServerRecoveryTests: XCTestCase {
         XCTAssertNotEqual(answer["sid"] as? String, sid)
     }
 
+    func testOffsetPushedOutByThePacketCapGivesANewSocket() throws {
+        let server = try self.start { $0.maxStoredPackets = 2 }
+        let (sid, pid, offset) = try self.connectAndDrop(server)
+        server.io.emit("tick", 2)
+        server.io.emit("tick", 3)
+        let again = try SIOTestClient(port: server.port)
+        let answer = try self.connect(again, auth: #"{"pid":"\#(pid)","offset":"\#(offset)"}"#)
+        XCTAssertNotEqual(answer["sid"] as? String, sid, "the missed packets are no longer all known")
+    }
+
     func testMiddlewaresRunForARecoveredSocketWhenNotSkipped() throws {
         let server = try self.start { $0.skipMiddlewares = false }
         let (sid, pid, offset) = try self.connectAndDrop(server)
