@@ -90,6 +90,14 @@ bench-engineio: release venv
 clean:
 	rm -rf .build $(VENV)
 
+# `make slow-readers`: the by-hand version of the clients-that-stop-reading test of issue 18 (200 WebSocket
+# clients in a room stop reading while one floods it with 10 KB broadcasts for 15 s, production heartbeats);
+# prints sio-echo's peak RSS and another client's echo latencies. `make interop-test` runs the 500-client,
+# 10-second version with assertions (Tests/Interop/socketio_slow_readers_test.py). Options via SLOW_ARGS.
+.PHONY: slow-readers
+slow-readers: release venv
+	$(PY) Tests/Interop/slow_readers.py --bin $(RELEASE_BIN)/sio-echo --clients 200 --seconds 15 $(SLOW_ARGS)
+
 # `make bench-loadgen`: our Swift load generator (sio-load) and shared/perf's sioload take turns against
 # sio-echo on echo, echo-ack, polling, broadcast, rate and capacity; fails when their server-CPU figures
 # (capacity: handshakes/s) differ by more than 15 %. Extra options via LOADGEN_ARGS, e.g. LOADGEN_ARGS="--repeat 9 --scenarios echo,polling".

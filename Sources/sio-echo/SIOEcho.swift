@@ -44,6 +44,7 @@ struct SIOEcho {
         engineOptions.pingInterval = flags.int("ping-interval", default: 300)
         engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        engineOptions.maxBackpressure = flags.int("max-backpressure", default: engineOptions.maxBackpressure)
         engineOptions.cors = .any
         engineOptions.perMessageDeflate = flags.has("per-message-deflate")
         var options = SocketIOServerOptions()

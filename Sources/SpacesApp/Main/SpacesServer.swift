@@ -38,6 +38,7 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.maxBackpressure = config.maxBackpressure
         let engine = EngineServer(options: engineOptions)
         // Recovery: a page that loses its connection for a moment gets the updates it missed on reconnecting.
         var ioOptions = SocketIOServerOptions()
@@ -65,12 +66,15 @@ final class SpacesServer: Sendable {
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
         self.router = router
 
+        OutputBudget.returnLargeBuffersToTheSystem()
         self.group = try EventLoopGroup(loopCount: config.loops)
+        self.group.outputBudget.limit = config.maxQueuedOutput
         let chain = HTTPHandlerChain(
             [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
