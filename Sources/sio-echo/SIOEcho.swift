@@ -41,6 +41,10 @@ struct SIOEcho {
             also serve Engine.IO v3 clients (Socket.IO v2: python-socketio 4.x, the JS 2.x client), as
             Node's allowEIO3 (default off)
             """),
+        CommandLineFlag("connection-state-recovery", help: """
+            keep the session of a client that lost its connection for 2 minutes: it comes back
+            with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
+            """),
     ]
 
     static func main() {
@@ -60,6 +64,7 @@ struct SIOEcho {
         engineOptions.allowEIO3 = flags.has("allow-eio3")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
+        if flags.has("connection-state-recovery") { options.connectionStateRecovery = ConnectionStateRecoveryOptions() }
 
         let redis = ClusterRedis.join(flags: flags)
         if let redis { options.adapter = redis.adapterFactory }
@@ -183,6 +188,10 @@ enum EchoApp {
         }
         socket.on("server-disconnect") { _, _ in
             socket.disconnect()
+        }
+        // Drops the Engine.IO connection without a DISCONNECT packet: a network blip, for recovery tests.
+        socket.on("drop-connection") { _, _ in
+            socket.conn.close()
         }
         socket.on("rooms") { _, ack in
             ack?(.array(socket.rooms.sorted().map { .string($0) }))

@@ -316,6 +316,36 @@ def test_server_side_disconnect_reconnects(echo, page):
     round_trip(page, "after server disconnect")
 
 
+def test_recovers_missed_broadcasts_after_a_dropped_connection(page):
+    """sio-echo with --connection-state-recovery drops the connection without a DISCONNECT packet; broadcasts
+    sent while the page is away arrive on reconnecting, in order, and client.recovered is true."""
+    import socketio  # python-socketio, the helper that broadcasts while the page is away
+
+    with EchoServer(*SIO_ARGS, "--connection-state-recovery") as server:
+        open_page(page, server.port)
+        page.evaluate("start()")
+        wait_connected(page, "websocket")
+        assert page.evaluate("client.recovered") is False
+        page.evaluate("client.emit('join', 'progress')")
+        page.evaluate("client.emit('to-room', 'progress', 'tick', 1)")
+        wait(page, "named('tick').length === 1", "the first broadcast")
+        first = page.evaluate("named('tick')[0]")
+        assert first[0] == 1 and isinstance(first[1], str), f"a broadcast ends with its offset: {first}"
+        helper = socketio.SimpleClient()
+        helper.connect(f"http://127.0.0.1:{server.port}", transports=["websocket"])
+        try:
+            page.evaluate("client.emit('drop-connection')")
+            wait(page, "states.some((s) => s[0] === 'disconnected')", "'disconnected'")
+            for value in (2, 3):
+                helper.call("to-room", ("progress", "tick", value), timeout=10)
+        finally:
+            helper.disconnect()
+        wait(page, "states.filter((s) => s[0] === 'connected').length === 2", "the reconnection")
+        wait(page, "named('tick').length === 3", "the missed broadcasts")
+        assert [args[0] for args in page.evaluate("named('tick')")] == [1, 2, 3]
+        assert page.evaluate("client.recovered") is True
+
+
 # 4. Heartbeats.
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

@@ -36,7 +36,8 @@ CLIENT_WHEEL_VERSION = "3.18.0"
 CLIENT_MEMBER_SUFFIX = "/socket.io.min.js"
 
 # Heartbeats short enough that the page sees several pings, long enough for a loaded machine.
-SIO_ARGS = ["--loops", "2", "--ping-interval", "500", "--ping-timeout", "5000", "--connect-timeout", "10000"]
+SIO_ARGS = ["--loops", "2", "--ping-interval", "500", "--ping-timeout", "5000", "--connect-timeout", "10000",
+            "--connection-state-recovery"]
 
 
 def log(message):

@@ -260,14 +260,103 @@ async function runConfig(config) {
     manager.engine && manager.engine.close();
 }
 
+// Connection state recovery (sio-echo runs with --connection-state-recovery): a socket whose WebSocket is cut
+// comes back with its id and gets the broadcasts sent to it while it was away, in order.
+const RECOVERY_TESTS = [
+    { name: "recovery: websocket cut, missed broadcasts replayed", run: async () => {
+        const options = { forceNew: true, transports: ["websocket"], reconnection: false, timeout: STEP_TIMEOUT };
+        const main = io(SERVER, options);
+        const helper = io(SERVER, options);
+        try {
+            await Promise.all([nextEvent(main, "connect"), nextEvent(helper, "connect")]);
+            if (main.recovered) fail("recovered on a first connection");
+            const id = main.id;
+            // One live broadcast gives the client an offset: the offset is its last argument.
+            const live = nextEvent(main, "before");
+            await withTimeout(helper.emitWithAck("to-room", id, "before", "live"), "to-room ack");
+            const liveArgs = await live;
+            if (liveArgs.length !== 2 || liveArgs[0] !== "live" || typeof liveArgs[1] !== "string") {
+                fail(`live broadcast arguments ${describe(liveArgs)}`);
+            }
+            // A network blip: the WebSocket goes away without a DISCONNECT packet.
+            const gone = nextEvent(main, "disconnect");
+            main.io.engine.close();
+            await gone;
+            // The server learns of the cut when the WebSocket's TCP connection closes, a moment after the
+            // client: wait for it (the session is kept from then on), as a real outage lasts longer anyway.
+            await withTimeout((async () => {
+                while ((await helper.emitWithAck("count-room", id)) !== 0) await new Promise((r) => setTimeout(r, 10));
+            })(), "the server to see the socket leave");
+            const received = [];
+            main.on("missed", (value) => received.push(value));
+            for (const value of [1, 2, 3]) await withTimeout(helper.emitWithAck("to-room", id, "missed", value), "to-room ack");
+            const back = nextEvent(main, "connect");
+            main.connect();
+            await back;
+            if (!main.recovered) fail("socket.recovered is false after reconnecting");
+            if (main.id !== id) fail(`id changed from ${id} to ${main.id}`);
+            await withTimeout(new Promise((resolve) => {
+                const check = () => (received.length >= 3 ? resolve() : setTimeout(check, 10));
+                check();
+            }), "three missed broadcasts");
+            expectEqual(received, [1, 2, 3], "missed broadcasts");
+            // Still in its room: a live broadcast arrives.
+            const after = nextEvent(main, "after");
+            await withTimeout(helper.emitWithAck("to-room", id, "after", "again"), "to-room ack");
+            const afterArgs = await after;
+            if (afterArgs[0] !== "again") fail(`after recovery: ${describe(afterArgs)}`);
+        } finally {
+            main.disconnect();
+            helper.disconnect();
+        }
+    } },
+    { name: "recovery: a deliberate disconnect is not recovered", run: async () => {
+        const options = { forceNew: true, transports: ["websocket"], reconnection: false, timeout: STEP_TIMEOUT };
+        const main = io(SERVER, options);
+        try {
+            await nextEvent(main, "connect");
+            const id = main.id;
+            const live = nextEvent(main, "before");
+            await withTimeout(main.emitWithAck("to-room", id, "before", 1), "to-room ack");
+            await live;
+            main.disconnect();
+            const back = nextEvent(main, "connect");
+            main.connect();
+            await back;
+            if (main.recovered) fail("recovered after io client disconnect");
+            if (main.id === id) fail("same id after io client disconnect");
+        } finally {
+            main.disconnect();
+        }
+    } },
+];
+
+async function runRecovery() {
+    for (const test of RECOVERY_TESTS) {
+        const started = performance.now();
+        let ok = true, detail = "";
+        try {
+            await test.run();
+        } catch (error) {
+            ok = false;
+            detail = error && error.message ? error.message : String(error);
+        }
+        const ms = Math.round(performance.now() - started);
+        log(`${ok ? "PASS" : "FAIL"} ${test.name} (${ms} ms) ${detail}`);
+        await post("/result", { name: test.name, ok, detail, ms });
+    }
+}
+
 async function main() {
-    const plan = CONFIGS.flatMap((config) => STEPS.map((step) => `${config.name}: ${step.name}`));
+    const plan = CONFIGS.flatMap((config) => STEPS.map((step) => `${config.name}: ${step.name}`))
+        .concat(RECOVERY_TESTS.map((test) => test.name));
     const loaded = typeof io !== "undefined";
     await post("/plan", { tests: plan, client: loaded ? `socket.io protocol ${io.protocol}` : "not loaded" });
     try {
         if (!loaded) fail("socket.io.min.js did not define io");
         if (!SERVER) fail("no ?server= parameter");
         for (const config of CONFIGS) await runConfig(config);
+        await runRecovery();
     } catch (error) {
         await post("/log", { message: `uncaught error: ${error && error.message ? error.message : error}` });
     }

@@ -111,7 +111,9 @@ public struct BroadcastOperator: Sendable {
 
     private func emit(_ event: String, outgoing: OutgoingArguments) -> Bool {
         if isReservedEventName(event) { return false }
-        let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing)
+        // With recovery on, every broadcast EVENT but a volatile one carries an offset (as Node's adapter adds).
+        let offset = self.namespace.recovery != nil && !self.flags.volatile ? ConnectionStateRecovery.nextOffset() : nil
+        let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing, offset: offset)
         self.namespace.adapter.broadcast(packet, options: self.options)
         return true
     }

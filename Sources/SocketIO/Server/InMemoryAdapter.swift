@@ -12,6 +12,8 @@ public final class InMemoryAdapter: SocketAdapter {
     /// The namespace served.
     public let namespace: String
     private let shards = Mutex<[AdapterShard]>([])
+    /// Sessions and broadcasts kept for connection state recovery; empty and untouched unless enabled.
+    private let recovery = RecoverySessionStore()
 
     public init(namespace: String) {
         self.namespace = namespace
@@ -62,6 +64,9 @@ public final class InMemoryAdapter: SocketAdapter {
     // MARK: Fan-out (any thread)
 
     public func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions) {
+        if let offset = packet.offset {
+            self.recovery.record(offset: offset, arguments: [.string(packet.event)] + packet.arguments, target: options)
+        }
         let volatile = options.flags.volatile
         let compress = options.flags.compress ?? true
         self.run(on: self.shards.withLock { $0 }) { shard in
@@ -88,6 +93,20 @@ public final class InMemoryAdapter: SocketAdapter {
             }
             tally.finish(part: count)
         }
+    }
+
+    // MARK: Connection state recovery
+
+    public func enableRecovery(_ options: ConnectionStateRecoveryOptions) {
+        self.recovery.enable(options)
+    }
+
+    public func persistSession(_ session: SocketSession) {
+        self.recovery.persist(session)
+    }
+
+    public func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (RecoveredSocketSession?) -> Void) {
+        completion(self.recovery.restore(pid: pid, offset: offset))
     }
 
     public func forEachLocalSocket(_ options: SocketBroadcastOptions, _ body: @escaping @Sendable (Socket) -> Void,

@@ -21,6 +21,8 @@ public final class Namespace: Sendable {
     public let name: String
     /// Rooms and fan-out.
     public let adapter: any SocketAdapter
+    /// Connection state recovery settings, nil when it is off.
+    public let recovery: ConnectionStateRecoveryOptions?
     let registrations: Mutex<Registrations>
     private let whenEmpty: (@Sendable (Namespace) -> Void)?
 
@@ -30,10 +32,12 @@ public final class Namespace: Sendable {
         var serverSideHandlers: [String: [ServerSideEventHandler]] = [:]
     }
 
-    init(name: String, adapterFactory: SocketAdapterFactory, registrations: Registrations = Registrations(),
-         whenEmpty: (@Sendable (Namespace) -> Void)? = nil) {
+    init(name: String, adapterFactory: SocketAdapterFactory, recovery: ConnectionStateRecoveryOptions? = nil,
+         registrations: Registrations = Registrations(), whenEmpty: (@Sendable (Namespace) -> Void)? = nil) {
         self.name = name
         self.adapter = adapterFactory(name)
+        self.recovery = recovery
+        if let recovery { self.adapter.enableRecovery(recovery) }
         self.registrations = Mutex(registrations)
         self.whenEmpty = whenEmpty
         self.adapter.onServerSideEmit { [weak self] args, ack in
@@ -105,11 +109,26 @@ public final class Namespace: Sendable {
 
     // MARK: Connections (client's loop)
 
-    /// Creates a socket for `client`, runs the middlewares, then connects it or refuses it.
+    /// Creates a socket for `client` (its old session's, when the client recovers one), runs the middlewares
+    /// (unless a recovered socket may skip them), then connects it or refuses it.
     func add(_ client: SocketServerClient, auth: JSONValue) {
-        let socket = Socket(namespace: self, client: client, auth: auth)
-        let middlewares = self.registrations.withLock { $0.middlewares }
         client.beginConnecting(self.name)
+        guard let recovery = self.recovery, case .string(let pid)? = auth["pid"], case .string(let offset)? = auth["offset"] else {
+            return self.admit(Socket(namespace: self, client: client, auth: auth), client: client, runMiddlewares: true,
+                              restored: nil)
+        }
+        self.adapter.restoreSession(pid: pid, offset: offset) { restored in
+            client.loop.execute {
+                guard client.isOpen else { return client.endConnecting(self.name) }
+                let socket = Socket(namespace: self, client: client, auth: auth, restoring: restored?.session)
+                self.admit(socket, client: client, runMiddlewares: restored == nil || !recovery.skipMiddlewares,
+                           restored: restored)
+            }
+        }
+    }
+
+    private func admit(_ socket: Socket, client: SocketServerClient, runMiddlewares: Bool, restored: RecoveredSocketSession?) {
+        let middlewares = runMiddlewares ? self.registrations.withLock { $0.middlewares } : []
         MiddlewareRun(subject: socket, loop: socket.loop, middlewares: middlewares) { error in
             client.endConnecting(self.name)
             guard client.isOpen else { return }
@@ -118,7 +137,7 @@ public final class Namespace: Sendable {
                 if let encoded = OutgoingPacket.control(packet) { client.write(encoded, volatile: false) }
                 return
             }
-            socket.didConnect()
+            socket.didConnect(rooms: restored?.session.rooms ?? [], missed: restored?.missedPackets ?? [])
             client.register(socket)
             let handlers = self.registrations.withLock { $0.connectionHandlers }
             for handler in handlers { handler(socket) }

@@ -48,10 +48,11 @@ public final class ParentNamespace: Sendable {
         self.matcher(name, auth)
     }
 
-    func createChild(_ name: String, adapterFactory: SocketAdapterFactory,
+    func createChild(_ name: String, adapterFactory: SocketAdapterFactory, recovery: ConnectionStateRecoveryOptions?,
                      whenEmpty: (@Sendable (Namespace) -> Void)?) -> Namespace {
         let registrations = self.state.withLock { $0.registrations }
-        let child = Namespace(name: name, adapterFactory: adapterFactory, registrations: registrations, whenEmpty: whenEmpty)
+        let child = Namespace(name: name, adapterFactory: adapterFactory, recovery: recovery,
+                              registrations: registrations, whenEmpty: whenEmpty)
         self.state.withLock { $0.children[name] = child }
         return child
     }

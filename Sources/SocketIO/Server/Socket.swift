@@ -82,8 +82,16 @@ public final class Socket: @unchecked Sendable {
         "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
     ]
 
-    init(namespace: Namespace, client: SocketServerClient, auth: JSONValue) {
-        self.id = SocketID.generate()
+    /// The private session id the client presents to recover this socket (nil when recovery is off).
+    let pid: String?
+    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
+    public let recovered: Bool
+
+    init(namespace: Namespace, client: SocketServerClient, auth: JSONValue, restoring session: SocketSession? = nil) {
+        self.id = session?.id ?? SocketID.generate()
+        self.pid = session?.pid ?? (namespace.recovery != nil ? SocketID.generate() : nil)
+        self.recovered = session != nil
+        if let session { self.data = session.data }
         self.nsp = namespace
         self.client = client
         self.loop = client.loop
@@ -92,6 +100,10 @@ public final class Socket: @unchecked Sendable {
 
     /// The Engine.IO transport in use (loop only).
     public var transport: EngineTransport { self.client.session.transport }
+
+    /// The underlying Engine.IO connection (Node's `socket.conn`): `conn.close()` drops it as a network failure
+    /// would, without a DISCONNECT packet, so the client reconnects (and recovers, when recovery is on).
+    public var conn: EngineSession { self.client.session }
 
     /// The Engine.IO session id of the underlying connection.
     public var engineSessionID: String { self.client.session.id }
@@ -470,15 +482,22 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: Lifecycle (loop only, called by the client and the namespace)
 
-    /// The namespace accepted the socket: join its own room and confirm to the client.
-    func didConnect() {
+    /// The namespace accepted the socket: join its own room (and a recovered session's `rooms`), confirm to the
+    /// client, then replay the broadcasts it missed (`missed`: `[event, ...args, offset]` each, oldest first).
+    func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
-        self.nsp.adapter.addAll(self, rooms: [self.id])
+        self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
         var payload = JSONObject()
         payload["sid"] = .string(self.id)
+        if let pid = self.pid { payload["pid"] = .string(pid) }
         // A v2 client's CONNECT answer carries no data.
         if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: self.client.isV2 ? nil : payload)) {
             self.client.write(packet, volatile: false)
+        }
+        for arguments in missed {
+            guard case .string(let event)? = arguments.first else { continue }
+            let packet = SocketBroadcastPacket(namespace: self.nsp.name, event: event, arguments: Array(arguments.dropFirst()))
+            self.deliver(packet, volatile: false)
         }
     }
 
@@ -565,6 +584,9 @@ public final class Socket: @unchecked Sendable {
     func close(reason: SocketDisconnectReason) {
         guard self.connected else { return }
         for handler in self.disconnectingHandlers { handler(reason) }
+        if let pid = self.pid, ConnectionStateRecovery.recoverableReasons.contains(reason) {
+            self.nsp.adapter.persistSession(SocketSession(id: self.id, pid: pid, rooms: self.rooms, data: self.data))
+        }
         self.nsp.adapter.delAll(self)
         self.client.remove(self)
         self.connected = false

@@ -102,6 +102,15 @@ public protocol SocketAdapter: AnyObject, Sendable {
     var remoteAckWaitMillis: Int? { get }
     /// Releases resources; the namespace is going away.
     func close()
+
+    /// Turns on connection state recovery: from now on the adapter keeps the broadcasts that carry an offset
+    /// (`packet.offset`) and the sessions it is given. The namespace calls it once, before any socket joins.
+    func enableRecovery(_ options: ConnectionStateRecoveryOptions)
+    /// Keeps the session of a socket that disconnected for a recoverable reason.
+    func persistSession(_ session: SocketSession)
+    /// Takes back session `pid` with the broadcasts sent to its rooms after `offset`, or nil (unknown or
+    /// expired session, offset no longer kept). `completion` may run on any thread.
+    func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (RecoveredSocketSession?) -> Void)
 }
 
 extension SocketAdapter {
@@ -166,6 +175,17 @@ extension SocketAdapter {
     public var remoteAckWaitMillis: Int? { nil }
 
     public func close() {}
+
+    /// An adapter without a session store cannot recover: sessions are not kept.
+    public func enableRecovery(_ options: ConnectionStateRecoveryOptions) {}
+
+    /// Not kept (see `enableRecovery`).
+    public func persistSession(_ session: SocketSession) {}
+
+    /// Never found (see `enableRecovery`).
+    public func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (RecoveredSocketSession?) -> Void) {
+        completion(nil)
+    }
 }
 
 /// Builds the adapter of a namespace, given its name.

@@ -15,6 +15,9 @@ public struct SocketBroadcastPacket: Sendable {
     public let attachments: [[UInt8]]
     /// The complete packet text without an acknowledgement id.
     public let text: [UInt8]
+    /// The recovery offset appended as the last argument, when the namespace recovers connection state
+    /// (set by the server that emits the broadcast, nil on the other servers of a cluster).
+    public let offset: String?
 
     /// Serialises `arguments` for `event` in `namespace`.
     public init(namespace: String, event: String, arguments: [JSONValue]) {
@@ -26,9 +29,12 @@ public struct SocketBroadcastPacket: Sendable {
         self.init(namespace: namespace, event: event, outgoing: .forwarded(arguments))
     }
 
-    init(namespace: String, event: String, outgoing: OutgoingArguments) {
+    init(namespace: String, event: String, outgoing: OutgoingArguments, offset: String? = nil) {
         self.namespace = namespace
         self.event = event
+        self.offset = offset
+        var outgoing = outgoing
+        if let offset { outgoing = .values(outgoing.values + [.string(offset)]) }
         self.arguments = outgoing.values
         let serialized = outgoing.serialized()
         self.argumentsText = serialized.text

@@ -28,7 +28,7 @@ public final class SocketIOServer: Sendable {
     public init(engine: EngineServer, options: SocketIOServerOptions = SocketIOServerOptions()) {
         self.engine = engine
         self.options = options
-        let main = Namespace(name: "/", adapterFactory: options.adapter)
+        let main = Namespace(name: "/", adapterFactory: options.adapter, recovery: options.connectionStateRecovery)
         self.sockets = main
         self.registry = Mutex(Registry(namespaces: ["/": main]))
         engine.onConnection = { [weak self] session in
@@ -50,7 +50,8 @@ public final class SocketIOServer: Sendable {
         let name = name.hasPrefix("/") ? name : "/" + name
         return self.registry.withLock { registry in
             if let existing = registry.namespaces[name] { return existing }
-            let namespace = Namespace(name: name, adapterFactory: self.options.adapter)
+            let namespace = Namespace(name: name, adapterFactory: self.options.adapter,
+                                      recovery: self.options.connectionStateRecovery)
             registry.namespaces[name] = namespace
             return namespace
         }
@@ -99,7 +100,8 @@ public final class SocketIOServer: Sendable {
         }
         return self.registry.withLock { registry in
             if let existing = registry.namespaces[name] { return existing }
-            let child = parent.createChild(name, adapterFactory: self.options.adapter, whenEmpty: whenEmpty)
+            let child = parent.createChild(name, adapterFactory: self.options.adapter,
+                                           recovery: self.options.connectionStateRecovery, whenEmpty: whenEmpty)
             registry.namespaces[name] = child
             return child
         }

@@ -10,6 +10,9 @@ public struct SocketIOServerOptions: Sendable {
     public var maxAttachments = 10
     /// Builds the adapter of each namespace (default: `InMemoryAdapter`).
     public var adapter: SocketAdapterFactory = { InMemoryAdapter(namespace: $0) }
+    /// Connection state recovery; off (nil) by default, as in Node. The adapter keeps the sessions and
+    /// packets: `InMemoryAdapter` and the Redis adapter do, other adapters may not.
+    public var connectionStateRecovery: ConnectionStateRecoveryOptions?
 
     public init() {}
 }

@@ -36,6 +36,7 @@ public final class ClientSocket: @unchecked Sendable {
         var connected = false
         var active = false
         var id: String?
+        var recovered = false
     }
 
     private let listeners = ListenerList<Listener>()
@@ -52,6 +53,11 @@ public final class ClientSocket: @unchecked Sendable {
     /// The last failure to connect that nothing will retry (a refusal, or any failure without reconnection),
     /// so that `waitForConnection` called after it happened still hears of it. Cleared by `connect()`.
     private var finalConnectError: ClientConnectError?
+    /// Connection state recovery, as the JavaScript client does it: the private session id of the last
+    /// CONNECT answer (servers with recovery on send one), and the last argument of the last event received
+    /// when it is a string (the broadcast offset). Both go into the auth of the next CONNECT.
+    private var pid: String?
+    private var lastOffset: String?
 
     private struct PendingAck {
         var callback: @Sendable (Result<[JSONValue], ClientAckError>) -> Void
@@ -73,6 +79,10 @@ public final class ClientSocket: @unchecked Sendable {
 
     /// The session id the server gave this socket, while connected.
     public var id: String? { self.status.withLock { $0.id } }
+
+    /// Whether the last connection recovered the previous session (the server kept its id, rooms and data, and
+    /// replayed the broadcasts missed while away); needs a server with connection state recovery on.
+    public var recovered: Bool { self.status.withLock { $0.recovered } }
 
     /// Whether the socket wants to be connected (it will reconnect with the manager).
     public var isActive: Bool { self.status.withLock { $0.active } }
@@ -342,7 +352,15 @@ public final class ClientSocket: @unchecked Sendable {
     }
 
     private func sendConnect() {
-        let auth = self.options.authProvider?() ?? self.options.auth
+        var auth = self.options.authProvider?() ?? self.options.auth
+        if let pid = self.pid {
+            // `{pid, offset}` first, the application's auth over it (as the JavaScript client merges them).
+            var merged = JSONObject()
+            merged["pid"] = .string(pid)
+            if let offset = self.lastOffset { merged["offset"] = .string(offset) }
+            for (key, value) in auth ?? JSONObject() { merged[key] = value }
+            auth = merged
+        }
         self.manager.send(.connect(namespace: self.namespace, data: auth))
     }
 
@@ -397,7 +415,7 @@ public final class ClientSocket: @unchecked Sendable {
                     message: "It seems you are trying to reach a Socket.IO server in v2.x with a v3.x client, but they are not compatible"))
                 return
             }
-            self.didConnect(sid: sid)
+            self.didConnect(sid: sid, pid: packet.data?["pid"]?.stringValue)
         case .event, .binaryEvent:
             guard self.active || self.connected, let name = packet.eventName else { return }
             var ack: ClientAck?
@@ -431,12 +449,16 @@ public final class ClientSocket: @unchecked Sendable {
         }
     }
 
-    private func didConnect(sid: String) {
+    private func didConnect(sid: String, pid: String?) {
         self.connected = true
         self.finalConnectError = nil
+        let recovered = pid != nil && pid == self.pid
+        self.pid = pid
+        if !recovered { self.lastOffset = nil }
         self.status.withLock {
             $0.connected = true
             $0.id = sid
+            $0.recovered = recovered
         }
         let received = self.receiveBuffer
         self.receiveBuffer.removeAll()
@@ -465,6 +487,9 @@ public final class ClientSocket: @unchecked Sendable {
     }
 
     private func dispatchEvent(_ message: ClientEventMessage) {
+        // The offset stays in the arguments, as the JavaScript client leaves it: only broadcasts carry one,
+        // so a client cannot tell an offset from an application's last string argument.
+        if self.pid != nil, case .string(let offset)? = message.arguments.last { self.lastOffset = offset }
         let listeners = self.listeners.snapshot
         for listener in listeners {
             switch listener {

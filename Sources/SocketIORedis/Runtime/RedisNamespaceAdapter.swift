@@ -22,6 +22,8 @@ final class RedisNamespaceAdapter: SocketAdapter {
     let pending: PendingRequests
     private let serverSideHandler = Mutex<(@Sendable ([JSONValue], (@Sendable (JSONValue) -> Void)?) -> Void)?>(nil)
     private let closed = Mutex(false)
+    /// Set once by `enableRecovery`; read only for broadcasts that carry an offset and for sessions.
+    private let recoveryStore = Mutex<RedisRecoveryStore?>(nil)
     private let closeHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Called once when the adapter closes (the cluster forgets it).
@@ -90,6 +92,10 @@ final class RedisNamespaceAdapter: SocketAdapter {
     // MARK: Broadcasts
 
     func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions) {
+        // Recorded before publishing, on the same connection: the list is in the order nodes deliver in.
+        if let offset = packet.offset, let store = self.recoveryStore.withLock({ $0 }) {
+            store.record(offset: offset, arguments: [.string(packet.event)] + packet.arguments, target: options)
+        }
         if !options.flags.local {
             let rooms = options.rooms.sorted()
             let message = RedisBroadcastMessage(
@@ -168,6 +174,22 @@ final class RedisNamespaceAdapter: SocketAdapter {
 
     func serverCount(completion: @escaping @Sendable (Int) -> Void) {
         self.numberOfSubscribers(completion)
+    }
+
+    // MARK: Connection state recovery (sessions and packets in Redis, so any node can recover a client)
+
+    func enableRecovery(_ options: ConnectionStateRecoveryOptions) {
+        let store = RedisRecoveryStore(client: self.client, options: options, key: self.options.key, namespace: self.namespace)
+        self.recoveryStore.withLock { $0 = store }
+    }
+
+    func persistSession(_ session: SocketSession) {
+        self.recoveryStore.withLock { $0 }?.persist(session)
+    }
+
+    func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (RecoveredSocketSession?) -> Void) {
+        guard let store = self.recoveryStore.withLock({ $0 }) else { return completion(nil) }
+        store.restore(pid: pid, offset: offset, completion: completion)
     }
 
     // MARK: Server-side events

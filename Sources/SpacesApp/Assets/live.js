@@ -13,6 +13,9 @@
  * quietly in the background, and the next success reports 'connected' again).
  * Emits are sent at most once: made while offline, they wait in a bounded queue for the next connection;
  * handed to a connection that then drops, they are lost.
+ * Connection state recovery, when the server has it on: the client sends back the session id and the last
+ * broadcast offset it got, and the server replays what it missed (client.recovered tells); the offset stays
+ * the last argument of broadcast events, as with the official client.
  * Plain ES2017, no dependencies; served by SpacesApp at /static/live.js.
  */
 (function (global) {
@@ -253,6 +256,10 @@
     let session = null;           // the one attempt or connection under way
     let closed = false, failures = 0, failedReported = false, retryTimer = null;
     let lastState = null, lastTransport = null;
+    // Connection state recovery (servers with it on): the private session id of the last CONNECT answer and
+    // the offset that ends each broadcast. Sent back in the next CONNECT, they get us the same socket, its
+    // rooms, and the broadcasts missed while away (a progress update during a network blip).
+    let pid = null, lastOffset = null, recovered = false;
 
     // User code must not break us: its exceptions are logged and dropped.
     function safeCall(fn, args) {
@@ -355,7 +362,8 @@
       s.timer = setTimeout(() => endSession(s, 'not admitted to "/" within ' + JOIN_TIMEOUT_MS + ' ms'), JOIN_TIMEOUT_MS);
       armWatchdog(s);
       s.transport.opened(info);
-      if (session === s) s.transport.send(['40']);
+      const auth = pid === null ? '' : JSON.stringify(lastOffset === null ? { pid: pid } : { pid: pid, offset: lastOffset });
+      if (session === s) s.transport.send(['40' + auth]);
     }
 
     function onSocketPacket(s, text) {
@@ -363,13 +371,22 @@
       if (packet === null) return debug('malformed Socket.IO packet ignored:', text.slice(0, 100));
       if (packet.nsp !== '/') return;
       if (packet.type === SIO_CONNECT && s.stage === 'joining' && packet.data && typeof packet.data.sid === 'string') {
+        const newPid = typeof packet.data.pid === 'string' ? packet.data.pid : null;
+        recovered = newPid !== null && newPid === pid;
+        pid = newPid;
+        if (!recovered) lastOffset = null;
         admitted(s);
       } else if (packet.type === SIO_DISCONNECT) {
+        pid = null; // a deliberate disconnect: the server keeps no session
+        lastOffset = null;
         endSession(s, 'the server disconnected us');
       } else if (packet.type === SIO_CONNECT_ERROR && s.stage === 'joining') {
         endSession(s, 'connect error: ' + JSON.stringify(packet.data));
       } else if (packet.type === SIO_EVENT && s.stage === 'connected') {
-        dispatch(packet.data[0], packet.data.slice(1));
+        const args = packet.data.slice(1);
+        // As the official client: the offset stays an argument (only broadcasts carry one).
+        if (pid !== null && typeof args[args.length - 1] === 'string') lastOffset = args[args.length - 1];
+        dispatch(packet.data[0], args);
       }
     }
 
@@ -418,6 +435,8 @@
       },
       get connected() { return session !== null && session.stage === 'connected'; },
       get transport() { return session !== null && session.stage === 'connected' ? session.name : null; },
+      /** Whether the last connection recovered the previous one (same socket, missed broadcasts replayed). */
+      get recovered() { return recovered; },
     };
     // Started from a timer so that callbacks never run before connect() has returned the client.
     retryTimer = setTimeout(startAttempt, 0);

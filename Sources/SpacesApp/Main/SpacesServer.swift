@@ -48,6 +48,8 @@ final class SpacesServer: Sendable {
         group.outputBudget.limit = config.maxQueuedOutput
         self.group = group
         var ioOptions = SocketIOServerOptions()
+        // Recovery: a page that loses its connection for a moment gets the updates it missed on reconnecting.
+        ioOptions.connectionStateRecovery = ConnectionStateRecoveryOptions()
         let redis = try config.redisURL.map { try SpacesCluster.join(url: $0, loop: group.next()) }
         if let redis { ioOptions.adapter = redis.adapterFactory }
         self.redis = redis

@@ -8,7 +8,7 @@ import Transport
 /// through its own `RedisAdapterCluster` (on a loop of its own).
 ///
 /// Every socket that connects joins the rooms listed in its auth (`{"name": ..., "rooms": [...]}`) and keeps
-/// its name in `socket.data["name"]`.
+/// its name in `socket.data["name"]` (a recovered socket has both back already).
 final class ClusterNode: Sendable {
     let cluster: RedisAdapterCluster
     let server: InProcessSocketIOServer
@@ -17,14 +17,18 @@ final class ClusterNode: Sendable {
     var io: SocketIOServer { self.server.io }
     var url: String { self.server.url }
 
-    init(redisURL: String, options: RedisAdapterOptions = RedisAdapterOptions(),
-         setup: (SocketIOServer) -> Void = { _ in }) throws {
+    init(redisURL: String, options: RedisAdapterOptions = RedisAdapterOptions(), port: Int = 0,
+         recovery: ConnectionStateRecoveryOptions? = nil, setup: (SocketIOServer) -> Void = { _ in }) throws {
         let redisGroup = try EventLoopGroup(loopCount: 1)
         let cluster = try RedisAdapterCluster(url: redisURL, options: options, loop: redisGroup.loops[0])
         self.redisGroup = redisGroup
         self.cluster = cluster
-        self.server = try InProcessSocketIOServer(loops: 2, options: { $0.adapter = cluster.adapterFactory }) { io in
+        self.server = try InProcessSocketIOServer(port: port, loops: 2, options: {
+            $0.adapter = cluster.adapterFactory
+            $0.connectionStateRecovery = recovery
+        }) { io in
             let admit: @Sendable (Socket) -> Void = { socket in
+                if socket.recovered { return }
                 if let name = socket.handshake.auth["name"] { socket.data["name"] = name }
                 let rooms = socket.handshake.auth["rooms"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 socket.join(rooms)
