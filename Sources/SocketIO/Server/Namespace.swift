@@ -21,12 +21,13 @@ public final class Namespace: Sendable {
     public let name: String
     /// Rooms and fan-out.
     public let adapter: any SocketAdapter
-    private let registrations: Mutex<Registrations>
+    let registrations: Mutex<Registrations>
     private let whenEmpty: (@Sendable (Namespace) -> Void)?
 
     struct Registrations {
         var connectionHandlers: [@Sendable (Socket) -> Void] = []
         var middlewares: [NamespaceMiddleware] = []
+        var serverSideHandlers: [String: [ServerSideEventHandler]] = [:]
     }
 
     init(name: String, adapterFactory: SocketAdapterFactory, registrations: Registrations = Registrations(),
@@ -35,6 +36,9 @@ public final class Namespace: Sendable {
         self.adapter = adapterFactory(name)
         self.registrations = Mutex(registrations)
         self.whenEmpty = whenEmpty
+        self.adapter.onServerSideEmit { [weak self] args, ack in
+            self?.receiveServerSideEvent(args, ack: ack)
+        }
     }
 
     // MARK: Registration

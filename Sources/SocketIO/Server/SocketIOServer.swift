@@ -163,6 +163,26 @@ public final class SocketIOServer: Sendable {
     /// Disconnects every socket of `/`; with `close`, closes their connections too.
     public func disconnectSockets(close: Bool = false) { self.sockets.disconnectSockets(close: close) }
 
+    /// Sends `event` to the server-side listeners of `/` on the other servers of the cluster.
+    public func serverSideEmit(_ event: String, _ args: [JSONValue]) {
+        self.sockets.serverSideEmit(event, args)
+    }
+
+    /// Same, gathering every other server's answer until `timeoutMillis` (see `Namespace`).
+    public func serverSideEmitWithAck(_ event: String, _ args: [JSONValue], timeoutMillis: Int,
+                                      completion: @escaping @Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void) {
+        self.sockets.serverSideEmitWithAck(event, args, timeoutMillis: timeoutMillis, completion: completion)
+    }
+
+    /// Listens on `/` for server-side events from other servers.
+    public func onServerSideEvent(_ event: String,
+                                  _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: (@Sendable (JSONValue) -> Void)?) -> Void) {
+        self.sockets.onServerSideEvent(event, handler)
+    }
+
+    /// Number of servers in the cluster (1 without a cluster adapter).
+    public func serverCount() async -> Int { await self.sockets.serverCount() }
+
     // MARK: Shutdown
 
     /// Disconnects every socket of every namespace with reason "server shutting down", then closes every
