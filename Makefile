@@ -104,7 +104,7 @@ bench-loadgen: release venv
 # coverage counters and ASan) into its own scratch path, so the normal build is untouched.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := FuzzHTTPRequest FuzzHTTPResponse FuzzMultipart FuzzForms FuzzWebSocket FuzzInflate FuzzEngineIO \
-	FuzzSocketIO FuzzJSON
+	FuzzSocketIO FuzzJSON FuzzRESP FuzzMessagePack
 FUZZ_BUILD   := SOCKETIO_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
 
 .PHONY: fuzz fuzz-quick fuzz-build

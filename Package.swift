@@ -117,6 +117,8 @@ if Context.environment["SOCKETIO_FUZZ"] == "1" {
         ("FuzzEngineIO", ["EngineIO"]),
         ("FuzzSocketIO", ["SocketIO", "FuzzJSONEquivalence"]),
         ("FuzzJSON", ["SocketIO", "FuzzJSONEquivalence"]),
+        ("FuzzRESP", ["Redis", "Transport"]),
+        ("FuzzMessagePack", ["MessagePack"]),
     ]
     package.targets.append(.target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Targets/FuzzSupport"))

@@ -124,6 +124,48 @@ def websocket_seeds():
         with_controls("FuzzInflate", deflate_raw(data), [0x3F, 0xC8, 0x41])
 
 
+RESP_REPLIES = [
+    "+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n-ERR unknown command\r\n",
+    "*3\r\n$7\r\nmessage\r\n$13\r\nsocket.io#/#\r\n$3\r\n\x93\x01\xc0\r\n",
+    "%2\r\n+server\r\n+redis\r\n+proto\r\n:3\r\n>3\r\n+pmessage\r\n+a*\r\n$2\r\nab\r\n",
+    "_\r\n,3.14\r\n,inf\r\n#t\r\n(12345678901234567890\r\n=7\r\ntxt:abc\r\n~2\r\n:1\r\n:2\r\n"
+    "|1\r\n+key\r\n+val\r\n:7\r\n!5\r\nERR x\r\n",
+]
+
+
+def msgpack(value):
+    """MessagePack of plain Python values, in the smallest forms (enough for seeds)."""
+    if value is None:
+        return b"\xc0"
+    if value is True or value is False:
+        return b"\xc3" if value else b"\xc2"
+    if isinstance(value, int):
+        if 0 <= value < 128:
+            return bytes([value])
+        if -32 <= value < 0:
+            return struct.pack("b", value)
+        return b"\xd3" + struct.pack(">q", value) if value < 0 else b"\xcf" + struct.pack(">Q", value)
+    if isinstance(value, float):
+        return b"\xcb" + struct.pack(">d", value)
+    if isinstance(value, str):
+        data = value.encode()
+        return (bytes([0xA0 | len(data)]) if len(data) < 32 else b"\xd9" + bytes([len(data)])) + data
+    if isinstance(value, bytes):
+        return b"\xc4" + bytes([len(value)]) + value
+    if isinstance(value, list):
+        return bytes([0x90 | len(value)]) + b"".join(msgpack(v) for v in value)
+    if isinstance(value, dict):
+        return bytes([0x80 | len(value)]) + b"".join(msgpack(k) + msgpack(v) for k, v in value.items())
+    raise TypeError(value)
+
+
+MESSAGEPACK = [
+    ["uid", {"type": 2, "data": ["event", "hi", b"\x01\x02", 1.5, -7, 2**40], "nsp": "/"},
+     {"rooms": ["r1"], "except": [], "flags": {"volatile": True}}],
+    {"uid": "x", "type": 3, "requestId": "abc", "rooms": [None, False, -2**40]},
+]
+
+
 def main():
     engineio_and_socketio()
     json_seeds()
@@ -136,6 +178,12 @@ def main():
     for text in FORMS:
         write("FuzzForms", text)
     websocket_seeds()
+    for reply in RESP_REPLIES:
+        with_controls("FuzzRESP", reply.encode("latin-1"), [0, 5, 63])
+    for value in MESSAGEPACK:
+        write("FuzzMessagePack", msgpack(value))
+    write("FuzzMessagePack", b"\xca\x3f\xc0\x00\x00")  # float 32
+    write("FuzzMessagePack", b"\xd6\xff\x00\x00\x00\x01")  # fixext 4 (timestamp)
 
 
 if __name__ == "__main__":
