@@ -12,9 +12,13 @@ let limits: RESPDecoder.Limits = {
     return limits
 }()
 
-/// Checks that `value`, found at nesting `depth`, is within the limits.
+/// Checks that `value`, found at nesting `depth` (the top level is 1), is within the limits: `maxDepth` bounds how
+/// deeply aggregates nest (the scalars inside the deepest one are one level further).
 func checkLimits(_ value: RESPValue, depth: Int) {
-    require(depth <= limits.maxDepth, "a value nested \(depth) deep")
+    switch value {
+    case .array, .set, .push, .map: require(depth <= limits.maxDepth, "an aggregate nested \(depth) deep")
+    default: break
+    }
     switch value {
     case .bulkString(let bytes), .verbatim(_, let bytes):
         require(bytes.count <= limits.maxBulkLength, "a bulk string of \(bytes.count) bytes")
