@@ -50,7 +50,7 @@ $(EIO3_VENV)/.stamp: Tests/Interop/requirements-eio3.txt
 
 eio3-venv: $(EIO3_VENV)/.stamp
 
-test: unit-test interop-test autobahn-test browser-test cluster-test
+test: unit-test interop-test autobahn-test browser-test cluster-test fuzz-quick
 
 # The venv first: some Swift tests start python-socketio servers as peers (and Tests/Cluster/cluster_up.py,
 # which starts redis-server and sio-echo --redis nodes for ClusterClientTests).
@@ -138,3 +138,23 @@ slow-readers: release venv
 .PHONY: bench-loadgen
 bench-loadgen: release venv
 	$(PY) Benchmarks/compare_loadgens.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(LOADGEN_ARGS)
+
+# `make fuzz FUZZ_SECONDS=600`: every libFuzzer target (Fuzz/Targets, one per parser; Fuzz/README.md) for that many
+# seconds each; `make fuzz-quick` (part of `make test`) 20 s each. Either fails on any crash, leak, timeout, broken
+# property or sanitizer report; the input is left in .build-fuzz/artifacts/, the summary in .build-fuzz/fuzz-summary.txt.
+# The targets exist only when SOCKETIO_FUZZ=1, and every module is built with -sanitize=fuzzer,address (libFuzzer's
+# coverage counters and ASan) into its own scratch path, so the normal build is untouched.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := FuzzHTTPRequest FuzzHTTPResponse FuzzMultipart FuzzForms FuzzWebSocket FuzzInflate FuzzEngineIO \
+	FuzzSocketIO FuzzJSON FuzzRESP FuzzMessagePack
+FUZZ_BUILD   := SOCKETIO_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
+
+.PHONY: fuzz fuzz-quick fuzz-build
+fuzz-build: deps
+	@for target in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product $$target || exit 1; done
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-quick: fuzz-build
+	Fuzz/run.sh 20 $(FUZZ_TARGETS)

@@ -102,3 +102,29 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, one per parser (Fuzz/Targets/<name>), declared only when SOCKETIO_FUZZ=1: `make fuzz` builds
+// them with `-sanitize=fuzzer,address` on every module into .build-fuzz; a plain `swift build` never sees them
+// (they have no `main` without libFuzzer).
+if Context.environment["SOCKETIO_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzHTTPRequest", ["HTTPKit", "Transport"]),
+        ("FuzzHTTPResponse", ["HTTPKit", "Transport"]),
+        ("FuzzMultipart", ["HTTPKit"]),
+        ("FuzzForms", ["HTTPKit"]),
+        ("FuzzWebSocket", ["HTTPKit", "Transport"]),
+        ("FuzzInflate", ["HTTPKit"]),
+        ("FuzzEngineIO", ["EngineIO"]),
+        ("FuzzSocketIO", ["SocketIO", "FuzzJSONEquivalence"]),
+        ("FuzzJSON", ["SocketIO", "FuzzJSONEquivalence"]),
+        ("FuzzRESP", ["Redis", "Transport"]),
+        ("FuzzMessagePack", ["MessagePack"]),
+    ]
+    package.targets.append(.target(name: "CLibFuzzer", path: "Fuzz/Targets/CLibFuzzer"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Targets/FuzzSupport"))
+    package.targets.append(.target(name: "FuzzJSONEquivalence", dependencies: ["SocketIO"], path: "Fuzz/Targets/FuzzJSONEquivalence"))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/Targets/\(target.name)"))
+    }
+}

@@ -179,6 +179,20 @@ final class RESPDecoderTests: XCTestCase {
         self.assertRefused(String(repeating: "*1\r\n", count: 1_000_000), .nestingTooDeep(64))
     }
 
+    /// Found by Fuzz/Targets/FuzzRESP (Fuzz/corpus/FuzzRESP/regression-empty-aggregate-depth): an empty aggregate
+    /// one level below the deepest allowed was accepted, nesting aggregates one deeper than maxDepth.
+    func testRefusesAnEmptyAggregateBeyondTheDepth() throws {
+        for empty in ["*0\r\n", "~0\r\n", "%0\r\n", ">0\r\n", "*-0\r\n"] {
+            self.assertRefused(String(repeating: "*1\r\n", count: 64) + empty, .nestingTooDeep(64))
+        }
+        var expected = RESPValue.array([])
+        for _ in 0..<63 { expected = .array([expected]) }
+        XCTAssertEqual(try self.decodeOne(String(repeating: "*1\r\n", count: 63) + "*0\r\n"), expected)
+        var limits = RESPDecoder.Limits()
+        limits.maxDepth = 2
+        self.assertRefused("*1\r\n%1\r\n+k\r\n*0\r\n", .nestingTooDeep(2), limits: limits)
+    }
+
     func testRefusesALineWithoutEnd() throws {
         var limits = RESPDecoder.Limits()
         limits.maxLineLength = 16

@@ -142,13 +142,14 @@ public struct RESPDecoder: Sendable {
                 }
                 guard length >= 0 else { throw .invalidLength(length) }
                 guard length <= self.limits.maxAggregateCount else { throw .countTooLarge(length) }
+                // Before the empty case: an empty aggregate nests as deep as a full one.
+                guard self.stack.count < self.limits.maxDepth else { throw .nestingTooDeep(self.limits.maxDepth) }
                 let kind = Self.kind(of: type)
                 guard length > 0 else {
                     // An empty attribute annotates nothing: the value after it is the reply.
                     value = kind == .attribute ? nil : Self.build(kind, [])
                     break
                 }
-                guard self.stack.count < self.limits.maxDepth else { throw .nestingTooDeep(self.limits.maxDepth) }
                 let pairs = kind == .map || kind == .attribute
                 let (expected, overflow) = Int(length).multipliedReportingOverflow(by: pairs ? 2 : 1)
                 guard !overflow else { throw .countTooLarge(length) }
