@@ -10,10 +10,15 @@ SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev libpq-dev pkg-config
 all: build
 
 # Debian -dev packages of the C libraries we link; installed only when pkg-config cannot find them.
+# Also Debian's redis-server (with redis-cli and redis-benchmark), which the Redis tests start on free ports.
 deps:
 	@if ! pkg-config --exists zlib sqlite3 openssl libpq 2>/dev/null; then \
 		echo "installing $(SYSTEM_PKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS); \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "installing redis-server"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	fi
 
 # Debian's PostgreSQL 15 server, which the store tests and the SpacesApp end-to-end tests start in temporary

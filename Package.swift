@@ -12,6 +12,10 @@ let package = Package(
         .executable(name: "sio-echo", targets: ["sio-echo"]),
         .executable(name: "sio-load", targets: ["sio-load"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "MessagePack", targets: ["MessagePack"]),
+        .library(name: "SocketIORedis", targets: ["SocketIORedis"]),
+        .executable(name: "redis-bench", targets: ["redis-bench"]),
         .executable(name: "spaces-worker", targets: ["spaces-worker"]),
         .executable(name: "spaces", targets: ["SpacesApp"]),
     ],
@@ -28,6 +32,10 @@ let package = Package(
         // The Engine.IO v4 codec and server.
         .target(name: "EngineIO", dependencies: ["Transport", "HTTPKit"]),
         .target(name: "SocketIO", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
+        // MessagePack as notepack.io writes it (the Redis adapter's broadcasts); pure, no dependency.
+        .target(name: "MessagePack"),
+        // The Redis adapter and emitter, wire-compatible with Node's @socket.io/redis-adapter 8.3 and redis-emitter 5.
+        .target(name: "SocketIORedis", dependencies: ["SocketIO", "HTTPKit", "Transport", "Redis", "MessagePack"]),
         // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
         .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
@@ -47,6 +55,10 @@ let package = Package(
                 .embedInCode("Assets/home.js"), .embedInCode("Assets/admin.js"),
             ]),
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
+        // A Redis client (RESP2/RESP3, pipelining, pub/sub, reconnection) on our event loop; TLS through Transport.
+        .target(name: "Redis", dependencies: ["Transport"]),
+        // Pipelined PUBLISH throughput of the Redis client (the adapter's hot path), against a running redis-server.
+        .executableTarget(name: "redis-bench", dependencies: ["Redis", "Transport"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
         .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "Transport", "CEngineIOShims"]),
         // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
@@ -71,6 +83,19 @@ let package = Package(
         .testTarget(
             name: "SIOLoadTests",
             dependencies: ["sio-load", "SocketIO", "EngineIO", "Transport", "SocketIOBenchmarkApp", "SocketIOTestSupport"]
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "Transport"]
+        ),
+        .testTarget(
+            name: "MessagePackTests",
+            dependencies: ["MessagePack"]
+        ),
+        .testTarget(
+            name: "SocketIORedisTests",
+            dependencies: ["SocketIORedis", "SocketIO", "Transport", "Redis", "MessagePack", "SocketIOClient", "SocketIOTestSupport"],
+            exclude: ["Support/python_cluster_client.py"]
         ),
         .testTarget(
             name: "SpacesAppTests",

@@ -9,19 +9,16 @@ import Transport
 
 @main
 struct EIOEcho {
+    /// Every flag eio-echo accepts.
+    static let flags = ToolServer.commonFlags + [
+        CommandLineFlag("path", value: "P", help: "Engine.IO path (default /engine.io/; benchmarks use /socket.io/)"),
+        CommandLineFlag("loops", value: "N", help: "event loops (default 1, like the single-threaded reference server)"),
+    ]
+
     static func main() {
-        let flags = CommandLineFlags()
+        let flags = CommandLineFlags.parseOrExit(program: "eio-echo", accepting: Self.flags)
         if flags.has("help") {
-            print("""
-            usage: eio-echo [--host H] [--port P] [--path P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]
-              --host           address to bind (default ::, which also serves IPv4)
-              --port           port (default 3000; 0 picks a free one, printed on start)
-              --path           Engine.IO path (default /engine.io/; benchmarks use /socket.io/)
-              --loops          event loops (default 1, like the single-threaded reference server)
-              --ping-interval  heartbeat interval in ms (default 300)
-              --ping-timeout   heartbeat timeout in ms (default 200)
-              --max-payload    largest message in bytes (default 1000000)
-            """)
+            print(CommandLineFlags.usage(synopsis: "usage: eio-echo [options]", flags: Self.flags), terminator: "")
             exit(0)
         }
 

@@ -15,21 +15,24 @@ import Transport
 
 @main
 struct SIOEcho {
+    /// Every flag sio-echo accepts.
+    static let flags = ToolServer.commonFlags + [
+        CommandLineFlag("loops", value: "N", help: "event loops (default: one per core)"),
+        CommandLineFlag("connect-timeout", value: "MS", help: "ms a client has to join a namespace (default 1000)"),
+        CommandLineFlag("app", value: "all|bench", help: """
+            all: test suite, benchmark and interop handlers (default); bench: only the
+            benchmark app of shared/perf on "/", as the reference servers run it
+            """),
+        CommandLineFlag("per-message-deflate", help: """
+            negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
+            messages under 1024 bytes and compress(false) emits still go out uncompressed
+            """),
+    ]
+
     static func main() {
-        let flags = CommandLineFlags()
+        let flags = CommandLineFlags.parseOrExit(program: "sio-echo", accepting: Self.flags)
         if flags.has("help") {
-            print("""
-            usage: sio-echo [--host H] [--port P] [--loops N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--connect-timeout MS] [--app all|bench]
-              --host             address to bind (default ::, which also serves IPv4)
-              --port             port (default 3000; 0 picks a free one, printed on start)
-              --loops            event loops (default: one per core)
-              --ping-interval    heartbeat interval in ms (default 300)
-              --ping-timeout     heartbeat timeout in ms (default 200)
-              --max-payload      largest message in bytes (default 1000000)
-              --connect-timeout  ms a client has to join a namespace (default 1000)
-              --app              all: test suite, benchmark and interop handlers (default); bench: only the
-                                 benchmark app of shared/perf on "/", as the reference servers run it
-            """)
+            print(CommandLineFlags.usage(synopsis: "usage: sio-echo [options]", flags: Self.flags), terminator: "")
             exit(0)
         }
 
@@ -38,12 +41,18 @@ struct SIOEcho {
         engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
         engineOptions.cors = .any
+        engineOptions.perMessageDeflate = flags.has("per-message-deflate")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
 
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: options)
-        if flags.string("app") == "bench" {
+        let app = flags.string("app") ?? "all"
+        guard app == "all" || app == "bench" else {
+            FileHandle.standardError.write(Data("sio-echo: --app is all or bench, not \"\(app)\" (see sio-echo --help)\n".utf8))
+            exit(2)
+        }
+        if app == "bench" {
             BenchmarkApp.install(on: io)
         } else {
             EchoApp.install(on: io)
@@ -146,6 +155,14 @@ enum EchoApp {
                 let sockets = await io.in(room).fetchSockets()
                 ack(.int(Int64(sockets.count)))
             }
+        }
+        // The arguments come back twice: as `compressed` (deflated when long enough) and, with
+        // compress(false), as `uncompressed` from the socket and as `uncompressed-broadcast` to its room.
+        socket.on("compress-echo") { args, ack in
+            socket.emit("compressed", arguments: args)
+            socket.compress(false).emit("uncompressed", arguments: args)
+            io.to(socket.id).compress(false).emit("uncompressed-broadcast", arguments: args)
+            ack?()
         }
         socket.on("size") { args, ack in
             let total = args.reduce(0) { total, value in total + (value.binaryValue?.count ?? value.stringValue?.utf8.count ?? 0) }

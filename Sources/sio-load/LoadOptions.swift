@@ -88,7 +88,10 @@ struct LoadOptions: Sendable, Equatable {
         options.scenario = scenario
         var index = 1
         func value(_ name: String) throws(Invalid) -> String {
-            guard index + 1 < arguments.count else { throw Invalid(description: "\(name) needs a value") }
+            // A following option is never taken as the value: `--host --port 80` lacks a host.
+            guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+                throw Invalid(description: "\(name) needs a value")
+            }
             index += 1
             return arguments[index]
         }
@@ -142,7 +145,7 @@ struct LoadOptions: Sendable, Equatable {
             case "--connect-timeout": options.connectTimeout = try seconds(name)
             case "--path": options.path = try value(name)
             case "--label": options.label = try value(name)
-            default: throw Invalid(description: "unknown option \(name)")
+            default: throw Invalid(description: name.hasPrefix("--") ? "unknown flag \(name)" : "unexpected argument \"\(name)\"")
             }
             index += 1
         }

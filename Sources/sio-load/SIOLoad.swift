@@ -12,7 +12,11 @@ import Transport
 struct SIOLoad {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            FileHandle.standardOutput.write(Data((LoadOptions.usage + "\n").utf8))
+            exit(0)
+        }
+        if arguments.isEmpty {
             FileHandle.standardError.write(Data((LoadOptions.usage + "\n").utf8))
             exit(2)
         }
@@ -20,7 +24,7 @@ struct SIOLoad {
         do {
             options = try LoadOptions.parse(arguments)
         } catch {
-            FileHandle.standardError.write(Data("sio-load: \(error)\n\(LoadOptions.usage)\n".utf8))
+            FileHandle.standardError.write(Data("sio-load: \(error) (see sio-load --help)\n".utf8))
             exit(2)
         }
         let fileLimit = raiseFileLimit()

@@ -9,31 +9,37 @@ import Transport
 /// `--concurrency` at a time. Registration is repeated after every reconnection.
 @main
 struct SpacesWorker {
-    static let usage = """
-    usage: spaces-worker --spaces NAME[,NAME...] [--host URL] [--token T] [--concurrency N] [--exec CMD] [--verbose]
-      --host          SpacesApp server URL (default http://localhost:5001; env SPACES_HOST)
-      --spaces        space name(s) to serve, comma-separated (env SPACES_SPACES)
-      --token         worker token of the space(s), sent in `register` and the auth payload (env SPACES_TOKEN)
-      --concurrency   requests processed at once (default 1; the server may cap it)
-      --exec          run CMD per request: payload JSON on stdin, stdout is the result (a JSON object as is,
-                      other text as {text_output}); a non-zero exit reports status failed with stderr
-      --exec-timeout  seconds before an --exec command is killed (default 600; 0: never)
-      --delay         seconds the built-in simulation takes per request (default 1)
-      --transports    polling,websocket (default: polling then upgrade), or websocket / polling alone
-      --verbose       log every message
-    """
+    /// Every flag spaces-worker accepts.
+    static let flags = [
+        CommandLineFlag("host", value: "URL", help: "SpacesApp server URL (default http://localhost:5001; env SPACES_HOST)"),
+        CommandLineFlag("spaces", value: "NAME[,NAME...]", help: "space name(s) to serve, comma-separated (env SPACES_SPACES)"),
+        CommandLineFlag("token", value: "T", help: "worker token of the space(s), sent in `register` and the auth payload (env SPACES_TOKEN)"),
+        CommandLineFlag("concurrency", value: "N", help: "requests processed at once (default 1; the server may cap it)"),
+        CommandLineFlag("exec", value: "CMD", help: """
+            run CMD per request: payload JSON on stdin, stdout is the result (a JSON object as is,
+            other text as {text_output}); a non-zero exit reports status failed with stderr
+            """),
+        CommandLineFlag("exec-timeout", value: "S", help: "seconds before an --exec command is killed (default 600; 0: never)"),
+        CommandLineFlag("delay", value: "S", help: "seconds the built-in simulation takes per request (default 1)"),
+        CommandLineFlag("transports", value: "LIST", help: "polling,websocket (default: polling then upgrade), or websocket / polling alone"),
+        CommandLineFlag("verbose", help: "log every message"),
+    ]
+
+    static let usage = CommandLineFlags.usage(
+        synopsis: "usage: spaces-worker --spaces NAME[,NAME...] [--host URL] [--token T] [--concurrency N] [--exec CMD] [--verbose]",
+        flags: flags)
 
     static func main() async {
         StopSignals.install()
-        let flags = CommandLineFlags()
+        let flags = CommandLineFlags.parseOrExit(program: "spaces-worker", accepting: Self.flags)
         if flags.has("help") {
-            print(usage)
+            print(usage, terminator: "")
             return
         }
         let spaces = (flags.string("spaces", env: "SPACES_SPACES") ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !spaces.isEmpty else {
-            FileHandle.standardError.write(Data("spaces-worker: --spaces is required\n\n\(usage)\n".utf8))
+            FileHandle.standardError.write(Data("spaces-worker: --spaces is required\n\n\(usage)".utf8))
             exit(2)
         }
         var configuration = WorkerConfiguration(

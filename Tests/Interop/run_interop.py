@@ -3,7 +3,8 @@
 Every `*_test.py` file in this folder runs in its own pytest process against its own `eio-echo --loops 2`,
 so one file that breaks the server cannot fail the others. The files get EIO_PORT (the server's port) and
 EIO_PID (its process id, for /proc checks). `socketio_*_test.py` files also get two `sio-echo` servers
-(SIO_PORT, SIO_PID, SIO_BIG_PORT; see start_sio_echo). A server that died during a file counts as a failure.
+(SIO_PORT, SIO_PID, SIO_BIG_PORT; see start_sio_echo). Every file gets BIN_DIR, the folder of the executables.
+A server that died during a file counts as a failure.
 
 Usage: python Tests/Interop/run_interop.py --bin .build/release [-k EXPR] [files...]
 """
@@ -59,6 +60,8 @@ def main():
             # spaces_*_test.py files start their own `spaces` servers (temporary data folders, restarts).
             env["SPACES_BIN"] = os.path.join(args.bin, "spaces")
             env["SPACES_WORKER_BIN"] = os.path.join(args.bin, "spaces-worker")
+            # Files that start executables of their own (deflate_threshold, command_line_flags) find them here.
+            env["BIN_DIR"] = os.path.abspath(args.bin)
             sio = start_sio_echo(args.bin, name, sio_servers, env)
             command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", path]
             if args.keyword:

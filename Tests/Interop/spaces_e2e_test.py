@@ -600,6 +600,31 @@ def test_audio_url_passed_through(server):
         worker.stop()
 
 
+EXACT_PROMPTS = ["  def f():\n    return 1\n\n", "\n\n  first line of verse\r\n\tsecond line  \n", " x "]
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_prompt_reaches_worker_exactly_as_typed(server, encoding):
+    # Design §3: `payload.prompt` is the form field exactly as typed; only the emptiness check ignores spaces.
+    space_id, name = create_space(server)
+    worker = SyncWorker(server.url, name).start()
+    try:
+        user = new_user(server)
+        for prompt in EXACT_PROMPTS:
+            if encoding == "multipart":
+                # A field part with no filename: the value travels as raw bytes.
+                response = user.post(f"{server.url}/websockets/submit/{space_id}",
+                                     files={"prompt": (None, prompt.encode())})
+            else:
+                response = submit(user, server, space_id, prompt=prompt)
+            assert response.status_code == 200, response.text
+            wait_status(user, server, response.json()["request_id"])
+        received = [request["payload"]["prompt"].encode() for request in worker.received]
+        assert received == [prompt.encode() for prompt in EXACT_PROMPTS]
+    finally:
+        worker.stop()
+
+
 def test_five_megabyte_inline_result(server):
     space_id, name = create_space(server)
     worker = SyncWorker(server.url, name, behaviour=Behaviour(inline_bytes=5 * 1024 * 1024)).start()

@@ -170,7 +170,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             }
             let ws = WebSocketConnection(connection: connection, role: .server,
                                          maxMessageSize: self.options.maxHttpBufferSize,
-                                         deflate: accepted.deflate, active: session.loop === connection.loop)
+                                         deflate: accepted.deflate, compressionThreshold: self.options.perMessageDeflateThreshold,
+                                         active: session.loop === connection.loop)
             connection.handler = ws
             accepted.writeResponse(to: connection)
             let attach: @Sendable () -> Void = {
@@ -190,7 +191,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let session = self.makeSession(request, loop: connection.loop)
         let ws = WebSocketConnection(connection: connection, role: .server,
-                                     maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate, active: true)
+                                     maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate,
+                                     compressionThreshold: self.options.perMessageDeflateThreshold, active: true)
         connection.handler = ws
         var extra = HTTPHeaders()
         self.addCookie(session, to: &extra)

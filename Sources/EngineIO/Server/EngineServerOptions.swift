@@ -71,6 +71,9 @@ public struct EngineServerOptions: Sendable {
     public var cookie: EngineCookieOptions?
     /// Whether WebSocket permessage-deflate is negotiated when offered.
     public var perMessageDeflate = false
+    /// With `perMessageDeflate`, messages shorter than this many bytes (Engine.IO packet type included)
+    /// are sent uncompressed, as Node's `perMessageDeflate.threshold` (default 1024).
+    public var perMessageDeflateThreshold = PerMessageDeflate.defaultThreshold
     /// Decides whether a handshake may proceed (runs on a loop thread: keep it quick).
     public var allowRequest: (@Sendable (HTTPRequest) -> EngineAdmission)?
     /// Time a polling session may wait for its closing poll before it is dropped.

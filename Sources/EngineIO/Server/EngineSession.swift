@@ -65,34 +65,35 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 
     // MARK: Sending
 
-    /// Sends a text message (UTF-8 bytes).
-    public func send(text: some Collection<UInt8>) {
+    /// Sends a text message (UTF-8 bytes). `compress: false` keeps it out of WebSocket permessage-deflate
+    /// (Socket.IO's `compress(false)`); polling answers are never compressed per message.
+    public func send(text: some Collection<UInt8>, compress: Bool = true) {
         guard !self.isClosed, self.closing == nil else { return }
         if let ws = self.websocket {
-            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text)
+            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
             self.enqueue(EnginePacket(type: .message, textBytes: Array(text)))
         }
     }
 
     /// Sends a text message (UTF-8 bytes); the non-generic form the Socket.IO layer calls per message.
-    public func send(text: [UInt8]) {
+    public func send(text: [UInt8], compress: Bool = true) {
         guard !self.isClosed, self.closing == nil else { return }
         if let ws = self.websocket {
-            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text)
+            ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
             self.enqueue(EnginePacket(type: .message, textBytes: text))
         }
     }
 
     /// Sends a text message.
-    public func send(text: String) { self.send(text: text.utf8) }
+    public func send(text: String, compress: Bool = true) { self.send(text: text.utf8, compress: compress) }
 
-    /// Sends a binary message.
-    public func send(binary: [UInt8]) {
+    /// Sends a binary message; `compress: false` as for text.
+    public func send(binary: [UInt8], compress: Bool = true) {
         guard !self.isClosed, self.closing == nil else { return }
         if let ws = self.websocket {
-            ws.sendBinary(binary)
+            ws.sendBinary(binary, compress: compress)
         } else {
             self.enqueue(EnginePacket(binaryMessage: binary))
         }

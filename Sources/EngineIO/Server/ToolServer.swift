@@ -5,6 +5,16 @@ import Transport
 /// Start-up and shutdown shared by the small server executables (`eio-echo`, `sio-echo`): bind, print the
 /// port on the first line (test harnesses read it), and stop gracefully on SIGINT/SIGTERM.
 public enum ToolServer {
+    /// The flags both echo servers share, with the official suites' defaults: where to listen (read by
+    /// `start`) and the heartbeat and size settings of their Engine.IO server.
+    public static let commonFlags = [
+        CommandLineFlag("host", value: "H", help: "address to bind (default ::, which also serves IPv4)"),
+        CommandLineFlag("port", value: "P", help: "port (default 3000; 0 picks a free one, printed on start)"),
+        CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
+        CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
+        CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+    ]
+
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
     public static func start(name: String, flags: CommandLineFlags, loops: Int?, maxBodySize: Int,

@@ -13,6 +13,10 @@ public enum PerMessageDeflate {
     /// The extension token.
     public static let extensionName = "permessage-deflate"
 
+    /// Messages shorter than this many bytes are sent uncompressed by default, as Node's `ws` and
+    /// `engine.io` do (`perMessageDeflate.threshold`).
+    public static let defaultThreshold = 1024
+
     /// The valid permessage-deflate offers in a `Sec-WebSocket-Extensions` value, in the client's order of
     /// preference. Other extensions, and offers with unknown, repeated or out-of-range parameters, are
     /// skipped (RFC 7692 §7.1 says such an offer must be declined, which is what skipping does).

@@ -24,19 +24,24 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     private let role: WebSocketRole
     private let assembler: WebSocketMessageAssembler
     @exclusivity(unchecked) private var compressor: PerMessageDeflateCompressor?
+    /// Messages shorter than this many bytes go out uncompressed even when deflate was negotiated.
+    private let compressionThreshold: Int
     @exclusivity(unchecked) private var active: Bool
     @exclusivity(unchecked) private var sentClose = false
     @exclusivity(unchecked) private var receivedCloseCode: UInt16?
     @exclusivity(unchecked) private var notifiedClose = false
 
     /// `active` false leaves incoming bytes buffered until `activate()` (used while the connection moves
-    /// to another loop).
+    /// to another loop). With `deflate`, messages shorter than `compressionThreshold` bytes are sent
+    /// uncompressed: deflating a few bytes saves nothing and costs the peer an inflate.
     public init(connection: TCPConnection, role: WebSocketRole, maxMessageSize: Int,
-                deflate: PerMessageDeflateParameters?, active: Bool = true) {
+                deflate: PerMessageDeflateParameters?, compressionThreshold: Int = PerMessageDeflate.defaultThreshold,
+                active: Bool = true) {
         self.connection = connection
         self.role = role
         self.assembler = WebSocketMessageAssembler(role: role, maxMessageSize: maxMessageSize, permessageDeflate: deflate)
         self.compressor = deflate?.makeCompressor(role: role)
+        self.compressionThreshold = compressionThreshold
         self.active = active
     }
 
@@ -49,31 +54,38 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     // MARK: Sending
 
     /// Sends a text message made of an optional one-byte prefix (the Engine.IO packet type) and `bytes`.
-    @inlinable public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>) {
-        if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0)) }) {
+    /// `compress: false` sends it uncompressed whatever was negotiated (Socket.IO's `compress(false)`).
+    @inlinable public func sendText(prefix: UInt8?, _ bytes: some Collection<UInt8>, compress: Bool = true) {
+        if let done = bytes.withContiguousStorageIfAvailable({
+            self.sendMessage(opcode: .text, prefix: prefix, UnsafeRawBufferPointer($0), compress: compress)
+        }) {
             return done
         }
-        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0) }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0, compress: compress) }
     }
 
     /// Sends a text message made of an optional one-byte prefix and `bytes` (the common, non-generic case).
-    public func sendText(prefix: UInt8?, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0) }
+    public func sendText(prefix: UInt8?, _ bytes: [UInt8], compress: Bool = true) {
+        bytes.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0, compress: compress) }
     }
 
-    /// Sends a binary message.
-    @inlinable public func sendBinary(_ bytes: some Collection<UInt8>) {
-        if let done = bytes.withContiguousStorageIfAvailable({ self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0)) }) {
+    /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
+    @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
+        if let done = bytes.withContiguousStorageIfAvailable({
+            self.sendMessage(opcode: .binary, prefix: nil, UnsafeRawBufferPointer($0), compress: compress)
+        }) {
             return done
         }
-        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0) }
+        Array(bytes).withUnsafeBytes { self.sendMessage(opcode: .binary, prefix: nil, $0, compress: compress) }
     }
 
-    @usableFromInline func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer) {
+    @usableFromInline func sendMessage(opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: UnsafeRawBufferPointer, compress: Bool) {
         guard !self.sentClose, !self.connection.isClosed else { return }
-        if let compressor = self.compressor {
+        let length = bytes.count + (prefix == nil ? 0 : 1)
+        // Without deflate the first test fails and nothing else is evaluated.
+        if let compressor = self.compressor, compress, length >= self.compressionThreshold {
             var plain: [UInt8] = []
-            plain.reserveCapacity(bytes.count + 1)
+            plain.reserveCapacity(length)
             if let prefix { plain.append(prefix) }
             plain.append(contentsOf: bytes)
             guard let compressed = try? compressor.compress(plain) else {
@@ -83,7 +95,6 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
             self.writeFrame(opcode: opcode, rsv1: true, length: compressed.count) { out in out.append(contentsOf: compressed) }
             return
         }
-        let length = bytes.count + (prefix == nil ? 0 : 1)
         self.writeFrame(opcode: opcode, rsv1: false, length: length) { out in
             if let prefix { out.append(prefix) }
             out.append(contentsOf: bytes)

@@ -21,8 +21,9 @@ public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate,
         } catch {
             return .rejected(error.response)
         }
+        // Threshold 0: conformance suites check the compressor on messages of every size.
         let ws = WebSocketConnection(connection: connection, role: .server, maxMessageSize: self.maxMessageSize,
-                                     deflate: accepted.deflate)
+                                     deflate: accepted.deflate, compressionThreshold: 0)
         ws.delegate = self
         connection.handler = ws
         accepted.writeResponse(to: connection)

@@ -75,7 +75,7 @@ public struct BroadcastOperator: Sendable {
         return copy
     }
 
-    /// Compression wish.
+    /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator {
         var copy = self
         copy.flags.compress = compress
@@ -157,7 +157,9 @@ public struct BroadcastOperator: Sendable {
         let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing)
         let collector = BroadcastAckCollector(completion: completion)
         let adapter = self.namespace.adapter
-        if let millis = self.flags.timeoutMillis {
+        // Without a timeout, local sockets are waited for as long as it takes, other servers only as long as
+        // the adapter allows (a server that died must not hang the caller).
+        if let millis = self.flags.timeoutMillis ?? adapter.remoteAckWaitMillis {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(max(0, millis))) {
                 collector.timedOut()
             }

@@ -63,8 +63,9 @@ public final class InMemoryAdapter: SocketAdapter {
 
     public func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions) {
         let volatile = options.flags.volatile
+        let compress = options.flags.compress ?? true
         self.run(on: self.shards.withLock { $0 }) { shard in
-            shard.apply(options) { socket in socket.deliver(packet, volatile: volatile) }
+            shard.apply(options) { socket in socket.deliver(packet, volatile: volatile, compress: compress) }
         }
     }
 
@@ -72,6 +73,7 @@ public final class InMemoryAdapter: SocketAdapter {
                                  clientCount: @escaping @Sendable (Int) -> Void,
                                  ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void) {
         let volatile = options.flags.volatile
+        let compress = options.flags.compress ?? true
         let timeoutMillis = options.flags.timeoutMillis
         let shards = self.shards.withLock { $0 }
         if shards.isEmpty {
@@ -82,7 +84,7 @@ public final class InMemoryAdapter: SocketAdapter {
         self.run(on: shards) { shard in
             var count = 0
             shard.apply(options) { socket in
-                if socket.deliver(packet, volatile: volatile, timeoutMillis: timeoutMillis, ack: ack) { count += 1 }
+                if socket.deliver(packet, volatile: volatile, compress: compress, timeoutMillis: timeoutMillis, ack: ack) { count += 1 }
             }
             tally.finish(part: count)
         }

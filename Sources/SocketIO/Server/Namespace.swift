@@ -21,12 +21,13 @@ public final class Namespace: Sendable {
     public let name: String
     /// Rooms and fan-out.
     public let adapter: any SocketAdapter
-    private let registrations: Mutex<Registrations>
+    let registrations: Mutex<Registrations>
     private let whenEmpty: (@Sendable (Namespace) -> Void)?
 
     struct Registrations {
         var connectionHandlers: [@Sendable (Socket) -> Void] = []
         var middlewares: [NamespaceMiddleware] = []
+        var serverSideHandlers: [String: [ServerSideEventHandler]] = [:]
     }
 
     init(name: String, adapterFactory: SocketAdapterFactory, registrations: Registrations = Registrations(),
@@ -35,6 +36,9 @@ public final class Namespace: Sendable {
         self.adapter = adapterFactory(name)
         self.registrations = Mutex(registrations)
         self.whenEmpty = whenEmpty
+        self.adapter.onServerSideEmit { [weak self] args, ack in
+            self?.receiveServerSideEvent(args, ack: ack)
+        }
     }
 
     // MARK: Registration
@@ -74,7 +78,7 @@ public final class Namespace: Sendable {
     public var volatile: BroadcastOperator { self.all.volatile }
     /// Only this server's sockets.
     public var local: BroadcastOperator { self.all.local }
-    /// Compression wish.
+    /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
     /// Waits at most `millis` for acknowledgements.
     public func timeout(_ millis: Int) -> BroadcastOperator { self.all.timeout(millis) }

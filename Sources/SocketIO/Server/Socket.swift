@@ -217,7 +217,7 @@ public final class Socket: @unchecked Sendable {
         SocketEmitter(socket: self, options: SocketEmitOptions(volatile: true))
     }
 
-    /// Options for the next emission: compression wish.
+    /// Options for the next emission: `compress(false)` sends it uncompressed over a permessage-deflate WebSocket.
     public func compress(_ compress: Bool) -> SocketEmitter {
         SocketEmitter(socket: self, options: SocketEmitOptions(compress: compress))
     }
@@ -318,14 +318,14 @@ public final class Socket: @unchecked Sendable {
             let namespace = self.nsp.name
             self.loop.withScratchBytes { text in
                 guard OutgoingPacket.appendEvent(namespace: namespace, name: event, raw: raw, ackID: ackID, to: &text) else { return }
-                self.client.write(text: text, attachments: [], volatile: options.volatile)
+                self.client.write(text: text, attachments: [], volatile: options.volatile, compress: options.compress)
             }
             return
         }
         guard let packet = OutgoingPacket.event(namespace: self.nsp.name, name: event, arguments: arguments, ackID: ackID) else {
             return
         }
-        self.client.write(packet, volatile: options.volatile)
+        self.client.write(packet, volatile: options.volatile, compress: options.compress)
     }
 
     private func registerAck(id: Int, callback: @escaping AckCallback, timeoutMillis: Int?) {
@@ -361,25 +361,26 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: Broadcast delivery (loop only, called by adapters)
 
-    /// Writes a broadcast packet encoded once for all its recipients.
-    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool) {
+    /// Writes a broadcast packet encoded once for all its recipients; `compress: false` keeps it out of
+    /// WebSocket permessage-deflate (the broadcast's `compress(false)`).
+    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool, compress: Bool = true) {
         guard self.connected else { return }
         self.notifyOutgoing(packet.event, packet.arguments)
-        self.client.write(text: packet.text, attachments: packet.attachments, volatile: volatile)
+        self.client.write(text: packet.text, attachments: packet.attachments, volatile: volatile, compress: compress)
     }
 
     /// Writes a broadcast packet that expects an answer; `ack` gets it, or `.timeout` after `timeoutMillis`
     /// (so that unanswered entries do not pile up), or `.disconnected`. Returns whether the packet was
     /// written (the socket counts as a recipient).
     @discardableResult
-    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool, timeoutMillis: Int?,
+    public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool, compress: Bool = true, timeoutMillis: Int?,
                         ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void) -> Bool {
         guard self.connected else { return false }
         let id = self.nextAckID
         self.nextAckID = id == Int.max ? 1 : id + 1
         self.registerAck(id: id, callback: ack, timeoutMillis: timeoutMillis)
         self.notifyOutgoing(packet.event, packet.arguments)
-        self.client.write(text: packet.text(ackID: id), attachments: packet.attachments, volatile: volatile)
+        self.client.write(text: packet.text(ackID: id), attachments: packet.attachments, volatile: volatile, compress: compress)
         return true
     }
 

@@ -56,7 +56,8 @@ public final class SocketAck: @unchecked Sendable {
 public struct SocketEmitOptions: Sendable, Hashable {
     /// Drop the packet when the transport cannot take it right now.
     public var volatile = false
-    /// Compression wish; the transport's permessage-deflate setting decides.
+    /// False sends the packet uncompressed over a WebSocket that negotiated permessage-deflate; true lets
+    /// the server's threshold decide (`EngineServerOptions.perMessageDeflateThreshold`).
     public var compress = true
     /// Milliseconds to wait for an acknowledgement before failing with `SocketAckError.timeout`.
     public var timeoutMillis: Int?

@@ -4,7 +4,8 @@ import Synchronization
 public struct SocketBroadcastFlags: Sendable, Hashable {
     /// Skip sockets whose transport is busy.
     public var volatile = false
-    /// Compression wish (the transport's permessage-deflate setting decides).
+    /// False sends the packets uncompressed over WebSockets that negotiated permessage-deflate; nil or true
+    /// lets the server's threshold decide.
     public var compress: Bool?
     /// Only this server's sockets, for adapters that span several servers.
     public var local = false
@@ -85,6 +86,20 @@ public protocol SocketAdapter: AnyObject, Sendable {
     func disconnectSockets(_ options: SocketBroadcastOptions, close: Bool)
     /// Number of servers in the cluster (1 for a single server).
     func serverCount(completion: @escaping @Sendable (Int) -> Void)
+    /// Every room of the namespace on every server (socket-id rooms included).
+    func allRooms(completion: @escaping @Sendable (Set<String>) -> Void)
+    /// Sends `packet` (`[event, ...args]`) to the namespace's server-side listeners on the other servers.
+    /// With `ack`, gathers each other server's answer until `timeoutMillis` (the adapter's own bound when
+    /// nil), then calls `ack` once: no error when every server answered, `.timeout` and the answers so far
+    /// otherwise. A single server has no other server: `ack` is called at once with no answer.
+    func serverSideEmit(_ packet: [JSONValue], timeoutMillis: Int?,
+                        ack: (@Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void)?)
+    /// Installs the namespace's entry for server-side events arriving from other servers (`args` is
+    /// `[event, ...args]`; `ack` is nil when the sender expects no answer). The namespace calls it once.
+    func onServerSideEmit(_ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: (@Sendable (JSONValue) -> Void)?) -> Void)
+    /// How long a broadcast with acknowledgements but without `timeout(_:)` may wait for other servers;
+    /// nil when there are none to wait for (the wait is then unbounded, as for local sockets).
+    var remoteAckWaitMillis: Int? { get }
     /// Releases resources; the namespace is going away.
     func close()
 }
@@ -126,6 +141,29 @@ extension SocketAdapter {
     public func serverCount(completion: @escaping @Sendable (Int) -> Void) {
         completion(1)
     }
+
+    /// The rooms of this server's sockets.
+    public func allRooms(completion: @escaping @Sendable (Set<String>) -> Void) {
+        let found = Mutex<Set<String>>([])
+        self.forEachLocalSocket(SocketBroadcastOptions(), { socket in
+            let rooms = socket.rooms
+            found.withLock { $0.formUnion(rooms) }
+        }, completion: {
+            completion(found.withLock { $0 })
+        })
+    }
+
+    /// A single server has no other server: nothing is sent, `ack` gets no error and no answer at once.
+    public func serverSideEmit(_ packet: [JSONValue], timeoutMillis: Int?,
+                               ack: (@Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void)?) {
+        ack?(nil, [])
+    }
+
+    /// A single server receives no server-side events.
+    public func onServerSideEmit(_ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: (@Sendable (JSONValue) -> Void)?) -> Void) {}
+
+    /// No other server to wait for.
+    public var remoteAckWaitMillis: Int? { nil }
 
     public func close() {}
 }

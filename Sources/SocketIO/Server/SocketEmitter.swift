@@ -23,7 +23,7 @@ public struct SocketEmitter: Sendable {
         return copy
     }
 
-    /// Compression wish.
+    /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> SocketEmitter {
         var copy = self
         copy.options.compress = compress

@@ -35,6 +35,20 @@ public struct SocketHandshake: Sendable {
         self.auth = auth
     }
 
+    /// A handshake known from elsewhere, e.g. a socket of another server described by a cluster adapter.
+    public init(headers: HTTPHeaders, time: Date, address: String, xdomain: Bool, secure: Bool, issued: Int64,
+                url: String, query: QueryParameters, auth: JSONValue) {
+        self.headers = headers
+        self.time = time
+        self.address = address
+        self.xdomain = xdomain
+        self.secure = secure
+        self.issued = issued
+        self.url = url
+        self.query = query
+        self.auth = auth
+    }
+
     /// The query of an ASCII target without escapes (`%`, `+`), split as `QueryParameters(parsing:)` splits
     /// it (on `&`, empty pieces skipped, the first `=` separating name and value), which for such text
     /// decodes nothing; nil otherwise. The generic parser costs tens of thousands of instructions per

@@ -144,7 +144,7 @@ public final class SocketIOServer: Sendable {
     public var local: BroadcastOperator { self.sockets.local }
     /// Sockets of `/`, waiting at most `millis` for acknowledgements.
     public func timeout(_ millis: Int) -> BroadcastOperator { self.sockets.timeout(millis) }
-    /// Sockets of `/`, with a compression wish.
+    /// Sockets of `/`; `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.sockets.compress(compress) }
 
     /// Sends `event` to every socket of `/`.
@@ -162,6 +162,26 @@ public final class SocketIOServer: Sendable {
 
     /// Disconnects every socket of `/`; with `close`, closes their connections too.
     public func disconnectSockets(close: Bool = false) { self.sockets.disconnectSockets(close: close) }
+
+    /// Sends `event` to the server-side listeners of `/` on the other servers of the cluster.
+    public func serverSideEmit(_ event: String, _ args: [JSONValue]) {
+        self.sockets.serverSideEmit(event, args)
+    }
+
+    /// Same, gathering every other server's answer until `timeoutMillis` (see `Namespace`).
+    public func serverSideEmitWithAck(_ event: String, _ args: [JSONValue], timeoutMillis: Int,
+                                      completion: @escaping @Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void) {
+        self.sockets.serverSideEmitWithAck(event, args, timeoutMillis: timeoutMillis, completion: completion)
+    }
+
+    /// Listens on `/` for server-side events from other servers.
+    public func onServerSideEvent(_ event: String,
+                                  _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: (@Sendable (JSONValue) -> Void)?) -> Void) {
+        self.sockets.onServerSideEvent(event, handler)
+    }
+
+    /// Number of servers in the cluster (1 without a cluster adapter).
+    public func serverCount() async -> Int { await self.sockets.serverCount() }
 
     // MARK: Shutdown
 

@@ -39,16 +39,17 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
 
     // MARK: Writing
 
-    func write(_ packet: SocketEncodedPacket, volatile: Bool) {
-        self.write(text: packet.text, attachments: packet.attachments, volatile: volatile)
+    func write(_ packet: SocketEncodedPacket, volatile: Bool, compress: Bool = true) {
+        self.write(text: packet.text, attachments: packet.attachments, volatile: volatile, compress: compress)
     }
 
-    func write(text: [UInt8], attachments: [[UInt8]], volatile: Bool) {
+    /// `compress: false` keeps the packet and its attachments out of WebSocket permessage-deflate.
+    func write(text: [UInt8], attachments: [[UInt8]], volatile: Bool, compress: Bool = true) {
         guard !self.isClosed else { return }
         // Volatile packets are dropped rather than queued behind data the client has not taken yet.
         if volatile && self.session.hasPendingOutput { return }
-        self.session.send(text: text)
-        for attachment in attachments { self.session.send(binary: attachment) }
+        self.session.send(text: text, compress: compress)
+        for attachment in attachments { self.session.send(binary: attachment, compress: compress) }
     }
 
     // MARK: Incoming (EngineSessionDelegate)

@@ -144,6 +144,7 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
         engineOptions.query = self.options.query
         engineOptions.extraHeaders = self.options.extraHeaders
         engineOptions.perMessageDeflate = self.options.perMessageDeflate
+        engineOptions.perMessageDeflateThreshold = self.options.perMessageDeflateThreshold
         engineOptions.maxMessageSize = self.options.maxMessageSize
         let timeout = self.options.timeout.milliseconds
         engineOptions.connectTimeoutMillis = max(1, timeout)

@@ -1,4 +1,5 @@
 import EngineIO
+import HTTPKit
 import Transport
 
 /// Options of a `SocketManager` (one connection to a server), after the JavaScript client's `ManagerOptions`.
@@ -16,6 +17,8 @@ public struct SocketManagerOptions: Sendable {
     public var extraHeaders: [(name: String, value: String)] = []
     /// Offer permessage-deflate compression on WebSocket connections.
     public var perMessageDeflate = false
+    /// Messages under this many bytes go out uncompressed even with deflate negotiated (1,024, as `ws`).
+    public var perMessageDeflateThreshold = PerMessageDeflate.defaultThreshold
     /// Largest message accepted from the server, in bytes.
     public var maxMessageSize = 100 * 1024 * 1024
 

@@ -23,6 +23,10 @@ public struct EngineClientOptions: Sendable {
     public var maxPacketsPerPost = 16
     /// Offer permessage-deflate on WebSocket connections.
     public var perMessageDeflate = false
+    /// Messages smaller than this many bytes go out uncompressed even when deflate was negotiated (as `ws`
+    /// does): compressing a short message costs more than it saves, and a peer inflating on a thread pool
+    /// answers it later.
+    public var perMessageDeflateThreshold = PerMessageDeflate.defaultThreshold
     /// Largest message accepted from the server, in bytes.
     public var maxMessageSize = 100 * 1024 * 1024
     /// How streams are opened; `nil` picks plain TCP for http/ws (a TLS connector is set for https/wss).

@@ -109,7 +109,8 @@ final class WebSocketTransport: EngineClientTransport, ClientStreamDelegate, @un
     }
 
     private func writeMessage(_ opcode: WebSocketOpcode, prefix: UInt8?, _ bytes: [UInt8], on stream: any ClientStream) {
-        if let compressor = self.compressor {
+        let length = bytes.count + (prefix == nil ? 0 : 1)
+        if let compressor = self.compressor, length >= self.context.options.perMessageDeflateThreshold {
             var plain: [UInt8] = []
             plain.reserveCapacity(bytes.count + 1)
             if let prefix { plain.append(prefix) }
@@ -121,7 +122,7 @@ final class WebSocketTransport: EngineClientTransport, ClientStreamDelegate, @un
             self.writeFrame(opcode, rsv1: true, length: compressed.count, on: stream) { $0.append(contentsOf: compressed) }
             return
         }
-        self.writeFrame(opcode, rsv1: false, length: bytes.count + (prefix == nil ? 0 : 1), on: stream) { out in
+        self.writeFrame(opcode, rsv1: false, length: length, on: stream) { out in
             if let prefix { out.append(prefix) }
             out.append(contentsOf: bytes)
         }

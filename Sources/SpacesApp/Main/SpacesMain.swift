@@ -6,7 +6,7 @@ import Transport
 @main
 struct SpacesMain {
     static func main() async {
-        let flags = CommandLineFlags(switchNames: ["help", "verbose"])
+        let flags = CommandLineFlags.parseOrExit(program: "spaces", accepting: SpacesConfig.acceptedFlags)
         if flags.has("help") {
             print(SpacesConfig.usage, terminator: "")
             exit(0)

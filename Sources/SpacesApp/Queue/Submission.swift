@@ -12,6 +12,9 @@ struct SubmittedFile: Sendable, Equatable {
 }
 
 /// The inputs of `POST /websockets/submit/<space_id>`, parsed but not yet checked against the space.
+///
+/// `prompt` and `audioURL` reach the worker exactly as sent (indentation in code, line breaks in verse):
+/// whitespace only decides whether a field counts as empty.
 struct Submission: Sendable, Equatable {
     var prompt: String?
     var audioURL: String?
@@ -29,20 +32,19 @@ struct Submission: Sendable, Equatable {
 
     /// Checks the inputs against what `space` accepts; throws the first problem as a 400 / 413.
     func validate(for space: Space) throws(APIError) {
-        let prompt = self.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let audioURL = self.audioURL?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !prompt.isEmpty {
-            guard space.enablePrompt else {
-                throw APIError(400, "input_not_enabled", "This space does not accept a text prompt")
-            }
-            guard prompt.count <= Self.maxPromptLength else {
-                throw APIError(413, "prompt_too_long", "The prompt is longer than \(Self.maxPromptLength) characters")
-            }
+        let audioURL = self.audioURL ?? ""
+        // Checked even for a prompt of spaces alone: it is forwarded as sent.
+        guard (self.prompt ?? "").count <= Self.maxPromptLength else {
+            throw APIError(413, "prompt_too_long", "The prompt is longer than \(Self.maxPromptLength) characters")
         }
-        if !audioURL.isEmpty {
+        if self.hasPrompt && !space.enablePrompt {
+            throw APIError(400, "input_not_enabled", "This space does not accept a text prompt")
+        }
+        if self.hasAudioURL {
             guard space.enableAudio else {
                 throw APIError(400, "input_not_enabled", "This space does not accept audio")
             }
+            // The URL is forwarded as sent, so it is checked as sent: surrounding spaces make it invalid.
             guard audioURL.count <= Self.maxURLLength,
                   let url = URL(string: audioURL), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil else {
@@ -61,12 +63,21 @@ struct Submission: Sendable, Equatable {
                                "\(file.field) is larger than this space's limit of \(space.maxUploadBytes) bytes")
             }
         }
-        if !audioURL.isEmpty && self.files.contains(where: { $0.field == "audio_file" }) {
+        if self.hasAudioURL && self.files.contains(where: { $0.field == "audio_file" }) {
             throw APIError(400, "invalid_input", "Give either audio_url or audio_file, not both")
         }
-        if prompt.isEmpty && audioURL.isEmpty && self.files.isEmpty {
+        if !self.hasPrompt && !self.hasAudioURL && self.files.isEmpty {
             throw APIError(400, "empty_request", "Nothing to submit: give a prompt or a file")
         }
+    }
+
+    /// Whether the prompt has more than whitespace.
+    var hasPrompt: Bool { Self.hasContent(self.prompt) }
+    /// Whether `audio_url` has more than whitespace.
+    var hasAudioURL: Bool { Self.hasContent(self.audioURL) }
+
+    private static func hasContent(_ text: String?) -> Bool {
+        text?.contains { !$0.isWhitespace } ?? false
     }
 
     /// A file name safe to store and to put in a URL.
@@ -143,10 +154,10 @@ extension SpacesCore {
         let requestID = UUID().uuidString.lowercased()
         let token = SecureRandom.token()
         var payload = JSONObject()
-        let prompt = submission.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        payload["prompt"] = .string(prompt)
+        // As typed: design §3 (`payload.prompt` is never trimmed).
+        payload["prompt"] = .string(submission.prompt ?? "")
         payload["timestamp"] = .string(ISOTime.format(now))
-        if let audioURL = submission.audioURL?.trimmingCharacters(in: .whitespacesAndNewlines), !audioURL.isEmpty {
+        if let audioURL = submission.audioURL, submission.hasAudioURL {
             payload["audio"] = .string(audioURL)
         }
         if !submission.files.isEmpty {

@@ -39,6 +39,12 @@ struct SpacesConfig: Sendable {
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
     ]
 
+    /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
+    static var acceptedFlags: [CommandLineFlag] {
+        self.options.map { CommandLineFlag($0.flag, value: "VALUE", help: $0.help) }
+            + [CommandLineFlag("verbose", help: "more logging")]
+    }
+
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
         for option in self.options {

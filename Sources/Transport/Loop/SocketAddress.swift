@@ -1,12 +1,12 @@
 import CEngineIOShims
 import Glibc
 
-/// An IPv4 or IPv6 socket address, resolved from a numeric host or a name.
+/// An IPv4 or IPv6 socket address, resolved from a numeric host or a name, or a unix socket path.
 public struct SocketAddress: Sendable, CustomStringConvertible {
     var storage: sockaddr_storage
     var length: socklen_t
 
-    /// The address family (AF_INET or AF_INET6).
+    /// The address family (AF_INET, AF_INET6 or AF_UNIX).
     public var family: Int32 { Int32(self.storage.ss_family) }
 
     /// Resolves `host` (numeric, `localhost`, or `0.0.0.0`/`::` for all interfaces) and `port`.
@@ -25,6 +25,34 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             dst.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
         }
         return address
+    }
+
+    /// The address of the unix socket at `path`; nil when the path does not fit `sockaddr_un` (107 bytes).
+    public static func unix(path: String) -> SocketAddress? {
+        var address = sockaddr_un()
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count < capacity, !bytes.contains(0) else { return nil }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { dst in dst.copyBytes(from: bytes) }
+        var result = SocketAddress(storage: sockaddr_storage(), length: socklen_t(MemoryLayout<sockaddr_un>.size))
+        withUnsafeMutableBytes(of: &result.storage) { dst in
+            withUnsafeBytes(of: &address) { src in dst.copyMemory(from: src) }
+        }
+        return result
+    }
+
+    /// The socket path of a unix address, nil for IP addresses.
+    public var unixPath: String? {
+        guard self.family == AF_UNIX else { return nil }
+        var copy = self.storage
+        return withUnsafePointer(to: &copy) { ptr in
+            ptr.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un in
+                withUnsafeBytes(of: un.pointee.sun_path) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+            }
+        }
     }
 
     /// The numeric host, e.g. `127.0.0.1` or `::1`.
@@ -54,6 +82,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        self.family == AF_INET6 ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+        if let path = self.unixPath { return "unix:\(path)" }
+        return self.family == AF_INET6 ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
     }
 }

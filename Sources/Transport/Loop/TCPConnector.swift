@@ -84,8 +84,9 @@ public enum TCPConnector {
     }
 }
 
-/// One connection attempt over a list of addresses; lives on its loop until it succeeds or gives up.
-private final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
+/// One connection attempt over a list of addresses (TCP, or a unix socket path); lives on its loop until it
+/// succeeds or gives up.
+final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
     // Invariant for @unchecked Sendable: created and used on `loop`'s thread only.
     private let loop: EventLoop
     private var addresses: [SocketAddress]
@@ -124,8 +125,10 @@ private final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
                 self.lastError = .connectFailed(address: address.description, errno: errno)
                 continue
             }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if address.family != AF_UNIX {
+                var one: Int32 = 1
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
             var storage = address.storage
             let rc = withUnsafePointer(to: &storage) { ptr in
                 ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
