@@ -262,8 +262,9 @@ final class FakeWorker: WorkerChannel {
         #expect(Submission.safeFileName("") == "file")
     }
 
-    func testPromptAndAudioURLReachTheWorkerExactlyAsTyped() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func promptAndAudioURLReachTheWorkerExactlyAsTyped(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core) {
             $0.enableAudio = true
             $0.maxConcurrency = 2
@@ -277,23 +278,21 @@ final class FakeWorker: WorkerChannel {
             _ = try core.sync { try core.submit(submission, spaceID: echo.id, by: submitter, baseURL: "http://t") }
         }
         let payloads = worker.events.filter { $0.0 == "inference_request" }.map { $0.1["payload"] }
-        XCTAssertEqual(payloads.count, 2)
-        XCTAssertEqual(payloads.first??["prompt"]?.stringValue.map { Array($0.utf8) }, Array(code.utf8))
-        XCTAssertEqual(payloads.last??["prompt"]?.stringValue.map { Array($0.utf8) }, Array(verse.utf8))
-        XCTAssertEqual(payloads.last??["audio"]?.stringValue, "https://example.com/a.mp3?q=1")
+        #expect(payloads.count == 2)
+        #expect(payloads.first??["prompt"]?.stringValue.map { Array($0.utf8) } == Array(code.utf8))
+        #expect(payloads.last??["prompt"]?.stringValue.map { Array($0.utf8) } == Array(verse.utf8))
+        #expect(payloads.last??["audio"]?.stringValue == "https://example.com/a.mp3?q=1")
     }
 
-    func testWhitespaceOnlyFieldsCountAsEmpty() {
+    @Test func whitespaceOnlyFieldsCountAsEmpty() {
         let space = Space(name: "S", cardType: .websockets, enablePrompt: false, enableAudio: false)
-        XCTAssertEqual(self.code { try Submission(prompt: " \n\t ", audioURL: "\r\n").validate(for: space) }, "empty_request")
-        XCTAssertEqual(self.code { try Submission(prompt: "\n x").validate(for: space) }, "input_not_enabled")
+        #expect(self.code { try Submission(prompt: " \n\t ", audioURL: "\r\n").validate(for: space) } == "empty_request")
+        #expect(self.code { try Submission(prompt: "\n x").validate(for: space) } == "input_not_enabled")
         var open = space
         open.enableAudio = true
         // Forwarded as sent, so checked as sent: a URL wrapped in spaces is not a URL.
-        XCTAssertEqual(self.code { try Submission(audioURL: " https://example.com/a.mp3\n").validate(for: open) },
-                       "invalid_audio_url")
-        XCTAssertEqual(self.code { try Submission(prompt: String(repeating: " ", count: 100_001)).validate(for: open) },
-                       "prompt_too_long")
+        #expect(self.code { try Submission(audioURL: " https://example.com/a.mp3\n").validate(for: open) } == "invalid_audio_url")
+        #expect(self.code { try Submission(prompt: String(repeating: " ", count: 100_001)).validate(for: open) } == "prompt_too_long")
     }
 
     private func code(_ body: () throws -> Void) -> String? {
