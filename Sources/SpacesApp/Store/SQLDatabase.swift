@@ -82,6 +82,20 @@ extension SQLDatabase {
         try self.queryFirst(sql, parameters: parameters.map(\.sqlValue), map: map)
     }
 
+    /// Runs `body` between `begin` and COMMIT; a throw rolls back (a ROLLBACK that fails, on a lost
+    /// connection, is ignored: the server drops the transaction anyway) and is rethrown.
+    func inTransaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        try self.execute(begin)
+        do {
+            let value = try body()
+            try self.execute("COMMIT")
+            return value
+        } catch {
+            try? self.execute("ROLLBACK")
+            throw error
+        }
+    }
+
     /// The integer in the first column of the first row (0 when there is no row).
     func scalar(_ sql: String, _ parameters: SQLBindable...) throws -> Int64 {
         try self.queryFirst(sql, parameters: parameters.map(\.sqlValue)) { $0.int64(0) } ?? 0

@@ -3,13 +3,15 @@ import Synchronization
 @testable import SpacesApp
 
 /// A real PostgreSQL 15 server (Debian's `postgresql` package) for tests: a cluster made with `initdb` in a
-/// temporary folder, listening on a free port of 127.0.0.1 and on a unix socket in that folder, run by the
-/// unprivileged `postgres` user when the tests run as root (PostgreSQL refuses to run as root).
+/// temporary folder, listening only on a unix socket in that folder (so no TCP port can clash; clients still
+/// log in with a password), run by the unprivileged `postgres` user when the tests run as root (PostgreSQL
+/// refuses to run as root).
 final class PostgresTestServer: Sendable {
     static let binDirectory = "/usr/lib/postgresql/15/bin"
     let directory: String
-    let port: Int
     let password: String
+    /// Only names the socket file (`.s.PGSQL.5432`): the folder is the test's own.
+    let port = 5432
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -23,7 +25,6 @@ final class PostgresTestServer: Sendable {
             throw Failure(description: "PostgreSQL 15 is not installed (apt-get install postgresql; `make deps` does it)")
         }
         self.directory = NSTemporaryDirectory() + "spaces-pg-\(UUID().uuidString.prefix(8))"
-        self.port = try Self.freePort()
         self.password = "pw-" + UUID().uuidString.prefix(12)
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -36,18 +37,18 @@ final class PostgresTestServer: Sendable {
             for path in [self.directory, passwordFile] { chown(path, owner.pointee.pw_uid, owner.pointee.pw_gid) }
         }
         try self.runAsOwner([Self.binDirectory + "/initdb", "-D", self.dataDirectory, "-U", "postgres", "-E", "UTF8",
-                             "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=" + passwordFile, "--no-sync"])
+                             "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--pwfile=" + passwordFile, "--no-sync"])
         try self.start()
     }
 
-    /// `postgres://postgres:<password>@127.0.0.1:<port>/<database>`.
+    /// `postgres://postgres:<password>@/<database>?host=<folder>&port=5432`: libpq's URI form for a unix socket.
     func url(database: String) -> String {
-        "postgres://postgres:\(self.password)@127.0.0.1:\(self.port)/\(database)"
+        "postgres://postgres:\(self.password)@/\(database)?host=\(self.directory)&port=\(self.port)"
     }
 
-    /// Starts the server (again) on the same port and waits, at most 30 s, until it answers.
+    /// Starts the server (again) and waits, at most 30 s, until it answers.
     func start() throws {
-        let options = "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c fsync=off"
+        let options = "-p \(self.port) -k \(self.directory) -c listen_addresses='' -c fsync=off"
             + " -c full_page_writes=off -c max_connections=200"
         try self.runAsOwner([Self.binDirectory + "/pg_ctl", "-D", self.dataDirectory, "-l", self.directory + "/log",
                              "-o", options, "-w", "-t", "30", "start"])
@@ -106,23 +107,6 @@ final class PostgresTestServer: Sendable {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw Failure(description: "\(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

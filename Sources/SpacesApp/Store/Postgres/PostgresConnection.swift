@@ -84,15 +84,7 @@ final class PostgresConnection: SQLDatabase {
     }
 
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.execute("BEGIN")
-        do {
-            let value = try body()
-            try self.execute("COMMIT")
-            return value
-        } catch {
-            if self.isUsable { try? self.execute("ROLLBACK") }
-            throw error
-        }
+        try self.inTransaction(begin: "BEGIN", body)
     }
 
     // MARK: Statements
@@ -127,9 +119,9 @@ final class PostgresConnection: SQLDatabase {
             ?? Self.trimmed(PQerrorMessage(self.handle))
         PQclear(result)
         if let sqlState, !sqlState.isEmpty { throw PostgresError(sqlState: sqlState, message: message) }
-        // No SQLSTATE: libpq failed on its side, nearly always because the connection is gone.
-        guard self.isUsable else { throw .connectionLost(message.isEmpty ? "connection lost" : message) }
-        throw PostgresError(sqlState: "58000", message: message)
+        // No SQLSTATE: libpq failed on its side, which means the connection is gone ("server closed the
+        // connection unexpectedly"), even when PQstatus has not noticed yet.
+        throw .connectionLost(message.isEmpty ? "connection lost" : message)
     }
 
     /// A parameter in PostgreSQL's text input format.

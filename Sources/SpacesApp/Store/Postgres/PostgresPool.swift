@@ -62,11 +62,11 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
                 self.checkIn(fresh)
                 return value
             } catch {
-                self.checkIn(fresh)
+                self.checkIn(fresh, after: error)
                 throw error
             }
         } catch {
-            self.checkIn(connection)
+            self.checkIn(connection, after: error)
             throw error
         }
     }
@@ -155,9 +155,11 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
         }
     }
 
-    /// Returns a connection for reuse, or closes it when it broke or was left inside a transaction.
-    private func checkIn(_ connection: PostgresConnection) {
-        guard connection.isUsable, connection.isIdle else {
+    /// Returns a connection for reuse, or closes it when it broke (or `error` says it was lost) or was left
+    /// inside a transaction.
+    private func checkIn(_ connection: PostgresConnection, after error: (any Error)? = nil) {
+        let lost = (error as? PostgresError)?.kind == .unavailable
+        guard !lost, connection.isUsable, connection.isIdle else {
             self.discard(connection, andIdle: false)
             return
         }

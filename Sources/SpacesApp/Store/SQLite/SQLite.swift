@@ -118,15 +118,7 @@ final class Database: SQLDatabase {
     /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken up front), committing when it
     /// returns and rolling back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.execute("BEGIN IMMEDIATE")
-        do {
-            let value = try body()
-            try self.execute("COMMIT")
-            return value
-        } catch {
-            try? self.execute("ROLLBACK")
-            throw error
-        }
+        try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// `PRAGMA user_version`: the schema version of databases made before the `schema_version` table.
