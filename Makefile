@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev libpq-dev pkg-config
 
-.PHONY: all build release deps postgresql venv test unit-test interop-test autobahn-test run bench bench-quick bench-engineio clean
+.PHONY: all build release deps postgresql venv test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
 
 all: build
 
@@ -47,9 +47,10 @@ $(VENV)/.stamp: Tests/Interop/requirements.txt
 
 venv: $(VENV)/.stamp
 
-test: unit-test interop-test autobahn-test browser-test
+test: unit-test interop-test autobahn-test browser-test cluster-test
 
-# The venv first: some Swift tests start python-socketio servers as peers.
+# The venv first: some Swift tests start python-socketio servers as peers (and Tests/Cluster/cluster_up.py,
+# which starts redis-server and sio-echo --redis nodes for ClusterClientTests); the store tests start PostgreSQL.
 unit-test: deps venv postgresql
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -65,13 +66,28 @@ autobahn-test: release venv
 # wheel, fetched with pip download at each run, never committed) against sio-echo; our own browser client
 # (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's
 # screenshots (docs/screenshots/).
-browser-test: release venv
+browser-test: release venv chromium
+	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py
+
+chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
 		echo "installing chromium and fonts-wqy-microhei"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } \
 			>.build/chromium-install.log 2>&1 || { tail -20 .build/chromium-install.log; exit 1; }; }
-	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
-	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py
+
+# Debian's nginx, for the sticky-session test (redis-server comes with `deps`), installed when missing; the
+# tests start their own on free ports in temporary folders.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "installing nginx"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+# Several sio-echo --redis nodes on one Redis (Tests/Cluster): every cluster operation across nodes with
+# python-socketio clients, the faults (Redis restarted or absent, a node SIGKILLed), the official JS client
+# in Chromium across two nodes, and nginx with sticky sessions in front of two nodes.
+cluster-test: release venv nginx chromium
+	CLUSTER_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Cluster
 
 # SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).
 run: release
@@ -88,6 +104,12 @@ bench: release venv
 	$(PY) Benchmarks/sio_bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(BENCH_ARGS)
 	$(PY) Benchmarks/bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(EIO_BENCH_ARGS)
 
+# `make bench-cluster`: three sio-echo --redis nodes, 1,000 clients spread over them, broadcasts from one
+# node (Benchmarks/cluster_bench.py, driven by sio-load): CPU per delivery on each node, Redis CPU and
+# PUBLISH calls per broadcast, latency at 1,000 broadcasts/s, each beside its target. Not part of `make test`.
+bench-cluster: release venv
+	$(PY) Benchmarks/cluster_bench.py --bin $(RELEASE_BIN) $(CLUSTER_BENCH_ARGS)
+
 bench-quick: release venv
 	$(PY) Benchmarks/sio_bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) --quick $(BENCH_ARGS)
 
@@ -97,6 +119,14 @@ bench-engineio: release venv
 
 clean:
 	rm -rf .build $(VENV)
+
+# `make slow-readers`: the by-hand version of the clients-that-stop-reading test of issue 18 (200 WebSocket
+# clients in a room stop reading while one floods it with 10 KB broadcasts for 15 s, production heartbeats);
+# prints sio-echo's peak RSS and another client's echo latencies. `make interop-test` runs the 500-client,
+# 10-second version with assertions (Tests/Interop/socketio_slow_readers_test.py). Options via SLOW_ARGS.
+.PHONY: slow-readers
+slow-readers: release venv
+	$(PY) Tests/Interop/slow_readers.py --bin $(RELEASE_BIN)/sio-echo --clients 200 --seconds 15 $(SLOW_ARGS)
 
 # `make bench-loadgen`: our Swift load generator (sio-load) and shared/perf's sioload take turns against
 # sio-echo on echo, echo-ack, polling, broadcast, rate and capacity; fails when their server-CPU figures

@@ -39,7 +39,7 @@ let package = Package(
         // The benchmark app of shared/perf (echo, echo-ack, join, broadcast): sio-echo serves it, tests run it.
         .target(name: "SocketIOBenchmarkApp", dependencies: ["SocketIO"]),
         .executableTarget(name: "eio-echo", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
-        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "SocketIOBenchmarkApp"]),
+        .executableTarget(name: "sio-echo", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "SocketIOBenchmarkApp", "SocketIORedis", "Redis"]),
         // A Socket.IO load generator on our event loop and client codecs (the scenarios of shared/perf's sioload).
         .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
         // System SQLite (libsqlite3) for the SpacesApp store.
@@ -48,7 +48,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
         .executableTarget(
-            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite", "CLibPQ"],
+            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite", "CLibPQ", "SocketIORedis", "Redis"],
             // The pages' stylesheet and scripts, compiled in: the binary serves them with nothing beside it.
             resources: [
                 .embedInCode("Assets/spaces.css"), .embedInCode("Assets/live.js"), .embedInCode("Assets/space.js"),

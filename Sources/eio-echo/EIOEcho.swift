@@ -27,6 +27,7 @@ struct EIOEcho {
         options.pingInterval = flags.int("ping-interval", default: 300)
         options.pingTimeout = flags.int("ping-timeout", default: 200)
         options.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        options.maxBackpressure = flags.int("max-backpressure", default: options.maxBackpressure)
         options.cors = .any
         options.perMessageDeflate = true
 
@@ -41,7 +42,8 @@ struct EIOEcho {
             (claims: { @Sendable head in head.path == "/echo" }, handler: echoService),
         ])
         let (group, server) = ToolServer.start(name: "eio-echo", flags: flags, loops: flags.int("loops", default: 1),
-                                               maxBodySize: options.maxHttpBufferSize, handler: chain)
+                                               maxBodySize: options.maxHttpBufferSize, maxBackpressure: 64 << 20,
+                                               handler: chain)
         ToolServer.runUntilTerminated(server, group: group, closeSessions: { engine.closeAllSessions() },
                                       sessionCount: { engine.sessionCount })
     }

@@ -19,9 +19,19 @@ struct SIOEcho {
     static let flags = ToolServer.commonFlags + [
         CommandLineFlag("loops", value: "N", help: "event loops (default: one per core)"),
         CommandLineFlag("connect-timeout", value: "MS", help: "ms a client has to join a namespace (default 1000)"),
-        CommandLineFlag("app", value: "all|bench", help: """
+        CommandLineFlag("app", value: "all|bench|cluster", help: """
             all: test suite, benchmark and interop handlers (default); bench: only the
-            benchmark app of shared/perf on "/", as the reference servers run it
+            benchmark app of shared/perf on "/", as the reference servers run it; cluster: all,
+            plus the cluster test app of shared/cluster-app.md on "/" and "/admin" (default with --redis)
+            """),
+        CommandLineFlag("redis", value: "URL", help: """
+            join a cluster through Redis: redis://[user:password@]host[:port][/db], rediss://...,
+            unix:///path/redis.sock (env SIO_REDIS)
+            """),
+        CommandLineFlag("redis-requests-timeout", value: "MS", help: "ms a cluster request waits for the other nodes (default 3000)"),
+        CommandLineFlag("redis-specific-response-channel", help: """
+            answer the other nodes' requests on the asking node's own response channel
+            (Node's publishOnSpecificResponseChannel) instead of the shared one
             """),
         CommandLineFlag("per-message-deflate", help: """
             negotiate WebSocket permessage-deflate when a client offers it (default off, as Node);
@@ -40,38 +50,54 @@ struct SIOEcho {
         engineOptions.pingInterval = flags.int("ping-interval", default: 300)
         engineOptions.pingTimeout = flags.int("ping-timeout", default: 200)
         engineOptions.maxHttpBufferSize = flags.int("max-payload", default: 1_000_000)
+        engineOptions.maxBackpressure = flags.int("max-backpressure", default: engineOptions.maxBackpressure)
         engineOptions.cors = .any
         engineOptions.perMessageDeflate = flags.has("per-message-deflate")
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
 
+        let redis = ClusterRedis.join(flags: flags)
+        if let redis { options.adapter = redis.adapterFactory }
+
         let engine = EngineServer(options: engineOptions)
         let io = SocketIOServer(engine: engine, options: options)
-        let app = flags.string("app") ?? "all"
-        guard app == "all" || app == "bench" else {
-            FileHandle.standardError.write(Data("sio-echo: --app is all or bench, not \"\(app)\" (see sio-echo --help)\n".utf8))
+        let app = flags.string("app") ?? (redis == nil ? "all" : "cluster")
+        let node = ClusterNode()
+        switch app {
+        case "all": EchoApp.install(on: io, cluster: nil)
+        case "bench": BenchmarkApp.install(on: io)
+        case "cluster": EchoApp.install(on: io, cluster: node)
+        default:
+            FileHandle.standardError.write(Data("sio-echo: --app is all, bench or cluster, not \"\(app)\" (see sio-echo --help)\n".utf8))
             exit(2)
-        }
-        if app == "bench" {
-            BenchmarkApp.install(on: io)
-        } else {
-            EchoApp.install(on: io)
         }
 
         let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
         let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
                                                maxBodySize: engineOptions.maxHttpBufferSize, handler: chain)
-        ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close() },
+        node.bind(port: server.port)
+        ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close(); redis?.close() },
                                       sessionCount: { engine.sessionCount })
     }
 }
 
 /// The event handlers.
 enum EchoApp {
-    static func install(on io: SocketIOServer) {
+    /// With `cluster`, the cluster test app is served too; its `join`, `leave`, `to-room` and `broadcast`
+    /// replace the benchmark and interop ones of the same names on `/` (and accept their argument forms).
+    static func install(on io: SocketIOServer, cluster: ClusterNode?) {
+        if let cluster { ClusterApp.install(on: io, node: cluster) }
         io.on(.connection) { socket in
             self.testSuiteHandlers(socket)
-            BenchmarkApp.install(on: socket)
+            BenchmarkApp.echo(on: socket)
+            BenchmarkApp.echoAck(on: socket)
+            if let cluster {
+                ClusterApp.handlers(socket, node: cluster)
+            } else {
+                BenchmarkApp.join(on: socket)
+                BenchmarkApp.broadcast(on: socket)
+                self.roomHandlers(socket)
+            }
             self.interopHandlers(socket, io: io)
         }
         io.of("/custom").on(.connection) { socket in
@@ -108,7 +134,21 @@ enum EchoApp {
         }
     }
 
-    /// The benchmark app of shared/perf/README.md.
+    /// `leave` and `to-room` of the interop tests (the cluster app has its own forms of both).
+    static func roomHandlers(_ socket: Socket) {
+        socket.on("leave") { args, ack in
+            guard let room = args.first?.stringValue else { return }
+            socket.leave(room)
+            ack?(.string(room))
+        }
+        // Emits to a room, sender included or not.
+        socket.on("to-room") { args, ack in
+            guard let room = args.first?.stringValue, let event = args.dropFirst().first?.stringValue else { return }
+            socket.nsp.to(room).emit(event, arguments: Array(args.dropFirst(2)))
+            ack?()
+        }
+    }
+
     /// Helpers for the Python interop tests.
     static func interopHandlers(_ socket: Socket, io: SocketIOServer) {
         // The server asks the client (with an acknowledgement) and reports the answer.
@@ -120,17 +160,6 @@ enum EchoApp {
                     socket.emit("answer", arguments: response)
                 }
             }
-        }
-        socket.on("leave") { args, ack in
-            guard let room = args.first?.stringValue else { return }
-            socket.leave(room)
-            ack?(.string(room))
-        }
-        // Emits to a room, sender included or not.
-        socket.on("to-room") { args, ack in
-            guard let room = args.first?.stringValue, let event = args.dropFirst().first?.stringValue else { return }
-            socket.nsp.to(room).emit(event, arguments: Array(args.dropFirst(2)))
-            ack?()
         }
         socket.on("to-others") { args, ack in
             guard let event = args.first?.stringValue else { return }

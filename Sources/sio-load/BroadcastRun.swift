@@ -7,6 +7,10 @@ import Transport
 /// one that reached every member is replaced by the next, until `--broadcasts` were measured or
 /// `--duration` seconds passed. The first `--bwarm` broadcasts are a warm-up; the window opens when they
 /// are all delivered and closes when the last measured one is. As in `sioload`.
+///
+/// With `--brate R` the broadcasts go out on a schedule instead (R per second, paced like `rate`), whatever
+/// was delivered, and each delivery's latency counts from its broadcast's intended send time. With
+/// `--ports` the members sit on several servers (a cluster) while the control client stays on `--port`.
 final class BroadcastRun: LoadRun, @unchecked Sendable {
     // Invariant for @unchecked Sendable: as for `LoadRun`, loop thread only.
 
@@ -26,6 +30,9 @@ final class BroadcastRun: LoadRun, @unchecked Sendable {
     private var lastDeliveryAt: UInt64 = 0
     private var completion = LatencySamples()
     private var deliveryLatency = LatencySamples()
+    /// The schedule of `--brate`; nil with the window.
+    private var pacer: RatePacer?
+    private var phaseStart: UInt64 = 0
 
     private var total: Int { self.options.broadcasts + self.options.bwarm }
 
@@ -65,13 +72,44 @@ final class BroadcastRun: LoadRun, @unchecked Sendable {
             self.window.open()
             self.firstMeasuredAt = monotonicNanos()
         }
+        if self.options.brate > 0 {
+            self.startSchedule()
+            return
+        }
         for _ in 0..<self.options.bwindow where self.sent < self.total { self.sendBroadcast() }
     }
 
-    private func sendBroadcast() {
+    private func startSchedule() {
+        let interval = 1e9 / self.options.brate
+        self.phaseStart = monotonicNanos()
+        let end = self.phaseStart + UInt64(Double(self.total - 1) * interval)
+        let pacer = RatePacer(loop: self.loop, start: self.phaseStart, interval: interval, end: end) { [self] in
+            self.sendDue(interval: interval)
+        }
+        self.pacer = pacer
+        pacer.run()
+    }
+
+    /// Sends every broadcast due by now, stamped with its intended time.
+    private func sendDue(interval: Double) {
+        self.pacer?.taken()
+        guard !self.isFinished else { return }
+        let now = monotonicNanos()
+        while self.sent < self.total {
+            let intended = self.phaseStart + UInt64(Double(self.sent) * interval)
+            guard intended <= now else { break }
+            self.sendBroadcast(stamp: intended &- self.startedAt)
+        }
+    }
+
+    override func willFinish() {
+        self.pacer?.stop()
+    }
+
+    private func sendBroadcast(stamp: UInt64? = nil) {
         guard let control = self.control else { return }
         let index = self.sent
-        let stamp = self.relativeNow()
+        let stamp = stamp ?? self.relativeNow()
         self.sent += 1
         self.sentAt[index] = stamp
         let template = self.template
@@ -115,8 +153,8 @@ final class BroadcastRun: LoadRun, @unchecked Sendable {
         }
         let timeUp = self.window.isOpen
             && monotonicNanos() >= self.window.openedAt + UInt64(self.options.duration * 1e9)
-        if self.sent < self.total && !timeUp { self.sendBroadcast() }
-        if self.completed == self.sent {
+        if self.pacer == nil && self.sent < self.total && !timeUp { self.sendBroadcast() }
+        if self.completed == self.sent && (self.pacer == nil || self.sent == self.total) {
             self.window.close()
             self.finish(status: 0)
         }
@@ -134,6 +172,8 @@ final class BroadcastRun: LoadRun, @unchecked Sendable {
         line.add("clients", self.options.clients)
         line.add("broadcasts", broadcasts)
         line.add("bwindow", self.options.bwindow)
+        if self.options.brate > 0 { line.add("brate", self.options.brate, decimals: 1) }
+        line.add("servers", max(1, self.options.ports.count))
         line.add("payload", self.options.payload)
         line.add("completed", measured)
         line.add("deliveries", self.measuredDeliveries)

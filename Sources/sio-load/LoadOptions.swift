@@ -37,6 +37,14 @@ struct LoadOptions: Sendable, Equatable {
     var broadcasts = 100
     var bwindow = 1
     var bwarm = 10
+    /// Ports of several servers (a cluster): the clients, except broadcast's control client, are spread
+    /// over them in turn; empty: every client on `port`.
+    var ports: [Int] = []
+    /// Broadcasts per second: `broadcast` sends on this schedule instead of keeping `bwindow` in flight
+    /// (0: the window), and latency counts from each one's intended send time.
+    var brate = 0.0
+    /// Server processes whose CPU is reported one by one (`server_cpu_s_<i>`), e.g. the nodes of a cluster.
+    var serverPIDs: [Int32] = []
     /// The connection counts `capacity` stops at, increasing.
     var steps = [1000, 5000, 10000]
     /// Seconds `capacity` waits at each step before sampling the server.
@@ -64,6 +72,9 @@ struct LoadOptions: Sendable, Equatable {
           --transport websocket|polling
           --payload B         bytes of string payload per message (32)
           --clients N --broadcasts K --bwindow W --bwarm K0   broadcast (1000, 100, 1, 10)
+          --ports P1,P2,...   spread the clients over these servers (broadcast's control client stays on --port)
+          --brate R           broadcast: R broadcasts/s on a schedule instead of --bwindow in flight
+          --server-pids A,B   also report each of these processes' CPU seconds (server_cpu_s_0, ...)
           --steps a,b,c --settle S   capacity (1000,5000,10000; 2)
           --pending P         handshakes in flight while connecting (32)
           --server-sid SID    session id of the server (CPU/RSS of every process in it, from /proc)
@@ -138,6 +149,13 @@ struct LoadOptions: Sendable, Equatable {
             case "--bwindow": options.bwindow = try int(name)
             case "--bwarm": options.bwarm = try int(name)
             case "--steps": options.steps = try Self.steps(try value(name))
+            case "--ports": options.ports = try Self.numbers(name, try value(name), in: 1...65535)
+            case "--brate":
+                options.brate = try number(name, "a number of broadcasts per second, above 0 and up to 10^6") {
+                    $0 > 0 && $0 <= 1e6
+                }
+            case "--server-pids":
+                options.serverPIDs = try Self.numbers(name, try value(name), in: 1...Int(Int32.max)).map { Int32($0) }
             case "--settle": options.settle = try seconds(name)
             case "--server-sid": options.serverSID = Int32(clamping: try int(name))
             case "--server-pid": options.serverPID = Int32(clamping: try int(name))
@@ -163,6 +181,25 @@ struct LoadOptions: Sendable, Equatable {
         }
         if !options.path.hasSuffix("/") { options.path += "/" }
         return options
+    }
+
+    /// The port client `index` connects to: `ports` in turn for the first `clients` of them, else `port`.
+    func port(forClient index: Int) -> Int {
+        guard !self.ports.isEmpty, index < self.clients || self.scenario != .broadcast else { return self.port }
+        return self.ports[index % self.ports.count]
+    }
+
+    /// A comma-separated list of at most 64 numbers within `range`.
+    private static func numbers(_ name: String, _ text: String, in range: ClosedRange<Int>) throws(Invalid) -> [Int] {
+        var numbers: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let number = Int(part), range.contains(number) else {
+                throw Invalid(description: "\(name): comma-separated numbers in \(range), not \(text)")
+            }
+            numbers.append(number)
+        }
+        guard (1...64).contains(numbers.count) else { throw Invalid(description: "\(name): 1 to 64 numbers") }
+        return numbers
     }
 
     /// `--steps`: increasing positive connection counts separated by commas, at most 16 (as `sioload`).

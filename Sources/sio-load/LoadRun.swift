@@ -51,7 +51,8 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         self.startedAt = monotonicNanos()
         self.targetClients = targetClients
         self.openLimit = targetClients
-        self.window = MeasurementWindow(serverSID: options.serverSID, serverPID: options.serverPID)
+        self.window = MeasurementWindow(serverSID: options.serverSID, serverPID: options.serverPID,
+                                        serverPIDs: options.serverPIDs)
     }
 
     /// Starts connecting; `completion` runs once, on the loop, when the run is over. Loop thread only.
@@ -222,6 +223,9 @@ class LoadRun: LoadClientEvents, @unchecked Sendable {
         if self.window.samplesServer {
             line.add("server_rss_kb", self.window.serverRSSKB)
             line.add("server_procs", self.window.serverProcesses)
+        }
+        for (index, seconds) in self.window.eachServerCPUSeconds.enumerated() {
+            line.add("server_cpu_s_\(index)", seconds, decimals: 4)
         }
         line.add("loadgen_cpu_total_s", ProcessUsage.selfCPUSeconds(), decimals: 2)
         line.add("loadgen_elapsed_s", Double(monotonicNanos() - self.startedAt) / 1e9, decimals: 2)

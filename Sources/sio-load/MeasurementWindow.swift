@@ -14,16 +14,25 @@ struct MeasurementWindow {
     private(set) var machineBusySeconds = 0.0
     private(set) var serverRSSKB = 0
     private(set) var serverProcesses = 0
+    /// CPU seconds of each of `--server-pids` over the window.
+    private(set) var eachServerCPUSeconds: [Double] = []
 
     private let serverSID: Int32
     private let serverPID: Int32
     private var loadgenCPU0 = 0.0
     private var serverCPU0 = 0.0
     private var machine0 = 0.0
+    private let serverPIDs: [Int32]
+    private var eachServerCPU0: [Double] = []
 
-    init(serverSID: Int32, serverPID: Int32) {
+    init(serverSID: Int32, serverPID: Int32, serverPIDs: [Int32] = []) {
         self.serverSID = serverSID
         self.serverPID = serverPID
+        self.serverPIDs = serverPIDs
+    }
+
+    private func eachServerCPU() -> [Double] {
+        self.serverPIDs.map { ProcessUsage.server(sid: 0, pid: $0).cpuSeconds }
     }
 
     /// Whether the server's CPU is being sampled.
@@ -36,6 +45,7 @@ struct MeasurementWindow {
         self.loadgenCPU0 = ProcessUsage.selfCPUSeconds()
         self.machine0 = ProcessUsage.machineBusySeconds()
         self.serverCPU0 = ProcessUsage.server(sid: self.serverSID, pid: self.serverPID).cpuSeconds
+        self.eachServerCPU0 = self.eachServerCPU()
     }
 
     mutating func close() {
@@ -48,5 +58,6 @@ struct MeasurementWindow {
         self.serverCPUSeconds = server.cpuSeconds - self.serverCPU0
         self.serverRSSKB = server.rssKB
         self.serverProcesses = server.processes
+        self.eachServerCPUSeconds = zip(self.eachServerCPU(), self.eachServerCPU0).map { $0 - $1 }
     }
 }

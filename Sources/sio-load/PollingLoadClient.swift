@@ -20,9 +20,9 @@ final class PollingLoadClient: LoadClient, @unchecked Sendable {
     override func start() {
         self.state = .connecting
         let timeout = Int(self.options.connectTimeout * 1000)
-        let get = PollingHTTPChannel(loop: self.loop, host: self.options.host, port: self.options.port,
+        let get = PollingHTTPChannel(loop: self.loop, host: self.options.host, port: self.options.port(forClient: self.index),
                                      connectTimeoutMillis: timeout)
-        let post = PollingHTTPChannel(loop: self.loop, host: self.options.host, port: self.options.port,
+        let post = PollingHTTPChannel(loop: self.loop, host: self.options.host, port: self.options.port(forClient: self.index),
                                       connectTimeoutMillis: timeout)
         get.onResponse = { [unowned self] status, body in self.polled(status: status, body) }
         post.onResponse = { [unowned self] status, _ in self.posted(status: status) }
@@ -50,7 +50,7 @@ final class PollingLoadClient: LoadClient, @unchecked Sendable {
 
     private func requestHead(method: String, sid: String?) -> [UInt8] {
         let target = "\(self.options.path)?EIO=4&transport=polling" + (sid.map { "&sid=\($0)" } ?? "")
-        return Array("\(method) \(target) HTTP/1.1\r\nHost: \(self.options.host):\(self.options.port)\r\n".utf8)
+        return Array("\(method) \(target) HTTP/1.1\r\nHost: \(self.options.host):\(self.options.port(forClient: self.index))\r\n".utf8)
     }
 
     private func poll() {

@@ -33,7 +33,7 @@ final class WebSocketLoadClient: LoadClient, ConnectionHandler, ClientStreamDele
         let request = HTTPClientRequest(method: "GET", target: "\(self.options.path)?EIO=4&transport=websocket",
                                         headers: headers)
         let timeout = Int(self.options.connectTimeout * 1000)
-        HTTPClientConnection.connect(host: self.options.host, port: self.options.port, on: self.loop,
+        HTTPClientConnection.connect(host: self.options.host, port: self.options.port(forClient: self.index), on: self.loop,
                                      timeoutMillis: timeout) { [self] result in
             guard self.state == .connecting else {
                 if case .success(let connection) = result { connection.close() }

@@ -18,14 +18,14 @@ pytestmark = pytest.mark.timeout(120)
 FLAGS = {
     "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload"],
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
-                 "per-message-deflate"],
+                 "per-message-deflate", "redis", "redis-requests-timeout", "redis-specific-response-channel"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
-               "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "verbose"],
+               "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "redis", "verbose"],
     "spaces-worker": ["host", "spaces", "token", "concurrency", "exec", "exec-timeout", "delay", "transports",
                       "verbose"],
     "sio-load": ["host", "port", "conns", "window", "duration", "warmup", "rate", "ack", "transport", "payload",
                  "clients", "broadcasts", "bwindow", "bwarm", "steps", "settle", "pending", "server-sid",
-                 "server-pid", "max-time", "connect-timeout", "path", "label"],
+                 "server-pid", "max-time", "connect-timeout", "path", "label", "ports", "brate", "server-pids"],
 }
 
 # Arguments every run needs to get as far as flag parsing (sio-load's scenario comes first).

@@ -150,6 +150,20 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssertNotNil(result["server_cpu_us_per_delivery"] as? Double)
     }
 
+    func testScheduledBroadcastOverListedPortsReachesEveryMember() throws {
+        let port = self.server.port
+        let result = try self.run(["broadcast", "--clients", "5", "--broadcasts", "40", "--bwarm", "4", "--brate", "400",
+                                   "--ports", "\(port),\(port)", "--server-pids", "\(getpid()),\(getpid())"])
+        self.assertClean(result)
+        XCTAssertEqual(result["completed"] as? Int, 40)
+        XCTAssertEqual(result["deliveries"] as? Int, 200)
+        XCTAssertEqual(result["brate"] as? Double, 400)
+        XCTAssertEqual(result["servers"] as? Int, 2)
+        XCTAssertNotNil(result["server_cpu_s_0"] as? Double)
+        XCTAssertNotNil(result["server_cpu_s_1"] as? Double)
+        XCTAssertGreaterThan(result["delivery_lat_p50_ms"] as? Double ?? -1, 0)
+    }
+
     func testAlteredAnswersAreCountedAsBad() throws {
         let altering = try BenchmarkAppServer.make(alterEchoes: true)
         defer { altering.shutdown() }

@@ -44,4 +44,15 @@ final class LoadOptionsTests: XCTestCase {
             XCTAssertThrowsError(try LoadOptions.parse(["rate", "--port", "80", "--rate", rate]), rate)
         }
     }
+
+    func testClusterOptionsSpreadMembersAndKeepTheControlClientOnPort() throws {
+        let options = try LoadOptions.parse(["broadcast", "--port", "80", "--ports", "81,82,83", "--clients", "4",
+                                             "--brate", "1000", "--server-pids", "10,11"])
+        XCTAssertEqual((0..<5).map(options.port(forClient:)), [81, 82, 83, 81, 80])
+        XCTAssertEqual(options.brate, 1000)
+        XCTAssertEqual(options.serverPIDs, [10, 11])
+        for bad in [["--ports", "80,,81"], ["--ports", "0"], ["--ports", "x"], ["--brate", "0"], ["--server-pids", "-1"]] {
+            XCTAssertThrowsError(try LoadOptions.parse(["broadcast", "--port", "80"] + bad), "\(bad)")
+        }
+    }
 }

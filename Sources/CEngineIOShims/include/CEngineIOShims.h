@@ -30,4 +30,6 @@ static inline int ceio_errno(void) { return errno; }
 int ceio_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 /// pipe2 with O_CLOEXEC, atomically (no other thread's child can inherit the ends); also GNU, in shims.c.
 int ceio_pipe_cloexec(int fds[2]);
+/// Fixes glibc's mmap threshold (mallopt(M_MMAP_THRESHOLD)): freed blocks from `bytes` up go back to the system.
+int ceio_set_mmap_threshold(int bytes);
 #endif

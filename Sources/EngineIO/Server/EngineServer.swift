@@ -172,6 +172,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
                                          maxMessageSize: self.options.maxHttpBufferSize,
                                          deflate: accepted.deflate, compressionThreshold: self.options.perMessageDeflateThreshold,
                                          active: session.loop === connection.loop)
+            connection.maxBackpressure = self.options.maxBackpressure
             connection.handler = ws
             accepted.writeResponse(to: connection)
             let attach: @Sendable () -> Void = {
@@ -193,6 +194,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         let ws = WebSocketConnection(connection: connection, role: .server,
                                      maxMessageSize: self.options.maxHttpBufferSize, deflate: accepted.deflate,
                                      compressionThreshold: self.options.perMessageDeflateThreshold, active: true)
+        connection.maxBackpressure = self.options.maxBackpressure
         connection.handler = ws
         var extra = HTTPHeaders()
         self.addCookie(session, to: &extra)

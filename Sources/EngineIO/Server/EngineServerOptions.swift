@@ -78,6 +78,12 @@ public struct EngineServerOptions: Sendable {
     public var allowRequest: (@Sendable (HTTPRequest) -> EngineAdmission)?
     /// Time a polling session may wait for its closing poll before it is dropped.
     public var closeTimeout: Int = 30_000
+    /// Most bytes queued for a client that does not take them before its session is closed with
+    /// "transport error" (uWebSockets' `maxBackpressure`; Node has no such cap). For WebSocket it is the
+    /// connection's backlog after the kernel refused more (`TCPConnection.maxBackpressure`); for polling,
+    /// the packets waiting for a poll beyond the largest one. One message of any size is still delivered to a
+    /// client that reads. 0 means no cap.
+    public var maxBackpressure: Int = 1 << 20
 
     public init() {}
 }

@@ -37,6 +37,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @exclusivity(unchecked) private var probed = false
     @exclusivity(unchecked) private var pendingPoll: HTTPExchange?
     @exclusivity(unchecked) private var outbox: [EnginePacket] = []
+    /// Bytes of the packets in `outbox`, and the largest packet queued since it was last empty.
+    @exclusivity(unchecked) private var outboxBytes = 0
+    @exclusivity(unchecked) private var outboxLargest = 0
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
     @exclusivity(unchecked) private var awaitingPong = false
@@ -99,9 +102,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
-    /// Bytes or packets waiting to reach the client (for volatile sends and back-pressure).
+    /// Bytes or packets waiting to reach the client (for volatile sends and back-pressure): over WebSocket,
+    /// the kernel refused bytes or more than a small backlog waits; over polling, packets wait for a poll.
     public var hasPendingOutput: Bool {
-        if let ws = self.websocket { return !ws.isWritable }
+        if let ws = self.websocket { return ws.connection.isCongested }
         return !self.outbox.isEmpty
     }
 
@@ -115,6 +119,15 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 
     private func enqueue(_ packet: EnginePacket) {
         self.outbox.append(packet)
+        let size = packet.data.count + 1
+        self.outboxBytes += size
+        self.outboxLargest = max(self.outboxLargest, size)
+        let cap = self.options.maxBackpressure
+        if cap > 0 && self.outboxBytes - self.outboxLargest > cap {
+            // The client stopped polling while packets keep coming: end it as a WebSocket over its cap ends.
+            self.finish(.transportError)
+            return
+        }
         if self.pendingPoll != nil && !self.flushScheduled {
             self.flushScheduled = true
             self.loop.scheduleFlush(self)
@@ -128,6 +141,12 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))
         let packets = Array(self.outbox.prefix(count))
         self.outbox.removeFirst(count)
+        if self.outbox.isEmpty {
+            self.outboxBytes = 0
+            self.outboxLargest = 0
+        } else {
+            self.outboxBytes -= packets.reduce(0) { $0 + $1.data.count + 1 }
+        }
         self.pendingPoll = nil
         self.answer(poll, packets: packets)
     }
@@ -166,6 +185,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         guard !self.isClosed, let timer = self.heartbeatTimer else { return }
         self.awaitingPong = true
         self.sendControl(EnginePacket(type: .ping))
+        guard !self.isClosed else { return }
         self.loop.reschedule(timer, afterMillis: self.options.pingTimeout) { self.finish(.pingTimeout) }
     }
 
@@ -330,6 +350,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         self.websocket = ws
         let queued = self.outbox
         self.outbox = []
+        self.outboxBytes = 0
+        self.outboxLargest = 0
         for packet in queued {
             if packet.isBinary {
                 ws.sendBinary(packet.data)

@@ -13,16 +13,30 @@ public enum ToolServer {
         CommandLineFlag("ping-interval", value: "MS", help: "heartbeat interval in ms (default 300)"),
         CommandLineFlag("ping-timeout", value: "MS", help: "heartbeat timeout in ms (default 200)"),
         CommandLineFlag("max-payload", value: "BYTES", help: "largest message in bytes (default 1000000)"),
+        CommandLineFlag("max-backpressure", value: "BYTES", help: """
+            most bytes queued for a client that stopped reading, beyond what its socket took and its largest
+            message, before it is cut off ("transport error"); default 1048576 (eio-echo's /echo: 67108864); 0: no cap
+            """),
+        CommandLineFlag("max-queued-output", value: "BYTES", help: """
+            most bytes queued for such clients together; over it the largest backlogs are closed first
+            (default 134217728, or 1/16 of RAM if less; 0: no limit)
+            """),
     ]
 
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
+    /// `--max-backpressure BYTES` caps each connection's backlog (default `maxBackpressure`) and
+    /// `--max-queued-output BYTES` sets the loops' `OutputBudget` (0 turns either off).
     public static func start(name: String, flags: CommandLineFlags, loops: Int?, maxBodySize: Int,
+                             maxBackpressure: Int = 1 << 20,
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
         do {
+            OutputBudget.returnLargeBuffersToTheSystem()
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+            group.outputBudget.limit = flags.int("max-queued-output", default: group.outputBudget.limit)
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
             configuration.limits.maxBodySize = maxBodySize
+            configuration.maxBackpressure = flags.int("max-backpressure", default: maxBackpressure)
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {
                 // No IPv6 on this machine: IPv4 only.

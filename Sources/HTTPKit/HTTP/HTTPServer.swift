@@ -14,6 +14,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyTimeoutMillis: Int
     /// How long an idle keep-alive connection stays open.
     public var idleTimeoutMillis: Int
+    /// Most bytes a connection may hold for a peer that stopped reading before it is closed (uWebSockets'
+    /// `maxBackpressure`); see `TCPConnection.maxBackpressure`. 0 means no cap.
+    public var maxBackpressure: Int = 1 << 20
 
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
@@ -36,6 +39,7 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
         self.group = group
         self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group) { connection in
+            connection.maxBackpressure = configuration.maxBackpressure
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }
     }

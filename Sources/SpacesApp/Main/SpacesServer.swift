@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 import HTTPKit
 import SocketIO
+import SocketIORedis
 import Transport
 
 /// The running site: store and core, Socket.IO on `/socket.io/`, the router for everything else.
@@ -13,6 +14,8 @@ final class SpacesServer: Sendable {
     let router: Router
     let group: EventLoopGroup
     let http: HTTPServer
+    /// The cluster joined with `--redis`, if any.
+    let redis: RedisAdapterCluster?
 
     /// Opens the data folder and the database, recovers the queue, and starts listening.
     init(config: SpacesConfig) throws {
@@ -38,8 +41,17 @@ final class SpacesServer: Sendable {
         engineOptions.maxHttpBufferSize = config.maxMessageBytes
         engineOptions.pingInterval = config.pingIntervalMillis
         engineOptions.pingTimeout = config.pingTimeoutMillis
+        engineOptions.maxBackpressure = config.maxBackpressure
+        OutputBudget.returnLargeBuffersToTheSystem()
+        let group = try EventLoopGroup(loopCount: config.loops)
+        group.outputBudget.limit = config.maxQueuedOutput
+        self.group = group
+        var ioOptions = SocketIOServerOptions()
+        let redis = try config.redisURL.map { try SpacesCluster.join(url: $0, loop: group.next()) }
+        if let redis { ioOptions.adapter = redis.adapterFactory }
+        self.redis = redis
         let engine = EngineServer(options: engineOptions)
-        let io = SocketIOServer(engine: engine)
+        let io = SocketIOServer(engine: engine, options: ioOptions)
         self.engine = engine
         self.io = io
         WorkerGateway.install(on: io, core: core, sessions: sessions)
@@ -62,12 +74,12 @@ final class SpacesServer: Sendable {
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
         self.router = router
 
-        self.group = try EventLoopGroup(loopCount: config.loops)
         let chain = HTTPHandlerChain(
             [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
             fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
         var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
         httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
     }
 
@@ -128,6 +140,7 @@ final class SpacesServer: Sendable {
         while core.sync({ !core.inFlight.isEmpty }) && Date() < deadline { usleep(20_000) }
         core.sync { core.requeueInFlight() }
         self.io.close()
+        self.redis?.close()
         let sessionsDeadline = Date().addingTimeInterval(3)
         while self.engine.sessionCount > 0 && Date() < sessionsDeadline { usleep(10_000) }
         core.sync { core.store.close() }

@@ -18,8 +18,14 @@ struct SpacesConfig: Sendable {
     var pbkdf2Iterations = PasswordHasher.defaultIterations
     var pingIntervalMillis = 25_000
     var pingTimeoutMillis = 20_000
+    /// Most bytes queued for one client that stopped reading (beyond one message) before it is dropped.
+    var maxBackpressure = 1 << 20
+    /// Most bytes queued for such clients together.
+    var maxQueuedOutput = OutputBudget.defaultLimit
     var adminUser = "admin"
     var adminPassword: String?
+    /// Redis of a cluster of `spaces` nodes: live page updates then reach browsers on any node.
+    var redisURL: String?
     var verbose = false
 
     /// Each flag: name, environment variable, help.
@@ -35,8 +41,13 @@ struct SpacesConfig: Sendable {
         ("pbkdf2-iterations", "SPACES_PBKDF2_ITERATIONS", "PBKDF2-HMAC-SHA256 rounds for new password hashes (default 600000)"),
         ("ping-interval", "SPACES_PING_INTERVAL", "Engine.IO heartbeat interval in ms (default 25000)"),
         ("ping-timeout", "SPACES_PING_TIMEOUT", "Engine.IO heartbeat timeout in ms (default 20000)"),
+        ("max-backpressure", "SPACES_MAX_BACKPRESSURE",
+         "bytes queued for a client that stopped reading before it is dropped (default 1048576; 0: no cap)"),
+        ("max-queued-output", "SPACES_MAX_QUEUED_OUTPUT",
+         "bytes queued for such clients together; over it the largest backlogs go first (default 128 MiB, or RAM/16 if less)"),
         ("admin-user", "SPACES_ADMIN_USER", "name of the admin account created on first start (default admin)"),
         ("admin-password", "SPACES_ADMIN_PASSWORD", "admin password, set on every start (default: generated once and printed)"),
+        ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
     ]
 
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
@@ -69,8 +80,11 @@ struct SpacesConfig: Sendable {
                                                  default: PasswordHasher.defaultIterations))
         self.pingIntervalMillis = flags.int("ping-interval", env: "SPACES_PING_INTERVAL", default: self.pingIntervalMillis)
         self.pingTimeoutMillis = flags.int("ping-timeout", env: "SPACES_PING_TIMEOUT", default: self.pingTimeoutMillis)
+        self.maxBackpressure = flags.int("max-backpressure", env: "SPACES_MAX_BACKPRESSURE", default: self.maxBackpressure)
+        self.maxQueuedOutput = flags.int("max-queued-output", env: "SPACES_MAX_QUEUED_OUTPUT", default: self.maxQueuedOutput)
         self.adminUser = flags.string("admin-user", env: "SPACES_ADMIN_USER") ?? self.adminUser
         self.adminPassword = flags.string("admin-password", env: "SPACES_ADMIN_PASSWORD")
+        self.redisURL = flags.string("redis", env: "SPACES_REDIS")
         self.verbose = flags.has("verbose") || ProcessInfo.processInfo.environment["SPACES_VERBOSE"] == "1"
     }
 }

@@ -51,6 +51,8 @@ public final class EventLoop: @unchecked Sendable {
     /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
     /// message is split across reads, so idle connections hold no read memory.
     @exclusivity(unchecked) var scratch: UnsafeMutableRawBufferPointer
+    /// The connections of this loop whose peers are behind, counted against the group's output budget.
+    let backlog: LoopBacklog
 
     private struct Slot {
         var generation: UInt32
@@ -65,8 +67,9 @@ public final class EventLoop: @unchecked Sendable {
 
     private static let wakeupToken: UInt64 = UInt64.max
 
-    init(index: Int) throws(EventLoopError) {
+    init(index: Int, budget: OutputBudget) throws(EventLoopError) {
         self.index = index
+        self.backlog = LoopBacklog(budget: budget, index: index)
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw EventLoopError.system("epoll_create1", errno) }
         let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))

@@ -6,6 +6,8 @@ import Synchronization
 public final class EventLoopGroup: Sendable {
     /// The loops, in index order.
     public let loops: [EventLoop]
+    /// The bound on output that all connections of these loops hold for peers that stopped reading.
+    public let outputBudget: OutputBudget
     private let threads: Mutex<[Thread]>
     private let cursor = Atomic<Int>(0)
     private let finished: DispatchGroup
@@ -13,7 +15,9 @@ public final class EventLoopGroup: Sendable {
     /// Starts `count` loops (default: one per core).
     public init(loopCount count: Int = ProcessInfo.processInfo.activeProcessorCount) throws(EventLoopError) {
         var loops: [EventLoop] = []
-        for i in 0..<max(1, count) { loops.append(try EventLoop(index: i)) }
+        let budget = OutputBudget(loopCount: max(1, count))
+        self.outputBudget = budget
+        for i in 0..<max(1, count) { loops.append(try EventLoop(index: i, budget: budget)) }
         self.loops = loops
         let group = DispatchGroup()
         self.finished = group

@@ -19,7 +19,8 @@ extension ConnectionHandler {
 ///
 /// Writes are appended to one outbound buffer and sent once at the end of the loop iteration, which turns
 /// many small messages into one `send`. When more than `highWaterMark` bytes wait, reading stops until the
-/// peer catches up, so a slow reader cannot make the server buffer without bound.
+/// peer catches up. A peer that stops reading altogether is cut off: once the kernel refuses bytes, what is
+/// written after that counts against `maxBackpressure` and the loop group's `OutputBudget`.
 public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
     // Invariant for @unchecked Sendable: all state is touched on `loop`'s thread only. Other threads hop
     // there with `loop.execute`. Stored properties opt out of dynamic exclusivity checks (they cost more than
@@ -39,10 +40,20 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var cachedRemoteHost: String?
     /// Who receives the reads; replace it to hand the connection to another protocol (WebSocket upgrade).
     @exclusivity(unchecked) public var handler: ConnectionHandler?
-    /// Output above this many bytes pauses reading (back-pressure).
-    @exclusivity(unchecked) public var highWaterMark = 4 * 1024 * 1024
-    /// Output above this many bytes closes the connection: the peer is not reading at all.
-    @exclusivity(unchecked) public var hardLimit = 64 * 1024 * 1024
+    /// Output above this many bytes pauses reading (back-pressure); never more than half of `maxBackpressure`.
+    @exclusivity(unchecked) public var highWaterMark = 4 * 1024 * 1024 {
+        didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
+    }
+    /// Most bytes written after the kernel stopped taking them (the peer's backlog) before the connection is
+    /// closed with `ENOBUFS`. What was queued when the kernel stopped (one large message, the output of one
+    /// loop iteration) does not count, and the largest single write of the backlog is allowed on top, so one
+    /// message of any size reaches a peer that reads. Servers set their own cap
+    /// (`HTTPServerConfiguration.maxBackpressure`, default 1 MiB); 0 or less means no cap.
+    @exclusivity(unchecked) public var maxBackpressure = 64 * 1024 * 1024 {
+        didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
+    }
+    /// More bytes than this waiting makes the connection `isCongested` even before the kernel refused any.
+    @exclusivity(unchecked) public var softBacklogMark = 64 * 1024
 
     let fd: Int32
     @exclusivity(unchecked) private var readBuffer = ByteBuffer()
@@ -56,6 +67,17 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var lingering = false
     @exclusivity(unchecked) private var lingerTimer: LoopTimer?
     @exclusivity(unchecked) public private(set) var isClosed = false
+    /// `highWaterMark`, lowered to half the cap so that a writer that waits for `isWritable` stays under it.
+    @exclusivity(unchecked) private var pauseMark = 4 * 1024 * 1024
+    /// Bytes that were waiting when the kernel started refusing (shrinks as they go out); not part of the
+    /// backlog the cap applies to.
+    @exclusivity(unchecked) private var backlogBase = 0
+    /// The largest single write since the kernel started refusing, allowed on top of the cap.
+    @exclusivity(unchecked) private var backlogLargestWrite = 0
+    /// Bytes this connection added to its loop's backlog count.
+    @exclusivity(unchecked) var accountedBacklog = 0
+    /// Position in the loop's list of connections that are behind; -1 when not in it.
+    @exclusivity(unchecked) var backlogIndex = -1
 
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
@@ -72,7 +94,15 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @inlinable public var pendingOutputBytes: Int { self.outbound.count - self.outboundStart }
 
     /// False while output is above the high-water mark.
-    public var isWritable: Bool { self.pendingOutputBytes < self.highWaterMark }
+    public var isWritable: Bool { self.pendingOutputBytes < self.pauseMark }
+
+    /// True while the peer is behind: the kernel refused bytes at the last send, or more than
+    /// `softBacklogMark` bytes wait. Volatile messages are dropped then (Node's `transport.writable`).
+    public var isCongested: Bool { self.wantsWritable || self.pendingOutputBytes > self.softBacklogMark }
+
+    private static func pauseMark(_ highWaterMark: Int, _ cap: Int) -> Int {
+        cap > 0 ? min(highWaterMark, max(1, cap / 2)) : highWaterMark
+    }
 
     // MARK: Writing
 
@@ -112,14 +142,15 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     @usableFromInline func didQueueOutput() {
-        if !self.flushScheduled {
+        // A peer that is behind gets its bytes when the kernel reports room (EPOLLOUT): a send now would fail.
+        if !self.flushScheduled && !self.wantsWritable {
             self.flushScheduled = true
             self.loop.scheduleFlush(self)
         }
         let pending = self.pendingOutputBytes
-        if pending > self.hardLimit {
-            self.close(error: ENOBUFS)
-        } else if pending >= self.highWaterMark && !self.readingPausedByPressure {
+        // Only a peer that is already behind is checked here; the others are looked at when flushed.
+        if self.backlogIndex >= 0 && self.chargeBacklog(pending) { return }
+        if pending >= self.pauseMark && !self.readingPausedByPressure {
             self.readingPausedByPressure = true
             self.updateInterest()
         }
@@ -158,7 +189,22 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         let wantsWritable = !drained
         var changed = wantsWritable != self.wantsWritable
         self.wantsWritable = wantsWritable
-        if self.readingPausedByPressure && self.pendingOutputBytes < self.highWaterMark / 2 {
+        if wantsWritable {
+            if self.backlogIndex < 0 {
+                // The kernel just started refusing: what waits now is not backlog, what comes next is.
+                self.backlogBase = self.pendingOutputBytes
+                self.backlogLargestWrite = 0
+                self.loop.backlog.add(self)
+                self.loop.backlog.charge(self.backlogBase - self.accountedBacklog)
+                self.accountedBacklog = self.backlogBase
+            } else {
+                self.backlogBase = min(self.backlogBase, self.pendingOutputBytes)
+            }
+            if self.chargeBacklog(self.pendingOutputBytes) { return }
+        } else if self.backlogIndex >= 0 {
+            self.loop.backlog.remove(self)
+        }
+        if self.readingPausedByPressure && self.pendingOutputBytes < self.pauseMark / 2 {
             self.readingPausedByPressure = false
             changed = true
             self.handler?.connectionWritable(self)
@@ -167,6 +213,27 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         if drained && self.closeAfterFlush && !self.lingering && !self.isClosed {
             self.beginLingeringClose()
         }
+    }
+
+    /// Counts `pending` against the cap and the loop's budget; true when that closed the connection.
+    /// Called only while the peer is behind (never on the path of a peer that keeps up).
+    @inline(never)
+    private func chargeBacklog(_ pending: Int) -> Bool {
+        let backlog = self.loop.backlog
+        let added = pending - self.accountedBacklog
+        backlog.charge(added)
+        self.accountedBacklog = pending
+        // Between two charges on the write path, `added` is the one write that came in.
+        self.backlogLargestWrite = max(self.backlogLargestWrite, added)
+        if self.maxBackpressure > 0 && pending - self.backlogBase > self.maxBackpressure + self.backlogLargestWrite {
+            self.close(error: ENOBUFS)
+            return true
+        }
+        if backlog.isOverBudget {
+            backlog.shed()
+            return self.isClosed
+        }
+        return false
     }
 
     // MARK: Reading control
@@ -226,19 +293,23 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         }
     }
 
+    /// Input taken from one peer per loop iteration.
+    static let readBytesPerWakeup = 16 * 1024
+
     private func readAvailable(mask: UInt32) {
         let scratch = self.loop.scratch
-        // Bounded number of reads per wakeup so one busy peer cannot starve the others (level-triggered
-        // epoll reports the rest next time).
+        // One read of at most `readBytesPerWakeup` per wakeup, so one busy peer cannot starve the others: its
+        // input may fan out to many connections (a broadcast to a room). Level-triggered epoll reports the
+        // rest next time. The loop only repeats for EINTR and for input discarded while lingering.
+        let limit = min(scratch.count, Self.readBytesPerWakeup)
         for _ in 0..<8 {
             if self.isClosed { return }
             if !self.lingering && (self.readingPausedByPressure || self.readingPausedByUser) { return }
-            let n = recv(self.fd, scratch.baseAddress, scratch.count, 0)
+            let n = recv(self.fd, scratch.baseAddress, self.lingering ? scratch.count : limit, 0)
             if n > 0 {
                 if self.lingering { continue }
                 self.deliverInput(appending: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                if n < scratch.count { return }
-                continue
+                return
             }
             if n == 0 {
                 // The peer finished sending. Answer what is queued, then close.
@@ -290,7 +361,13 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         guard !self.isClosed else { return }
         self.isClosed = true
         if let timer = self.lingerTimer { self.loop.cancel(timer) }
+        if self.backlogIndex >= 0 || self.accountedBacklog != 0 { self.loop.backlog.remove(self) }
         self.loop.deregister(fd: self.fd)
+        if error == ENOBUFS {
+            // Cut off for not reading: reset rather than leave the kernel to trickle out what it holds.
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(self.fd, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        }
         Glibc.close(self.fd)
         self.outbound = []
         self.readBuffer = ByteBuffer()
@@ -317,6 +394,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         guard !self.isClosed else { return }
         self.loop.deregister(fd: self.fd)
         if let timer = self.lingerTimer { self.loop.cancel(timer) }
+        // The backlog is counted by the loop that owns the connection: the new one counts it at its next send.
+        if self.backlogIndex >= 0 || self.accountedBacklog != 0 { self.loop.backlog.remove(self) }
+        self.wantsWritable = false
         let hadPendingFlush = self.flushScheduled || self.pendingOutputBytes > 0
         self.flushScheduled = false
         self.loop = target

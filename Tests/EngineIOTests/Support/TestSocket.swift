@@ -35,10 +35,12 @@ final class TestSocket {
     let fd: Int32
     private(set) var isClosed = false
 
-    /// Connects to `host:port` (a dotted IPv4 address), giving up after `timeout` seconds.
-    init(host: String = "127.0.0.1", port: Int, timeout: TimeInterval = 5) throws {
+    /// Connects to `host:port` (a dotted IPv4 address), giving up after `timeout` seconds; `configure` sees
+    /// the socket before the connect (buffer sizes).
+    init(host: String = "127.0.0.1", port: Int, timeout: TimeInterval = 5, configure: (Int32) -> Void = { _ in }) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestClientError.connectFailed(errno) }
+        configure(fd)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

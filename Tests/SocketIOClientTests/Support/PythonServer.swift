@@ -6,6 +6,8 @@ import XCTest
 final class PythonServer: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `process` is set once in init and only read afterwards.
     let port: Int
+    /// The line that announced the port.
+    let readyLine: String
     private let process: Process
     private let input: Pipe
 
@@ -17,15 +19,20 @@ final class PythonServer: @unchecked Sendable {
     static var python: URL { self.repositoryRoot.appendingPathComponent(".venv/bin/python") }
 
     /// Starts the server (on `port`, or a free one) and waits until it listens; skips the test when the
-    /// virtual environment is missing (`make venv` creates it).
-    init(port: Int = 0, arguments: [String] = []) throws {
+    /// virtual environment is missing (`make venv` creates it). `script` replaces python_sio_server.py
+    /// (and `--port` is then not passed): any script that prints `listening on port N` when ready.
+    init(port: Int = 0, arguments: [String] = [], script: URL? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
             throw XCTSkip("no .venv/bin/python (run `make venv`)")
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python_sio_server.py")
         let process = Process()
         process.executableURL = Self.python
-        process.arguments = ["-u", script.path, "--port", String(port)] + arguments
+        if let script {
+            process.arguments = ["-u", script.path] + arguments
+        } else {
+            let server = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python_sio_server.py")
+            process.arguments = ["-u", server.path, "--port", String(port)] + arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         // Held open for the server's lifetime: the server exits when it reads EOF (our process died).
@@ -52,13 +59,14 @@ final class PythonServer: @unchecked Sendable {
             }
             ready.signal()
         }
-        guard ready.wait(timeout: .now() + 30) == .success,
+        guard ready.wait(timeout: .now() + 60) == .success,
               let text = line.withLock({ $0 }), let range = text.range(of: "listening on port "),
               let chosen = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
             process.terminate()
             throw PythonServerError.didNotStart
         }
         self.port = chosen
+        self.readyLine = text
     }
 
     var url: String { "http://127.0.0.1:\(self.port)" }
