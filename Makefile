@@ -3,16 +3,16 @@ SWIFT        ?= swift
 VENV         := .venv
 PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
-SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev pkg-config
+SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev libpq-dev pkg-config
 
-.PHONY: all build release deps venv eio3-venv test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
+.PHONY: all build release deps postgresql venv eio3-venv test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
 
 all: build
 
 # Debian -dev packages of the C libraries we link; installed only when pkg-config cannot find them.
 # Also Debian's redis-server (with redis-cli and redis-benchmark), which the Redis tests start on free ports.
 deps:
-	@if ! pkg-config --exists zlib sqlite3 openssl 2>/dev/null; then \
+	@if ! pkg-config --exists zlib sqlite3 openssl libpq 2>/dev/null; then \
 		echo "installing $(SYSTEM_PKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS); \
 	fi
@@ -20,6 +20,14 @@ deps:
 		echo "installing redis-server"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	fi
+
+# Debian's PostgreSQL 15 server, which the store tests and the SpacesApp end-to-end tests start in temporary
+# folders (as the `postgres` user the package creates); installed when missing (log: .build/postgresql-install.log).
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+		echo "installing postgresql"; mkdir -p .build; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } \
+			>.build/postgresql-install.log 2>&1 || { tail -20 .build/postgresql-install.log; exit 1; }; }
 
 build: deps
 	$(SWIFT) build
@@ -53,12 +61,12 @@ eio3-venv: $(EIO3_VENV)/.stamp
 test: unit-test interop-test autobahn-test browser-test cluster-test fuzz-quick
 
 # The venv first: some Swift tests start python-socketio servers as peers (and Tests/Cluster/cluster_up.py,
-# which starts redis-server and sio-echo --redis nodes for ClusterClientTests).
-unit-test: deps venv
+# which starts redis-server and sio-echo --redis nodes for ClusterClientTests); the store tests start PostgreSQL.
+unit-test: deps venv postgresql
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-interop-test: release venv eio3-venv
+interop-test: release venv eio3-venv postgresql
 	$(PY) Tests/Interop/run_interop.py --bin $(RELEASE_BIN)
 
 autobahn-test: release venv

@@ -44,9 +44,11 @@ let package = Package(
         .executableTarget(name: "sio-load", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"]),
         // System SQLite (libsqlite3) for the SpacesApp store.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // System libpq (libpq-dev) for the SpacesApp store on PostgreSQL (`spaces --database postgres://...`).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The SpacesApp site; its product is the `spaces` executable.
         .executableTarget(
-            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite", "SocketIORedis", "Redis"],
+            name: "SpacesApp", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport", "CSQLite", "CLibPQ", "SocketIORedis", "Redis"],
             // The pages' stylesheet and scripts, compiled in: the binary serves them with nothing beside it.
             resources: [
                 .embedInCode("Assets/spaces.css"), .embedInCode("Assets/live.js"), .embedInCode("Assets/space.js"),

@@ -2,6 +2,8 @@
 python-socketio workers (sync and async, the three transport choices) and HTTP users (requests.Session).
 
 The binary comes from SPACES_BIN (run_interop.py sets it), else .build/release/spaces, else .build/debug/spaces.
+The tests that use a `backend` run twice: on SQLite (the data folder) and on a real PostgreSQL server started for
+this module (`--database postgres://...`; see postgres_server.py).
 """
 import base64
 import concurrent.futures
@@ -22,6 +24,7 @@ import requests
 import socketio
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from postgres_server import PostgresServer  # noqa: E402
 from spaces_mock_app import AsyncWorker, Behaviour, SyncWorker  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
@@ -45,8 +48,9 @@ def spaces_binary():
 class Spaces:
     """One `spaces` process on a free port."""
 
-    def __init__(self, data_dir, extra_env=None, port=0):
+    def __init__(self, data_dir, extra_env=None, port=0, database=None):
         self.data_dir = data_dir
+        self.database = database  # None: SQLite in the data folder
         self.extra_env = extra_env or {}
         self.requested_port = port  # 0: a free port; a restart may ask for the previous one
         self.proc = None
@@ -57,6 +61,8 @@ class Spaces:
         env = dict(os.environ, SPACES_ADMIN_PASSWORD=ADMIN_PASSWORD, SPACES_PBKDF2_ITERATIONS="1000",
                    SPACES_LOOPS="2", **self.extra_env)
         command = [spaces_binary(), "--port", str(self.requested_port), "--host", "127.0.0.1", "--data-dir", self.data_dir]
+        if self.database:
+            command += ["--database", self.database]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -87,10 +93,30 @@ class Spaces:
             self.terminate()
 
 
+class Backend:
+    """Where a test's `spaces` keeps its store: `new_database()` is None for SQLite, else a fresh PostgreSQL database."""
+
+    def __init__(self, name, postgres=None):
+        self.name = name
+        self.postgres = postgres
+
+    def new_database(self):
+        return self.postgres.create_database() if self.postgres else None
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def backend(request):
+    if request.param == "sqlite":
+        yield Backend("sqlite")
+        return
+    with PostgresServer() as postgres:
+        yield Backend("postgres", postgres)
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(backend):
     data_dir = tempfile.mkdtemp(prefix="spaces-e2e-")
-    spaces = Spaces(data_dir).start()
+    spaces = Spaces(data_dir, database=backend.new_database()).start()
     yield spaces
     spaces.stop()
     assert spaces.proc.returncode == 0, "spaces did not exit cleanly on SIGTERM"
@@ -709,9 +735,10 @@ def test_metrics(server):
 # Restarts
 
 
-def test_server_killed_and_restarted():
+def test_server_killed_and_restarted(backend):
     data_dir = tempfile.mkdtemp(prefix="spaces-kill-")
-    first = Spaces(data_dir).start()
+    database = backend.new_database()
+    first = Spaces(data_dir, database=database).start()
     try:
         space_id, name = create_space(first)
         user = new_user(first)
@@ -722,7 +749,7 @@ def test_server_killed_and_restarted():
         first.kill()
         worker.stop()
 
-        second = Spaces(data_dir).start()
+        second = Spaces(data_dir, database=database).start()
         try:
             # The session cookie survives (the secret is in the data folder); old ids still answer.
             user_again = requests.Session()
@@ -744,9 +771,10 @@ def test_server_killed_and_restarted():
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def test_sigterm_is_graceful():
+def test_sigterm_is_graceful(backend):
     data_dir = tempfile.mkdtemp(prefix="spaces-term-")
-    first = Spaces(data_dir).start()
+    database = backend.new_database()
+    first = Spaces(data_dir, database=database).start()
     try:
         space_id, name = create_space(first)
         user = new_user(first)
@@ -759,7 +787,7 @@ def test_sigterm_is_graceful():
         assert worker.disconnected.wait(5), "the worker should see a disconnect"
         worker.stop()
 
-        second = Spaces(data_dir).start()
+        second = Spaces(data_dir, database=database).start()
         try:
             session = requests.Session()
             session.cookies.update(user.cookies)
@@ -820,3 +848,50 @@ def test_many_users_three_workers_nothing_lost(server):
     finally:
         for worker in workers:
             worker.stop()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# PostgreSQL outage
+
+
+def test_postgres_restarted_mid_run():
+    """A submit while PostgreSQL is down answers 503 database_unavailable with Retry-After; once it is back the
+    node reconnects by itself, and nothing accepted before the outage is lost: neither the completed requests nor
+    one whose worker answered during the outage."""
+    with PostgresServer() as postgres:
+        data_dir = tempfile.mkdtemp(prefix="spaces-pg-restart-")
+        spaces = Spaces(data_dir, database=postgres.create_database()).start()
+        try:
+            space_id, name = create_space(spaces)
+            user = new_user(spaces)
+            worker = SyncWorker(spaces.url, name, name="steady").start()
+            before = [submit(user, spaces, space_id, prompt=f"before {i}").json()["request_id"] for i in range(5)]
+            for request_id in before:
+                assert wait_status(user, spaces, request_id)["status"] == "completed"
+            slow_space, slow_name = create_space(spaces)
+            slow = SyncWorker(spaces.url, slow_name, name="slow", behaviour=Behaviour(delay=3)).start()
+            held = submit(user, spaces, slow_space, prompt="held").json()["request_id"]
+            wait_for(lambda: slow.received, what="dispatch of the held request")
+
+            postgres.stop()
+            refused = submit(user, spaces, space_id, prompt="during")
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "database_unavailable" and refused.json()["error"]
+            assert int(refused.headers["Retry-After"]) > 0
+            unreadable = status(user, spaces, before[0])
+            assert unreadable.status_code == 503 and unreadable.json()["code"] == "database_unavailable"
+            wait_for(lambda: slow.done, what="the slow worker's answer, sent while the database is down")
+
+            postgres.start()
+            after = submit(user, spaces, space_id, prompt="after")
+            assert after.status_code == 200, after.text
+            assert wait_status(user, spaces, after.json()["request_id"])["result"]["text_output"] == "echo: after"
+            for i, request_id in enumerate(before):
+                body = status(user, spaces, request_id).json()
+                assert body["status"] == "completed" and body["result"]["text_output"] == f"echo: before {i}", body
+            assert wait_status(user, spaces, held)["result"]["text_output"] == "echo: held"
+            worker.stop()
+            slow.stop()
+        finally:
+            spaces.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,6 +1,7 @@
 import SocketIO
 import Synchronization
-import XCTest
+import Foundation
+import Testing
 @testable import SpacesApp
 
 /// A worker that records what the core sends it.
@@ -22,21 +23,26 @@ final class FakeWorker: WorkerChannel {
     var lastResponse: JSONValue? { self.events.last { $0.0 == "register_response" }?.1 }
 }
 
-final class QueueTests: XCTestCase {
-    private var directory: String!
+/// The core's queue and dispatch over the store; the tests that touch the store run against both backends.
+@Suite final class QueueTests {
+    private let directory: String
+    /// The store the test's cores open (set by `makeCore(_:)`; a restarted core reopens the same one).
+    private var location: DatabaseLocation?
 
-    override func setUp() {
+    init() throws {
         self.directory = NSTemporaryDirectory() + "spaces-core-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: self.directory + "/uploads", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: self.directory + "/uploads", withIntermediateDirectories: true)
     }
 
-    override func tearDown() {
+    deinit {
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 
-    private func makeCore() throws -> SpacesCore {
-        let store = try Store(path: self.directory + "/db.sqlite3")
-        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
+    /// A started core on a fresh store of `backend` (the first call), or on the same store again (later calls).
+    private func makeCore(_ backend: Backend) throws -> SpacesCore {
+        let location = try self.location ?? backend.freshLocation(directory: self.directory)
+        self.location = location
+        let core = SpacesCore(store: try location.open(), options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
         try core.sync { try core.start() }
         return core
     }
@@ -58,68 +64,71 @@ final class QueueTests: XCTestCase {
         core.sync { try? core.store.request(id: id) }
     }
 
-    func testLifecycleTransitions() {
-        XCTAssertEqual(RequestLifecycle.next(.queued, on: .dispatch), .processing)
-        XCTAssertEqual(RequestLifecycle.next(.queued, on: .cancel), .canceled)
-        XCTAssertEqual(RequestLifecycle.next(.processing, on: .result(success: true)), .completed)
-        XCTAssertEqual(RequestLifecycle.next(.processing, on: .result(success: false)), .failed)
-        XCTAssertEqual(RequestLifecycle.next(.processing, on: .timeout), .timeout)
-        XCTAssertEqual(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 2, maxDeliveries: 3)), .queued)
-        XCTAssertEqual(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 3, maxDeliveries: 3)), .failed)
+    @Test func lifecycleTransitions() {
+        #expect(RequestLifecycle.next(.queued, on: .dispatch) == .processing)
+        #expect(RequestLifecycle.next(.queued, on: .cancel) == .canceled)
+        #expect(RequestLifecycle.next(.processing, on: .result(success: true)) == .completed)
+        #expect(RequestLifecycle.next(.processing, on: .result(success: false)) == .failed)
+        #expect(RequestLifecycle.next(.processing, on: .timeout) == .timeout)
+        #expect(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 2, maxDeliveries: 3)) == .queued)
+        #expect(RequestLifecycle.next(.processing, on: .workerLost(deliveries: 3, maxDeliveries: 3)) == .failed)
         for final in [RequestStatus.completed, .failed, .timeout, .canceled] {
-            XCTAssertNil(RequestLifecycle.next(final, on: .result(success: true)), "late results are ignored")
-            XCTAssertNil(RequestLifecycle.next(final, on: .cancel))
+            #expect(RequestLifecycle.next(final, on: .result(success: true)) == nil, "late results are ignored")
+            #expect(RequestLifecycle.next(final, on: .cancel) == nil)
         }
-        XCTAssertNil(RequestLifecycle.next(.queued, on: .result(success: true)))
-        XCTAssertTrue(RequestLifecycle.isSuccess(workerStatus: "completed"))
-        XCTAssertFalse(RequestLifecycle.isSuccess(workerStatus: "error"))
-        XCTAssertFalse(RequestLifecycle.isSuccess(workerStatus: nil))
+        #expect(RequestLifecycle.next(.queued, on: .result(success: true)) == nil)
+        #expect(RequestLifecycle.isSuccess(workerStatus: "completed"))
+        #expect(!RequestLifecycle.isSuccess(workerStatus: "error"))
+        #expect(!RequestLifecycle.isSuccess(workerStatus: nil))
     }
 
-    func testFIFOKeepsOrderAndPositions() {
+    @Test func fifoKeepsOrderAndPositions() {
         var fifo = RequestFIFO()
         fifo.insert(id: "c", order: 3)
         fifo.insert(id: "d", order: 4)
-        XCTAssertEqual(fifo.popFirst(), "c")
+        #expect(fifo.popFirst() == "c")
         fifo.insert(id: "a", order: 1)  // back from a lost worker: to the head
         fifo.insert(id: "e", order: 5)
-        XCTAssertEqual(fifo.ids, ["a", "d", "e"])
-        XCTAssertEqual(fifo.position(id: "e", order: 5), 3)
-        XCTAssertTrue(fifo.remove(id: "d", order: 4))
-        XCTAssertEqual(fifo.position(id: "e", order: 5), 2)
-        XCTAssertNil(fifo.position(id: "d", order: 4))
+        #expect(fifo.ids == ["a", "d", "e"])
+        #expect(fifo.position(id: "e", order: 5) == 3)
+        let removed = fifo.remove(id: "d", order: 4)
+        #expect(removed)
+        #expect(fifo.position(id: "e", order: 5) == 2)
+        #expect(fifo.position(id: "d", order: 4) == nil)
     }
 
-    func testRegistrationMessagesAndOrder() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func registrationMessagesAndOrder(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         _ = try space(core)
         _ = try core.sync { try core.store.createSpace(Space(name: "Plain", cardType: .standard)) }
         let worker = FakeWorker("w1")
         core.sync { core.register(worker, RegistrationRequest(spaceName: nil)) }
-        XCTAssertEqual(worker.lastResponse, ["success": false, "message": "space_name is required"])
-        XCTAssertFalse(worker.wasDisconnected)
+        #expect(worker.lastResponse == ["success": false, "message": "space_name is required"])
+        #expect(!worker.wasDisconnected)
 
         for name in ["Nope", "Plain"] {
             let refused = FakeWorker("r-\(name)")
             core.sync { core.register(refused, RegistrationRequest(spaceName: name)) }
-            XCTAssertEqual(refused.lastResponse?["message"]?.stringValue, "Space \"\(name)\" not found or is not a WebSocket space")
-            XCTAssertTrue(refused.wasDisconnected)
+            #expect(refused.lastResponse?["message"]?.stringValue == "Space \"\(name)\" not found or is not a WebSocket space")
+            #expect(refused.wasDisconnected)
         }
 
         core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
-        XCTAssertEqual(worker.lastResponse?["success"], true)
+        #expect(worker.lastResponse?["success"] == true)
         core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
-        XCTAssertEqual(worker.lastResponse?["success"], true, "registering again is idempotent")
+        #expect(worker.lastResponse?["success"] == true, "registering again is idempotent")
 
         let second = FakeWorker("w2")
         core.sync { core.register(second, RegistrationRequest(spaceName: "Echo")) }
-        XCTAssertEqual(second.lastResponse?["message"]?.stringValue, "Space already has a connected app")
-        XCTAssertTrue(second.wasDisconnected)
-        XCTAssertEqual(core.sync { core.workerCount(spaceID: 1) }, 1)
+        #expect(second.lastResponse?["message"]?.stringValue == "Space already has a connected app")
+        #expect(second.wasDisconnected)
+        #expect(core.sync { core.workerCount(spaceID: 1) } == 1)
     }
 
-    func testWorkerTokenRequiredWhenSet() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func workerTokenRequiredWhenSet(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         _ = try space(core) { $0.workerToken = "t0k" }
         let without = FakeWorker("a"), wrong = FakeWorker("b"), right = FakeWorker("c")
         core.sync {
@@ -127,69 +136,73 @@ final class QueueTests: XCTestCase {
             core.register(wrong, RegistrationRequest(spaceName: "Echo", token: "x"))
             core.register(right, RegistrationRequest(spaceName: "Echo", token: "t0k"))
         }
-        XCTAssertEqual(without.lastResponse?["success"], false)
-        XCTAssertEqual(wrong.lastResponse?["success"], false)
-        XCTAssertEqual(right.lastResponse?["success"], true)
+        #expect(without.lastResponse?["success"] == false)
+        #expect(wrong.lastResponse?["success"] == false)
+        #expect(right.lastResponse?["success"] == true)
     }
 
-    func testDispatchOnlyToFreeSlotsInFIFOOrder() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func dispatchOnlyToFreeSlotsInFIFOOrder(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core) { $0.maxConcurrency = 2 }
         let worker = FakeWorker("w")
         core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 5)) }
         let records = try (0..<4).map { try submit(core, echo.id, prompt: "p\($0)") }
-        XCTAssertEqual(worker.requestIDs, [records[0].id, records[1].id], "concurrency is capped by the space")
-        XCTAssertEqual(status(core, records[2].id)?.status, .queued)
-        let fourth = self.status(core, records[3].id)!
-        XCTAssertEqual(core.sync { core.queuePosition(fourth) }, 2)
+        #expect(worker.requestIDs == [records[0].id, records[1].id], "concurrency is capped by the space")
+        #expect(status(core, records[2].id)?.status == .queued)
+        let fourth = try #require(self.status(core, records[3].id))
+        #expect(core.sync { core.queuePosition(fourth) } == 2)
 
         core.sync { core.result(from: "w", requestID: records[1].id, status: "completed", result: ["text_output": "ok"]) }
-        XCTAssertEqual(status(core, records[1].id)?.status, .completed)
-        XCTAssertEqual(worker.requestIDs.count, 3)
-        XCTAssertEqual(worker.requestIDs.last, records[2].id)
+        #expect(status(core, records[1].id)?.status == .completed)
+        #expect(worker.requestIDs.count == 3)
+        #expect(worker.requestIDs.last == records[2].id)
     }
 
-    func testOnlyTheHolderMayCompleteAndLateResultsAreIgnored() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func onlyTheHolderMayCompleteAndLateResultsAreIgnored(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core)
         let worker = FakeWorker("w")
         core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
         let record = try submit(core, echo.id)
         core.sync { core.result(from: "intruder", requestID: record.id, status: "completed", result: "forged") }
-        XCTAssertEqual(status(core, record.id)?.status, .processing)
+        #expect(status(core, record.id)?.status == .processing)
         core.sync { core.result(from: "w", requestID: record.id, status: "error", result: ["error": "boom"]) }
-        XCTAssertEqual(status(core, record.id)?.status, .failed)
-        XCTAssertEqual(status(core, record.id)?.error, "boom")
+        #expect(status(core, record.id)?.status == .failed)
+        #expect(status(core, record.id)?.error == "boom")
         core.sync { core.result(from: "w", requestID: record.id, status: "completed", result: "late") }
-        XCTAssertEqual(status(core, record.id)?.status, .failed)
+        #expect(status(core, record.id)?.status == .failed)
     }
 
-    func testLostWorkerRequeuesAtHeadThenFailsAfterThreeDeliveries() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func lostWorkerRequeuesAtHeadThenFailsAfterThreeDeliveries(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core)
         let initial = FakeWorker("w0")
         core.sync { core.register(initial, RegistrationRequest(spaceName: "Echo")) }
         let first = try submit(core, echo.id, prompt: "first")
         let second = try submit(core, echo.id, prompt: "second")
-        XCTAssertEqual(initial.requestIDs, [first.id])
+        #expect(initial.requestIDs == [first.id])
         core.sync { core.workerGone(initial.id) }
-        XCTAssertEqual(status(core, first.id)?.status, .queued)
-        XCTAssertEqual(core.sync { core.queueSize(spaceID: echo.id) }, 2)
+        #expect(status(core, first.id)?.status == .queued)
+        #expect(core.sync { core.queueSize(spaceID: echo.id) } == 2)
         for attempt in 2...3 {
             let worker = FakeWorker("w\(attempt)")
             core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo")) }
-            XCTAssertEqual(worker.requestIDs, [first.id], "the head is delivered again (attempt \(attempt))")
+            #expect(worker.requestIDs == [first.id], "the head is delivered again (attempt \(attempt))")
             core.sync { core.workerGone(worker.id) }
         }
         let failed = status(core, first.id)
-        XCTAssertEqual(failed?.status, .failed)
-        XCTAssertEqual(failed?.deliveries, 3)
-        XCTAssertEqual(status(core, second.id)?.status, .queued)
-        XCTAssertEqual(core.sync { core.workerCount(spaceID: echo.id) }, 0, "no ghost registrations")
+        #expect(failed?.status == .failed)
+        #expect(failed?.deliveries == 3)
+        #expect(status(core, second.id)?.status == .queued)
+        #expect(core.sync { core.workerCount(spaceID: echo.id) } == 0, "no ghost registrations")
     }
 
-    func testRestartRecoveryRequeuesInFlightRequests() throws {
-        var core: SpacesCore? = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func restartRecoveryRequeuesInFlightRequests(_ backend: Backend) throws {
+        var core: SpacesCore? = try makeCore(backend)
         let echo = try space(core!)
         let worker = FakeWorker("w")
         core!.sync { core!.register(worker, RegistrationRequest(spaceName: "Echo")) }
@@ -198,18 +211,19 @@ final class QueueTests: XCTestCase {
         core!.sync { core!.store.close() }
         core = nil  // the server died with `held` processing
 
-        let restarted = try makeCore()
-        XCTAssertEqual(status(restarted, held.id)?.status, .queued)
-        XCTAssertEqual(restarted.sync { restarted.queueSize(spaceID: echo.id) }, 2)
+        let restarted = try makeCore(backend)
+        #expect(status(restarted, held.id)?.status == .queued)
+        #expect(restarted.sync { restarted.queueSize(spaceID: echo.id) } == 2)
         let next = FakeWorker("n")
         restarted.sync { restarted.register(next, RegistrationRequest(spaceName: "Echo")) }
-        XCTAssertEqual(next.requestIDs, [held.id])
+        #expect(next.requestIDs == [held.id])
         restarted.sync { restarted.result(from: "n", requestID: held.id, status: "completed", result: nil) }
-        XCTAssertEqual(next.requestIDs, [held.id, waiting.id])
+        #expect(next.requestIDs == [held.id, waiting.id])
     }
 
-    func testSubmitValidatesBeforeSpendingRateLimitAndQuota() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func submitValidatesBeforeSpendingRateLimitAndQuota(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core) { $0.rateLimitSeconds = 60 }
         let submitter = Submitter(userID: 9, username: "u", dailyQuota: 2)
         func attempt(_ submission: Submission) -> APIError? {
@@ -222,35 +236,35 @@ final class QueueTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(attempt(Submission(prompt: "x"))?.code, "no_worker")
+        #expect(attempt(Submission(prompt: "x"))?.code == "no_worker")
         core.sync { core.register(FakeWorker("w"), RegistrationRequest(spaceName: "Echo")) }
-        XCTAssertEqual(attempt(Submission())?.code, "empty_request")
-        XCTAssertEqual(attempt(Submission(audioURL: "http://x/a.wav"))?.code, "input_not_enabled")
-        XCTAssertNil(attempt(Submission(prompt: "ok")))
+        #expect(attempt(Submission())?.code == "empty_request")
+        #expect(attempt(Submission(audioURL: "http://x/a.wav"))?.code == "input_not_enabled")
+        #expect(attempt(Submission(prompt: "ok")) == nil)
         let limited = attempt(Submission(prompt: "again"))
-        XCTAssertEqual(limited?.status, 429)
-        XCTAssertEqual(limited?.extra["retry_after"], 60)
+        #expect(limited?.status == 429)
+        #expect(limited?.extra["retry_after"] == 60)
     }
 
-    func testSubmissionValidation() {
+    @Test func submissionValidation() {
         var space = Space(name: "S", cardType: .websockets, enablePrompt: true, enableAudio: true)
         space.maxUploadBytes = 10
-        XCTAssertNoThrow(try Submission(prompt: "hi").validate(for: space))
-        XCTAssertNoThrow(try Submission(audioURL: "https://example.com/a.mp3").validate(for: space))
-        XCTAssertThrowsError(try Submission(audioURL: "javascript:alert(1)").validate(for: space))
+        #expect(throws: Never.self) { try Submission(prompt: "hi").validate(for: space) }
+        #expect(throws: Never.self) { try Submission(audioURL: "https://example.com/a.mp3").validate(for: space) }
+        #expect(throws: (any Error).self) { try Submission(audioURL: "javascript:alert(1)").validate(for: space) }
         let big = SubmittedFile(field: "audio_file", filename: "a", contentType: "audio/wav", path: "/dev/null", size: 11)
-        XCTAssertEqual(self.code { try Submission(files: [big]).validate(for: space) }, "file_too_large")
+        #expect(self.code { try Submission(files: [big]).validate(for: space) } == "file_too_large")
         let other = SubmittedFile(field: "other_file", filename: "a", contentType: "x", path: "/dev/null", size: 1)
-        XCTAssertEqual(self.code { try Submission(files: [other]).validate(for: space) }, "input_not_enabled")
-        XCTAssertEqual(self.code { try Submission(prompt: String(repeating: "x", count: 100_001)).validate(for: space) },
-                       "prompt_too_long")
-        XCTAssertEqual(Submission.safeFileName("../../etc/passwd"), "passwd")
-        XCTAssertEqual(Submission.safeFileName(".hidden name.txt"), "hidden_name.txt")
-        XCTAssertEqual(Submission.safeFileName(""), "file")
+        #expect(self.code { try Submission(files: [other]).validate(for: space) } == "input_not_enabled")
+        #expect(self.code { try Submission(prompt: String(repeating: "x", count: 100_001)).validate(for: space) } == "prompt_too_long")
+        #expect(Submission.safeFileName("../../etc/passwd") == "passwd")
+        #expect(Submission.safeFileName(".hidden name.txt") == "hidden_name.txt")
+        #expect(Submission.safeFileName("") == "file")
     }
 
-    func testPromptAndAudioURLReachTheWorkerExactlyAsTyped() throws {
-        let core = try makeCore()
+    @Test(arguments: Backend.allCases)
+    func promptAndAudioURLReachTheWorkerExactlyAsTyped(_ backend: Backend) throws {
+        let core = try makeCore(backend)
         let echo = try space(core) {
             $0.enableAudio = true
             $0.maxConcurrency = 2
@@ -264,23 +278,21 @@ final class QueueTests: XCTestCase {
             _ = try core.sync { try core.submit(submission, spaceID: echo.id, by: submitter, baseURL: "http://t") }
         }
         let payloads = worker.events.filter { $0.0 == "inference_request" }.map { $0.1["payload"] }
-        XCTAssertEqual(payloads.count, 2)
-        XCTAssertEqual(payloads.first??["prompt"]?.stringValue.map { Array($0.utf8) }, Array(code.utf8))
-        XCTAssertEqual(payloads.last??["prompt"]?.stringValue.map { Array($0.utf8) }, Array(verse.utf8))
-        XCTAssertEqual(payloads.last??["audio"]?.stringValue, "https://example.com/a.mp3?q=1")
+        #expect(payloads.count == 2)
+        #expect(payloads.first??["prompt"]?.stringValue.map { Array($0.utf8) } == Array(code.utf8))
+        #expect(payloads.last??["prompt"]?.stringValue.map { Array($0.utf8) } == Array(verse.utf8))
+        #expect(payloads.last??["audio"]?.stringValue == "https://example.com/a.mp3?q=1")
     }
 
-    func testWhitespaceOnlyFieldsCountAsEmpty() {
+    @Test func whitespaceOnlyFieldsCountAsEmpty() {
         let space = Space(name: "S", cardType: .websockets, enablePrompt: false, enableAudio: false)
-        XCTAssertEqual(self.code { try Submission(prompt: " \n\t ", audioURL: "\r\n").validate(for: space) }, "empty_request")
-        XCTAssertEqual(self.code { try Submission(prompt: "\n x").validate(for: space) }, "input_not_enabled")
+        #expect(self.code { try Submission(prompt: " \n\t ", audioURL: "\r\n").validate(for: space) } == "empty_request")
+        #expect(self.code { try Submission(prompt: "\n x").validate(for: space) } == "input_not_enabled")
         var open = space
         open.enableAudio = true
         // Forwarded as sent, so checked as sent: a URL wrapped in spaces is not a URL.
-        XCTAssertEqual(self.code { try Submission(audioURL: " https://example.com/a.mp3\n").validate(for: open) },
-                       "invalid_audio_url")
-        XCTAssertEqual(self.code { try Submission(prompt: String(repeating: " ", count: 100_001)).validate(for: open) },
-                       "prompt_too_long")
+        #expect(self.code { try Submission(audioURL: " https://example.com/a.mp3\n").validate(for: open) } == "invalid_audio_url")
+        #expect(self.code { try Submission(prompt: String(repeating: " ", count: 100_001)).validate(for: open) } == "prompt_too_long")
     }
 
     private func code(_ body: () throws -> Void) -> String? {
@@ -294,7 +306,7 @@ final class QueueTests: XCTestCase {
         }
     }
 
-    func testHTMLEscaping() {
-        XCTAssertEqual(HTML.escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+    @Test func htmlEscaping() {
+        #expect(HTML.escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
     }
 }

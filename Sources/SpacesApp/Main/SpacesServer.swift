@@ -29,7 +29,7 @@ final class SpacesServer: Sendable {
         try? fileManager.removeItem(atPath: data + "/tmp")
         try fileManager.createDirectory(atPath: data + "/tmp", withIntermediateDirectories: true)
 
-        let store = try Store(path: data + "/spaces.sqlite3")
+        let store = try DatabaseLocation(config.database, dataDirectory: data).open()
         let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: data + "/uploads"))
         try core.sync { try core.start() }
         self.core = core

@@ -182,6 +182,7 @@ extension SpacesCore {
             } catch {
                 Log.info("dispatch of \(requestID) failed to save: \(error)")
                 fifo.insert(id: record.id, order: record.queueOrder)
+                self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
             self.inFlight[requestID] = InFlight(spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries,
@@ -222,9 +223,18 @@ extension SpacesCore {
     }
 
     /// Ends a request held by a worker (result, timeout, cancel), frees the slot and dispatches more.
-    func finish(_ requestID: String, event: RequestEvent, result: JSONValue?, error: String?) {
-        guard var record = try? self.store.request(id: requestID),
-              let next = RequestLifecycle.next(record.status, on: event) else { return }
+    func finish(_ requestID: String, event: RequestEvent, result: JSONValue?, error: String?, attempt: Int = 0) {
+        let stored: RequestRecord?
+        do {
+            stored = try self.store.request(id: requestID)
+        } catch let failure {
+            // The database is down for now: the request keeps its slot, and the result waits for it.
+            self.whenStoreReturns(failure, attempt: attempt) {
+                $0.finish(requestID, event: event, result: result, error: error, attempt: attempt + 1)
+            }
+            return
+        }
+        guard var record = stored, let next = RequestLifecycle.next(record.status, on: event) else { return }
         let now = self.clock()
         let flight = self.inFlight.removeValue(forKey: requestID)
         if let flight {
@@ -249,6 +259,18 @@ extension SpacesCore {
         self.publish(record)
         if let flight { self.dispatch(spaceID: flight.spaceID) }
     }
+
+    /// Runs `retry` on the queue a second later when `error` says the database is unreachable (a PostgreSQL
+    /// restart), for at most `maxStoreRetries` attempts: results and dispatches wait for it rather than vanish.
+    func whenStoreReturns(_ error: any Error, attempt: Int = 0, _ retry: @escaping @Sendable (SpacesCore) -> Void) {
+        guard (error as? any StoreFailure)?.kind == .unavailable, attempt < Self.maxStoreRetries else { return }
+        self.queue.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in
+            if let self { retry(self) }
+        }
+    }
+
+    /// Seconds of a database outage during which results and dispatches are retried.
+    static let maxStoreRetries = 120
 
     /// Tells the owner's browsers.
     func publish(_ record: RequestRecord, partial: JSONValue? = nil) {

@@ -30,7 +30,7 @@ struct CoreOptions: Sendable {
 
 /// The heart of the app: spaces, connected workers, the durable FIFO per space and dispatch.
 ///
-/// Every piece of state here, the SQLite store included, is owned by `queue`, a serial queue of its own:
+/// Every piece of state here, the store included, is owned by `queue`, a serial queue of its own:
 /// disk work never runs on an event loop, and messages from one socket are handled in the order they
 /// arrived (each is posted to the queue on the socket's loop, in order). Methods other than `post`,
 /// `perform` and `sync` must run on `queue`.
@@ -38,7 +38,7 @@ final class SpacesCore: @unchecked Sendable {
     // Invariant for @unchecked Sendable: every `var` is read and written on `queue` only.
 
     let queue = DispatchQueue(label: "spaces.core", qos: .userInitiated)
-    let store: Store
+    let store: any SpacesStore
     let options: CoreOptions
     /// Seconds since 1970 (tests may replace it before `start`).
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -83,7 +83,7 @@ final class SpacesCore: @unchecked Sendable {
     /// Set when the server stops: nothing more is dispatched.
     private(set) var draining = false
 
-    init(store: Store, options: CoreOptions) {
+    init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
         self.options = options
     }

@@ -107,7 +107,13 @@ extension SpacesCore {
     func submit(_ submission: Submission, spaceID: Int64, by submitter: Submitter, baseURL: String) throws(APIError)
         -> RequestRecord
     {
-        guard let space = (try? self.store.space(id: spaceID)) ?? nil else {
+        let found: Space?
+        do {
+            found = try self.store.space(id: spaceID)
+        } catch {
+            throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not read the space"))
+        }
+        guard let space = found else {
             throw APIError.notFound("space_not_found", "Space not found")
         }
         guard space.isWebsockets else {
@@ -132,7 +138,12 @@ extension SpacesCore {
             }
         }
         if submitter.dailyQuota > 0 {
-            let used = (try? self.store.requestCount(userID: submitter.userID, since: ISOTime.startOfDay(now))) ?? 0
+            let used: Int
+            do {
+                used = try self.store.requestCount(userID: submitter.userID, since: ISOTime.startOfDay(now))
+            } catch {
+                throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not count your requests"))
+            }
             if used >= submitter.dailyQuota {
                 throw APIError(403, "quota_exceeded",
                                "Daily quota of \(submitter.dailyQuota) requests reached, try again tomorrow",
@@ -180,7 +191,7 @@ extension SpacesCore {
         do {
             try self.store.insertRequest(record)
         } catch {
-            throw APIError(500, "storage_error", "Could not save the request")
+            throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
         }
         self.nextQueueOrder += 1
         self.lastSubmission[rateKey] = now

@@ -7,6 +7,8 @@ struct SpacesConfig: Sendable {
     var host = "0.0.0.0"
     var port = 5001
     var dataDirectory = "./data"
+    /// `--database`: empty for SQLite in the data folder (see `DatabaseLocation`).
+    var database: String?
     var loops = ProcessInfo.processInfo.activeProcessorCount
     /// Largest Socket.IO message (images and audio travel inline).
     var maxMessageBytes = 16 * 1024 * 1024
@@ -37,6 +39,7 @@ struct SpacesConfig: Sendable {
         ("host", "SPACES_HOST", "address to bind (default 0.0.0.0)"),
         ("port", "SPACES_PORT", "port (default 5001; 0 picks a free one, printed on start)"),
         ("data-dir", "SPACES_DATA_DIR", "folder for the database, uploads and the session key (default ./data)"),
+        ("database", "SPACES_DATABASE", "postgres://user:password@host:port/db, or sqlite:[path] (default: SQLite in the data folder)"),
         ("loops", "SPACES_LOOPS", "event loop threads (default: one per core)"),
         ("max-message-mb", "SPACES_MAX_MESSAGE_MB", "largest Socket.IO message in MB (default 16)"),
         ("max-upload-mb", "SPACES_MAX_UPLOAD_MB", "largest HTTP upload in MB (default 64)"),
@@ -84,6 +87,7 @@ struct SpacesConfig: Sendable {
         self.host = flags.string("host", env: "SPACES_HOST") ?? self.host
         self.port = flags.int("port", env: "SPACES_PORT", default: self.port)
         self.dataDirectory = flags.string("data-dir", env: "SPACES_DATA_DIR") ?? self.dataDirectory
+        self.database = flags.string("database", env: "SPACES_DATABASE")
         self.loops = max(1, flags.int("loops", env: "SPACES_LOOPS", default: self.loops))
         self.maxMessageBytes = max(1, flags.int("max-message-mb", env: "SPACES_MAX_MESSAGE_MB", default: 16)) * 1024 * 1024
         self.maxUploadBytes = max(1, flags.int("max-upload-mb", env: "SPACES_MAX_UPLOAD_MB", default: 64)) * 1024 * 1024

@@ -32,7 +32,7 @@ enum AccountRoutes {
             let created: User? = try await site.core.perform {
                 do {
                     return try site.core.store.createUser(username: username, passwordHash: hash, isAdmin: false, now: now)
-                } catch let error as SQLiteError where error.isConstraintViolation {
+                } catch let error as any StoreFailure where error.isConstraintViolation {
                     return nil
                 }
             }

@@ -94,7 +94,7 @@ enum SpaceRoutes {
                             try site.core.store.updateSpace(created)
                         }
                         return created
-                    } catch let error as SQLiteError where error.isConstraintViolation {
+                    } catch let error as any StoreFailure where error.isConstraintViolation {
                         cover.map { _ = unlink($0.path) }
                         throw self.duplicateName(toCreate.name)
                     }
@@ -136,7 +136,7 @@ enum SpaceRoutes {
                         try site.core.store.updateSpace(toSave)
                         site.core.dispatch(spaceID: toSave.id)
                         site.core.spaceChanged(toSave.id)
-                    } catch let error as SQLiteError where error.isConstraintViolation {
+                    } catch let error as any StoreFailure where error.isConstraintViolation {
                         cover.map { _ = unlink($0.path) }
                         throw self.duplicateName(updated.name)
                     }

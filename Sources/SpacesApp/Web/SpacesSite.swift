@@ -37,15 +37,24 @@ final class SpacesSite: Sendable {
 
     // MARK: Who is asking
 
-    /// The logged-in user, or nil.
+    /// The logged-in user, or nil (also when the database cannot be read).
     func currentUser(_ context: RequestContext) async -> User? {
-        guard let userID = self.sessions.userID(from: context.headers, now: self.now) else { return nil }
-        return try? await self.core.perform { try self.core.store.user(id: userID) }
+        try? await self.sessionUser(context)
     }
 
-    /// The logged-in user, or a 401.
+    /// The logged-in user or nil; a 503 when the database is unreachable.
+    private func sessionUser(_ context: RequestContext) async throws(APIError) -> User? {
+        guard let userID = self.sessions.userID(from: context.headers, now: self.now) else { return nil }
+        do {
+            return try await self.core.perform { try self.core.store.user(id: userID) }
+        } catch {
+            throw APIError.store(error, fallback: APIError(500, "internal", "internal error"))
+        }
+    }
+
+    /// The logged-in user, or a 401 (a 503 when the database is unreachable).
     func requireUser(_ context: RequestContext) async throws(APIError) -> User {
-        guard let user = await self.currentUser(context) else { throw APIError.notLoggedIn() }
+        guard let user = try await self.sessionUser(context) else { throw APIError.notLoggedIn() }
         return user
     }
 
@@ -107,6 +116,8 @@ final class SpacesSite: Sendable {
                 return try await handler(context)
             } catch let error as APIError {
                 return await self.errorResponse(error, context)
+            } catch let error as any StoreFailure where error.kind == .unavailable {
+                return await self.errorResponse(APIError.databaseUnavailable(), context)
             } catch let error as any HTTPStatusError {
                 return await self.errorResponse(
                     APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage), context)

@@ -1,50 +1,39 @@
-import Foundation
+/// A store kept in a SQL database through a `SQLDatabase`: the queries of `SpacesStore` written once, with `?`
+/// placeholders, for SQLite and PostgreSQL alike. A backend may replace any of them with its own.
+protocol SQLBackedStore: SpacesStore {
+    associatedtype DB: SQLDatabase
+    var db: DB { get }
+}
 
-/// The app's queries over one `Database`. Like the database it is used by one owner (the core queue).
-final class Store {
-    let db: Database
-
-    /// Opens the database file and brings the schema up to date.
-    init(path: String) throws {
-        self.db = try Database(path: path)
-        try Migrations.migrate(self.db)
-    }
-
-    func close() {
-        self.db.close()
+extension SQLBackedStore {
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try self.db.transaction(body)
     }
 
     // MARK: Users
 
-    private static let userColumns = "id, username, password_hash, is_admin, daily_quota, created_at"
-
-    private static func user(_ row: Row) -> User {
-        User(id: row.int64(0), username: row.text(1), passwordHash: row.text(2), isAdmin: row.bool(3),
-             dailyQuota: row.int(4), createdAt: row.double(5))
-    }
-
-    /// Creates a user; throws `SQLiteError` with a constraint violation when the name is taken.
     func createUser(username: String, passwordHash: String, isAdmin: Bool, now: Double) throws -> User {
-        try self.db.run("INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
-                        username, passwordHash, isAdmin, now)
-        return User(id: self.db.lastInsertRowID, username: username, passwordHash: passwordHash, isAdmin: isAdmin,
+        let id = try self.db.insertReturningID(
+            "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+            username, passwordHash, isAdmin, now)
+        return User(id: id, username: username, passwordHash: passwordHash, isAdmin: isAdmin,
                     dailyQuota: 0, createdAt: now)
     }
 
     func user(id: Int64) throws -> User? {
-        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE id = ?", id, map: Self.user)
+        try self.db.queryFirst("SELECT \(StoreRows.userColumns) FROM users WHERE id = ?", id, map: StoreRows.userFromRow)
     }
 
     func user(named username: String) throws -> User? {
-        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE username = ?", username, map: Self.user)
+        try self.db.queryFirst("SELECT \(StoreRows.userColumns) FROM users WHERE username = ?", username, map: StoreRows.userFromRow)
     }
 
     func users() throws -> [User] {
-        try self.db.query("SELECT \(Self.userColumns) FROM users ORDER BY id", map: Self.user)
+        try self.db.query("SELECT \(StoreRows.userColumns) FROM users ORDER BY id", map: StoreRows.userFromRow)
     }
 
     func firstAdmin() throws -> User? {
-        try self.db.queryFirst("SELECT \(Self.userColumns) FROM users WHERE is_admin = 1 ORDER BY id LIMIT 1", map: Self.user)
+        try self.db.queryFirst("SELECT \(StoreRows.userColumns) FROM users WHERE is_admin = 1 ORDER BY id LIMIT 1", map: StoreRows.userFromRow)
     }
 
     func setPasswordHash(userID: Int64, _ hash: String) throws {
@@ -61,23 +50,8 @@ final class Store {
 
     // MARK: Spaces
 
-    private static let spaceColumns = """
-        id, name, description, card_type, cover_image, enable_prompt, enable_audio, enable_video, enable_file_upload,
-        rate_limit_seconds, max_workers, max_concurrency, timeout_seconds, worker_token, max_upload_bytes, created_at
-        """
-
-    private static func space(_ row: Row) -> Space {
-        Space(id: row.int64(0), name: row.text(1), description: row.text(2),
-              cardType: SpaceType(rawValue: row.text(3)) ?? .standard, coverImage: row.optionalText(4),
-              enablePrompt: row.bool(5), enableAudio: row.bool(6), enableVideo: row.bool(7),
-              enableFileUpload: row.bool(8), rateLimitSeconds: row.int(9), maxWorkers: row.int(10),
-              maxConcurrency: row.int(11), timeoutSeconds: row.int(12), workerToken: row.optionalText(13),
-              maxUploadBytes: row.int(14), createdAt: row.double(15))
-    }
-
-    /// Inserts `space` and returns it with its id; a duplicate websockets name violates a unique index.
     func createSpace(_ space: Space) throws -> Space {
-        try self.db.run("""
+        let id = try self.db.insertReturningID("""
             INSERT INTO spaces (name, description, card_type, cover_image, enable_prompt, enable_audio, enable_video,
                 enable_file_upload, rate_limit_seconds, max_workers, max_concurrency, timeout_seconds, worker_token,
                 max_upload_bytes, created_at)
@@ -86,7 +60,7 @@ final class Store {
             space.enableAudio, space.enableVideo, space.enableFileUpload, space.rateLimitSeconds, space.maxWorkers,
             space.maxConcurrency, space.timeoutSeconds, space.workerToken, space.maxUploadBytes, space.createdAt)
         var created = space
-        created.id = self.db.lastInsertRowID
+        created.id = id
         return created
     }
 
@@ -106,35 +80,19 @@ final class Store {
     }
 
     func space(id: Int64) throws -> Space? {
-        try self.db.queryFirst("SELECT \(Self.spaceColumns) FROM spaces WHERE id = ?", id, map: Self.space)
+        try self.db.queryFirst("SELECT \(StoreRows.spaceColumns) FROM spaces WHERE id = ?", id, map: StoreRows.spaceFromRow)
     }
 
-    /// Spaces called exactly `name` (case-sensitive) of type websockets.
     func websocketSpaces(named name: String) throws -> [Space] {
-        try self.db.query("SELECT \(Self.spaceColumns) FROM spaces WHERE name = ? AND card_type = 'websockets'", name,
-                          map: Self.space)
+        try self.db.query("SELECT \(StoreRows.spaceColumns) FROM spaces WHERE name = ? AND card_type = 'websockets'", name,
+                          map: StoreRows.spaceFromRow)
     }
 
     func spaces() throws -> [Space] {
-        try self.db.query("SELECT \(Self.spaceColumns) FROM spaces ORDER BY id", map: Self.space)
+        try self.db.query("SELECT \(StoreRows.spaceColumns) FROM spaces ORDER BY id", map: StoreRows.spaceFromRow)
     }
 
     // MARK: Requests
-
-    private static let requestColumns = """
-        id, space_id, user_id, username, payload, status, result, error, token, deliveries, worker_id, progress,
-        progress_message, queue_order, created_at, updated_at, started_at, finished_at, base_url
-        """
-
-    private static func request(_ row: Row) -> RequestRecord {
-        RequestRecord(id: row.text(0), spaceID: row.int64(1), userID: row.int64(2), username: row.text(3),
-                      payload: row.text(4), status: RequestStatus(rawValue: row.text(5)) ?? .failed,
-                      result: row.optionalText(6), error: row.optionalText(7), token: row.text(8),
-                      deliveries: row.int(9), workerID: row.optionalText(10), progress: row.optionalDouble(11),
-                      progressMessage: row.optionalText(12), queueOrder: row.int64(13), createdAt: row.double(14),
-                      updatedAt: row.double(15), startedAt: row.optionalDouble(16), finishedAt: row.optionalDouble(17),
-                      baseURL: row.text(18))
-    }
 
     func insertRequest(_ r: RequestRecord) throws {
         try self.db.run("""
@@ -147,7 +105,6 @@ final class Store {
             r.startedAt, r.finishedAt, r.baseURL)
     }
 
-    /// Writes every mutable field of `r`.
     func updateRequest(_ r: RequestRecord) throws {
         try self.db.run("""
             UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
@@ -158,39 +115,35 @@ final class Store {
     }
 
     func request(id: String) throws -> RequestRecord? {
-        try self.db.queryFirst("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", id, map: Self.request)
+        try self.db.queryFirst("SELECT \(StoreRows.requestColumns) FROM requests WHERE id = ?", id, map: StoreRows.requestFromRow)
     }
 
-    /// Requests still queued or processing, in FIFO order per space.
     func activeRequests() throws -> [RequestRecord] {
         try self.db.query("""
-            SELECT \(Self.requestColumns) FROM requests WHERE status IN ('queued', 'processing')
+            SELECT \(StoreRows.requestColumns) FROM requests WHERE status IN ('queued', 'processing')
             ORDER BY space_id, queue_order
-            """, map: Self.request)
+            """, map: StoreRows.requestFromRow)
     }
 
-    /// A user's requests, newest first (optionally for one space).
     func requests(userID: Int64, spaceID: Int64?, limit: Int) throws -> [RequestRecord] {
         if let spaceID {
             return try self.db.query("""
-                SELECT \(Self.requestColumns) FROM requests WHERE user_id = ? AND space_id = ?
+                SELECT \(StoreRows.requestColumns) FROM requests WHERE user_id = ? AND space_id = ?
                 ORDER BY created_at DESC, queue_order DESC LIMIT ?
-                """, userID, spaceID, limit, map: Self.request)
+                """, userID, spaceID, limit, map: StoreRows.requestFromRow)
         }
         return try self.db.query("""
-            SELECT \(Self.requestColumns) FROM requests WHERE user_id = ?
+            SELECT \(StoreRows.requestColumns) FROM requests WHERE user_id = ?
             ORDER BY created_at DESC, queue_order DESC LIMIT ?
-            """, userID, limit, map: Self.request)
+            """, userID, limit, map: StoreRows.requestFromRow)
     }
 
-    /// The newest requests of every user, for the admin dashboard.
     func recentRequests(limit: Int) throws -> [RequestRecord] {
         try self.db.query("""
-            SELECT \(Self.requestColumns) FROM requests ORDER BY created_at DESC, queue_order DESC LIMIT ?
-            """, limit, map: Self.request)
+            SELECT \(StoreRows.requestColumns) FROM requests ORDER BY created_at DESC, queue_order DESC LIMIT ?
+            """, limit, map: StoreRows.requestFromRow)
     }
 
-    /// Requests per user since `since` (seconds since 1970), for daily quotas on the admin dashboard.
     func requestCountsByUser(since: Double) throws -> [Int64: Int] {
         var counts: [Int64: Int] = [:]
         let rows = try self.db.query("SELECT user_id, COUNT(*) FROM requests WHERE created_at >= ? GROUP BY user_id", since) {
@@ -200,17 +153,14 @@ final class Store {
         return counts
     }
 
-    /// How many requests `userID` made since `since` (seconds since 1970).
     func requestCount(userID: Int64, since: Double) throws -> Int {
         Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at >= ?", userID, since))
     }
 
-    /// The largest queue order in use (new requests go after it).
     func maxQueueOrder() throws -> Int64 {
         try self.db.scalar("SELECT COALESCE(MAX(queue_order), 0) FROM requests")
     }
 
-    /// Request counts by status.
     func countsByStatus() throws -> [RequestStatus: Int] {
         var counts: [RequestStatus: Int] = [:]
         let rows = try self.db.query("SELECT status, COUNT(*) FROM requests GROUP BY status") { row in
@@ -220,5 +170,44 @@ final class Store {
             if let status = RequestStatus(rawValue: status) { counts[status] = count }
         }
         return counts
+    }
+}
+
+/// The column lists the queries select and how a row becomes a record, shared by both backends.
+enum StoreRows {
+    static let userColumns = "id, username, password_hash, is_admin, daily_quota, created_at"
+
+    static func userFromRow<R: SQLRow>(_ row: R) -> User {
+        User(id: row.int64(0), username: row.text(1), passwordHash: row.text(2), isAdmin: row.bool(3),
+             dailyQuota: row.int(4), createdAt: row.double(5))
+    }
+
+    static let spaceColumns = """
+        id, name, description, card_type, cover_image, enable_prompt, enable_audio, enable_video, enable_file_upload,
+        rate_limit_seconds, max_workers, max_concurrency, timeout_seconds, worker_token, max_upload_bytes, created_at
+        """
+
+    static func spaceFromRow<R: SQLRow>(_ row: R) -> Space {
+        Space(id: row.int64(0), name: row.text(1), description: row.text(2),
+              cardType: SpaceType(rawValue: row.text(3)) ?? .standard, coverImage: row.optionalText(4),
+              enablePrompt: row.bool(5), enableAudio: row.bool(6), enableVideo: row.bool(7),
+              enableFileUpload: row.bool(8), rateLimitSeconds: row.int(9), maxWorkers: row.int(10),
+              maxConcurrency: row.int(11), timeoutSeconds: row.int(12), workerToken: row.optionalText(13),
+              maxUploadBytes: row.int(14), createdAt: row.double(15))
+    }
+
+    static let requestColumns = """
+        id, space_id, user_id, username, payload, status, result, error, token, deliveries, worker_id, progress,
+        progress_message, queue_order, created_at, updated_at, started_at, finished_at, base_url
+        """
+
+    static func requestFromRow<R: SQLRow>(_ row: R) -> RequestRecord {
+        RequestRecord(id: row.text(0), spaceID: row.int64(1), userID: row.int64(2), username: row.text(3),
+                      payload: row.text(4), status: RequestStatus(rawValue: row.text(5)) ?? .failed,
+                      result: row.optionalText(6), error: row.optionalText(7), token: row.text(8),
+                      deliveries: row.int(9), workerID: row.optionalText(10), progress: row.optionalDouble(11),
+                      progressMessage: row.optionalText(12), queueOrder: row.int64(13), createdAt: row.double(14),
+                      updatedAt: row.double(15), startedAt: row.optionalDouble(16), finishedAt: row.optionalDouble(17),
+                      baseURL: row.text(18))
     }
 }

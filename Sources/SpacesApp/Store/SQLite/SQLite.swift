@@ -2,48 +2,24 @@ import CSQLite
 import Foundation
 
 /// An error from SQLite: the result code and its message.
-struct SQLiteError: Error, CustomStringConvertible, Sendable {
+struct SQLiteError: StoreFailure, Sendable {
     let code: Int32
     let message: String
 
-    /// A UNIQUE / PRIMARY KEY violation.
-    var isConstraintViolation: Bool { self.code & 0xff == SQLITE_CONSTRAINT }
+    var kind: StoreFailureKind { self.code & 0xff == SQLITE_CONSTRAINT ? .constraintViolation : .failed }
 
     var description: String { "SQLite error \(self.code): \(self.message)" }
-}
-
-/// A value to bind to a statement parameter.
-enum SQLValue: Sendable, Equatable {
-    case null
-    case int(Int64)
-    case double(Double)
-    case text(String)
-    case blob([UInt8])
-}
-
-/// Types that can be bound as statement parameters.
-protocol SQLBindable {
-    var sqlValue: SQLValue { get }
-}
-
-extension Int: SQLBindable { var sqlValue: SQLValue { .int(Int64(self)) } }
-extension Int64: SQLBindable { var sqlValue: SQLValue { .int(self) } }
-extension Double: SQLBindable { var sqlValue: SQLValue { .double(self) } }
-extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
-extension Bool: SQLBindable { var sqlValue: SQLValue { .int(self ? 1 : 0) } }
-extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
-extension Optional: SQLBindable where Wrapped: SQLBindable {
-    var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
 /// One SQLite connection with a cache of prepared statements.
 ///
 /// Not thread-safe and not `Sendable`: one owner uses it from one thread at a time (the app's store queue).
-final class Database {
+final class Database: SQLDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
     /// Path of the database file.
     let path: String
+    var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database at `path`, in WAL mode with a busy timeout.
     init(path: String, busyTimeoutMillis: Int32 = 5000) throws(SQLiteError) {
@@ -108,38 +84,32 @@ final class Database {
     }
 
     /// Runs `sql` with `parameters` for its effect; returns the number of rows changed.
-    @discardableResult
-    func run(_ sql: String, _ parameters: SQLBindable...) throws(SQLiteError) -> Int {
+    func run(_ sql: String, parameters: [SQLValue]) throws(SQLiteError) -> Int {
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         while try statement.step() {}
         return Int(sqlite3_changes(self.handle))
     }
 
-    /// Runs a query and maps every row.
-    func query<T>(_ sql: String, _ parameters: SQLBindable..., map: (Row) throws -> T) throws -> [T] {
+    func insertReturningID(_ sql: String, parameters: [SQLValue]) throws(SQLiteError) -> Int64 {
+        try self.run(sql, parameters: parameters)
+        return self.lastInsertRowID
+    }
+
+    func query<T>(_ sql: String, parameters: [SQLValue], map: (SQLiteRow) throws -> T) throws -> [T] {
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         var rows: [T] = []
-        while try statement.step() { rows.append(try map(Row(statement: statement))) }
+        while try statement.step() { rows.append(try map(SQLiteRow(statement: statement))) }
         statement.reset()
         return rows
     }
 
-    /// The first row of a query, mapped, or nil.
-    func queryFirst<T>(_ sql: String, _ parameters: SQLBindable..., map: (Row) throws -> T) throws -> T? {
+    func queryFirst<T>(_ sql: String, parameters: [SQLValue], map: (SQLiteRow) throws -> T) throws -> T? {
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         defer { statement.reset() }
-        return try statement.step() ? try map(Row(statement: statement)) : nil
-    }
-
-    /// The integer in the first column of the first row (0 when there is no row).
-    func scalar(_ sql: String, _ parameters: SQLBindable...) throws(SQLiteError) -> Int64 {
-        let statement = try self.prepare(sql)
-        try statement.bind(parameters)
-        defer { statement.reset() }
-        return try statement.step() ? Row(statement: statement).int64(0) : 0
+        return try statement.step() ? try map(SQLiteRow(statement: statement)) : nil
     }
 
     /// The rowid of the last insert.
@@ -148,24 +118,12 @@ final class Database {
     /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken up front), committing when it
     /// returns and rolling back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.execute("BEGIN IMMEDIATE")
-        do {
-            let value = try body()
-            try self.execute("COMMIT")
-            return value
-        } catch {
-            try? self.execute("ROLLBACK")
-            throw error
-        }
+        try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
     }
 
-    /// `PRAGMA user_version`: the schema version migrations track.
+    /// `PRAGMA user_version`: the schema version of databases made before the `schema_version` table.
     var userVersion: Int {
-        get { Int((try? self.scalar("PRAGMA user_version")) ?? 0) }
-    }
-
-    func setUserVersion(_ version: Int) throws(SQLiteError) {
-        try self.execute("PRAGMA user_version = \(version)")
+        Int((try? self.scalar("PRAGMA user_version")) ?? 0)
     }
 
     func error(_ rc: Int32) -> SQLiteError {
@@ -184,12 +142,12 @@ final class Statement {
     }
 
     /// Binds `parameters` to `?1...?n` (clearing earlier bindings).
-    func bind(_ parameters: [SQLBindable]) throws(SQLiteError) {
+    func bind(_ parameters: [SQLValue]) throws(SQLiteError) {
         sqlite3_clear_bindings(self.raw)
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
             let rc: Int32
-            switch parameter.sqlValue {
+            switch parameter {
             case .null: rc = sqlite3_bind_null(self.raw, index)
             case .int(let value): rc = sqlite3_bind_int64(self.raw, index, value)
             case .double(let value): rc = sqlite3_bind_double(self.raw, index, value)
@@ -229,21 +187,16 @@ final class Statement {
 }
 
 /// The current row of a statement, read by column index.
-struct Row {
+struct SQLiteRow: SQLRow {
     fileprivate let statement: Statement
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(self.statement.pointer, column) == SQLITE_NULL }
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.statement.pointer, column) }
-    func int(_ column: Int32) -> Int { Int(self.int64(column)) }
-    func bool(_ column: Int32) -> Bool { self.int64(column) != 0 }
     func double(_ column: Int32) -> Double { sqlite3_column_double(self.statement.pointer, column) }
-    func optionalDouble(_ column: Int32) -> Double? { self.isNull(column) ? nil : self.double(column) }
 
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(self.statement.pointer, column) else { return "" }
         let count = Int(sqlite3_column_bytes(self.statement.pointer, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
-
-    func optionalText(_ column: Int32) -> String? { self.isNull(column) ? nil : self.text(column) }
 }
