@@ -27,7 +27,14 @@ def test_space_update_made_on_node_a_reaches_a_page_on_node_b(redis):
         node_a, node_b = (node.start() for node in nodes)
         space_id, name = create_space(node_a)
         updates = []
-        page.on("space_update", lambda state: updates.append(state))
+        offsets = []
+
+        def on_space_update(state, *rest):
+            # SpacesApp recovers connection state, so a broadcast update also carries its offset.
+            updates.append(state)
+            offsets.append(rest)
+
+        page.on("space_update", on_space_update)
         page.connect(node_b.url, transports=["websocket"], wait_timeout=WAIT)
         page.emit("watch_spaces")
         # B answers watch_space at once with its own view of the id (no such space there: no workers); events
@@ -44,6 +51,7 @@ def test_space_update_made_on_node_a_reaches_a_page_on_node_b(redis):
         assert registered[0].get("success") is True, registered
         wait_until(lambda: any(u["space_id"] == space_id and u["workers"] == 1 for u in updates),
                    what="A's space_update on the page connected to B")
+        assert all(len(rest) == 1 and isinstance(rest[0], str) for rest in offsets[1:]), offsets
     finally:
         for client in (page, worker):
             client.disconnect()
