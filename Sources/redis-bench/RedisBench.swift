@@ -12,25 +12,25 @@ import Transport
 /// redis-benchmark) and reports the CPU per delivered message.
 @main
 struct RedisBench {
+    static let flags = [
+        CommandLineFlag("url", value: "URL", help: "Redis to publish to (default redis://127.0.0.1:6379)"),
+        CommandLineFlag("count", value: "N", help: "PUBLISH commands to send (default 100000)"),
+        CommandLineFlag("size", value: "BYTES", help: "payload bytes of each (default 100)"),
+        CommandLineFlag("from-other-thread", help: "send from a thread other than the client's loop"),
+        CommandLineFlag("subscribe", value: "N", help: "instead, receive N messages on channel `bench` and report CPU per message"),
+    ]
+
     static func main() throws {
-        var url = "redis://127.0.0.1:6379"
-        var count = 100_000
-        var size = 100
-        var fromOtherThread = false
-        var subscribeCount = 0
-        var arguments = CommandLine.arguments.dropFirst().makeIterator()
-        while let argument = arguments.next() {
-            switch argument {
-            case "--url": url = arguments.next() ?? url
-            case "--count": count = Int(arguments.next() ?? "") ?? count
-            case "--size": size = Int(arguments.next() ?? "") ?? size
-            case "--from-other-thread": fromOtherThread = true
-            case "--subscribe": subscribeCount = Int(arguments.next() ?? "") ?? 0
-            default:
-                print("usage: redis-bench [--url URL] [--count N] [--size BYTES] [--from-other-thread]")
-                exit(2)
-            }
+        let flags = CommandLineFlags.parseOrExit(program: "redis-bench", accepting: Self.flags)
+        if flags.has("help") {
+            print(CommandLineFlags.usage(synopsis: "usage: redis-bench [options]", flags: Self.flags), terminator: "")
+            return
         }
+        let url = flags.string("url") ?? "redis://127.0.0.1:6379"
+        let count = flags.int("count", default: 100_000)
+        let size = flags.int("size", default: 100)
+        let fromOtherThread = flags.has("from-other-thread")
+        let subscribeCount = flags.int("subscribe", default: 0)
         let group = try EventLoopGroup(loopCount: 1)
         let loop = group.loops[0]
         if subscribeCount > 0 {

@@ -32,6 +32,8 @@ FLAGS = {
                  "server-pid", "max-time", "connect-timeout", "path", "label", "ports", "brate", "server-pids", "tls"],
 }
 
+FLAGS["redis-bench"] = ["url", "count", "size", "from-other-thread", "subscribe"]
+
 # Arguments every run needs to get as far as flag parsing (sio-load's scenario comes first).
 PREFIX = {"sio-load": ["echo"]}
 
@@ -67,7 +69,7 @@ def assert_refused(result, flag, port):
 
 # A typo of one of each executable's flags (the port where it has one).
 TYPOS = {"eio-echo": "--prot", "sio-echo": "--prot", "sio-load": "--prot", "spaces": "--prot",
-         "spaces-worker": "--hots"}
+         "spaces-worker": "--hots", "redis-bench": "--cuont"}
 
 
 @pytest.mark.parametrize("name", sorted(FLAGS))
@@ -86,7 +88,7 @@ def test_unknown_flag_is_refused(name, tmp_path):
 def test_flag_without_value_is_refused(name, tmp_path):
     port = free_port()
     env = {"SPACES_DATA_DIR": str(tmp_path), "SPACES_PORT": str(port), "SPACES_SPACES": "demo"}
-    valued = "spaces" if name == "spaces-worker" else "port"
+    valued = {"spaces-worker": "spaces", "redis-bench": "count"}.get(name, "port")
     # At the end of the line, and followed by another flag (which must not be taken as the value).
     assert_refused(run(name, f"--{valued}", env=env), f"--{valued}", port)
     assert_refused(run(name, "--host", f"--{valued}", "1", env=env), "--host", port)
