@@ -56,7 +56,7 @@ extension SpacesCore {
             // The same socket registering again for the same space: an idempotent success.
             self.workers[channel.id]?.registrations[space.id]?.concurrency = concurrency
         } else {
-            if self.workerCount(spaceID: space.id) >= max(1, space.maxWorkers) {
+            if !self.admitsWorker(channel, space: space, concurrency: concurrency, now: now) {
                 if self.workers[channel.id]?.registrations.isEmpty ?? true { self.workers[channel.id] = nil }
                 refuse("Space already has a connected app", disconnect: true)
                 return
@@ -81,6 +81,10 @@ extension SpacesCore {
     /// head of their queues (or fail after too many deliveries).
     func workerGone(_ channelID: String) {
         guard let entry = self.workers.removeValue(forKey: channelID) else { return }
+        if self.cluster != nil {
+            self.clusterWorkerGone(channelID, entry)
+            return
+        }
         let now = self.clock()
         for (spaceID, registration) in entry.registrations {
             self.holders[spaceID]?.removeAll { $0 == channelID }
@@ -148,7 +152,11 @@ extension SpacesCore {
         }
         if let message { record.progressMessage = String(message.prefix(1000)) }
         record.updatedAt = self.clock()
-        try? self.store.updateRequest(record)
+        if let cluster {
+            guard (try? cluster.updateRequest(record, ifStillStatus: .processing, workerID: channelID)) == true else { return }
+        } else {
+            try? self.store.updateRequest(record)
+        }
         self.publish(record, partial: partial)
     }
 
@@ -156,6 +164,10 @@ extension SpacesCore {
 
     /// Sends queued requests of `spaceID` to workers with free slots, head first.
     func dispatch(spaceID: Int64) {
+        if self.cluster != nil {
+            self.claimForLocalWorkers(spaceID: spaceID)
+            return
+        }
         guard !self.draining, var fifo = self.fifos[spaceID], !fifo.isEmpty,
               let workerIDs = self.holders[spaceID], !workerIDs.isEmpty,
               let space = try? self.store.space(id: spaceID) else { return }
@@ -212,7 +224,7 @@ extension SpacesCore {
         return .object(message)
     }
 
-    private func scheduleTimeout(_ requestID: String, delivery: Int, seconds: Int) {
+    func scheduleTimeout(_ requestID: String, delivery: Int, seconds: Int) {
         guard seconds > 0 else { return }
         self.queue.asyncAfter(deadline: .now() + .milliseconds(seconds * 1000)) { [weak self] in
             guard let self, let flight = self.inFlight[requestID], flight.delivery == delivery else { return }
@@ -235,6 +247,7 @@ extension SpacesCore {
             return
         }
         guard var record = stored, let next = RequestLifecycle.next(record.status, on: event) else { return }
+        let previous = (status: record.status, workerID: record.workerID)
         let now = self.clock()
         let flight = self.inFlight.removeValue(forKey: requestID)
         if let flight {
@@ -251,10 +264,34 @@ extension SpacesCore {
         if let result { record.result = String(decoding: JSONSerializer.serialize(result), as: UTF8.self) }
         record.error = error
         if next == .completed { record.progress = 1 }
-        do {
-            try self.store.updateRequest(record)
-        } catch {
-            Log.info("could not save request \(requestID): \(error)")
+        if let cluster {
+            // Only while nobody else moved it (another node, the reaper): the first to end it wins.
+            let saved: Bool
+            do {
+                saved = try cluster.updateRequest(record, ifStillStatus: previous.status, workerID: previous.workerID)
+            } catch let failure {
+                // The database is down: the worker keeps the slot and the result waits, as on one node.
+                if let flight {
+                    self.inFlight[requestID] = flight
+                    self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.insert(requestID)
+                }
+                self.whenStoreReturns(failure, attempt: attempt) {
+                    $0.finish(requestID, event: event, result: result, error: error, attempt: attempt + 1)
+                }
+                return
+            }
+            guard saved else {
+                if let flight { self.dispatch(spaceID: flight.spaceID) }
+                return
+            }
+            // Held by a worker on another node (a cancel here): that node tells its worker and frees the slot.
+            if flight == nil && previous.status == .processing { self.wake(.ended, record.id) }
+        } else {
+            do {
+                try self.store.updateRequest(record)
+            } catch {
+                Log.info("could not save request \(requestID): \(error)")
+            }
         }
         self.publish(record)
         if let flight { self.dispatch(spaceID: flight.spaceID) }

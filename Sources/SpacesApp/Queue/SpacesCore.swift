@@ -82,10 +82,21 @@ final class SpacesCore: @unchecked Sendable {
     var metrics = CoreMetrics()
     /// Set when the server stops: nothing more is dispatched.
     private(set) var draining = false
+    /// The queue every node shares, when the store can hold one (PostgreSQL); nil: SQLite, one node, the
+    /// in-memory FIFOs above.
+    let cluster: (any ClusterQueueStore)?
+    /// This node's id in the cluster (its row in `nodes`). The server keeps it in the data folder, so a node
+    /// restarted after a crash releases at once what its previous run held; set before `start`.
+    var nodeID = "node-" + SecureRandom.token(byteCount: 6)
+    /// Where this node listens, for the admin pages (set before `start`).
+    var nodeAddress = ""
+    /// Lease, reaper and wake-ups of the cluster path (set by `start`).
+    var membership: ClusterMembership?
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
         self.options = options
+        self.cluster = store as? any ClusterQueueStore
     }
 
     // MARK: Reaching the queue
@@ -114,6 +125,11 @@ final class SpacesCore: @unchecked Sendable {
     /// Restart recovery: queued requests go back to their FIFOs; those a worker held when the server died are
     /// queued again (or fail when they used up their deliveries).
     func start() throws {
+        if self.cluster != nil {
+            // Requests other nodes hold are theirs: only the reaper moves those of nodes that died.
+            try self.joinCluster()
+            return
+        }
         self.nextQueueOrder = try self.store.maxQueueOrder() + 1
         let now = self.clock()
         for var record in try self.store.activeRequests() {
@@ -143,6 +159,10 @@ final class SpacesCore: @unchecked Sendable {
     /// Requests still held by workers go back to the head of their queues without counting the delivery
     /// (the server, not the worker, cut them short).
     func requeueInFlight() {
+        if self.cluster != nil {
+            self.leaveCluster()
+            return
+        }
         let now = self.clock()
         for (requestID, flight) in self.inFlight {
             guard var record = try? self.store.request(id: requestID), record.status == .processing else { continue }
@@ -160,14 +180,21 @@ final class SpacesCore: @unchecked Sendable {
     // MARK: Queries (on the queue)
 
     /// Number of workers registered for `spaceID`.
-    func workerCount(spaceID: Int64) -> Int { self.holders[spaceID]?.count ?? 0 }
+    func workerCount(spaceID: Int64) -> Int {
+        if let cluster { return (try? cluster.clusterWorkerCount(spaceID: spaceID)) ?? 0 }
+        return self.holders[spaceID]?.count ?? 0
+    }
 
     /// Requests waiting in `spaceID`'s queue.
-    func queueSize(spaceID: Int64) -> Int { self.fifos[spaceID]?.count ?? 0 }
+    func queueSize(spaceID: Int64) -> Int {
+        if let cluster { return (try? cluster.requestCount(spaceID: spaceID, status: .queued)) ?? 0 }
+        return self.fifos[spaceID]?.count ?? 0
+    }
 
     /// Requests being processed in `spaceID`.
     func processingCount(spaceID: Int64) -> Int {
-        (self.holders[spaceID] ?? []).reduce(0) { total, id in
+        if let cluster { return (try? cluster.requestCount(spaceID: spaceID, status: .processing)) ?? 0 }
+        return (self.holders[spaceID] ?? []).reduce(0) { total, id in
             total + (self.workers[id]?.registrations[spaceID]?.inFlight.count ?? 0)
         }
     }
@@ -175,6 +202,7 @@ final class SpacesCore: @unchecked Sendable {
     /// 1-based position of a queued request.
     func queuePosition(_ record: RequestRecord) -> Int? {
         guard record.status == .queued else { return nil }
+        if let cluster { return try? cluster.queuePosition(spaceID: record.spaceID, queueOrder: record.queueOrder) }
         return self.fifos[record.spaceID]?.position(id: record.id, order: record.queueOrder)
     }
 
