@@ -52,9 +52,13 @@ extension SpacesCore {
 
     /// Claims heads of `spaceID`'s shared queue for this node's workers with free slots, one at a time, and sends
     /// them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
-    func claimForLocalWorkers(spaceID: Int64) {
-        guard let cluster, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty,
-              let space = try? self.store.space(id: spaceID) else { return }
+    func claimForLocalWorkers(spaceID: Int64, space known: Space? = nil) {
+        guard let cluster, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty else { return }
+        // Registrations cap their concurrency at the space's: with every slot taken, no need to read the space.
+        let anyFree = workerIDs.contains { id in
+            self.workers[id]?.registrations[spaceID].map { $0.inFlight.count < $0.concurrency } ?? false
+        }
+        guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
         while true {
             // The registered worker with the most free slots (earliest registered on ties).
             var chosen: (id: String, free: Int)?

@@ -92,6 +92,8 @@ final class SpacesCore: @unchecked Sendable {
     var nodeAddress = ""
     /// Lease, reaper and wake-ups of the cluster path (set by `start`).
     var membership: ClusterMembership?
+    /// The cluster queue position read last in this turn of the queue (cleared at the end of the turn).
+    var lastPosition: (id: String, position: Int)?
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
@@ -202,7 +204,16 @@ final class SpacesCore: @unchecked Sendable {
     /// 1-based position of a queued request.
     func queuePosition(_ record: RequestRecord) -> Int? {
         guard record.status == .queued else { return nil }
-        if let cluster { return try? cluster.queuePosition(spaceID: record.spaceID, queueOrder: record.queueOrder) }
+        if let cluster {
+            // A submission asks twice in one turn (its live update, then its answer): one query.
+            if let known = self.lastPosition, known.id == record.id { return known.position }
+            guard let position = try? cluster.queuePosition(spaceID: record.spaceID, queueOrder: record.queueOrder) else {
+                return nil
+            }
+            self.lastPosition = (record.id, position)
+            self.queue.async { self.lastPosition = nil }
+            return position
+        }
         return self.fifos[record.spaceID]?.position(id: record.id, order: record.queueOrder)
     }
 

@@ -119,11 +119,13 @@ extension SpacesCore {
         guard space.isWebsockets else {
             throw APIError.notFound("not_websockets_space", "This space does not take requests")
         }
-        guard self.workerCount(spaceID: space.id) > 0, !self.draining else {
+        // On a cluster both counts come from one query (every node's workers, the shared queue).
+        let counts = self.cluster.map { (try? $0.spaceCounts(spaceID: space.id)) ?? SpaceCounts() }
+        guard (counts?.workers ?? self.workerCount(spaceID: space.id)) > 0, !self.draining else {
             throw APIError(503, "no_worker", "No worker is connected to this space")
         }
         try submission.validate(for: space)
-        guard self.queueSize(spaceID: space.id) < self.options.maxQueuedPerSpace else {
+        guard (counts?.queued ?? self.queueSize(spaceID: space.id)) < self.options.maxQueuedPerSpace else {
             throw APIError(503, "queue_full", "This space's queue is full, try again later")
         }
 
@@ -196,7 +198,11 @@ extension SpacesCore {
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
         }
         self.metrics.submitted += 1
-        self.dispatch(spaceID: space.id)
+        if self.cluster != nil {
+            self.claimForLocalWorkers(spaceID: space.id, space: space)
+        } else {
+            self.dispatch(spaceID: space.id)
+        }
         let saved = (try? self.store.request(id: requestID)) ?? nil ?? record
         // A dispatched request was published by `dispatch`; a waiting one is news for the owner's other pages.
         if saved.status == .queued { self.publish(saved) }

@@ -37,6 +37,8 @@ protocol ClusterQueueStore: SpacesStore {
 
     // MARK: The shared FIFO
 
+    /// Workers, queued and processing requests of `spaceID` on the whole cluster, in one query.
+    func spaceCounts(spaceID: Int64) throws -> SpaceCounts
     /// Requests of `spaceID` in `status`.
     func requestCount(spaceID: Int64, status: RequestStatus) throws -> Int
     /// 1-based position of a queued request with `queueOrder` in `spaceID`'s queue.
@@ -82,6 +84,13 @@ struct ClusterRegistrationRow: Sendable, Equatable {
     var registration: ClusterRegistration
     var nodeAddress: String
     var inFlight: Int
+}
+
+/// How busy a space is.
+struct SpaceCounts: Sendable, Equatable {
+    var workers = 0
+    var queued = 0
+    var processing = 0
 }
 
 /// A live node.

@@ -59,11 +59,11 @@ extension PostgresStore: ClusterQueueStore {
     private func returnLostRequests(where condition: String, _ parameters: SQLBindable..., maxDeliveries: Int, now: Double)
         throws -> [RequestRecord]
     {
-        let values: [SQLBindable] = [maxDeliveries, maxDeliveries, Self.lostError, maxDeliveries, now, now] + parameters
+        let values: [SQLBindable] = [maxDeliveries, maxDeliveries, maxDeliveries, now, now] + parameters
         return try self.db.query("""
             UPDATE requests SET
                 status = CASE WHEN deliveries >= ? THEN 'failed' ELSE 'queued' END,
-                error = CASE WHEN deliveries >= ? THEN ? ELSE error END,
+                error = CASE WHEN deliveries >= ? THEN \(Self.lostError) ELSE error END,
                 finished_at = CASE WHEN deliveries >= ? THEN ? ELSE finished_at END,
                 worker_id = NULL, node_id = NULL, progress = NULL, progress_message = NULL, updated_at = ?
             WHERE status = 'processing' AND \(condition)
@@ -72,7 +72,10 @@ extension PostgresStore: ClusterQueueStore {
             .sorted { $0.queueOrder < $1.queueOrder }
     }
 
-    static let lostError = "Request failed: delivered to a worker too many times and every worker was lost before answering"
+    /// The error of a request that used up its deliveries (the single node's words, with the count).
+    static let lostError = """
+        'Request failed: delivered to a worker ' || deliveries || ' times and every worker disconnected before answering'
+        """
 
     // MARK: Workers
 
@@ -117,6 +120,14 @@ extension PostgresStore: ClusterQueueStore {
 
     // MARK: The shared FIFO
 
+    func spaceCounts(spaceID: Int64) throws -> SpaceCounts {
+        try self.db.queryFirst("""
+            SELECT (SELECT COUNT(*) FROM worker_registrations WHERE space_id = ?),
+                COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FILTER (WHERE status = 'processing')
+            FROM requests WHERE space_id = ? AND status IN ('queued', 'processing')
+            """, spaceID, spaceID) { SpaceCounts(workers: $0.int(0), queued: $0.int(1), processing: $0.int(2)) } ?? SpaceCounts()
+    }
+
     func requestCount(spaceID: Int64, status: RequestStatus) throws -> Int {
         Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE space_id = ? AND status = ?", spaceID, status.rawValue))
     }
@@ -128,19 +139,27 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome {
-        try self.db.transaction {
-            // One submission per user at a time, on every node: the limits below count what is committed.
-            _ = try self.db.queryFirst("SELECT id FROM users WHERE id = ? FOR UPDATE", record.userID) { $0.int64(0) }
-            if rules.rateLimitSeconds > 0, let last = try self.db.queryFirst(
-                "SELECT MAX(created_at) FROM requests WHERE user_id = ? AND space_id = ?", record.userID, record.spaceID,
-                map: { $0.optionalDouble(0) }), let last {
-                let wait = Double(rules.rateLimitSeconds) - (record.createdAt - last)
-                if wait > 0 { return .rateLimited(retryAfter: Int(wait.rounded(.up))) }
-            }
-            if rules.dailyQuota > 0 {
-                let used = Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at >= ?",
-                                                  record.userID, rules.dayStart))
-                if used >= rules.dailyQuota { return .quotaExceeded(used: used) }
+        let limited = rules.rateLimitSeconds > 0 || rules.dailyQuota > 0
+        // Without limits the INSERT alone does it (one statement, one transaction).
+        return try (limited ? self.db.transaction : { try $0() }) {
+            if limited {
+                // One submission per user at a time, on every node: the limits below count what is committed.
+                _ = try self.db.queryFirst("SELECT id FROM users WHERE id = ? FOR UPDATE", record.userID) { $0.int64(0) }
+                // After the lock (a statement of its own, so that it sees what the previous holder committed), over
+                // the window that matters: today for the quota, the last `rateLimitSeconds` for the rate limit.
+                let day = rules.dailyQuota > 0 ? rules.dayStart : .infinity
+                let rate = rules.rateLimitSeconds > 0 ? record.createdAt - Double(rules.rateLimitSeconds) : .infinity
+                let (last, used) = try self.db.queryFirst("""
+                    SELECT MAX(created_at) FILTER (WHERE space_id = ?), COUNT(*) FILTER (WHERE created_at >= ?)
+                    FROM requests WHERE user_id = ? AND created_at >= ?
+                    """, record.spaceID, rules.dayStart, record.userID, min(day, rate)) {
+                    ($0.optionalDouble(0), $0.int(1))
+                } ?? (nil, 0)
+                if rules.rateLimitSeconds > 0, let last {
+                    let wait = Double(rules.rateLimitSeconds) - (record.createdAt - last)
+                    if wait > 0 { return .rateLimited(retryAfter: Int(wait.rounded(.up))) }
+                }
+                if rules.dailyQuota > 0 && used >= rules.dailyQuota { return .quotaExceeded(used: used) }
             }
             let r = record
             let order = try self.db.queryFirst("""
@@ -148,11 +167,10 @@ extension PostgresStore: ClusterQueueStore {
                     worker_id, progress, progress_message, queue_order, created_at, updated_at, started_at, finished_at,
                     base_url)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('requests_queue_order'), ?, ?, ?, ?, ?)
-                RETURNING queue_order
+                RETURNING queue_order, pg_notify(?, ?)
                 """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
                 r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
-                r.finishedAt, r.baseURL, map: { $0.int64(0) }) ?? 0
-            try self.wakeNodes(wake)
+                r.finishedAt, r.baseURL, Self.wakeChannel, wake, map: { $0.int64(0) }) ?? 0
             var stored = record
             stored.queueOrder = order
             return .accepted(stored)
@@ -180,13 +198,13 @@ extension PostgresStore: ClusterQueueStore {
         return try self.db.queryFirst("""
             UPDATE requests SET
                 status = CASE WHEN \(deliveries) >= ? THEN 'failed' ELSE 'queued' END,
-                error = CASE WHEN \(deliveries) >= ? THEN ? ELSE error END,
+                error = CASE WHEN \(deliveries) >= ? THEN \(Self.lostError) ELSE error END,
                 finished_at = CASE WHEN \(deliveries) >= ? THEN ? ELSE finished_at END,
                 deliveries = \(deliveries),
                 worker_id = NULL, node_id = NULL, progress = NULL, progress_message = NULL, updated_at = ?
             WHERE id = ? AND status = 'processing' AND worker_id = ?
             RETURNING \(StoreRows.requestColumns)
-            """, maxDeliveries, maxDeliveries, Self.lostError, maxDeliveries, now, now, requestID, workerID,
+            """, maxDeliveries, maxDeliveries, maxDeliveries, now, now, requestID, workerID,
             map: StoreRows.requestFromRow)
     }
 
