@@ -70,6 +70,10 @@ def test_three_users_on_two_nodes_every_request_completes_exactly_once(nodes):
         for node in nodes:
             connections = [c for c in cluster_status(node)["connections"] if c["space_id"] == space_id]
             assert sorted(c["node_id"] for c in connections) == sorted([node_id(a), node_id(b), node_id(b)])
+            # So does the dashboard, in a Node column.
+            dashboard = admin(node).get(node.url + "/admin").text
+            assert dashboard.count(f'<td class="worker-node">{node_id(b)} (') == 2, dashboard
+            assert dashboard.count(f'<td class="worker-node">{node_id(a)} (') == 1
     finally:
         for worker in workers:
             worker.stop()

@@ -74,10 +74,8 @@ extension SpacesCore {
         guard parts.count == 3, parts[2] != self.nodeID, let kind = ClusterWake(rawValue: parts[0]) else { return }
         switch kind {
         case .queued:
-            if let spaceID = Int64(parts[1]) {
-                self.dispatch(spaceID: spaceID)
-                self.spaceChanged(spaceID)
-            }
+            // The node that queued them announced the space's new state; this one only claims.
+            if let spaceID = Int64(parts[1]) { self.dispatch(spaceID: spaceID) }
         case .ended:
             let requestID = parts[1]
             guard let flight = self.inFlight.removeValue(forKey: requestID) else { return }
