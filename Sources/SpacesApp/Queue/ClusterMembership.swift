@@ -26,6 +26,11 @@ final class ClusterMembership: @unchecked Sendable {
     var timers: [DispatchSourceTimer] = []
     var listener: PostgresListener?
 
+    deinit {
+        // A core dropped without a clean stop (tests) must not leave the listening thread behind.
+        self.stop()
+    }
+
     /// Stops the timers and the listener.
     func stop() {
         for timer in self.timers { timer.cancel() }

@@ -60,15 +60,7 @@ extension SpacesCore {
         }
         guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
         while true {
-            // The registered worker with the most free slots (earliest registered on ties).
-            var chosen: (id: String, free: Int)?
-            for id in workerIDs {
-                guard let registration = self.workers[id]?.registrations[spaceID] else { continue }
-                let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
-                let free = limit - registration.inFlight.count
-                if free > 0 && free > (chosen?.free ?? 0) { chosen = (id, free) }
-            }
-            guard let chosen else { return }
+            guard let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space) else { return }
             let now = self.clock()
             let claimed: RequestRecord?
             do {

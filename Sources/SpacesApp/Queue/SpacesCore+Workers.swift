@@ -173,14 +173,7 @@ extension SpacesCore {
               let space = try? self.store.space(id: spaceID) else { return }
         defer { self.fifos[spaceID] = fifo }
         while !fifo.isEmpty {
-            // The registered worker with the most free slots (earliest registered on ties).
-            var chosen: (id: String, free: Int)?
-            for id in workerIDs {
-                guard let registration = self.workers[id]?.registrations[spaceID] else { continue }
-                let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
-                let free = limit - registration.inFlight.count
-                if free > 0 && free > (chosen?.free ?? 0) { chosen = (id, free) }
-            }
+            let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space)
             guard let chosen, let requestID = fifo.popFirst() else { return }
             guard var record = try? self.store.request(id: requestID), record.status == .queued else { continue }
             let now = self.clock()
@@ -206,6 +199,18 @@ extension SpacesCore {
             self.scheduleTimeout(requestID, delivery: record.deliveries, seconds: space.timeoutSeconds)
             self.publish(record)
         }
+    }
+
+    /// The registered worker with the most free slots (earliest registered on ties), if any has one.
+    func freestWorker(of workerIDs: [String], spaceID: Int64, space: Space) -> (id: String, free: Int)? {
+        var chosen: (id: String, free: Int)?
+        for id in workerIDs {
+            guard let registration = self.workers[id]?.registrations[spaceID] else { continue }
+            let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
+            let free = limit - registration.inFlight.count
+            if free > 0 && free > (chosen?.free ?? 0) { chosen = (id, free) }
+        }
+        return chosen
     }
 
     /// The `inference_request` message of the contract, plus what lets the worker upload result files.

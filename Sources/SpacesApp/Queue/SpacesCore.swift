@@ -94,6 +94,8 @@ final class SpacesCore: @unchecked Sendable {
     var membership: ClusterMembership?
     /// The cluster queue position read last in this turn of the queue (cleared at the end of the turn).
     var lastPosition: (id: String, position: Int)?
+    /// Recent counts of the shared queues, for `queueSizeForLimit`.
+    var queuedEstimate: [Int64: (count: Int, at: Double)] = [:]
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
@@ -191,6 +193,17 @@ final class SpacesCore: @unchecked Sendable {
     func queueSize(spaceID: Int64) -> Int {
         if let cluster { return (try? cluster.requestCount(spaceID: spaceID, status: .queued)) ?? 0 }
         return self.fifos[spaceID]?.count ?? 0
+    }
+
+    /// The queue size the `maxQueuedPerSpace` limit is checked against. On a cluster, counting the shared queue
+    /// costs a scan of it, so the count is reused for a second: the limit is a safety net, not an exact quota.
+    func queueSizeForLimit(spaceID: Int64) -> Int {
+        guard self.cluster != nil else { return self.queueSize(spaceID: spaceID) }
+        let now = self.clock()
+        if let known = self.queuedEstimate[spaceID], now - known.at < 1 { return known.count }
+        let count = self.queueSize(spaceID: spaceID)
+        self.queuedEstimate[spaceID] = (count, now)
+        return count
     }
 
     /// Requests being processed in `spaceID`.

@@ -119,13 +119,11 @@ extension SpacesCore {
         guard space.isWebsockets else {
             throw APIError.notFound("not_websockets_space", "This space does not take requests")
         }
-        // On a cluster both counts come from one query (every node's workers, the shared queue).
-        let counts = self.cluster.map { (try? $0.spaceCounts(spaceID: space.id)) ?? SpaceCounts() }
-        guard (counts?.workers ?? self.workerCount(spaceID: space.id)) > 0, !self.draining else {
+        guard self.workerCount(spaceID: space.id) > 0, !self.draining else {
             throw APIError(503, "no_worker", "No worker is connected to this space")
         }
         try submission.validate(for: space)
-        guard (counts?.queued ?? self.queueSize(spaceID: space.id)) < self.options.maxQueuedPerSpace else {
+        guard self.queueSizeForLimit(spaceID: space.id) < self.options.maxQueuedPerSpace else {
             throw APIError(503, "queue_full", "This space's queue is full, try again later")
         }
 
