@@ -5,12 +5,16 @@ same pages run against it: on connection `auth` (the handshake auth), `message` 
 No connection state recovery (python-socketio has none): the pages skip those tests.
 
 Usage: python_echo_server.py [--port P] [--ping-interval MS] [--ping-timeout MS]
-Prints "listening on port N" once ready (Tests/Interop/server_process.py reads it); stops on SIGTERM.
+Prints "listening on port N" once ready (Tests/Interop/server_process.py reads it). SIGTERM ends the process at
+once, connections and all, as a crash or a restart would: the reconnection tests restart it on the same port
+(aiohttp's graceful shutdown would wait for the open WebSockets).
 """
 import argparse
 import asyncio
+import os
 import signal
 import socket
+import sys
 
 import socketio
 from aiohttp import web
@@ -75,7 +79,8 @@ async def serve(port, ping_interval, ping_timeout):
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
-    await runner.cleanup()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def main():
