@@ -33,21 +33,21 @@ public enum BrowserClientScript {
 
     /// The response to `head` when it asks for the client under `path` (ending in "/"), else nil.
     public static func response(to head: HTTPRequestHead, path: String) -> HTTPResponse? {
-        guard head.method == "GET" else { return nil }
-        let requested = head.path
-        guard requested.hasPrefix(path) else { return nil }
-        let file = requested.dropFirst(path.count)
-        guard file == "socket.io.js" || file == "socket.io.min.js" else { return nil }
+        BrowserClientRoute(path: path).response(to: head)
+    }
+
+    /// The client's response for a request already known to ask for it.
+    static func response(headers requestHeaders: HTTPHeaders) -> HTTPResponse {
         let served = self.served
         var headers: HTTPHeaders = [
             "ETag": served.etag, "Cache-Control": "public, max-age=0", "Vary": "Accept-Encoding",
             "X-Content-Type-Options": "nosniff",
         ]
-        if let match = head.headers["If-None-Match"], Self.matches(match, etag: served.etag) {
+        if let match = requestHeaders["If-None-Match"], Self.matches(match, etag: served.etag) {
             return HTTPResponse(status: 304, headers: headers)
         }
         headers.set("Content-Type", "application/javascript; charset=utf-8")
-        if let gzipped = served.gzipped, ResponseCompression.acceptsGzip(head.headers.values("Accept-Encoding")) {
+        if let gzipped = served.gzipped, ResponseCompression.acceptsGzip(requestHeaders.values("Accept-Encoding")) {
             headers.set("Content-Encoding", "gzip")
             return HTTPResponse(status: 200, headers: headers, body: gzipped)
         }
@@ -62,6 +62,25 @@ public enum BrowserClientScript {
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
             return tag == etag
         }
+    }
+}
+
+/// Which requests get the client: GET `<path>socket.io.js` and `<path>socket.io.min.js`. Every polling request
+/// passes through here first, so a mismatch costs a length comparison.
+struct BrowserClientRoute: Sendable {
+    private let files: [String]
+    private let shortest: Int
+
+    init(path: String) {
+        self.files = [path + "socket.io.js", path + "socket.io.min.js"]
+        self.shortest = self.files[0].utf8.count
+    }
+
+    func response(to head: HTTPRequestHead) -> HTTPResponse? {
+        let requested = head.path
+        guard requested.utf8.count >= self.shortest, head.method == "GET",
+              self.files.contains(where: { $0.utf8.elementsEqual(requested.utf8) }) else { return nil }
+        return BrowserClientScript.response(headers: head.headers)
     }
 }
 

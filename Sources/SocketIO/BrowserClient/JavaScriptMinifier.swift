@@ -3,8 +3,8 @@
 ///
 /// Safe for scripts written with explicit semicolons (ours): a line break is dropped only where automatic
 /// semicolon insertion cannot apply (after `{ ( [ , ; : = & | ?`, or before `} ) ] , ; . : ?`), otherwise
-/// kept as one `\n`. Spaces go where a punctuator sits on either side, except between `+ +`, `- -` and
-/// next to `/` (a division, a regular expression or a comment could merge).
+/// kept as one `\n`. Spaces go where a punctuator sits on either side, except between `+ +`, `- -`, `/ /`,
+/// `/ *` (which would merge into another operator or a comment) and after `/` before a name (regex flags).
 public enum JavaScriptMinifier {
     /// The minified text of `source` (UTF-8); non-ASCII bytes are copied unchanged.
     public static func minify(_ source: [UInt8]) -> [UInt8] {
@@ -61,14 +61,17 @@ public enum JavaScriptMinifier {
         return out
     }
 
-    private static let punctuators = Set("{}()[];,:=<>?!&|*+-%~^".utf8)
+    private static let punctuators = Set("{}()[];,:=<>?!&|*+-%~^/".utf8)
     private static let newlineDroppableAfter = Set("{([,;:=&|?".utf8)
     private static let newlineDroppableBefore = Set("})],;.:?".utf8)
     private static let regexAfter = Set("(,=:[!&|?{};+-*%<>~^".utf8)
 
     private static func needsSpace(_ previous: UInt8, _ next: UInt8) -> Bool {
         if previous == next && (previous == UInt8(ascii: "+") || previous == UInt8(ascii: "-")) { return true }
-        if previous == UInt8(ascii: "/") || next == UInt8(ascii: "/") { return true }
+        // `a / /re/` and `/re/ * 2` must not become a comment, nor `/re/ in x` a regex with flags "in".
+        if previous == UInt8(ascii: "/") && (next == UInt8(ascii: "/") || next == UInt8(ascii: "*") || Self.isWordByte(next)) {
+            return true
+        }
         return !(self.punctuators.contains(previous) || self.punctuators.contains(next))
     }
 

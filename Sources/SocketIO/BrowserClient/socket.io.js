@@ -63,8 +63,8 @@
   const ENGINE_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
   const RECORD_SEPARATOR = '\x1e';
 
-  const isBinary = (v) => (typeof ArrayBuffer === 'function' && (v instanceof ArrayBuffer || ArrayBuffer.isView(v))) ||
-    (typeof Blob === 'function' && v instanceof Blob);
+  // ArrayBuffer and its views (typed arrays, DataView); a Blob is not sent as binary (read it into an ArrayBuffer).
+  const isBinary = (v) => typeof ArrayBuffer === 'function' && (v instanceof ArrayBuffer || ArrayBuffer.isView(v));
 
   function bytesOf(v) {
     return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -310,7 +310,6 @@
       if (!data || typeof data.sid !== 'string') return this.onError(new Error('malformed handshake'));
       this.emitReserved('handshake', data);
       this.id = data.sid;
-      this.transport.query = { sid: data.sid };
       this.upgrades = (data.upgrades || []).filter((t) => this.transports.indexOf(t) >= 0 && TRANSPORTS[t]);
       this.pingInterval = data.pingInterval;
       this.pingTimeout = data.pingTimeout;

@@ -41,8 +41,8 @@ public final class SocketIOServer: Sendable {
             if client.isV2 { client.connectImplicitly() }
         }
         if options.serveClient {
-            let path = engine.options.path
-            engine.fileResponder = { head in BrowserClientScript.response(to: head, path: path) }
+            let route = BrowserClientRoute(path: engine.options.path)
+            engine.fileResponder = { head in route.response(to: head) }
         }
     }
 
