@@ -8,7 +8,8 @@ Manager's reconnect events. Each browser test runs with our client and with the 
 from the nicegui wheel, fetched as run_browser_tests.py does), and against python-socketio where it has the
 handlers.
 
-- Chromium is the Debian package (CHROMIUM=/path overrides), driven by Playwright from the venv.
+- Chromium is the Debian package (CHROMIUM=/path overrides), driven by Playwright from the venv (the browser
+  and page fixtures of live_client_test.py).
 - sio-echo comes from SPACES_BIN_DIR (default .build/release).
 - The page is served by Playwright's routing at the server's own origin, so `io()` means that server; with our
   client against sio-echo the script is the one sio-echo really serves.
@@ -27,7 +28,7 @@ import urllib.request
 import pytest
 
 try:
-    from playwright.sync_api import sync_playwright
+    import playwright.sync_api  # noqa: F401
 except ImportError as error:  # pragma: no cover
     pytest.skip(f"playwright is not importable ({error}); pip install playwright into the venv",
                 allow_module_level=True)
@@ -38,16 +39,15 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Interop"))
 sys.path.insert(0, HERE)
 from server_process import ServerProcess  # noqa: E402
 import run_browser_tests  # noqa: E402
+from live_client_test import browser, page  # noqa: E402,F401 - the same Chromium and page fixtures
 
 BIN_DIR = os.environ.get("SPACES_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 SIO_ECHO = os.path.join(BIN_DIR, "sio-echo")
 PY_SERVER = os.path.join(HERE, "python_echo_server.py")
 SOURCE = os.path.join(ROOT, "Sources", "SocketIO", "BrowserClient", "socket.io.js")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--loops", "2", "--ping-interval", "1000", "--ping-timeout", "5000", "--connect-timeout", "10000"]
 # Short heartbeats for the ping timeout test: the client gives up after interval + timeout = 1.5 s.
 FAST_PING_ARGS = ["--loops", "2", "--ping-interval", "500", "--ping-timeout", "1000", "--connect-timeout", "10000"]
-WAIT_MS = 15_000
 PAGE_PATH = "/__sio_js_test/"
 PAGE = """<!DOCTYPE html>
 <meta charset="utf-8"><title>socket.io.js test</title>
@@ -90,30 +90,6 @@ def scripts():
     with tempfile.TemporaryDirectory(prefix="sio-js-test-") as workdir:
         official = run_browser_tests.fetch_client(workdir)
     return {"ours": ours, "official": official}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM")
-    with sync_playwright() as p:
-        # A routed document counts as public for Chromium's Local Network Access checks (see live_client_test.py).
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-dev-shm-usage", "--disable-features=LocalNetworkAccessChecks"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    yield page
-    context.close()
-    assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
 
 
 def open_page(page, port, client, scripts, served_by_server=False):

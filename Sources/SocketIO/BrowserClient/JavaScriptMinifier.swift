@@ -98,29 +98,30 @@ public enum JavaScriptMinifier {
 
     /// Copies a string or template literal with its escapes; returns the index after its closing quote.
     private static func copyQuoted(_ source: [UInt8], from start: Int, quote: UInt8, into out: inout [UInt8]) -> Int {
-        var index = start
-        out.append(source[index])
-        index += 1
-        while index < source.count {
-            let byte = source[index]
-            out.append(byte)
-            index += 1
-            if byte == UInt8(ascii: "\\"), index < source.count {
-                out.append(source[index])
-                index += 1
-            } else if byte == quote {
-                break
-            }
-        }
-        return index
+        self.copyLiteral(source, from: start, into: &out) { $0 == quote }
     }
 
     /// Copies a regular expression literal (with `[...]` classes, where `/` does not end it) and its flags.
     private static func copyRegex(_ source: [UInt8], from start: Int, into out: inout [UInt8]) -> Int {
+        var inClass = false
+        var index = self.copyLiteral(source, from: start, into: &out) { byte in
+            if byte == UInt8(ascii: "[") { inClass = true } else if byte == UInt8(ascii: "]") { inClass = false }
+            // A line break: not a regex after all; stop copying verbatim at the line's end.
+            return (byte == UInt8(ascii: "/") && !inClass) || byte == UInt8(ascii: "\n")
+        }
+        while index < source.count && Self.isWordByte(source[index]) {
+            out.append(source[index])
+            index += 1
+        }
+        return index
+    }
+
+    /// Copies from `start` (the opening delimiter) through the first unescaped byte for which `ends` is true.
+    private static func copyLiteral(_ source: [UInt8], from start: Int, into out: inout [UInt8],
+                                    ends: (UInt8) -> Bool) -> Int {
         var index = start
         out.append(source[index])
         index += 1
-        var inClass = false
         while index < source.count {
             let byte = source[index]
             out.append(byte)
@@ -128,19 +129,9 @@ public enum JavaScriptMinifier {
             if byte == UInt8(ascii: "\\"), index < source.count {
                 out.append(source[index])
                 index += 1
-            } else if byte == UInt8(ascii: "[") {
-                inClass = true
-            } else if byte == UInt8(ascii: "]") {
-                inClass = false
-            } else if byte == UInt8(ascii: "/") && !inClass {
+            } else if ends(byte) {
                 break
-            } else if byte == UInt8(ascii: "\n") {
-                break  // not a regex after all: stop copying verbatim at the line's end
             }
-        }
-        while index < source.count && Self.isWordByte(source[index]) {
-            out.append(source[index])
-            index += 1
         }
         return index
     }
