@@ -73,14 +73,16 @@ autobahn-test: release venv
 	$(PY) Tests/Interop/run_autobahn.py --bin $(RELEASE_BIN)
 
 # Headless Chromium (the Debian package, installed here when missing, with a CJK font for the Chinese pages;
-# log: .build/chromium-install.log) runs: the official socket.io JS client (socket.io.min.js out of the nicegui
-# wheel, fetched with pip download at each run, never committed) against sio-echo; our own browser client
-# (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's
-# screenshots (docs/screenshots/).
+# log: .build/chromium-install.log) runs: one test page (tests.js) with the official socket.io JS client
+# (socket.io.min.js out of the nicegui wheel, fetched with pip download at each run, never committed) and with
+# ours (the socket.io.js sio-echo serves), each against sio-echo and a python-socketio server; the behaviours of
+# both clients that the page cannot drive (socketio_js_test.py: serving, reconnection, reasons); live.js against
+# sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's screenshots.
 browser-test: release venv chromium
-	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
-	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py \
-		Tests/Browser/tls_pages_test.py
+	for client in official ours; do for server in sio-echo python-socketio; do \
+		$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN) --client $$client --server $$server || exit 1; done; done
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/socketio_js_test.py \
+		Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py Tests/Browser/tls_pages_test.py
 
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \

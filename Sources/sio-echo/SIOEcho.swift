@@ -45,6 +45,9 @@ struct SIOEcho {
             keep the session of a client that lost its connection for 2 minutes: it comes back
             with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
             """),
+        CommandLineFlag("no-serve-client", help: """
+            do not serve the browser client at /socket.io/socket.io.js (served by default, as Node's serveClient)
+            """),
     ]
 
     static func main() {
@@ -65,6 +68,7 @@ struct SIOEcho {
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
         if flags.has("connection-state-recovery") { options.connectionStateRecovery = ConnectionStateRecoveryOptions() }
+        options.serveClient = !flags.has("no-serve-client")
 
         let redis = ClusterRedis.join(flags: flags)
         if let redis { options.adapter = redis.adapterFactory }

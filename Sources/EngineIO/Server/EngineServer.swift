@@ -7,14 +7,17 @@ import Transport
 /// Mount it on an `HTTPServer` (alone, or in an `HTTPHandlerChain` with `claims`). New sessions are
 /// reported through `onConnection` on the session's loop; set the session's delegate there.
 public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `onConnection` is set once before the HTTP server starts and
-    // only read afterwards; everything else is immutable or Sendable.
+    // Invariant for @unchecked Sendable: `onConnection` and `fileResponder` are set once before the HTTP
+    // server starts and only read afterwards; everything else is immutable or Sendable.
 
     /// The options in force.
     public let options: EngineServerOptions
     let registry = EngineSessionRegistry()
     /// Called on the session's loop for each new session, before any message is delivered.
     public var onConnection: (@Sendable (EngineSession) -> Void)?
+    /// Answers requests for files under the path before Engine.IO sees them (Socket.IO serves its browser
+    /// client so); nil leaves the request to Engine.IO. Set once before the HTTP server starts.
+    public var fileResponder: (@Sendable (HTTPRequestHead) -> HTTPResponse?)?
 
     public init(options: EngineServerOptions = EngineServerOptions()) {
         var options = options
@@ -47,6 +50,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         let head = request.head
+        if let fileResponder = self.fileResponder, let response = fileResponder(head) {
+            exchange.respond(response)
+            return
+        }
         if head.method == "OPTIONS" {
             var headers = HTTPHeaders()
             if let cors = self.options.cors {
