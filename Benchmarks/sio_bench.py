@@ -52,7 +52,10 @@ HERE = bench.HERE
 # `limitd` the floor of ../shared/perf (the smallest server that runs the app, one thread).
 SERVERS = ("limitd", "ours1", "ours", "python")
 SERVER_TITLES = {"limitd": "limitd (floor)", "ours1": "sio-echo --loops 1", "ours": "sio-echo (default loops)",
-                 "python": "python-socketio"}
+                 "python": "python-socketio", "before1": "before --loops 1", "before": "before (default loops)"}
+# `--before DIR` adds the sio-echo of another build (say, main's) in the same interleaved run.
+BEFORE_SERVERS = ("before1", "before")
+OURS_KINDS = ("before1", "before", "ours1", "ours")
 
 # name -> sioload arguments (per server where they differ), keys of the result line to keep.
 SCENARIOS = {
@@ -62,7 +65,7 @@ SCENARIOS = {
     "capacity": {"argv": ["capacity", "--steps", "1000,5000,10000", "--pending", "32"]},
     "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"]},
     "rate": {"argv": ["rate", "--rate", "2000", "--conns", "100"]},
-    "tls-echo": {"argv": ["echo", "--tls", "--conns", "100", "--window", "4"], "generator": "sio-load", "only": ("ours1", "ours")},
+    "tls-echo": {"argv": ["echo", "--tls", "--conns", "100", "--window", "4"], "generator": "sio-load", "only": OURS_KINDS},
 }
 TIMED = {"echo", "echo-ack", "polling", "rate", "tls-echo"}
 
@@ -98,10 +101,11 @@ def log(msg):
 
 
 def server_argv(kind, args, scenario=None):
-    if kind in ("ours", "ours1"):
+    if kind in OURS_KINDS:
         tls = ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key] if scenario == "tls-echo" else []
-        loops = ["--loops", "1"] if kind == "ours1" else (["--loops", str(args.loops)] if args.loops else [])
-        return [args.ours_exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
+        loops = ["--loops", "1"] if kind.endswith("1") else (["--loops", str(args.loops)] if args.loops else [])
+        exe = args.before_exe if kind.startswith("before") else args.ours_exe
+        return [exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
                 "--ping-timeout", "20000", "--max-payload", "1000000", *loops, "--app", "bench", *tls]
     if kind == "limitd":
         return [args.limitd, "PORT"]  # LimitdServer puts a free port in
@@ -281,10 +285,11 @@ def render_table(summaries, args):
     def get(kind, scenario):
         return summaries.get((kind, scenario))
 
-    ours_kinds = [k for k in ("ours1", "ours") if k in args.servers]
+    ours_kinds = [k for k in OURS_KINDS if k in args.servers]
     header = ["scenario (server CPU from /proc)"]
     header += [SERVER_TITLES[k] for k in args.servers]
-    header += [f"{'loops 1' if k == 'ours1' else 'default'} / floor" for k in ours_kinds if "limitd" in args.servers]
+    header += [f"{'before ' if k.startswith('before') else ''}{'loops 1' if k.endswith('1') else 'default'} / floor"
+               for k in ours_kinds if "limitd" in args.servers]
     header += ["target"]
     rows = []
     for label, sc, key, f, better, target, absolute in TABLE:
@@ -352,6 +357,7 @@ def parse_args():
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of: " + ",".join(SCENARIOS))
     p.add_argument("--servers", default=",".join(SERVERS),
                    help="comma list of: limitd (floor), ours1 (--loops 1), ours (default loops), python")
+    p.add_argument("--before", help="folder with another build's sio-echo, run beside ours (before1, before)")
     p.add_argument("--limitd", help="prebuilt limitd binary (default: build .build/sioload/limitd)")
     p.add_argument("--limitd-src", help="limitd.c (default: beside --sioload-src)")
     p.add_argument("--python", default=sys.executable, help="interpreter with python-socketio and aiohttp")
@@ -370,7 +376,12 @@ def parse_args():
     a.settle = a.settle if a.settle is not None else (1.0 if q else 2.0)
     a.scenarios = bench.comma_list(a.scenarios)
     a.servers = bench.comma_list(a.servers)
-    bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers if s not in SERVERS]
+    if a.before:
+        # Each of ours gets its `before` twin, run just ahead of it.
+        a.servers = [x for k in a.servers if k not in BEFORE_SERVERS
+                     for x in ([k.replace("ours", "before"), k] if k in ("ours1", "ours") else [k])]
+    bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers
+                                                              if s not in SERVERS + BEFORE_SERVERS]
     if bad or a.repeat < 1 or (a.loops is not None and a.loops < 1):
         p.error(f"bad arguments {bad or ''}")
     a.bin = os.path.abspath(a.bin)
@@ -386,7 +397,7 @@ def main():
     try:
         sioload = bench.ensure_sioload(args)
         args.limitd = ensure_limitd(args) if "limitd" in args.servers else None
-        ours = any(k in args.servers for k in ("ours", "ours1"))
+        ours = any(k in args.servers for k in OURS_KINDS)
         if ours and not os.access(binary, os.X_OK):
             raise bench.SetupError(f"{binary} not found; run `make release` first")
     except bench.SetupError as e:
@@ -403,6 +414,10 @@ def main():
         # A private copy: a rebuild of .build/release during the run must not mix binaries.
         args.ours_exe = os.path.join(logdir, "sio-echo")
         shutil.copy2(binary, args.ours_exe)
+        args.before_exe = None
+        if args.before:
+            args.before_exe = os.path.join(logdir, "sio-echo-before")
+            shutil.copy2(os.path.join(os.path.abspath(args.before), "sio-echo"), args.before_exe)
         with open(args.ours_exe, "rb") as f:
             binary_info = {"path": binary, "sha256": hashlib.sha256(f.read()).hexdigest()}
     report = {

@@ -112,7 +112,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
-        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
+        // The session keeps the head for its whole life: its headers without the parser's spare room.
+        var head = request.head
+        head.headers = head.headers.compacted()
+        let handshake = HTTPRequest(head: head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
         let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()
@@ -164,7 +167,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let head = request.head
-        guard head.headers["Upgrade"]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
+        guard head.headers[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
         let query = EngineQuery(target: head.target)
         if let error = self.verify(head: head, query: query, isUpgrade: true) {
             return .rejected(Self.errorResponse(error, cors: self.options.cors, head: head))
