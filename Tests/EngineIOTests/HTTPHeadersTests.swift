@@ -57,4 +57,28 @@ final class HTTPHeadersTests: XCTestCase {
         headers.remove("a")
         XCTAssertEqual(headers.fields.map(\.value), ["2", "application/json"])
     }
+
+    /// Every known name is recognised from its spelling in any case, and nothing else is.
+    func testEveryKnownNameIsRecognised() {
+        let spellings: [(String, HTTPHeaderName)] = [
+            ("Host", .host), ("Connection", .connection), ("Upgrade", .upgrade), ("Content-Length", .contentLength),
+            ("Transfer-Encoding", .transferEncoding), ("Content-Type", .contentType), ("Date", .date),
+            ("Origin", .origin), ("Cookie", .cookie), ("Expect", .expect), ("Sec-WebSocket-Key", .secWebSocketKey),
+            ("Sec-WebSocket-Version", .secWebSocketVersion), ("Sec-WebSocket-Extensions", .secWebSocketExtensions),
+            ("Sec-WebSocket-Protocol", .secWebSocketProtocol), ("X-Forwarded-For", .xForwardedFor),
+            ("X-Forwarded-Proto", .xForwardedProto), ("Access-Control-Request-Headers", .accessControlRequestHeaders),
+            ("Accept-Encoding", .acceptEncoding), ("Range", .range), ("If-Range", .ifRange),
+            ("If-None-Match", .ifNoneMatch), ("If-Modified-Since", .ifModifiedSince),
+            ("Content-Disposition", .contentDisposition), ("Authorization", .authorization),
+        ]
+        XCTAssertEqual(Set(spellings.map(\.1)), Set(HTTPHeaderName.allCases.filter { $0 != .other }))
+        for (name, known) in spellings {
+            XCTAssertEqual(HTTPHeaderName.recognise(name), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(name.uppercased()), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(name.lowercased()), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(String(name.dropLast()) + "\r"), .other, name)
+        }
+        XCTAssertEqual(HTTPHeaderName.recognise("Hos"), .other)
+        XCTAssertEqual(HTTPHeaderName.recognise(""), .other)
+    }
 }

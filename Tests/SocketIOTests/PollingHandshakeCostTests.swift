@@ -13,11 +13,11 @@ import XCTest
 /// build, `swift test`); lower them when the server gets leaner.
 final class PollingHandshakeCostTests: XCTestCase {
     /// Allocations per polling echo: two requests parsed and answered, the packet decoded and encoded.
-    static let pollingAllocationBudget = 68.0
+    static let pollingAllocationBudget = 64.0
     /// Socket calls per polling echo: a read and a write for each of the two requests, plus loop waits.
     static let pollingSystemCallBudget = 6.0
     /// Allocations per WebSocket connection: accepted, upgraded, Engine.IO and Socket.IO sessions, closed.
-    static let handshakeAllocationBudget = 235.0
+    static let handshakeAllocationBudget = 225.0
     /// Socket calls per WebSocket connection.
     static let handshakeSystemCallBudget = 12.5
 

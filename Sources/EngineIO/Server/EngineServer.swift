@@ -20,9 +20,13 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         var options = options
         if !options.path.hasSuffix("/") { options.path += "/" }
         self.options = options
+        self.sharedOptions = EngineSharedOptions(options)
         let bytes = Array(options.path.utf8)
         self.pathBytes = bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
     }
+
+    /// `options` as its sessions share them.
+    private let sharedOptions: EngineSharedOptions
 
     /// `options.path` as bytes when it is ASCII (for `claims`).
     private let pathBytes: [UInt8]?
@@ -125,7 +129,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             polling.base64Only = query["b64"] != nil
         }
         let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
-                                    options: self.options, registry: self.registry,
+                                    options: self.sharedOptions, registry: self.registry,
                                     protocolVersion: isV3 ? 3 : 4, polling: polling)
         self.registry.insert(session)
         return session

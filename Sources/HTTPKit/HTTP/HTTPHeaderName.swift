@@ -9,56 +9,40 @@ public enum HTTPHeaderName: UInt8, Sendable, CaseIterable {
     case xForwardedFor, xForwardedProto, accessControlRequestHeaders, acceptEncoding, range, ifRange
     case ifNoneMatch, ifModifiedSince, contentDisposition, authorization
 
-    /// The name in lower case, as bytes (empty for `other`).
-    var lowercased: [UInt8] { Self.lowercasedNames[Int(self.rawValue)] }
-
-    private static let lowercasedNames: [[UInt8]] = Self.allCases.map { name in
-        switch name {
-        case .other: return []
-        case .host: return Array("host".utf8)
-        case .connection: return Array("connection".utf8)
-        case .upgrade: return Array("upgrade".utf8)
-        case .contentLength: return Array("content-length".utf8)
-        case .transferEncoding: return Array("transfer-encoding".utf8)
-        case .contentType: return Array("content-type".utf8)
-        case .date: return Array("date".utf8)
-        case .origin: return Array("origin".utf8)
-        case .cookie: return Array("cookie".utf8)
-        case .expect: return Array("expect".utf8)
-        case .secWebSocketKey: return Array("sec-websocket-key".utf8)
-        case .secWebSocketVersion: return Array("sec-websocket-version".utf8)
-        case .secWebSocketExtensions: return Array("sec-websocket-extensions".utf8)
-        case .secWebSocketProtocol: return Array("sec-websocket-protocol".utf8)
-        case .xForwardedFor: return Array("x-forwarded-for".utf8)
-        case .xForwardedProto: return Array("x-forwarded-proto".utf8)
-        case .accessControlRequestHeaders: return Array("access-control-request-headers".utf8)
-        case .acceptEncoding: return Array("accept-encoding".utf8)
-        case .range: return Array("range".utf8)
-        case .ifRange: return Array("if-range".utf8)
-        case .ifNoneMatch: return Array("if-none-match".utf8)
-        case .ifModifiedSince: return Array("if-modified-since".utf8)
-        case .contentDisposition: return Array("content-disposition".utf8)
-        case .authorization: return Array("authorization".utf8)
+    /// The known name `bytes` spell (any ASCII case), or `other`: by length first, then against the
+    /// lower-case spellings in place (no arrays, no reference counting: this runs for every field).
+    static func recognise(_ bytes: UnsafeBufferPointer<UInt8>) -> HTTPHeaderName {
+        switch bytes.count {
+        case 4: return spells(bytes, "host") ? .host : spells(bytes, "date") ? .date : .other
+        case 5: return spells(bytes, "range") ? .range : .other
+        case 6: return spells(bytes, "origin") ? .origin : spells(bytes, "cookie") ? .cookie : spells(bytes, "expect") ? .expect : .other
+        case 7: return spells(bytes, "upgrade") ? .upgrade : .other
+        case 8: return spells(bytes, "if-range") ? .ifRange : .other
+        case 10: return spells(bytes, "connection") ? .connection : .other
+        case 12: return spells(bytes, "content-type") ? .contentType : .other
+        case 13: return spells(bytes, "if-none-match") ? .ifNoneMatch : spells(bytes, "authorization") ? .authorization : .other
+        case 14: return spells(bytes, "content-length") ? .contentLength : .other
+        case 15: return spells(bytes, "x-forwarded-for") ? .xForwardedFor : spells(bytes, "accept-encoding") ? .acceptEncoding : .other
+        case 17:
+            if spells(bytes, "sec-websocket-key") { return .secWebSocketKey }
+            if spells(bytes, "transfer-encoding") { return .transferEncoding }
+            if spells(bytes, "x-forwarded-proto") { return .xForwardedProto }
+            return spells(bytes, "if-modified-since") ? .ifModifiedSince : .other
+        case 19: return spells(bytes, "content-disposition") ? .contentDisposition : .other
+        case 21: return spells(bytes, "sec-websocket-version") ? .secWebSocketVersion : .other
+        case 22: return spells(bytes, "sec-websocket-protocol") ? .secWebSocketProtocol : .other
+        case 24: return spells(bytes, "sec-websocket-extensions") ? .secWebSocketExtensions : .other
+        case 30: return spells(bytes, "access-control-request-headers") ? .accessControlRequestHeaders : .other
+        default: return .other
         }
     }
 
-    /// Known names grouped by length (index = byte count), so recognising a name tries only same-length ones.
-    private static let byLength: [[HTTPHeaderName]] = {
-        var table = [[HTTPHeaderName]](repeating: [], count: 32)
-        for name in Self.allCases where name != .other { table[name.lowercased.count].append(name) }
-        return table
-    }()
-
-    /// The known name `bytes` spell (any ASCII case), or `other`.
-    static func recognise(_ bytes: UnsafeBufferPointer<UInt8>) -> HTTPHeaderName {
-        guard bytes.count < Self.byLength.count else { return .other }
-        for candidate in Self.byLength[bytes.count] {
-            let lower = Self.lowercasedNames[Int(candidate.rawValue)]
-            var index = 0
-            while index < bytes.count && ASCIICase.lower(bytes[index]) == lower[index] { index += 1 }
-            if index == bytes.count { return candidate }
-        }
-        return .other
+    /// Whether `bytes` equal `lower` (lower case, same length) ignoring ASCII case.
+    @inline(__always)
+    private static func spells(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+        let expected = lower.utf8Start
+        for index in 0..<bytes.count where ASCIICase.lower(bytes[index]) != expected[index] { return false }
+        return true
     }
 
     /// The known name `text` spells (any ASCII case), or `other`.

@@ -112,7 +112,12 @@ public struct HTTPResponseEncoder: Sendable {
 
     private static func appendSanitized(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         // Nearly always nothing to replace: one scan, then one bulk copy.
-        if !bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
+        var clean = true
+        for byte in bytes where byte == 13 || byte == 10 || byte == 0 {
+            clean = false
+            break
+        }
+        if clean {
             out.append(contentsOf: bytes)
             return
         }
