@@ -139,22 +139,7 @@ class LimitdServer(bench.Server):
 
 def ensure_limitd(args):
     """limitd built from ../shared/perf/limitd.c into .build/sioload/ (never into the shared folder)."""
-    if args.limitd:
-        return args.limitd
-    src = args.limitd_src
-    out = os.path.join(ROOT, ".build", "sioload", "limitd")
-    if os.path.exists(out) and (not os.path.exists(src) or os.path.getmtime(out) >= os.path.getmtime(src)):
-        return out
-    if not os.path.exists(src):
-        raise bench.SetupError(f"limitd source not found at {src} (pass --limitd-src or --limitd)")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    cmd = [os.environ.get("CC", "cc"), "-O2", "-Wall", "-o", out + ".tmp", src, "-lpthread"]
-    log("building limitd: " + " ".join(cmd))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        raise bench.SetupError(f"building limitd failed:\n{r.stdout}{r.stderr}")
-    os.replace(out + ".tmp", out)
-    return out
+    return args.limitd or bench.build_c_tool(args.limitd_src, "limitd", ["-lpthread"], "--limitd-src or --limitd")
 
 
 def make_test_certificate(directory):
