@@ -109,9 +109,10 @@ cluster-test: release venv nginx chromium postgresql
 run: release
 	$(RELEASE_BIN)/spaces --port $${PORT:-$${SPACES_PORT:-5001}}
 
-# `make bench`: sio-echo against python-socketio (aiohttp) on every scenario of issue 7 (echo, echo-ack,
-# broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s), then eio-echo against python-engineio; both
-# driven by sioload (built from ../shared/perf into .build/sioload/). `make bench-quick` runs the Socket.IO
+# `make bench`: sio-echo (--loops 1 and its default loops) beside the floor, limitd, and python-socketio
+# (aiohttp) on every scenario (echo, echo-ack, broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s),
+# printing each ratio to the floor beside issue 16's target; then eio-echo against python-engineio. All
+# driven by sioload; sioload and limitd are built from ../shared/perf into .build/sioload/. `make bench-quick` runs the Socket.IO
 # table once with short runs (under a minute). Extra options via BENCH_ARGS / EIO_BENCH_ARGS, e.g.
 # `make bench BENCH_ARGS="--repeat 5 --scenarios echo,rate"`. Results: bench-results/{socketio,engineio}-*.json.
 SIOLOAD_SRC ?= ../shared/perf/sioload.c

@@ -23,9 +23,13 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         var options = options
         if !options.path.hasSuffix("/") { options.path += "/" }
         self.options = options
+        self.sharedOptions = EngineSharedOptions(options)
         let bytes = Array(options.path.utf8)
         self.pathBytes = bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
     }
+
+    /// `options` as its sessions share them.
+    private let sharedOptions: EngineSharedOptions
 
     /// `options.path` as bytes when it is ASCII (for `claims`).
     private let pathBytes: [UInt8]?
@@ -119,7 +123,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
-        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
+        // The session keeps the head for its whole life: its headers without the parser's spare room.
+        var head = request.head
+        head.headers = head.headers.compacted()
+        let handshake = HTTPRequest(head: head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
         let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()
@@ -129,7 +136,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             polling.base64Only = query["b64"] != nil
         }
         let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
-                                    options: self.options, registry: self.registry,
+                                    options: self.sharedOptions, registry: self.registry,
                                     protocolVersion: isV3 ? 3 : 4, polling: polling)
         self.registry.insert(session)
         return session
@@ -171,7 +178,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let head = request.head
-        guard head.headers["Upgrade"]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
+        guard head.headers[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
         let query = EngineQuery(target: head.target)
         if let error = self.verify(head: head, query: query, isUpgrade: true) {
             return .rejected(Self.errorResponse(error, cors: self.options.cors, head: head))
