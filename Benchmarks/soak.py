@@ -87,13 +87,15 @@ def machine_limits():
 # Servers and clients
 
 class SIOEcho:
-    """sio-echo --app bench with production heartbeats and a stats line every `stats` seconds."""
+    """sio-echo --app bench with production settings (Node's heartbeats and 45 s to join a namespace, not the
+    test suite's 1 s, which a loaded machine misses) and a stats line every `stats` seconds."""
 
     def __init__(self, binary, log_path, stats=10):
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--app", "bench", "--ping-interval", "25000", "--ping-timeout", "20000",
+             "--connect-timeout", "45000",
              "--stats-interval", str(stats)], stdout=subprocess.PIPE, stderr=self.log, text=True,
             start_new_session=True)
         line = self.proc.stdout.readline()
@@ -354,7 +356,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--minutes", type=float, default=30)
-    parser.add_argument("--warmup-minutes", type=float, default=None, help="default: a fifth of the run, at most 3")
+    parser.add_argument("--warmup-minutes", type=float, default=None,
+                        help="default: a third of the run, at most 3 (spaces' recovery buffer fills over 2 minutes)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--conns", type=int, default=5000)
     parser.add_argument("--polling", type=int, default=200)
@@ -373,7 +376,7 @@ def main():
     out_dir = args.out or os.path.join(ROOT, "bench-results", f"soak-{stamp}")
     os.makedirs(out_dir, exist_ok=True)
     duration = args.minutes * 60
-    warmup = (args.warmup_minutes if args.warmup_minutes is not None else min(3, args.minutes / 5)) * 60
+    warmup = (args.warmup_minutes if args.warmup_minutes is not None else min(3, args.minutes / 3)) * 60
     summary = {"started": stamp, "minutes": args.minutes, "warmup_s": warmup, "limits": machine_limits(),
                "load": {"conns": args.conns, "polling": args.polling, "churn_per_s": args.churn,
                         "echo_per_s": args.rate, "broadcasts_per_s": args.brate, "users": args.users,
@@ -384,9 +387,11 @@ def main():
     spaces = start_spaces(out_dir)
     workers, users, sampler = [], None, None
     try:
-        space_id, space_name = create_space(spaces, max_concurrency=str(args.workers))
+        space_id, space_name = create_space(spaces, max_workers=str(args.workers))
         workers = start_workers(spaces, space_name, args.workers, out_dir)
         users = Users(spaces, space_id, args.users)
+        for session in users.sessions:
+            session.close()  # the logins' connections: the baseline has none (the cookies stay)
         # Baseline: servers up, workers registered, users logged in, no load yet.
         time.sleep(1)
         sampler = Sampler(out_dir, echo, spaces, args.interval)

@@ -72,12 +72,15 @@ def render(rows, markers=()):
         t = float(row["t_s"])
         rss.setdefault(row["server"], []).append((t, int(row["rss_kb"]) / 1024))
         fds.setdefault(row["server"], []).append((t, int(row["fds"])))
-    height = TOP + 2 * (PANEL_HEIGHT + GAP) + 40
+    # Descriptors: one panel per server, since thousands on sio-echo would flatten spaces' few dozen.
+    panels = [("Resident memory (RSS)", "MiB", rss)] + [
+        (f"Open file descriptors: {name}", "descriptors", {name: points}) for name, points in sorted(fds.items())]
+    height = TOP + len(panels) * (PANEL_HEIGHT + GAP + 20) + 20
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
            f'font-family="sans-serif" viewBox="0 0 {WIDTH} {height}">',
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>']
-    panel(out, TOP, "Resident memory (RSS)", "MiB", rss, t_max, markers)
-    panel(out, TOP + PANEL_HEIGHT + GAP + 20, "Open file descriptors", "descriptors", fds, t_max, markers)
+    for index, (title, unit, series) in enumerate(panels):
+        panel(out, TOP + index * (PANEL_HEIGHT + GAP + 20), title, unit, series, t_max, markers)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -16,8 +16,9 @@ final class SoakRun: LoadRun, @unchecked Sendable {
     private let broadcastTemplate: LoadWire.Template
     private var random = SystemRandomNumberGenerator()
     private var phaseStart: UInt64 = 0
+    private var lastTick: UInt64 = 0
     private var lastReport: UInt64 = 0
-    /// Fractions of a client, echo and broadcast carried from one 100 ms tick to the next.
+    /// Fractions of a client, echo and broadcast carried from one tick (every 100 ms) to the next.
     private var churnDue = 0.0
     private var echoesDue = 0.0
     private var broadcastsDue = 0.0
@@ -59,6 +60,7 @@ final class SoakRun: LoadRun, @unchecked Sendable {
     override func startPhase() {
         self.phaseStart = monotonicNanos()
         self.lastReport = self.phaseStart
+        self.lastTick = self.phaseStart
         self.window.open()
         self.loop.schedule(afterMillis: Self.tickMillis) { [self] in self.tick() }
     }
@@ -68,7 +70,9 @@ final class SoakRun: LoadRun, @unchecked Sendable {
     private func tick() {
         guard !self.isFinished else { return }
         let now = monotonicNanos()
-        let seconds = Double(Self.tickMillis) / 1000
+        // From the clock, not the timer's period: a late tick catches up instead of lowering the rates.
+        let seconds = Double(now - self.lastTick) / 1e9
+        self.lastTick = now
         self.churnDue += self.options.churn * seconds
         self.echoesDue += self.options.rate * seconds
         self.broadcastsDue += self.options.brate * seconds
