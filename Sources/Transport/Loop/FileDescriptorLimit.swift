@@ -16,6 +16,13 @@ public enum FileDescriptorLimit {
         /// The limit that was asked for.
         public var wanted: UInt64
 
+        /// An outcome as `raise` reports it.
+        public init(soft: UInt64, hard: UInt64, wanted: UInt64) {
+            self.soft = soft
+            self.hard = hard
+            self.wanted = wanted
+        }
+
         /// Whether the soft limit reached `wanted`.
         public var reachedWanted: Bool { self.soft >= self.wanted }
 
