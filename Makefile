@@ -97,8 +97,10 @@ nginx:
 
 # Several sio-echo --redis nodes on one Redis (Tests/Cluster): every cluster operation across nodes with
 # python-socketio clients, the faults (Redis restarted or absent, a node SIGKILLed), the official JS client
-# in Chromium across two nodes, and nginx with sticky sessions in front of two nodes.
-cluster-test: release venv nginx chromium
+# in Chromium across two nodes, and nginx with sticky sessions in front of two nodes; then SpacesApp nodes on one
+# PostgreSQL queue (test_cluster_spaces_queue.py, test_cluster_spaces_faults.py: a node SIGKILLed, SIGTERMed,
+# PostgreSQL restarted).
+cluster-test: release venv nginx chromium postgresql
 	CLUSTER_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Cluster
 
 # SpacesApp on port 5001 (PORT=... or SPACES_PORT=... to change; `spaces --help` lists every setting).

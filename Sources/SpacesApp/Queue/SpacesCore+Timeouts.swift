@@ -8,6 +8,14 @@ import Dispatch
 /// times timeout, found by the soak. Deadlines now live in `inFlight`, which finishing a request clears, so
 /// what is kept is bounded by the requests workers hold.
 extension SpacesCore {
+    /// Records that `workerID` holds `requestID` from `now`, and when it times out. On `queue`.
+    func hold(_ requestID: String, spaceID: Int64, workerID: String, delivery: Int, now: Double, timeoutSeconds: Int) {
+        let deadline = timeoutSeconds > 0 ? now + Double(timeoutSeconds) : nil
+        self.inFlight[requestID] = InFlight(spaceID: spaceID, workerID: workerID, delivery: delivery, dispatchedAt: now,
+                                            timeoutSeconds: timeoutSeconds, deadline: deadline)
+        if let deadline { self.armTimeoutTimer(for: deadline) }
+    }
+
     /// Makes sure the timer fires by `deadline` (clock seconds). On `queue`.
     func armTimeoutTimer(for deadline: Double) {
         if let armed = self.timeoutTimerDeadline, armed <= deadline { return }
