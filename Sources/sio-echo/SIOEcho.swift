@@ -41,6 +41,10 @@ struct SIOEcho {
             also serve Engine.IO v3 clients (Socket.IO v2: python-socketio 4.x, the JS 2.x client), as
             Node's allowEIO3 (default off)
             """),
+        CommandLineFlag("stats-interval", value: "S", help: """
+            every S seconds, one line on standard error: open sessions and bytes queued for slow
+            clients (for soak runs; default 0: none)
+            """),
         CommandLineFlag("connection-state-recovery", help: """
             keep the session of a client that lost its connection for 2 minutes: it comes back
             with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
@@ -90,6 +94,7 @@ struct SIOEcho {
         let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
                                                maxBodySize: engineOptions.maxHttpBufferSize, handler: chain)
         node.bind(port: server.port)
+        StatsLine.start(every: flags.int("stats-interval", default: 0), engine: engine, group: group)
         ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close(); redis?.close() },
                                       sessionCount: { engine.sessionCount })
     }

@@ -46,6 +46,7 @@ final class SpacesServer: Sendable {
         engineOptions.allowEIO3 = config.allowEIO3
         engineOptions.maxBackpressure = config.maxBackpressure
         OutputBudget.returnLargeBuffersToTheSystem()
+        FileDescriptorLimit.raiseAndLog(program: "spaces")
         let group = try EventLoopGroup(loopCount: config.loops)
         group.outputBudget.limit = config.maxQueuedOutput
         self.group = group

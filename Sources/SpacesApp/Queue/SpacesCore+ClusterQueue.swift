@@ -71,13 +71,12 @@ extension SpacesCore {
                 return
             }
             guard let record = claimed else { return }
-            self.inFlight[record.id] = InFlight(spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries,
-                                                dispatchedAt: now)
+            self.hold(record.id, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
+                      timeoutSeconds: space.timeoutSeconds)
             self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(record.id)
             self.metrics.dispatched += 1
             self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
             self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.scheduleTimeout(record.id, delivery: record.deliveries, seconds: space.timeoutSeconds)
             self.publish(record)
         }
     }

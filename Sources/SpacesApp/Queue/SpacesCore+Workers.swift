@@ -190,13 +190,12 @@ extension SpacesCore {
                 self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
-            self.inFlight[requestID] = InFlight(spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries,
-                                                dispatchedAt: now)
+            self.hold(requestID, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
+                      timeoutSeconds: space.timeoutSeconds)
             self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(requestID)
             self.metrics.dispatched += 1
             self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
             self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.scheduleTimeout(requestID, delivery: record.deliveries, seconds: space.timeoutSeconds)
             self.publish(record)
         }
     }
@@ -227,16 +226,6 @@ extension SpacesCore {
         message["created_at"] = .string(ISOTime.format(record.createdAt))
         message["upload_url"] = .string(record.baseURL + "/api/upload")
         return .object(message)
-    }
-
-    func scheduleTimeout(_ requestID: String, delivery: Int, seconds: Int) {
-        guard seconds > 0 else { return }
-        self.queue.asyncAfter(deadline: .now() + .milliseconds(seconds * 1000)) { [weak self] in
-            guard let self, let flight = self.inFlight[requestID], flight.delivery == delivery else { return }
-            Log.info("request \(requestID) timed out after \(seconds)s")
-            self.finish(requestID, event: .timeout, result: nil,
-                        error: "The worker did not answer within \(seconds) seconds")
-        }
     }
 
     /// Ends a request held by a worker (result, timeout, cancel), frees the slot and dispatches more.

@@ -69,6 +69,9 @@ final class SpacesCore: @unchecked Sendable {
         let workerID: String
         let delivery: Int
         let dispatchedAt: Double
+        /// The space's timeout when it was dispatched, and when (clock seconds) it runs out; 0 and nil: none.
+        var timeoutSeconds = 0
+        var deadline: Double?
     }
 
     var workers: [String: WorkerEntry] = [:]
@@ -76,6 +79,9 @@ final class SpacesCore: @unchecked Sendable {
     var holders: [Int64: [String]] = [:]
     var fifos: [Int64: RequestFIFO] = [:]
     var inFlight: [String: InFlight] = [:]
+    /// One timer for every in-flight request's timeout, armed for the earliest deadline (SpacesCore+Timeouts).
+    var timeoutTimer: DispatchSourceTimer?
+    var timeoutTimerDeadline: Double?
     /// Last accepted submission per "user:space", for rate limits.
     var lastSubmission: [String: Double] = [:]
     var nextQueueOrder: Int64 = 1
@@ -101,6 +107,10 @@ final class SpacesCore: @unchecked Sendable {
         self.store = store
         self.options = options
         self.cluster = store as? any ClusterQueueStore
+    }
+
+    deinit {
+        self.timeoutTimer?.cancel()
     }
 
     // MARK: Reaching the queue
@@ -163,6 +173,7 @@ final class SpacesCore: @unchecked Sendable {
     /// Requests still held by workers go back to the head of their queues without counting the delivery
     /// (the server, not the worker, cut them short).
     func requeueInFlight() {
+        self.cancelTimeoutTimer()
         if self.cluster != nil {
             self.leaveCluster()
             return
