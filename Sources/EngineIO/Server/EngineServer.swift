@@ -16,6 +16,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     /// Called on the session's loop for each new session, before any message is delivered.
     public var onConnection: (@Sendable (EngineSession) -> Void)?
 
+    /// An Engine.IO server with `options`; serve it through an `HTTPServer` (see `claims`).
     public init(options: EngineServerOptions = EngineServerOptions()) {
         var options = options
         if !options.path.hasSuffix("/") { options.path += "/" }
@@ -41,10 +42,12 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         return path.hasPrefix(self.options.path) || path == self.options.path.dropLast()
     }
 
+    /// Requests carry at most `maxHttpBufferSize` bytes (a polling POST).
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { self.options.maxHttpBufferSize }
 
     // MARK: Plain requests (polling)
 
+    /// Serves the handshake and the polling GETs and POSTs of `options.path`.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         let head = request.head
         if head.method == "OPTIONS" {
@@ -162,6 +165,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     // MARK: WebSocket
 
+    /// Takes WebSocket upgrades of `options.path`: new sessions or upgrades of polling ones.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let head = request.head
         guard head.headers["Upgrade"]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }

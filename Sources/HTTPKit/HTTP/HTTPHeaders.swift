@@ -4,8 +4,10 @@
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var fields: [(name: String, value: String)]
 
+    /// No headers.
     public init() { self.fields = [] }
 
+    /// These fields, in this order.
     public init(_ fields: [(String, String)]) {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
     }
@@ -14,6 +16,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.fields = elements.map { (name: $0.0, value: $0.1) }
     }
 
+    /// The number of fields (repeated names count each time).
     public var count: Int { self.fields.count }
 
     /// Makes room for `count` fields (a parser knows requests usually carry a handful).
@@ -37,6 +40,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return values
     }
 
+    /// Whether a field called `name` (any case) is present.
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     /// Adds a field, keeping any existing ones of the same name.
@@ -50,6 +54,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.fields.append((name: name, value: value))
     }
 
+    /// Removes every field called `name` (any case).
     public mutating func remove(_ name: String) {
         self.fields.removeAll { $0.name.asciiCaseInsensitiveEquals(name) }
     }

@@ -14,6 +14,7 @@ public struct SocketIOServerOptions: Sendable {
     /// packets: `InMemoryAdapter` and the Redis adapter do, other adapters may not.
     public var connectionStateRecovery: ConnectionStateRecoveryOptions?
 
+    /// Node's defaults.
     public init() {}
 }
 
