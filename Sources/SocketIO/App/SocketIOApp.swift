@@ -99,7 +99,7 @@ public final class SocketIOApp: Sendable {
     public func run(drainSeconds: Double = 3) async throws {
         try self.start()
         // A "listening on…" line printed before `run()` reaches a pipe (a supervisor, a test) now, not at exit.
-        fflush(stdout)
+        fflush(nil)
         let signals = TerminationSignals.install { [weak self] _ in self?.stop() }
         await self.waitForStopRequest()
         withExtendedLifetime(signals) {}

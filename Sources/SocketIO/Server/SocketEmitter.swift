@@ -1,6 +1,6 @@
 import EngineIO
 
-/// A socket with options for what it emits next (`socket.timeout(5000).emit(...)`).
+/// A socket with options for what it emits next (`socket.timeout(.seconds(5)).emit(...)`).
 ///
 /// A value: the options do not stick to the socket, so concurrent callers cannot see each other's flags.
 public struct SocketEmitter: Sendable {
