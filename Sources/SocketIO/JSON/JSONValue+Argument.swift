@@ -3,15 +3,18 @@ import Foundation
 extension JSONValue {
     /// Converts one event argument: strings, numbers, booleans, `Data` (sent as binary), `JSONValue`, and
     /// arrays, `[String: …]` dictionaries and optionals of them are converted directly; any other
-    /// `Encodable` goes through `JSONEncoder` (its `Data` fields then become base64 strings). Nil when the
-    /// encoder fails (a non-finite `Double`, for one).
+    /// `Encodable` goes through `JSONEncoder` with sorted keys (its `Data` fields then become base64 strings).
+    /// Nil when the encoder fails (a non-finite `Double`, for one).
     public init?(argument value: some Encodable) {
         if let direct = value as? any JSONArgumentConvertible {
             guard let converted = direct.jsonArgument else { return nil }
             self = converted
             return
         }
-        guard let encoded = try? JSONValue(encoding: value) else { return nil }
+        // Sorted keys: the same value always gives the same text (JSONEncoder's own order varies between runs).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let encoded = try? JSONValue(encoding: value, encoder: encoder) else { return nil }
         self = encoded
     }
 
