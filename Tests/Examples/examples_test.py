@@ -28,6 +28,9 @@ import urllib.request
 import pytest
 import socketio
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Interop"))
+from server_process import ServerProcess  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN_DIR = os.environ.get("EXAMPLES_BIN_DIR", os.path.join(ROOT, "Examples", ".build", "debug"))
@@ -59,41 +62,32 @@ def wait_until(condition, what, timeout=WAIT):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class Program:
-    """An example server started on a free port; ready once it printed its "listening on port N" line."""
+class Program(ServerProcess):
+    """An example server started on a free port (its only argument); ready once it printed its "listening on
+    port N" line. `stop()` (SIGTERM, bounded wait) comes from ServerProcess."""
 
     def __init__(self, name):
+        super().__init__(binary(name))
         self.port = free_port()
-        self.proc = subprocess.Popen([binary(name), str(self.port)], stdout=subprocess.PIPE, stderr=sys.stderr,
+        self.proc = subprocess.Popen([self.binary, str(self.port)], stdout=subprocess.PIPE, stderr=sys.stderr,
                                      text=True)
         line = self.proc.stdout.readline()
         assert f"listening on port {self.port}" in line, f"{name} printed {line!r} (exit code {self.proc.poll()})"
         self.url = f"http://127.0.0.1:{self.port}"
-
-    def terminate(self, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("the server ignored SIGTERM")
-        return self.proc.returncode
 
 
 @pytest.fixture
 def chat_server():
     server = Program("chat-server")
     yield server
-    server.terminate()
+    server.stop()
 
 
 @pytest.fixture
 def counter_server():
     server = Program("live-counter")
     yield server
-    server.terminate()
+    server.stop()
 
 
 class Client:
@@ -145,7 +139,7 @@ def test_chat_server_relays_messages_to_everyone_and_acknowledges():
         assert alice.next("disconnect")[0] in ("transport close", "transport error")
         assert server.proc.wait(timeout=10) == 0
     finally:
-        server.terminate()
+        server.stop()
 
 
 def test_live_counter_broadcasts_each_counter_to_its_watchers(counter_server):

@@ -99,9 +99,15 @@ extension SocketEmitter {
     }
 }
 
-/// Shortcuts of a namespace with the same argument forms.
-extension Namespace {
-    /// Waits at most `duration` for acknowledgements.
+/// What targets every socket of a namespace at once (a `Namespace`, the server for `/`): the argument forms
+/// of `BroadcastOperator` as shortcuts.
+public protocol BroadcastShortcuts {
+    /// Every socket targeted.
+    var all: BroadcastOperator { get }
+}
+
+extension BroadcastShortcuts {
+    /// Every socket, waiting at most `duration` for acknowledgements.
     public func timeout(_ duration: Duration) -> BroadcastOperator { self.all.timeout(duration) }
 
     /// Sends `event` with Swift values (see `Socket.emit`) to every socket.
@@ -123,30 +129,14 @@ extension Namespace {
     }
 }
 
-/// Shortcuts of the main namespace with the same argument forms.
-extension SocketIOServer {
-    /// Sockets of `/`, waiting at most `duration` for acknowledgements.
-    public func timeout(_ duration: Duration) -> BroadcastOperator { self.sockets.timeout(duration) }
+extension Namespace: BroadcastShortcuts {}
 
-    /// Sends `event` with Swift values (see `Socket.emit`) to every socket of `/`.
-    @discardableResult
-    public func emit<each Argument: Encodable>(_ event: String, _ args: repeat each Argument) -> Bool {
-        self.sockets.emit(event, repeat each args)
-    }
-
-    /// Sends `event` with one `Encodable` value to every socket of `/`.
-    @discardableResult
-    public func emit(_ event: String, encoding value: some Encodable) throws -> Bool {
-        try self.sockets.emit(event, encoding: value)
-    }
+/// The main namespace's shortcuts on the server.
+extension SocketIOServer: BroadcastShortcuts {
+    /// Every socket of `/`.
+    public var all: BroadcastOperator { self.sockets.all }
 
     /// Sends `event` with `arguments` to every socket of `/`.
     @discardableResult
     public func emit(_ event: String, arguments: [JSONValue]) -> Bool { self.sockets.emit(event, arguments: arguments) }
-
-    /// Sends `event` to every socket of `/` and waits for their answers.
-    public func emitWithAck<each Argument: Encodable>(_ event: String, _ args: repeat each Argument,
-                                                      timeout: Duration? = nil) async throws -> [JSONValue] {
-        try await self.sockets.emitWithAck(event, repeat each args, timeout: timeout)
-    }
 }
