@@ -67,7 +67,10 @@ doc-comments:
 # Examples/ (a package that depends on ours by path): built, then each program run against real peers:
 # python-socketio clients for the chat server and the live counter, the chat page in Chromium (Playwright),
 # and the CLI client against a python-socketio server and our chat server (Tests/Examples/examples_test.py).
+# The build plan is dropped first: SwiftPM keeps a path dependency's file list from the last plan, so a file added
+# to Sources/ since then would be missing from the examples' build.
 examples-test: deps venv chromium
+	rm -f Examples/.build/debug.yaml
 	$(SWIFT) build --package-path Examples
 	EXAMPLES_BIN_DIR=Examples/.build/debug $(PY) -m pytest -q -p no:cacheprovider Tests/Examples
 
