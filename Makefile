@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev libpq-dev pkg-config
 
-.PHONY: all build release deps postgresql venv eio3-venv test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
+.PHONY: all build release deps postgresql venv eio3-venv test doc-comments examples-test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
 
 all: build
 
@@ -58,7 +58,21 @@ $(EIO3_VENV)/.stamp: Tests/Interop/requirements-eio3.txt
 
 eio3-venv: $(EIO3_VENV)/.stamp
 
-test: unit-test interop-test autobahn-test browser-test cluster-test fuzz-quick
+test: doc-comments unit-test interop-test autobahn-test browser-test cluster-test fuzz-quick examples-test
+
+# Every public or open declaration under Sources/ has a /// doc comment.
+doc-comments:
+	python3 scripts/check_doc_comments.py
+
+# Examples/ (a package that depends on ours by path): built, then each program run against real peers:
+# python-socketio clients for the chat server and the live counter, the chat page in Chromium (Playwright),
+# and the CLI client against a python-socketio server and our chat server (Tests/Examples/examples_test.py).
+# The build plan is dropped first: SwiftPM keeps a path dependency's file list from the last plan, so a file added
+# to Sources/ since then would be missing from the examples' build.
+examples-test: deps venv chromium
+	rm -f Examples/.build/debug.yaml
+	$(SWIFT) build --package-path Examples
+	EXAMPLES_BIN_DIR=Examples/.build/debug $(PY) -m pytest -q -p no:cacheprovider Tests/Examples
 
 # The venv first: some Swift tests start python-socketio servers as peers (and Tests/Cluster/cluster_up.py,
 # which starts redis-server and sio-echo --redis nodes for ClusterClientTests); the store tests start PostgreSQL.

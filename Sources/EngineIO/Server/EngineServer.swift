@@ -19,6 +19,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     /// client so); nil leaves the request to Engine.IO. Set once before the HTTP server starts.
     public var fileResponder: (@Sendable (HTTPRequestHead) -> HTTPResponse?)?
 
+    /// An Engine.IO server with `options`; serve it through an `HTTPServer` (see `claims`).
     public init(options: EngineServerOptions = EngineServerOptions()) {
         var options = options
         if !options.path.hasSuffix("/") { options.path += "/" }
@@ -48,10 +49,12 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         return path.hasPrefix(self.options.path) || path == self.options.path.dropLast()
     }
 
+    /// Requests carry at most `maxHttpBufferSize` bytes (a polling POST).
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { self.options.maxHttpBufferSize }
 
     // MARK: Plain requests (polling)
 
+    /// Serves the handshake and the polling GETs and POSTs of `options.path`.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         let head = request.head
         if let fileResponder = self.fileResponder, let response = fileResponder(head) {
@@ -176,6 +179,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     // MARK: WebSocket
 
+    /// Takes WebSocket upgrades of `options.path`: new sessions or upgrades of polling ones.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let head = request.head
         guard head.headers[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }

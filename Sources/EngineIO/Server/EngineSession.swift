@@ -496,6 +496,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 }
 
 extension EngineSession: WebSocketDelegate {
+    /// WebSocketDelegate: a text frame carries one Engine.IO packet.
     public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
         if ws === self.probe {
             self.receiveProbe(bytes[...])
@@ -518,6 +519,7 @@ extension EngineSession: WebSocketDelegate {
         }
     }
 
+    /// WebSocketDelegate: a binary frame is a binary message packet.
     public func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8]) {
         if ws === self.probe {
             self.abandonProbe()
@@ -536,6 +538,7 @@ extension EngineSession: WebSocketDelegate {
         self.delegate?.session(self, didReceiveBinary: bytes)
     }
 
+    /// WebSocketDelegate: the WebSocket closed; the session closes unless it is still upgrading.
     public func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?) {
         if ws === self.probe {
             self.probe = nil

@@ -17,8 +17,10 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     private(set) var bytes: [UInt8] = []
     private(set) var entries: [Entry] = []
 
+    /// No headers.
     public init() {}
 
+    /// These fields, in this order.
     public init(_ fields: [(String, String)]) {
         for (name, value) in fields { self.add(name, value) }
     }
@@ -30,6 +32,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// The fields as strings, in order (made on each call: prefer the subscript for one value).
     public var fields: [(name: String, value: String)] { self.entries.map { self.field($0) } }
 
+    /// The number of fields (repeated names count each time).
     public var count: Int { self.entries.count }
 
     /// Makes room for `count` fields (a parser knows requests usually carry a handful).
@@ -73,6 +76,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return values
     }
 
+    /// Whether a field called `name` (any case) is present.
     public func contains(_ name: String) -> Bool { self.firstIndex(of: name) != nil }
 
     /// Adds a field, keeping any existing ones of the same name.
@@ -96,6 +100,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.add(name, value)
     }
 
+    /// Removes every field called `name` (any case).
     public mutating func remove(_ name: String) {
         guard self.contains(name) else { return }
         let kept = self.fields.filter { !$0.name.asciiCaseInsensitiveEquals(name) }

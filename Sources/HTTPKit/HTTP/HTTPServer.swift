@@ -23,6 +23,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// `maxBackpressure`); see `TCPConnection.maxBackpressure`. 0 means no cap.
     public var maxBackpressure: Int = 1 << 20
 
+    /// Settings with the given address, limits and timeouts.
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
         self.host = host

@@ -8,6 +8,7 @@ public struct WebSocketServerHandshake: Sendable {
 
     /// A refused handshake and the HTTP answer to give.
     public struct Refusal: Error, Sendable {
+        /// The response to send.
         public let response: HTTPResponse
     }
 

@@ -17,6 +17,7 @@ public struct SocketIOServerOptions: Sendable {
     /// (on by default); off, those requests get Engine.IO's answer to an unknown transport (400).
     public var serveClient = true
 
+    /// Node's defaults.
     public init() {}
 }
 
