@@ -75,8 +75,8 @@ autobahn-test: release venv
 # Headless Chromium (the Debian package, installed here when missing, with a CJK font for the Chinese pages;
 # log: .build/chromium-install.log) runs: the official socket.io JS client (socket.io.min.js out of the nicegui
 # wheel, fetched with pip download at each run, never committed) against sio-echo; our own browser client
-# (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's
-# screenshots (docs/screenshots/).
+# (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the
+# screenshots of docs/spaces.md (docs/screenshots/).
 browser-test: release venv chromium
 	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
 	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py \
