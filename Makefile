@@ -91,7 +91,8 @@ autobahn-test: release venv
 # (socket.io.min.js out of the nicegui wheel, fetched with pip download at each run, never committed) and with
 # ours (the socket.io.js sio-echo serves), each against sio-echo and a python-socketio server; the behaviours of
 # both clients that the page cannot drive (socketio_js_test.py: serving, reconnection, reasons); live.js against
-# sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's screenshots.
+# sio-echo; and the SpacesApp pages driven through Playwright, which also writes the
+# screenshots of docs/spaces.md (docs/screenshots/).
 browser-test: release venv chromium
 	for client in official ours; do for server in sio-echo python-socketio; do \
 		$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN) --client $$client --server $$server || exit 1; done; done
