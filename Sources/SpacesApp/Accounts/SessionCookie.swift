@@ -4,7 +4,8 @@ import HTTPKit
 
 /// Signed, stateless session cookies: `v1.<user id>.<expiry>.<nonce>.<HMAC-SHA256 signature>`.
 ///
-/// The secret lives in the data folder, so sessions survive restarts; deleting the file logs everyone out.
+/// The secret lives in a file (the data folder's `session.key`, or `--session-key`), so sessions survive restarts;
+/// deleting the file logs everyone out. Nodes of a cluster that share the file accept each other's cookies.
 struct SessionCookie: Sendable {
     static let name = "spaces_session"
     /// How long a login lasts.
@@ -53,16 +54,31 @@ struct SessionCookie: Sendable {
 
     /// The secret kept in `directory/session.key` (32 random bytes, hex, mode 0600), created on first use.
     static func loadOrCreateSecret(directory: String) throws -> [UInt8] {
-        let path = directory + "/session.key"
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let bytes = Self.decodeHex(hex), bytes.count >= 32 { return bytes }
-        }
-        let secret = SecureRandom.bytes(32)
-        let created = FileManager.default.createFile(atPath: path, contents: Data(Hex.encode(secret).utf8),
+        try self.loadOrCreateSecret(file: directory + "/session.key")
+    }
+
+    /// The secret kept in `path`, created on first use. Nodes of a cluster may share the file and start together:
+    /// the key is written to a file of its own and linked into place, so exactly one node's key wins and every
+    /// node reads that one.
+    static func loadOrCreateSecret(file path: String) throws -> [UInt8] {
+        if let secret = self.readSecret(path) { return secret }
+        let candidate = path + ".\(getpid())-\(SecureRandom.token(byteCount: 6))"
+        defer { unlink(candidate) }
+        let created = FileManager.default.createFile(atPath: candidate, contents: Data(Hex.encode(SecureRandom.bytes(32)).utf8),
                                                      attributes: [.posixPermissions: 0o600])
         guard created else { throw CocoaError(.fileWriteUnknown) }
+        if link(candidate, path) != 0 && errno == EEXIST && self.readSecret(path) == nil {
+            // A file that is not a key (empty, damaged): replace it.
+            guard rename(candidate, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        }
+        guard let secret = self.readSecret(path) else { throw CocoaError(.fileWriteUnknown) }
         return secret
+    }
+
+    private static func readSecret(_ path: String) -> [UInt8]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let bytes = Self.decodeHex(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else { return nil }
+        return bytes
     }
 
     private static func decodeHex(_ text: String) -> [UInt8]? {

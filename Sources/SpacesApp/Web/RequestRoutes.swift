@@ -120,7 +120,7 @@ enum RequestRoutes {
                     let directory = site.uploadsDirectory + "/" + record.id
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                     let name = "result-\(SecureRandom.token(byteCount: 6))-\(Submission.safeFileName(file.filename))"
-                    guard rename(file.path, directory + "/" + name) == 0 else {
+                    guard FileMove.move(file.path, to: directory + "/" + name) else {
                         throw APIError(500, "storage_error", "Could not store the file")
                     }
                     return "\(record.baseURL.isEmpty ? baseURL : record.baseURL)/uploads/\(record.id)/\(name)?token=\(record.token)"
