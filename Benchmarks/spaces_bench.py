@@ -103,7 +103,7 @@ class Setup:
         for node in self.nodes:
             text = requests.get(node.url + "/metrics", timeout=10).text
             for line in text.splitlines():
-                if line.startswith(("spaces_queue_depth", "spaces_processing")):
+                if line.startswith(("spaces_queue_depth{", "spaces_processing{")):
                     total += int(float(line.rsplit(" ", 1)[1]))
         return total
 
@@ -139,7 +139,7 @@ def create_space(front, session):
 
 def workers_of(front, session, space_id):
     body = session.get(front + "/admin/websockets/status", timeout=10).json()
-    return next(space for space in body["all_spaces"] if space["space_id"] == space_id).get("workers", 0)
+    return next(space for space in body["all_spaces"] if space["space_id"] == space_id).get("worker_count", 0)
 
 
 def run_load(args, setup, space_id, cookie, requests_count, rate=0, out=None):
