@@ -1,6 +1,7 @@
 import EngineIO
 import Foundation
 import HTTPKit
+import Synchronization
 
 /// Signed, stateless session cookies: `v1.<user id>.<expiry>.<nonce>.<HMAC-SHA256 signature>`.
 ///
@@ -12,6 +13,12 @@ struct SessionCookie: Sendable {
     static let lifetimeSeconds = 30 * 24 * 3600
 
     let secret: [UInt8]
+    /// Cookies already verified: every API call of a logged-in page presents the same one.
+    private let verified = VerifiedCookies()
+
+    init(secret: [UInt8]) {
+        self.secret = secret
+    }
 
     /// The cookie value for `userID`, valid until `now + lifetime`.
     func issue(userID: Int64, now: Double) -> String {
@@ -22,6 +29,9 @@ struct SessionCookie: Sendable {
 
     /// The user id of a valid, unexpired cookie value.
     func verify(_ value: String, now: Double) -> Int64? {
+        if let known = self.verified.lookup(value) {
+            return Double(known.expiry) > now ? known.userID : nil
+        }
         guard let dot = value.lastIndex(of: ".") else { return nil }
         let body = value[..<dot]
         guard let signature = Base64URL.decode(value[value.index(after: dot)...]),
@@ -29,6 +39,7 @@ struct SessionCookie: Sendable {
         let parts = body.split(separator: ".")
         guard parts.count == 4, parts[0] == "v1", let userID = Int64(parts[1]), let expiry = Int64(parts[2]),
               Double(expiry) > now else { return nil }
+        self.verified.remember(value, userID: userID, expiry: expiry)
         return userID
     }
 
@@ -100,5 +111,23 @@ struct SessionCookie: Sendable {
             index += 2
         }
         return out
+    }
+}
+
+/// The signature checks a process already made: cookie value to its user and expiry. Bounded: emptied when it
+/// reaches `limit` entries (a cookie then costs one HMAC again).
+final class VerifiedCookies: Sendable {
+    private let entries = Mutex<[String: (userID: Int64, expiry: Int64)]>([:])
+    private let limit = 4096
+
+    func lookup(_ value: String) -> (userID: Int64, expiry: Int64)? {
+        self.entries.withLock { $0[value] }
+    }
+
+    func remember(_ value: String, userID: Int64, expiry: Int64) {
+        self.entries.withLock { entries in
+            if entries.count >= self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[value] = (userID, expiry)
+        }
     }
 }
