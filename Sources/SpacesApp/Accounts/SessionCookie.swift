@@ -78,9 +78,12 @@ struct SessionCookie: Sendable {
         let created = FileManager.default.createFile(atPath: candidate, contents: Data(Hex.encode(SecureRandom.bytes(32)).utf8),
                                                      attributes: [.posixPermissions: 0o600])
         guard created else { throw CocoaError(.fileWriteUnknown) }
-        if link(candidate, path) != 0 && errno == EEXIST && self.readSecret(path) == nil {
-            // A file that is not a key (empty, damaged): replace it.
-            guard rename(candidate, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        if link(candidate, path) != 0 {
+            // EEXIST: another node won, unless the file is not a key (empty, damaged), which ours replaces. Other
+            // errors: a file system without hard links, where a rename is the best we have.
+            if errno != EEXIST || self.readSecret(path) == nil {
+                guard rename(candidate, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            }
         }
         guard let secret = self.readSecret(path) else { throw CocoaError(.fileWriteUnknown) }
         return secret
