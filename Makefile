@@ -73,14 +73,16 @@ autobahn-test: release venv
 	$(PY) Tests/Interop/run_autobahn.py --bin $(RELEASE_BIN)
 
 # Headless Chromium (the Debian package, installed here when missing, with a CJK font for the Chinese pages;
-# log: .build/chromium-install.log) runs: the official socket.io JS client (socket.io.min.js out of the nicegui
-# wheel, fetched with pip download at each run, never committed) against sio-echo; our own browser client
-# (live.js) against sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's
-# screenshots (docs/screenshots/).
+# log: .build/chromium-install.log) runs: one test page (tests.js) with the official socket.io JS client
+# (socket.io.min.js out of the nicegui wheel, fetched with pip download at each run, never committed) and with
+# ours (the socket.io.js sio-echo serves), each against sio-echo and a python-socketio server; the behaviours of
+# both clients that the page cannot drive (socketio_js_test.py: serving, reconnection, reasons); live.js against
+# sio-echo; and the SpacesApp pages driven through Playwright, which also writes the README's screenshots.
 browser-test: release venv chromium
-	$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN)
-	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py \
-		Tests/Browser/tls_pages_test.py
+	for client in official ours; do for server in sio-echo python-socketio; do \
+		$(PY) Tests/Browser/run_browser_tests.py --bin $(RELEASE_BIN) --client $$client --server $$server || exit 1; done; done
+	SPACES_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Browser/socketio_js_test.py \
+		Tests/Browser/live_client_test.py Tests/Browser/spaces_pages_test.py Tests/Browser/tls_pages_test.py
 
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
@@ -97,8 +99,9 @@ nginx:
 
 # Several sio-echo --redis nodes on one Redis (Tests/Cluster): every cluster operation across nodes with
 # python-socketio clients, the faults (Redis restarted or absent, a node SIGKILLed), the official JS client
-# in Chromium across two nodes, and nginx with sticky sessions in front of two nodes; SpacesApp nodes on PostgreSQL
-# sharing uploads, behind deploy/nginx.conf, and scripts/cluster.sh started and stopped.
+# in Chromium across two nodes, and nginx with sticky sessions in front of two nodes; then SpacesApp nodes on one
+# PostgreSQL queue (test_cluster_spaces_queue.py, test_cluster_spaces_faults.py: a node SIGKILLed, SIGTERMed,
+# PostgreSQL restarted), sharing uploads behind deploy/nginx.conf, and scripts/cluster.sh started and stopped.
 cluster-test: release venv nginx chromium postgresql
 	CLUSTER_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Cluster
 
@@ -106,9 +109,10 @@ cluster-test: release venv nginx chromium postgresql
 run: release
 	$(RELEASE_BIN)/spaces --port $${PORT:-$${SPACES_PORT:-5001}}
 
-# `make bench`: sio-echo against python-socketio (aiohttp) on every scenario of issue 7 (echo, echo-ack,
-# broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s), then eio-echo against python-engineio; both
-# driven by sioload (built from ../shared/perf into .build/sioload/). `make bench-quick` runs the Socket.IO
+# `make bench`: sio-echo (--loops 1 and its default loops) beside the floor, limitd, and python-socketio
+# (aiohttp) on every scenario (echo, echo-ack, broadcast to 1000, capacity to 10,000, polling, 2000 msgs/s),
+# printing each ratio to the floor beside issue 16's target; then eio-echo against python-engineio. All
+# driven by sioload; sioload and limitd are built from ../shared/perf into .build/sioload/. `make bench-quick` runs the Socket.IO
 # table once with short runs (under a minute). Extra options via BENCH_ARGS / EIO_BENCH_ARGS, e.g.
 # `make bench BENCH_ARGS="--repeat 5 --scenarios echo,rate"`. Results: bench-results/{socketio,engineio}-*.json.
 SIOLOAD_SRC ?= ../shared/perf/sioload.c
@@ -161,6 +165,16 @@ slow-readers: release venv
 .PHONY: bench-loadgen
 bench-loadgen: release venv
 	$(PY) Benchmarks/compare_loadgens.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(LOADGEN_ARGS)
+
+# `make soak SOAK_MINUTES=30` (issue 18): sio-echo under sio-load (5,000 WebSocket + 200 polling clients, 100
+# replaced per second, echoes and broadcasts) and spaces (3 workers, 20 users submitting) at once, RSS, descriptors,
+# threads and queues sampled every 10 s; passes when RSS grows at most 5 % after the warm-up and descriptors come
+# back to the baseline. Then a capacity step toward 50,000 idle connections from several 127.0.0.x addresses.
+# Numbers and plot.svg in bench-results/soak-<time>/ (Benchmarks/soak.py; options via SOAK_ARGS). Not in `make test`.
+SOAK_MINUTES ?= 30
+.PHONY: soak
+soak: release venv
+	$(PY) Benchmarks/soak.py --bin $(RELEASE_BIN) --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 # `make fuzz FUZZ_SECONDS=600`: every libFuzzer target (Fuzz/Targets, one per parser; Fuzz/README.md) for that many
 # seconds each; `make fuzz-quick` (part of `make test`) 20 s each. Either fails on any crash, leak, timeout, broken

@@ -41,9 +41,16 @@ struct SIOEcho {
             also serve Engine.IO v3 clients (Socket.IO v2: python-socketio 4.x, the JS 2.x client), as
             Node's allowEIO3 (default off)
             """),
+        CommandLineFlag("stats-interval", value: "S", help: """
+            every S seconds, one line on standard error: open sessions and bytes queued for slow
+            clients (for soak runs; default 0: none)
+            """),
         CommandLineFlag("connection-state-recovery", help: """
             keep the session of a client that lost its connection for 2 minutes: it comes back
             with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
+            """),
+        CommandLineFlag("no-serve-client", help: """
+            do not serve the browser client at /socket.io/socket.io.js (served by default, as Node's serveClient)
             """),
     ]
 
@@ -65,6 +72,7 @@ struct SIOEcho {
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
         if flags.has("connection-state-recovery") { options.connectionStateRecovery = ConnectionStateRecoveryOptions() }
+        options.serveClient = !flags.has("no-serve-client")
 
         let redis = ClusterRedis.join(flags: flags)
         if let redis { options.adapter = redis.adapterFactory }
@@ -86,6 +94,7 @@ struct SIOEcho {
         let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
                                                maxBodySize: engineOptions.maxHttpBufferSize, handler: chain)
         node.bind(port: server.port)
+        StatsLine.start(every: flags.int("stats-interval", default: 0), engine: engine, group: group)
         ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close(); redis?.close() },
                                       sessionCount: { engine.sessionCount })
     }

@@ -21,7 +21,7 @@ FLAGS = {
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
                  "per-message-deflate", "redis", "redis-requests-timeout", "redis-specific-response-channel",
                  "allow-eio3", "trust-proxy", "tls-cert", "tls-key", "connection-state-recovery", "max-backpressure",
-                 "max-queued-output"],
+                 "max-queued-output", "no-serve-client"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
                "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "redis", "verbose",
                "uploads-dir", "session-key",

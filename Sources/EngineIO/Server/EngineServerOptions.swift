@@ -90,3 +90,10 @@ public struct EngineServerOptions: Sendable {
 
     public init() {}
 }
+
+/// One server's options behind a reference, so that its sessions share them.
+final class EngineSharedOptions: Sendable {
+    let value: EngineServerOptions
+
+    init(_ value: EngineServerOptions) { self.value = value }
+}

@@ -29,7 +29,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// Receives messages and the close; set it in the server's `onConnection`.
     @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
-    private let options: EngineServerOptions
+    /// The server's options, shared by every session (a copy each would cost a few hundred bytes per
+    /// idle connection).
+    private let sharedOptions: EngineSharedOptions
+    @inline(__always) private var options: EngineServerOptions { self.sharedOptions.value }
     private let registry: EngineSessionRegistry
     @exclusivity(unchecked) private var websocket: WebSocketConnection?
     @exclusivity(unchecked) private var probe: WebSocketConnection?
@@ -57,12 +60,12 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     let isV3: Bool
     private let polling: EnginePollingFlavor
 
-    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry,
+    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
         self.handshake = handshake
-        self.options = options
+        self.sharedOptions = options
         self.registry = registry
         self.protocolVersion = protocolVersion
         self.isV3 = protocolVersion == 3

@@ -30,9 +30,9 @@ public struct HTTPRequestHead: Sendable {
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 default, HTTP/1.0 opt-in).
     public var keepAlive: Bool {
-        if self.headers.hasToken("close", in: "Connection") { return false }
+        if self.headers.hasToken("close", in: .connection) { return false }
         if self.versionMajor == 1 && self.versionMinor == 0 {
-            return self.headers.hasToken("keep-alive", in: "Connection")
+            return self.headers.hasToken("keep-alive", in: .connection)
         }
         return true
     }

@@ -134,7 +134,7 @@ public final class Socket: @unchecked Sendable {
     /// Handlers are usually added in the connection handler, on the loop: no closure to allocate then.
     private func addHandler(_ entry: HandlerEntry) {
         if self.loop.inEventLoop {
-            if self.handlers.isEmpty { self.handlers.reserveCapacity(8) }
+            if self.handlers.isEmpty { self.handlers.reserveCapacity(4) }  // apps add a few; it grows if more
             self.handlers.append(entry)
         } else {
             self.loop.execute { self.handlers.append(entry) }

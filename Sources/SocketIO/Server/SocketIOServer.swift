@@ -40,6 +40,10 @@ public final class SocketIOServer: Sendable {
             session.delegate = client
             if client.isV2 { client.connectImplicitly() }
         }
+        if options.serveClient {
+            let route = BrowserClientRoute(path: engine.options.path)
+            engine.fileResponder = { head in route.response(to: head) }
+        }
     }
 
     // MARK: Namespaces

@@ -32,6 +32,8 @@ final class SpacesServer: Sendable {
 
         let store = try DatabaseLocation(config.database, dataDirectory: data).open()
         let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: files.uploads))
+        core.nodeID = NodeIdentity.loadOrCreate(directory: data)
+        core.nodeAddress = NodeIdentity.address(host: config.host, port: config.port)
         try core.sync { try core.start() }
         self.core = core
 
@@ -45,6 +47,7 @@ final class SpacesServer: Sendable {
         engineOptions.allowEIO3 = config.allowEIO3
         engineOptions.maxBackpressure = config.maxBackpressure
         OutputBudget.returnLargeBuffersToTheSystem()
+        FileDescriptorLimit.raiseAndLog(program: "spaces")
         let group = try EventLoopGroup(loopCount: config.loops)
         group.outputBudget.limit = config.maxQueuedOutput
         self.group = group
@@ -87,6 +90,9 @@ final class SpacesServer: Sendable {
         httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
         httpConfiguration.maxBackpressure = config.maxBackpressure
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
+        // With port 0 the real one is known only now; the next lease renewal records it.
+        let address = NodeIdentity.address(host: config.host, port: self.http.port)
+        core.post { core.nodeAddress = address }
     }
 
     /// Error answers from the HTTP layer (404/405/413...) get the `code` field too.
@@ -158,7 +164,10 @@ final class SpacesServer: Sendable {
         self.redis?.close()
         let sessionsDeadline = Date().addingTimeInterval(3)
         while self.engine.sessionCount > 0 && Date() < sessionsDeadline { usleep(10_000) }
-        core.sync { core.store.close() }
+        core.sync {
+            core.membership?.stop()
+            core.store.close()
+        }
         self.group.shutdown(timeoutSeconds: 2)
     }
 }

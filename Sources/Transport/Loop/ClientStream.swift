@@ -42,14 +42,19 @@ public protocol ClientStreamConnector: Sendable {
 
 /// Opens plain TCP streams.
 public struct TCPStreamConnector: ClientStreamConnector {
-    /// Creates the connector.
-    public init() {}
+    /// The local address connections are made from (`TCPConnector.connect`'s `source`); nil: the kernel's choice.
+    public var source: String?
+
+    /// Creates the connector; `source` binds every connection to that local address.
+    public init(source: String? = nil) {
+        self.source = source
+    }
 
     public func connect(
         host: String, port: Int, on loop: EventLoop, timeoutMillis: Int,
         _ completion: @escaping @Sendable (Result<any ClientStream, any Error>) -> Void
     ) {
-        TCPConnector.connect(host: host, port: port, on: loop, timeoutMillis: timeoutMillis) { result in
+        TCPConnector.connect(host: host, port: port, source: self.source, on: loop, timeoutMillis: timeoutMillis) { result in
             switch result {
             case .success(let connection):
                 completion(.success(TCPClientStream(connection)))
