@@ -5,7 +5,7 @@ PY           := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 SYSTEM_PKGS  := zlib1g-dev libsqlite3-dev libssl-dev libpq-dev pkg-config
 
-.PHONY: all build release deps postgresql venv eio3-venv test doc-comments examples-test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster clean
+.PHONY: all build release deps postgresql venv eio3-venv test doc-comments examples-test unit-test interop-test autobahn-test cluster-test nginx chromium run bench bench-quick bench-engineio bench-cluster bench-spaces clean
 
 all: build
 
@@ -116,7 +116,7 @@ nginx:
 # python-socketio clients, the faults (Redis restarted or absent, a node SIGKILLed), the official JS client
 # in Chromium across two nodes, and nginx with sticky sessions in front of two nodes; then SpacesApp nodes on one
 # PostgreSQL queue (test_cluster_spaces_queue.py, test_cluster_spaces_faults.py: a node SIGKILLed, SIGTERMed,
-# PostgreSQL restarted).
+# PostgreSQL restarted), sharing uploads behind deploy/nginx.conf, and scripts/cluster.sh started and stopped.
 cluster-test: release venv nginx chromium postgresql
 	CLUSTER_BIN_DIR=$(RELEASE_BIN) $(PY) -m pytest -q -p no:cacheprovider Tests/Cluster
 
@@ -141,6 +141,20 @@ bench: release venv
 # PUBLISH calls per broadcast, latency at 1,000 broadcasts/s, each beside its target. Not part of `make test`.
 bench-cluster: release venv
 	$(PY) Benchmarks/cluster_bench.py --bin $(RELEASE_BIN) $(CLUSTER_BENCH_ARGS)
+
+# `make bench-spaces`: SpacesApp with an echo worker at concurrency 8 and 16 users submitting over HTTP (each submit
+# followed by two status reads), on one node with SQLite, one node with PostgreSQL, and two nodes behind nginx
+# (Benchmarks/spaces_bench.py, driven by Benchmarks/spaces_load.c): server CPU per request, requests/s and dispatch
+# latency at 300 requests/s, each beside its target. Not part of `make test`. Options via SPACES_BENCH_ARGS, e.g.
+# SPACES_BENCH_ARGS="--setups sqlite --requests 6000".
+SPACES_LOAD := .build/spaces_load/spaces_load
+
+$(SPACES_LOAD): Benchmarks/spaces_load.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -pthread -o $@ $<
+
+bench-spaces: release venv nginx postgresql $(SPACES_LOAD)
+	$(PY) Benchmarks/spaces_bench.py --bin $(RELEASE_BIN) --load $(SPACES_LOAD) $(SPACES_BENCH_ARGS)
 
 bench-quick: release venv
 	$(PY) Benchmarks/sio_bench.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) --quick $(BENCH_ARGS)

@@ -24,6 +24,7 @@ FLAGS = {
                  "max-queued-output", "no-serve-client"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
                "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "redis", "verbose",
+               "uploads-dir", "session-key",
                "no-eio3", "trust-proxy", "tls-cert", "tls-key"],
     "spaces-worker": ["host", "spaces", "token", "concurrency", "exec", "exec-timeout", "delay", "transports",
                       "verbose"],

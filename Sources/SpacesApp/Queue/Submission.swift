@@ -166,7 +166,7 @@ extension SpacesCore {
             for file in submission.files {
                 let key = Submission.fileFields.first { $0.field == file.field }?.payloadKey ?? "file"
                 let name = key + "-" + Submission.safeFileName(file.filename)
-                guard rename(file.path, directory + "/" + name) == 0 else {
+                guard FileMove.move(file.path, to: directory + "/" + name) else {
                     throw APIError(500, "storage_error", "Could not store the uploaded files")
                 }
                 let url = "\(baseURL)/uploads/\(requestID)/\(name)?token=\(token)"
