@@ -32,8 +32,10 @@ final class SocketIOAppTests: XCTestCase {
         return (app, running)
     }
 
-    private func connect(_ app: SocketIOApp, auth: JSONObject? = nil) async throws -> (SocketManager, ClientSocket) {
+    private func connect(_ app: SocketIOApp, auth: JSONObject? = nil,
+                         transports: [EngineTransport] = [.polling, .websocket]) async throws -> (SocketManager, ClientSocket) {
         var options = SocketManagerOptions()
+        options.transports = transports
         options.autoConnect = false
         options.reconnection = false
         let manager = try SocketManager(url: "http://127.0.0.1:\(app.port)", options: options)
@@ -77,6 +79,63 @@ final class SocketIOAppTests: XCTestCase {
         let refused = try? await probe.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/hello/x")!,
                                                             timeoutInterval: 5))
         XCTAssertNil(refused)
+    }
+
+    /// The graceful stop runs hooks by phase: `.beforeDisconnect` while clients are still connected (so work can
+    /// be handed back and they told), `.afterDisconnect` right after `io.close()`, `.afterDrain` once closed.
+    func testShutdownHooksRunBeforeDisconnectAfterDisconnectAndAfterDrain() async throws {
+        let (app, running) = try self.startApp { _ in }
+        let events = EventRecorder(defaultTimeout: 10)
+        // WebSocket only: the hook's message and the disconnect go out in order on one connection, not racing an upgrade.
+        let (_, socket) = try await self.connect(app, transports: [.websocket])
+        socket.on("handed-back") { args, _ in events.record("client:handed-back:\(args.first?.intValue ?? -1)") }
+        socket.onDisconnect { reason in events.record("client:disconnect:\(reason)") }
+        socket.connect()
+        try await socket.waitForConnection(timeout: .seconds(10))
+
+        let order = Mutex<[String]>([])
+        // Added out of order: each runs in its phase, and two of one phase in the order added.
+        app.onShutdown { order.withLock { $0.append("after-drain:sessions=\(app.engine.sessionCount)") } }
+        app.onShutdown(.afterDisconnect) { order.withLock { $0.append("after-disconnect") } }
+        app.onShutdown(.beforeDisconnect) {
+            let sockets = await app.io.fetchSockets().count
+            order.withLock { $0.append("before-disconnect:sockets=\(sockets)") }
+            app.io.emit("handed-back", 3)
+        }
+        app.onShutdown(.beforeDisconnect) { order.withLock { $0.append("before-disconnect-2") } }
+        app.stop()
+        try await running.value
+
+        XCTAssertEqual(order.withLock { $0 }, ["before-disconnect:sockets=1", "before-disconnect-2", "after-disconnect",
+                                                "after-drain:sessions=0"])
+        // The client hears what the hook sent before it is disconnected.
+        XCTAssertTrue(events.wait(for: "client:disconnect:transport close"), "\(events.all)")
+        XCTAssertEqual(events.all, ["client:handed-back:3", "client:disconnect:transport close"])
+    }
+
+    /// The initializer for a prepared event loop group serves the given router with its own body limit.
+    func testGivenGroupRouterAndRouterBodyLimit() async throws {
+        var http = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        http.limits.maxBodySize = 1 << 20
+        let app = SocketIOApp(http: http, group: try EventLoopGroup(loopCount: 1), router: Router(),
+                              routerMaxBodySize: 100)
+        app.router.post("/echo") { request in .html("\(request.body.count)") }
+        try app.start()
+        let running = Task { try await app.run() }
+        func post(bytes: Int) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(app.port)/echo")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(repeating: 65, count: bytes)
+            let (body, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
+        }
+        let small = try await post(bytes: 100)
+        XCTAssertEqual(small.0, 200)
+        XCTAssertEqual(small.1, "100")
+        let large = try await post(bytes: 101)
+        XCTAssertEqual(large.0, 413)
+        app.stop()
+        try await running.value
     }
 
     func testSwiftValuesAndEncodableTravelAsJSONAndBinary() async throws {

@@ -23,6 +23,8 @@ public final class SocketIOApp: Sendable {
     /// The event loops serving every connection.
     public let group: EventLoopGroup
     private let configuration: HTTPServerConfiguration
+    /// The body limit of requests the router gets (nil: the HTTP server's `limits.maxBodySize`).
+    private let routerMaxBodySize: Int?
     /// Whether a failed bind on `::` (no IPv6 on this machine) retries on `0.0.0.0`.
     private let fallsBackToIPv4: Bool
     private let state = Mutex(State())
@@ -32,7 +34,18 @@ public final class SocketIOApp: Sendable {
         var stopRequested = false
         var stopped = false
         var waiters: [CheckedContinuation<Void, Never>] = []
-        var shutdownHooks: [@Sendable () async -> Void] = []
+        var shutdownHooks: [(phase: ShutdownPhase, hook: @Sendable () async -> Void)] = []
+    }
+
+    /// When a hook added with `onShutdown(_:_:)` runs during the graceful stop.
+    public enum ShutdownPhase: Sendable, CaseIterable {
+        /// The listener is closed but every socket is still connected: finish or hand back work in flight
+        /// (requests, jobs) while clients can still be told about it.
+        case beforeDisconnect
+        /// Every socket was just disconnected, connections may still be closing: leave a cluster.
+        case afterDisconnect
+        /// The connections closed (or `drainSeconds` passed), the loops still run: close a database.
+        case afterDrain
     }
 
     /// An app listening on `host` (default `::`, which also serves IPv4; `0.0.0.0` where IPv6 is missing)
@@ -44,7 +57,9 @@ public final class SocketIOApp: Sendable {
         var configuration = HTTPServerConfiguration(host: host ?? "::", port: port)
         configuration.tls = tls
         configuration.limits.maxBodySize = max(configuration.limits.maxBodySize, engineOptions.maxHttpBufferSize)
-        try self.init(configuration, fallsBackToIPv4: host == nil, loops: loops, options: options, engineOptions: engineOptions)
+        let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+        self.init(configuration, fallsBackToIPv4: host == nil, group: group, router: Router(), routerMaxBodySize: nil,
+                  options: options, engineOptions: engineOptions)
     }
 
     /// An app with every HTTP setting given (`trustProxy`, limits, timeouts, `maxBackpressure`, TLS); host
@@ -52,21 +67,34 @@ public final class SocketIOApp: Sendable {
     public convenience init(http configuration: HTTPServerConfiguration, loops: Int? = nil,
                             options: SocketIOServerOptions = SocketIOServerOptions(),
                             engineOptions: EngineServerOptions = .socketIO) throws {
-        try self.init(configuration, fallsBackToIPv4: configuration.host == "::", loops: loops, options: options,
-                      engineOptions: engineOptions)
+        let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+        self.init(configuration, fallsBackToIPv4: configuration.host == "::", group: group, router: Router(),
+                  routerMaxBodySize: nil, options: options, engineOptions: engineOptions)
     }
 
-    private init(_ configuration: HTTPServerConfiguration, fallsBackToIPv4: Bool, loops: Int?,
-                 options: SocketIOServerOptions, engineOptions: EngineServerOptions) throws {
+    /// An app on event loops made beforehand (`group`, shared with other clients such as a Redis adapter's
+    /// connection, which `options.adapter` may need; stopped when the app stops), serving `router` (say one
+    /// with an `onError` logger) with request bodies up to `routerMaxBodySize` (nil: `limits.maxBodySize`).
+    public convenience init(http configuration: HTTPServerConfiguration, group: EventLoopGroup,
+                            router: Router = Router(), routerMaxBodySize: Int? = nil,
+                            options: SocketIOServerOptions = SocketIOServerOptions(),
+                            engineOptions: EngineServerOptions = .socketIO) {
+        self.init(configuration, fallsBackToIPv4: configuration.host == "::", group: group, router: router,
+                  routerMaxBodySize: routerMaxBodySize, options: options, engineOptions: engineOptions)
+    }
+
+    private init(_ configuration: HTTPServerConfiguration, fallsBackToIPv4: Bool, group: EventLoopGroup, router: Router,
+                 routerMaxBodySize: Int?, options: SocketIOServerOptions, engineOptions: EngineServerOptions) {
         self.configuration = configuration
         self.fallsBackToIPv4 = fallsBackToIPv4
+        self.routerMaxBodySize = routerMaxBodySize
         // Output buffers of connections cut off for not reading go back to the system, not the heap.
         OutputBudget.returnLargeBuffersToTheSystem()
-        self.group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
+        self.group = group
         let engine = EngineServer(options: engineOptions)
         self.engine = engine
         self.io = SocketIOServer(engine: engine, options: options)
-        self.router = Router()
+        self.router = router
     }
 
     /// The port bound, once started (0 before).
@@ -79,7 +107,7 @@ public final class SocketIOApp: Sendable {
             if let server = state.server { return server.port }
             let engine = self.engine
             let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
-                                         fallback: HTTPServerHandlerAdapter(self.router))
+                                         fallback: HTTPServerHandlerAdapter(self.router, maxBodySize: self.routerMaxBodySize))
             let server: HTTPServer
             do {
                 server = try HTTPServer(configuration: self.configuration, group: self.group, handler: chain)
@@ -94,8 +122,9 @@ public final class SocketIOApp: Sendable {
     }
 
     /// Starts serving (unless `start()` did) and returns once the app stopped: after SIGINT or SIGTERM (a
-    /// second signal exits at once), or after `stop()`. Stopping closes the listener, disconnects every
-    /// socket ("server shutting down"), gives connections up to `drainSeconds` to close, then stops the loops.
+    /// second signal exits at once), or after `stop()`. Stopping closes the listener, runs the
+    /// `.beforeDisconnect` hooks, disconnects every socket ("server shutting down"), runs the `.afterDisconnect`
+    /// hooks, gives connections up to `drainSeconds` to close, runs the `.afterDrain` hooks, then stops the loops.
     public func run(drainSeconds: Double = 3) async throws {
         try self.start()
         // A "listening on…" line printed before `run()` reaches a pipe (a supervisor, a test) now, not at exit.
@@ -106,10 +135,10 @@ public final class SocketIOApp: Sendable {
         await self.shutdown(drainSeconds: drainSeconds)
     }
 
-    /// Adds work for the graceful stop: hooks run in order once every socket was disconnected and the
-    /// connections drained, before the loops stop (close a database, a Redis cluster connection…).
-    public func onShutdown(_ hook: @escaping @Sendable () async -> Void) {
-        self.state.withLock { $0.shutdownHooks.append(hook) }
+    /// Adds work for the graceful stop, run at `phase` (default: once every socket was disconnected and the
+    /// connections drained, before the loops stop: close a database…). Hooks of a phase run in the order added.
+    public func onShutdown(_ phase: ShutdownPhase = .afterDrain, _ hook: @escaping @Sendable () async -> Void) {
+        self.state.withLock { $0.shutdownHooks.append((phase, hook)) }
     }
 
     /// Asks a running `run()` to stop and return (from any thread).
@@ -135,19 +164,24 @@ public final class SocketIOApp: Sendable {
 
     /// The graceful stop `run()` ends with (once).
     private func shutdown(drainSeconds: Double) async {
-        let stopping: (HTTPServer, [@Sendable () async -> Void])? = self.state.withLock { state in
+        let stopping: (HTTPServer, [(phase: ShutdownPhase, hook: @Sendable () async -> Void)])? = self.state.withLock { state in
             guard !state.stopped, let server = state.server else { return nil }
             state.stopped = true
             return (server, state.shutdownHooks)
         }
         guard let (server, hooks) = stopping else { return }
+        func runHooks(_ phase: ShutdownPhase) async {
+            for entry in hooks where entry.phase == phase { await entry.hook() }
+        }
         server.stopAccepting()
+        await runHooks(.beforeDisconnect)
         self.io.close()
+        await runHooks(.afterDisconnect)
         let deadline = ContinuousClock.now + .milliseconds(Int(drainSeconds * 1000))
         while self.engine.sessionCount > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        for hook in hooks { await hook() }
+        await runHooks(.afterDrain)
         self.group.shutdown(timeoutSeconds: 2)
     }
 }

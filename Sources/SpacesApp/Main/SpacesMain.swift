@@ -23,21 +23,19 @@ struct SpacesMain {
             exit(1)
         }
         // Scripts read stdout up to the "listening" line; everything later goes to stderr.
-        let port = server.http.port
+        let port = server.app.port
         let host = config.host == "0.0.0.0" || config.host == "::" ? "localhost" : config.host
         var out = adminLines.map { "spaces: " + $0 }.joined(separator: "\n") + "\n"
         out += "spaces: log in at \(config.tlsCertificate == nil ? "http" : "https")://\(host):\(port)/login\n"
         out += "spaces listening on port \(port)\n"
         FileHandle.standardOutput.write(Data(out.utf8))
 
-        let signals = TerminationSignals.install { [server] _ in
-            Log.info("shutting down")
-            server.shutdown()
-            exit(0)
+        do {
+            try await server.run()
+        } catch {
+            FileHandle.standardError.write(Data("spaces: \(error)\n".utf8))
+            exit(1)
         }
-        while true {
-            try? await Task.sleep(for: .seconds(3600))
-            withExtendedLifetime(signals) {}
-        }
+        exit(0)
     }
 }

@@ -5,15 +5,12 @@ import SocketIO
 import SocketIORedis
 import Transport
 
-/// The running site: store and core, Socket.IO on `/socket.io/`, the router for everything else.
+/// The running site: store and core, Socket.IO on `/socket.io/`, the router for everything else, served by a
+/// `SocketIOApp` whose graceful stop hands requests back before sockets go and closes the store last.
 final class SpacesServer: Sendable {
     let config: SpacesConfig
     let core: SpacesCore
-    let engine: EngineServer
-    let io: SocketIOServer
-    let router: Router
-    let group: EventLoopGroup
-    let http: HTTPServer
+    let app: SocketIOApp
     /// The cluster joined with `--redis`, if any.
     let redis: RedisAdapterCluster?
 
@@ -50,26 +47,31 @@ final class SpacesServer: Sendable {
         FileDescriptorLimit.raiseAndLog(program: "spaces")
         let group = try EventLoopGroup(loopCount: config.loops)
         group.outputBudget.limit = config.maxQueuedOutput
-        self.group = group
         var ioOptions = SocketIOServerOptions()
         // Recovery: a page that loses its connection for a moment gets the updates it missed on reconnecting.
         ioOptions.connectionStateRecovery = ConnectionStateRecoveryOptions()
         let redis = try config.redisURL.map { try SpacesCluster.join(url: $0, loop: group.next()) }
         if let redis { ioOptions.adapter = redis.adapterFactory }
         self.redis = redis
-        let engine = EngineServer(options: engineOptions)
-        let io = SocketIOServer(engine: engine, options: ioOptions)
-        self.engine = engine
-        self.io = io
-        WorkerGateway.install(on: io, core: core, sessions: sessions)
 
         let routerBodyLimit = config.maxUploadBytes + 1024 * 1024
-        let site = SpacesSite(core: core, sessions: sessions, hasher: hasher, dataDirectory: data,
-                              files: files, maxBodyBytes: config.maxUploadBytes, publicURL: config.publicURL,
-                              connectionCount: { [weak engine] in engine?.sessionCount ?? 0 })
+        var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
+        httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
+        httpConfiguration.trustProxy = config.trustProxy
+        httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
+        httpConfiguration.maxBackpressure = config.maxBackpressure
         let router = Router(onError: { error, context in
             Log.info("\(context.method) \(context.path): \(error)")
         })
+        let app = SocketIOApp(http: httpConfiguration, group: group, router: router, routerMaxBodySize: routerBodyLimit,
+                              options: ioOptions, engineOptions: engineOptions)
+        self.app = app
+        let engine = app.engine
+        WorkerGateway.install(on: app.io, core: core, sessions: sessions)
+
+        let site = SpacesSite(core: core, sessions: sessions, hasher: hasher, dataDirectory: data,
+                              files: files, maxBodyBytes: config.maxUploadBytes, publicURL: config.publicURL,
+                              connectionCount: { [weak engine] in engine?.sessionCount ?? 0 })
         router.use(CrossOriginProtection.middleware)
         router.use(Self.errorCodes)
         StaticAssets.install(on: router)
@@ -79,19 +81,11 @@ final class SpacesServer: Sendable {
         RequestRoutes.install(on: router, site: site)
         MonitoringRoutes.install(on: router, site: site)
         router.setFallback { _ in APIError(404, "not_found", "not found").response }
-        self.router = router
+        self.installShutdownOrder()
 
-        let chain = HTTPHandlerChain(
-            [(claims: { @Sendable head in engine.claims(head) }, handler: engine)],
-            fallback: HTTPServerHandlerAdapter(router, maxBodySize: routerBodyLimit))
-        var httpConfiguration = HTTPServerConfiguration(host: config.host, port: config.port)
-        httpConfiguration.limits.maxBodySize = max(config.maxMessageBytes, routerBodyLimit)
-        httpConfiguration.trustProxy = config.trustProxy
-        httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
-        httpConfiguration.maxBackpressure = config.maxBackpressure
-        self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
+        let port = try app.start()
         // With port 0 the real one is known only now; the next lease renewal records it.
-        let address = NodeIdentity.address(host: config.host, port: self.http.port)
+        let address = NodeIdentity.address(host: config.host, port: port)
         core.post { core.nodeAddress = address }
     }
 
@@ -151,23 +145,32 @@ final class SpacesServer: Sendable {
                 "(shown only this once; set SPACES_ADMIN_PASSWORD to choose another)"]
     }
 
-    /// Graceful stop: no new connections or dispatches, requests in flight get a moment to finish and go back
-    /// to the queue otherwise, workers get a clean disconnect, the database is closed.
-    func shutdown(graceSeconds: Double = 3) {
-        self.http.stopAccepting()
+    /// Graceful stop (after the app closed its listener): no new dispatches, requests in flight get a moment
+    /// to finish and go back to the queue otherwise, before workers get a clean disconnect; then the cluster is
+    /// left and, once connections closed, the database is closed.
+    private func installShutdownOrder(graceSeconds: Double = 3) {
         let core = self.core
-        core.sync { core.beginDraining() }
-        let deadline = Date().addingTimeInterval(graceSeconds)
-        while core.sync({ !core.inFlight.isEmpty }) && Date() < deadline { usleep(20_000) }
-        core.sync { core.requeueInFlight() }
-        self.io.close()
-        self.redis?.close()
-        let sessionsDeadline = Date().addingTimeInterval(3)
-        while self.engine.sessionCount > 0 && Date() < sessionsDeadline { usleep(10_000) }
-        core.sync {
-            core.membership?.stop()
-            core.store.close()
+        self.app.onShutdown(.beforeDisconnect) {
+            Log.info("shutting down")
+            core.sync { core.beginDraining() }
+            let deadline = ContinuousClock.now + .milliseconds(Int(graceSeconds * 1000))
+            while core.sync({ !core.inFlight.isEmpty }) && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            core.sync { core.requeueInFlight() }
         }
-        self.group.shutdown(timeoutSeconds: 2)
+        let redis = self.redis
+        self.app.onShutdown(.afterDisconnect) { redis?.close() }
+        self.app.onShutdown(.afterDrain) {
+            core.sync {
+                core.membership?.stop()
+                core.store.close()
+            }
+        }
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops gracefully (see `installShutdownOrder`).
+    func run() async throws {
+        try await self.app.run(drainSeconds: 3)
     }
 }
