@@ -147,6 +147,19 @@ slow-readers: release venv
 bench-loadgen: release venv
 	$(PY) Benchmarks/compare_loadgens.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(LOADGEN_ARGS)
 
+# `make sanitize`: the server, client and SpacesApp tests (EngineIOTests, SocketIOTests, SocketIOClientTests,
+# SpacesAppTests) under ThreadSanitizer (.build-tsan), then AddressSanitizer with LeakSanitizer (.build-asan), each
+# in a scratch folder of its own; fails on a failed test or on any sanitizer report (Tests/Sanitizers/run.sh, which
+# also prints how long each took; suppressions with their reasons in Tests/Sanitizers/*.supp).
+.PHONY: sanitize sanitize-thread sanitize-address
+sanitize: sanitize-thread sanitize-address
+
+sanitize-thread: deps venv postgresql
+	SWIFT="$(SWIFT)" Tests/Sanitizers/run.sh thread
+
+sanitize-address: deps venv postgresql
+	SWIFT="$(SWIFT)" Tests/Sanitizers/run.sh address
+
 # `make fuzz FUZZ_SECONDS=600`: every libFuzzer target (Fuzz/Targets, one per parser; Fuzz/README.md) for that many
 # seconds each; `make fuzz-quick` (part of `make test`) 20 s each. Either fails on any crash, leak, timeout, broken
 # property or sanitizer report; the input is left in .build-fuzz/artifacts/, the summary in .build-fuzz/fuzz-summary.txt.
