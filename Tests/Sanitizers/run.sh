@@ -14,15 +14,21 @@ case $kind in
 esac
 SWIFT=${SWIFT:-swift}
 FILTER=${SANITIZE_FILTER:-'EngineIOTests|SocketIOTests|SocketIOClientTests|SpacesAppTests'}
-export TSAN_OPTIONS="suppressions=$here/tsan.supp history_size=4 ${TSAN_OPTIONS:-}"
-export LSAN_OPTIONS="suppressions=$here/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}"
-export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
+# Throughput tests with a wall-clock bound that TSan's 5-15x slowdown exceeds (10,000 polling echoes in 60 s;
+# 3 MB through a worker's pipes to `cat`): left out under TSan only, they still run under ASan.
+SKIP='^$'
+[ "$kind" = thread ] && SKIP='testTenThousandMessagesInOrder|testExecRunsTheCommandPerRequest'
+# Given to the test step only: the package manifest reads the environment, so a changed one would rebuild it all.
+tsan_options="suppressions=$here/tsan.supp history_size=4 ${TSAN_OPTIONS:-}"
+lsan_options="suppressions=$here/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}"
+asan_options="detect_leaks=1 ${ASAN_OPTIONS:-}"
 
 started=$(date +%s)
 $SWIFT build --build-tests --sanitize="$kind" --scratch-path "$scratch" || exit 1
 built=$(date +%s)
 log=$scratch/sanitize.log
-$SWIFT test --skip-build --sanitize="$kind" --scratch-path "$scratch" --filter "$FILTER" >"$log" 2>&1
+TSAN_OPTIONS=$tsan_options LSAN_OPTIONS=$lsan_options ASAN_OPTIONS=$asan_options \
+    $SWIFT test --skip-build --sanitize="$kind" --scratch-path "$scratch" --filter "$FILTER" --skip "$SKIP" >"$log" 2>&1
 status=$?
 finished=$(date +%s)
 reports=$(grep -cE "$marker" "$log")
