@@ -27,7 +27,9 @@ pytestmark = pytest.mark.timeout(120)
 def test_non_reading_clients_are_cut_off_while_others_stay_fast():
     result = run(int(PORT), int(PID), clients=500, seconds=10.0)
     print(result)
-    assert result["broadcasts_sent"] > 1000, "the flood must have reached the server"
+    # About 150 broadcasts of 10 KB fill a non-reader past its cap; a flooder held back by the loops (LoopLag)
+    # on a busy machine still sends several times that.
+    assert result["broadcasts_sent"] > 300, "the flood must have reached the server"
     assert result["non_readers_disconnected"] == 500, json.dumps(result)
     assert result["peak_rss_mb"] < 300, json.dumps(result)
     # The clients are Python processes on a shared machine. When the echo already needs more than 5 ms at

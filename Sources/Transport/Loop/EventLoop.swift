@@ -35,6 +35,17 @@ public final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) private var flushing: [EventLoopFlushable] = []
     /// Tasks taken from `pending`, swapped in and out under the lock so that the loop reuses two arrays.
     @exclusivity(unchecked) private var runningTasks: [@Sendable () -> Void] = []
+    /// The next task of `runningTasks` to run: a batch that outlasts `taskTimeSliceNanos` goes on in the
+    /// next iteration, after the I/O that waited.
+    @exclusivity(unchecked) private var taskCursor = 0
+    /// True while tasks wait in `runningTasks` or `pending` without a wakeup to announce them.
+    @exclusivity(unchecked) private var tasksLeft = false
+    /// Tasks queued and not yet run; read by other loops to see that this one is behind (see LoopLag.swift).
+    let taskDepth = Atomic<Int>(0)
+    /// Set by `execute` on this loop's thread when it fed a loop that is behind; see LoopLag.swift.
+    @exclusivity(unchecked) var lagTarget: EventLoop?
+    /// Connections that stopped reading until the loops they feed catch up.
+    @exclusivity(unchecked) var lagWaiters: [(connection: TCPConnection, target: EventLoop)] = []
     /// Output buffers given back by drained connections, lent to connections that start writing: idle
     /// connections hold no output memory, and busy ones do not allocate per loop iteration.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
@@ -112,6 +123,8 @@ public final class EventLoop: @unchecked Sendable {
             var one: UInt64 = 1
             _ = write(self.wakeupFD, &one, 8)
         }
+        let depth = self.taskDepth.wrappingAdd(1, ordering: .relaxed).newValue
+        if depth > Self.lagHighMark { self.noteFedWhileBehind() }
     }
 
     /// Runs `task` now if already on the loop thread, otherwise queues it.
@@ -248,6 +261,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs the loop on the calling thread until `stop()`.
     func run() {
         self.threadID = pthread_self()
+        self.becomeCurrent()
         let maxEvents = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: maxEvents)
         defer { events.deallocate() }
@@ -281,11 +295,12 @@ public final class EventLoop: @unchecked Sendable {
             }
             now = monotonicNanos()
             self.runDueTimers(now: now)
-            if sawWakeup { self.runPendingTasks() }
+            if sawWakeup || self.tasksLeft { self.tasksLeft = self.runPendingTasks(sliceNanos: Self.taskTimeSliceNanos) }
+            if !self.lagWaiters.isEmpty { self.resumeLagWaiters() }
             self.flushAll()
         }
         // Run what was queued before stop so that shutdown work (closing sessions) completes.
-        self.runPendingTasks()
+        if self.runPendingTasks(sliceNanos: .max) { _ = self.runPendingTasks(sliceNanos: .max) }
         self.flushAll()
     }
 
@@ -300,12 +315,14 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func computeTimeoutMillis(now earlier: UInt64) -> Int32 {
-        if !self.flushQueue.isEmpty { return 0 }
-        guard let deadline = self.timers.earliestDeadline else { return -1 }
+        if !self.flushQueue.isEmpty || self.tasksLeft { return 0 }
+        // Readers waiting for another loop to catch up look again each millisecond.
+        let cap: UInt64 = self.lagWaiters.isEmpty ? 60_000 : 1
+        guard let deadline = self.timers.earliestDeadline else { return cap == 1 ? 1 : -1 }
         let now = deadline > earlier &+ 1_000_000_000 ? earlier : monotonicNanos()
         if deadline <= now { return 0 }
         let millis = (deadline - now + 999_999) / 1_000_000
-        return Int32(min(millis, 60_000))
+        return Int32(min(millis, cap))
     }
 
     private func drainWakeup() {
@@ -320,18 +337,41 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func runPendingTasks() {
-        // Swap the queued tasks with the (empty) array of the previous run: no copy, no allocation.
-        var tasks: [@Sendable () -> Void] = []
-        swap(&tasks, &self.runningTasks)
-        self.pending.withLock { state in
-            state.wakeupPending = false
-            swap(&tasks, &state.tasks)
+    /// Runs the queued tasks, one batch per iteration as taken from the queue, for about `sliceNanos`
+    /// (checked every few tasks); true when the loop must come back without a wakeup. A loop that is fed
+    /// faster than it runs (a broadcast hop per message of a flooding peer) thus still reads its own
+    /// connections between slices, instead of running a queue that grew for seconds in one go.
+    private func runPendingTasks(sliceNanos: UInt64) -> Bool {
+        let carried = self.taskCursor < self.runningTasks.count
+        if !carried {
+            // Swap the queued tasks with the emptied array of the previous batch: no copy, no allocation.
+            self.pending.withLock { state in
+                state.wakeupPending = false
+                swap(&self.runningTasks, &state.tasks)
+            }
+            self.taskCursor = 0
+            if self.runningTasks.isEmpty { return false }
         }
-        for task in tasks { task() }
-        tasks.removeAll(keepingCapacity: tasks.capacity <= 1024)
-        swap(&tasks, &self.runningTasks)
+        let start = monotonicNanos()
+        var ran = 0
+        defer { self.taskDepth.subtract(ran, ordering: .relaxed) }
+        while self.taskCursor < self.runningTasks.count {
+            let task = self.runningTasks[self.taskCursor]
+            self.taskCursor += 1
+            task()
+            ran += 1
+            if ran & 7 == 0 && self.taskCursor < self.runningTasks.count && monotonicNanos() &- start > sliceNanos {
+                return true
+            }
+        }
+        self.runningTasks.removeAll(keepingCapacity: self.runningTasks.capacity <= 1024)
+        self.taskCursor = 0
+        // The wakeup for tasks queued while a carried batch ran may have been read already: look next time.
+        return carried
     }
+
+    /// How long queued tasks run before the loop looks at its connections again.
+    static let taskTimeSliceNanos: UInt64 = 1_000_000
 
     private func flushAll() {
         // Flushing may schedule more flushes (a close after flush); loop until quiet. The two queues are

@@ -63,6 +63,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var wantsWritable = false
     @exclusivity(unchecked) private var readingPausedByPressure = false
     @exclusivity(unchecked) private var readingPausedByUser = false
+    /// Reading stopped because this connection's input fed a loop that is behind (LoopLag.swift).
+    @exclusivity(unchecked) private(set) var readingPausedByLag = false
     @usableFromInline @exclusivity(unchecked) var closeAfterFlush = false
     @exclusivity(unchecked) private var lingering = false
     @exclusivity(unchecked) private var lingerTimer: LoopTimer?
@@ -282,9 +284,29 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     private var eventMask: UInt32 {
         var mask = EPOLLRDHUP.rawValue
-        if self.lingering || (!self.readingPausedByPressure && !self.readingPausedByUser) { mask |= EPOLLIN.rawValue }
+        if self.lingering || !self.isReadingPaused { mask |= EPOLLIN.rawValue }
         if self.wantsWritable { mask |= EPOLLOUT.rawValue }
         return mask
+    }
+
+    private var isReadingPaused: Bool {
+        self.readingPausedByPressure || self.readingPausedByUser || self.readingPausedByLag
+    }
+
+    /// Stops reading until `target` has run most of what this connection's input queued on it.
+    private func pauseForLag(behind target: EventLoop) {
+        guard !self.isClosed, !self.lingering, !self.readingPausedByLag else { return }
+        self.readingPausedByLag = true
+        self.updateInterest()
+        self.loop.waitForLag(self, behind: target)
+    }
+
+    /// Called by the loop once the loop this connection waited for caught up.
+    func resumeAfterLag() {
+        // A connection that closed or moved to another loop meanwhile has nothing to resume here.
+        guard self.readingPausedByLag, !self.isClosed, self.loop.inEventLoop else { return }
+        self.readingPausedByLag = false
+        self.updateInterest()
     }
 
     private func updateInterest() {
@@ -314,12 +336,19 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         let limit = min(scratch.count, Self.readBytesPerWakeup)
         for _ in 0..<8 {
             if self.isClosed { return }
-            if !self.lingering && (self.readingPausedByPressure || self.readingPausedByUser) { return }
+            if !self.lingering && self.isReadingPaused { return }
             let n = recv(self.fd, scratch.baseAddress, self.lingering ? scratch.count : limit, 0)
             if n > 0 {
                 if self.lingering { continue }
                 let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                let loop = self.loop
+                loop.lagTarget = nil
                 if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes) }
+                // This input queued work on a loop that is behind: let that loop catch up before reading more.
+                if let target = loop.lagTarget {
+                    loop.lagTarget = nil
+                    if loop === self.loop { self.pauseForLag(behind: target) }
+                }
                 return
             }
             if n == 0 {
@@ -363,6 +392,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         shutdown(self.fd, Int32(SHUT_WR))
         self.readingPausedByUser = false
         self.readingPausedByPressure = false
+        self.readingPausedByLag = false
         self.updateInterest()
         self.lingerTimer = self.loop.schedule(afterMillis: 2000) { [weak self] in self?.close(error: nil) }
     }
@@ -415,6 +445,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         // The backlog is counted by the loop that owns the connection: the new one counts it at its next send.
         if self.backlogIndex >= 0 || self.accountedBacklog != 0 { self.loop.backlog.remove(self) }
         self.wantsWritable = false
+        // The old loop's list of lagging readers forgets it (see resumeAfterLag); the new loop reads at once.
+        self.readingPausedByLag = false
         let hadPendingFlush = self.flushScheduled || self.pendingOutputBytes > 0
         self.flushScheduled = false
         self.loop = target
