@@ -34,6 +34,12 @@ from spaces_mock_app import Behaviour, SyncWorker  # noqa: E402
 pytestmark = pytest.mark.timeout(240)
 
 
+def stop_workers(*workers):
+    for worker in workers:
+        if worker:
+            worker.stop()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Disk full
 
@@ -181,9 +187,7 @@ def test_disk_full_answers_503_storage_full_and_loses_nothing(small_disk):
         assert set(stored.values()) == {"completed"}
         print(f"disk full ({small_disk.name}): {len(prompts)} accepted, refused with storage_full, none lost")
     finally:
-        for worker in (holder, rescuer):
-            if worker:
-                worker.stop()
+        stop_workers(holder, rescuer)
         spaces.stop()
 
 
@@ -268,9 +272,7 @@ def test_worker_with_silent_network_is_found_dead_and_its_request_redelivered():
         assert final["deliveries"] == 2
         print(f"silent worker found dead {found_dead_after:.2f} s after its network went quiet")
     finally:
-        for worker in (doomed, rescuer):
-            if worker:
-                worker.stop()
+        stop_workers(doomed, rescuer)
         relay.close()
         spaces.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
