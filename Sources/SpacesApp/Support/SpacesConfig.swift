@@ -87,7 +87,8 @@ struct SpacesConfig: Sendable {
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
         for option in self.options {
-            text += "  --\(option.flag.padding(toLength: 19, withPad: " ", startingAt: 0)) \(option.help)\n"
+            // Padded, never cut: a longer name (max-connections-per-ip) pushes its help to the right.
+            text += "  --\(option.flag.padding(toLength: max(19, option.flag.count), withPad: " ", startingAt: 0)) \(option.help)\n"
             text += "     \("".padding(toLength: 19, withPad: " ", startingAt: 0))env \(option.env)\n"
         }
         text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n"
