@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "HTTPKit", dependencies: ["Transport", "CZlib"]),
         // The Engine.IO v4 codec and server.
         .target(name: "EngineIO", dependencies: ["Transport", "HTTPKit"]),
-        .target(name: "SocketIO", dependencies: ["EngineIO", "HTTPKit", "Transport"]),
+        // The Socket.IO v5 server; it serves our browser client (BrowserClient/socket.io.js, compiled in).
+        .target(name: "SocketIO", dependencies: ["EngineIO", "HTTPKit", "Transport"],
+                resources: [.embedInCode("BrowserClient/socket.io.js")]),
         // MessagePack as notepack.io writes it (the Redis adapter's broadcasts); pure, no dependency.
         .target(name: "MessagePack"),
         // The Redis adapter and emitter, wire-compatible with Node's @socket.io/redis-adapter 8.3 and redis-emitter 5.

@@ -259,20 +259,24 @@ def ensure_sioload(args):
         if not os.access(args.sioload, os.X_OK):
             raise SetupError(f"--sioload {args.sioload} is not executable")
         return args.sioload
-    src = args.sioload_src
-    out = os.path.join(ROOT, ".build", "sioload", "sioload")
+    return build_c_tool(args.sioload_src, "sioload", [], "--sioload-src or --sioload")
+
+
+def build_c_tool(src, name, libs, flags_hint):
+    """A C tool of ../shared/perf compiled into .build/sioload/NAME (never into the shared folder), rebuilt
+    when its source is newer; returns its path."""
+    out = os.path.join(ROOT, ".build", "sioload", name)
     if os.path.exists(out) and (not os.path.exists(src) or os.path.getmtime(out) >= os.path.getmtime(src)):
         return out
     if not os.path.exists(src):
-        raise SetupError(f"sioload source not found at {src} (expected shared/ beside the repo clone; "
-                         "pass --sioload-src or --sioload)")
+        raise SetupError(f"{name} source not found at {src} (expected shared/ beside the repo clone; "
+                         f"pass {flags_hint})")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    cc = os.environ.get("CC", "cc")
-    cmd = [cc, "-O2", "-Wall", "-o", out + ".tmp", src]
-    log("building sioload: " + " ".join(cmd))
+    cmd = [os.environ.get("CC", "cc"), "-O2", "-Wall", "-o", out + ".tmp", src, *libs]
+    log(f"building {name}: " + " ".join(cmd))
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
-        raise SetupError(f"building sioload failed:\n{r.stdout}{r.stderr}")
+        raise SetupError(f"building {name} failed:\n{r.stdout}{r.stderr}")
     os.replace(out + ".tmp", out)
     return out
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Socket.IO benchmark: our sio-echo against python-socketio (AsyncServer on aiohttp), both driven by sioload.
+"""Socket.IO benchmark: our sio-echo beside the floor (limitd) and python-socketio, all driven by sioload.
 
-    python Benchmarks/sio_bench.py --bin .build/release [--quick] [--loops N] [--repeat N] [--scenarios a,b]
+    python Benchmarks/sio_bench.py --bin .build/release [--quick] [--repeat N] [--scenarios a,b] [--servers ...]
+
+Four servers take turns on every scenario: `limitd` (../shared/perf/limitd.c, the smallest server that runs
+the app: the floor, built into .build/sioload/), `ours1` (sio-echo --loops 1), `ours` (sio-echo with its
+default loops, one per core: what users get) and `python` (python-socketio on aiohttp). The table prints each
+of ours divided by limitd's figure beside the target of issue 16.
 
 Both servers run the benchmark app of shared/perf/README.md (echo, echo-ack, join, broadcast) with
 production heartbeats (ping interval 25000 ms, ping timeout 20000 ms). For every repetition, scenario and
@@ -18,10 +23,9 @@ noise hit both. Scenarios (the table of issue 7):
     tls-echo   echo over wss (sio-echo --tls-cert/--tls-key, a certificate made with the openssl CLI),
                driven by our sio-load --tls since sioload speaks no TLS; sio-echo only -> server CPU us per message
 
-Our server runs with `--loops 1` by default (one event loop, one core, like both reference servers).
 The broadcast scenario sends fewer broadcasts to python-socketio (it is ~20x slower per delivery) so that
 both runs take a few seconds; CPU per delivery does not depend on the count. The table shows medians over
-the repetitions, a ratio column (> 1: ours is better by that factor) and the issue's targets. Raw results
+the repetitions with their range, the ratios to the floor and the issue's targets. Raw results
 go to bench-results/socketio-<time>.json. Trust server CPU per message over msgs/s on a busy machine (see
 the `other CPU %` rows). Exit status: 0 when every run was clean, 1 when a run had problems, 2 on setup
 errors.
@@ -44,8 +48,14 @@ import bench  # noqa: E402  (shared helpers: Server, RssSampler, ensure_sioload,
 
 ROOT = bench.ROOT
 HERE = bench.HERE
-SERVERS = ("ours", "python")
-SERVER_TITLES = {"ours": "sio-echo", "python": "python-socketio"}
+# `ours1` is sio-echo --loops 1, `ours` sio-echo with its default loops (one per core, what users get),
+# `limitd` the floor of ../shared/perf (the smallest server that runs the app, one thread).
+SERVERS = ("limitd", "ours1", "ours", "python")
+SERVER_TITLES = {"limitd": "limitd (floor)", "ours1": "sio-echo --loops 1", "ours": "sio-echo (default loops)",
+                 "python": "python-socketio", "before1": "before --loops 1", "before": "before (default loops)"}
+# `--before DIR` adds the sio-echo of another build (say, main's) in the same interleaved run.
+BEFORE_SERVERS = ("before1", "before")
+OURS_KINDS = ("before1", "before", "ours1", "ours")
 
 # name -> sioload arguments (per server where they differ), keys of the result line to keep.
 SCENARIOS = {
@@ -55,20 +65,21 @@ SCENARIOS = {
     "capacity": {"argv": ["capacity", "--steps", "1000,5000,10000", "--pending", "32"]},
     "polling": {"argv": ["echo", "--transport", "polling", "--conns", "50", "--window", "4"]},
     "rate": {"argv": ["rate", "--rate", "2000", "--conns", "100"]},
-    "tls-echo": {"argv": ["echo", "--tls", "--conns", "100", "--window", "4"], "generator": "sio-load", "only": "ours"},
+    "tls-echo": {"argv": ["echo", "--tls", "--conns", "100", "--window", "4"], "generator": "sio-load", "only": OURS_KINDS},
 }
 TIMED = {"echo", "echo-ack", "polling", "rate", "tls-echo"}
 
-# The issue's table: (label, scenario, key in the summary, format, better: -1 lower / +1 higher, target).
+# The table of issue 16: (label, scenario, key in the summary, format, better: -1 lower / +1 higher, target).
+# A target is a ratio to the floor (ours / limitd), except where `abs` marks an absolute figure.
 TABLE = [
-    ("echo, server CPU us/msg (100 conns x 4)", "echo", "server_cpu_us_per_msg", "{:.2f}", -1, 3.0),
-    ("echo-ack, server CPU us/msg", "echo-ack", "server_cpu_us_per_msg", "{:.2f}", -1, 3.0),
-    ("broadcast to 1,000, server CPU us/delivery", "broadcast", "server_cpu_us_per_delivery", "{:.2f}", -1, 6.5),
-    ("RSS per idle connection at 10,000, KB", "capacity", "kb_per_conn", "{:.2f}", -1, 5.0),
-    ("new connections per second to 10,000", "capacity", "handshakes_per_s", "{:,.0f}", +1, 12000),
-    ("polling echo, server CPU us/msg (50 x 4)", "polling", "server_cpu_us_per_msg", "{:.2f}", -1, 10.0),
-    ("rate 2,000 msgs/s: server CPU % of a core", "rate", "server_cpu_pct_window", "{:.1f}", -1, 5.0),
-    ("rate 2,000 msgs/s: p99 ms", "rate", "lat_p99_ms", "{:.2f}", -1, 1.0),
+    ("echo, server CPU us/msg (100 conns x 4)", "echo", "server_cpu_us_per_msg", "{:.2f}", -1, 1.25, False),
+    ("echo-ack, server CPU us/msg", "echo-ack", "server_cpu_us_per_msg", "{:.2f}", -1, None, False),
+    ("broadcast to 1,000, server CPU us/delivery", "broadcast", "server_cpu_us_per_delivery", "{:.2f}", -1, 1.15, False),
+    ("polling echo, server CPU us/msg (50 x 4)", "polling", "server_cpu_us_per_msg", "{:.2f}", -1, 1.3, False),
+    ("new connections per second to 10,000", "capacity", "handshakes_per_s", "{:,.0f}", +1, 0.9, False),
+    ("RSS per idle connection at 10,000, KB", "capacity", "kb_per_conn", "{:.2f}", -1, 2.0, True),
+    ("rate 2,000 msgs/s: server CPU % of a core", "rate", "server_cpu_pct_window", "{:.2f}", -1, 1.2, False),
+    ("rate 2,000 msgs/s: p99 ms", "rate", "lat_p99_ms", "{:.2f}", -1, None, False),
 ]
 DETAILS = [
     ("echo msgs/s", "echo", "msgs_per_s", "{:,.0f}", +1),
@@ -90,11 +101,45 @@ def log(msg):
 
 
 def server_argv(kind, args, scenario=None):
-    if kind == "ours":
+    if kind in OURS_KINDS:
         tls = ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key] if scenario == "tls-echo" else []
-        return [args.ours_exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
-                "--ping-timeout", "20000", "--max-payload", "1000000", "--loops", str(args.loops), "--app", "bench", *tls]
+        loops = ["--loops", "1"] if kind.endswith("1") else (["--loops", str(args.loops)] if args.loops else [])
+        exe = args.before_exe if kind.startswith("before") else args.ours_exe
+        return [exe, "--port", "0", "--host", "127.0.0.1", "--ping-interval", "25000",
+                "--ping-timeout", "20000", "--max-payload", "1000000", *loops, "--app", "bench", *tls]
+    if kind == "limitd":
+        return [args.limitd, "PORT"]  # LimitdServer puts a free port in
     return [args.python, os.path.join(HERE, "python_socketio_app.py"), "0"]
+
+
+class LimitdServer(bench.Server):
+    """limitd takes its port as an argument and says nothing on stdout: give it a free port, wait until it accepts."""
+
+    def start(self):
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.argv = [a if a != "PORT" else str(self.port) for a in self.argv]
+        self._stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self._stderr, start_new_session=True, preexec_fn=bench.raise_nofile_limit)
+        self.sid = self.proc.pid
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise bench.SetupError(f"limitd exited (code {self.proc.returncode}){self.stderr_excerpt()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise bench.SetupError(f"limitd: not accepting within {self.ready_timeout:.0f}s")
+
+
+def ensure_limitd(args):
+    """limitd built from ../shared/perf/limitd.c into .build/sioload/ (never into the shared folder)."""
+    return args.limitd or bench.build_c_tool(args.limitd_src, "limitd", ["-lpthread"], "--limitd-src or --limitd")
 
 
 def make_test_certificate(directory):
@@ -115,7 +160,7 @@ def sioload_argv(sioload, server, kind, scenario, args, label):
         argv += ["--warmup", str(args.warmup), "--duration", str(args.duration)]
         max_time = args.warmup + args.duration + 40
     elif scenario == "broadcast":
-        count = args.broadcasts_ours if kind == "ours" else args.broadcasts_python
+        count = args.broadcasts_python if kind == "python" else args.broadcasts_ours
         argv += ["--broadcasts", str(count), "--bwarm", str(max(5, count // 10))]
         max_time = 120
     else:  # capacity
@@ -204,48 +249,76 @@ def fmt(f, v):
     return f.format(v) if isinstance(v, (int, float)) else "-"
 
 
-def ratio(a, b, better):
-    if not all(isinstance(x, (int, float)) and x > 0 for x in (a, b)):
+def cell(summary, key, f):
+    """`median (min-max)` of a figure over the rounds, or just the median for one round."""
+    if not summary or not isinstance(summary.get(key), (int, float)):
         return "-"
-    return "{:.1f}x".format(a / b if better > 0 else b / a)
+    vals = summary.get(key + "_all", [])
+    if len(vals) > 1:
+        return f"{fmt(f, summary[key])} ({fmt(f, min(vals))}-{fmt(f, max(vals))})"
+    return fmt(f, summary[key])
+
+
+def to_floor(a, floor):
+    """Ours divided by the floor's figure (costs: > 1 is worse; connections/s: < 1 is worse)."""
+    if not all(isinstance(x, (int, float)) and x > 0 for x in (a, floor)):
+        return None
+    return a / floor
 
 
 def render_table(summaries, args):
-    def get(kind, scenario, key):
-        s = summaries.get((kind, scenario))
-        return s.get(key) if s else None
+    def get(kind, scenario):
+        return summaries.get((kind, scenario))
 
-    header = ["scenario (server CPU from /proc)", f"sio-echo ({args.loops} loop{'s' if args.loops > 1 else ''})",
-              "python-socketio (aiohttp)", "ours ahead", "target", "met"]
+    ours_kinds = [k for k in OURS_KINDS if k in args.servers]
+    header = ["scenario (server CPU from /proc)"]
+    header += [SERVER_TITLES[k] for k in args.servers]
+    header += [f"{'before ' if k.startswith('before') else ''}{'loops 1' if k.endswith('1') else 'default'} / floor"
+               for k in ours_kinds if "limitd" in args.servers]
+    header += ["target"]
     rows = []
-    for label, sc, key, f, better, target in TABLE:
+    for label, sc, key, f, better, target, absolute in TABLE:
         if sc not in args.scenarios:
             continue
-        a, b = get("ours", sc, key), get("python", sc, key)
-        met = "-"
-        if isinstance(a, (int, float)):
-            met = "yes" if (a <= target if better < 0 else a >= target) else "NO"
-        tgt = ("<= " if better < 0 else ">= ") + (f"{target:,.0f}" if target >= 100 else f"{target:g}")
-        rows.append([label, fmt(f, a), fmt(f, b), ratio(a, b, better), tgt, met])
-    rows.append(["", "", "", "", "", ""])
+        row = [label] + [cell(get(k, sc), key, f) for k in args.servers]
+        floor = (get("limitd", sc) or {}).get(key)
+        if "limitd" in args.servers:
+            for k in ours_kinds:
+                ours = (get(k, sc) or {}).get(key)
+                r = to_floor(ours, floor)
+                if r is None:
+                    row.append("-")
+                    continue
+                text = f"{r:.2f}x"
+                if target is not None:
+                    met = (ours <= target if absolute else r <= target) if better < 0 else r >= target
+                    text += " ok" if met else " NO"
+                row.append(text)
+        if target is None:
+            row.append("-")
+        elif absolute:
+            row.append(f"<= {target:g} KB")
+        else:
+            row.append(("<= " if better < 0 else ">= ") + f"{target:g}x")
+        rows.append(row)
+    rows.append([""] * len(header))
     for label, sc, key, f, better in DETAILS:
         if sc not in args.scenarios:
             continue
-        a, b = get("ours", sc, key), get("python", sc, key)
-        rows.append([label, fmt(f, a), fmt(f, b), ratio(a, b, better), "", ""])
+        rows.append([label] + [cell(get(k, sc), key, f) for k in args.servers] + [""] * (len(header) - 1 - len(args.servers)))
     for sc in args.scenarios:
         for key in NOISE_KEYS:
-            a, b = get("ours", sc, key), get("python", sc, key)
-            if a is not None or b is not None:
-                rows.append([f"{sc}: {key.replace('_pct', ' %').replace('_', ' ')}", fmt("{:.0f}", a),
-                             fmt("{:.0f}", b), "", "", ""])
+            vals = [cell(get(k, sc), key, "{:.0f}") for k in args.servers]
+            if any(v != "-" for v in vals):
+                rows.append([f"{sc}: {key.replace('_pct', ' %').replace('_', ' ')}"] + vals
+                            + [""] * (len(header) - 1 - len(args.servers)))
     for (kind, sc), s in sorted(summaries.items()):
         if s["clean_runs"] < s["runs"]:
             rows.append([f"({SERVER_TITLES[kind]} {sc}: {s['runs'] - s['clean_runs']} of {s['runs']} runs had "
-                         "problems)", "", "", "", "", ""])
+                         "problems)"] + [""] * (len(header) - 1))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    out = [f"Socket.IO benchmark app under sioload, medians of {args.repeat} run(s); "
-           "'ours ahead' > 1 means sio-echo is better by that factor",
+    out = [f"Socket.IO benchmark app under sioload, medians of {args.repeat} round(s) (min-max); "
+           "'/ floor' is ours divided by limitd's figure, beside the target of issue 16",
            " | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))),
            "-+-".join("-" * w for w in widths)]
     for r in rows:
@@ -257,7 +330,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"), help="directory holding sio-echo")
     p.add_argument("--quick", action="store_true", help="short runs, one repetition (under a minute)")
-    p.add_argument("--loops", type=int, default=1, help="event loops for sio-echo (default 1)")
+    p.add_argument("--loops", type=int, help="event loops of the `ours` server (default: sio-echo's own, one per "
+                   "core); `ours1` always runs --loops 1")
     p.add_argument("--repeat", type=int, help="repetitions (default 3, --quick 1)")
     p.add_argument("--warmup", type=float, help="sioload warm-up seconds (default 2, --quick 0.5)")
     p.add_argument("--duration", type=float, help="sioload measured seconds (default 8, --quick 2)")
@@ -266,7 +340,11 @@ def parse_args():
     p.add_argument("--capacity-steps", help="capacity steps (default 1000,5000,10000; quick 10000)")
     p.add_argument("--settle", type=float, help="capacity settle seconds per step (default 2, quick 1)")
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of: " + ",".join(SCENARIOS))
-    p.add_argument("--servers", default="ours,python", help="comma list of: ours,python")
+    p.add_argument("--servers", default=",".join(SERVERS),
+                   help="comma list of: limitd (floor), ours1 (--loops 1), ours (default loops), python")
+    p.add_argument("--before", help="folder with another build's sio-echo, run beside ours (before1, before)")
+    p.add_argument("--limitd", help="prebuilt limitd binary (default: build .build/sioload/limitd)")
+    p.add_argument("--limitd-src", help="limitd.c (default: beside --sioload-src)")
     p.add_argument("--python", default=sys.executable, help="interpreter with python-socketio and aiohttp")
     p.add_argument("--sioload", help="prebuilt sioload binary (default: build .build/sioload/sioload)")
     p.add_argument("--sioload-src", default=os.path.normpath(os.path.join(ROOT, "..", "shared", "perf", "sioload.c")))
@@ -283,10 +361,16 @@ def parse_args():
     a.settle = a.settle if a.settle is not None else (1.0 if q else 2.0)
     a.scenarios = bench.comma_list(a.scenarios)
     a.servers = bench.comma_list(a.servers)
-    bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers if s not in SERVERS]
-    if bad or a.repeat < 1 or a.loops < 1:
+    if a.before:
+        # Each of ours gets its `before` twin, run just ahead of it.
+        a.servers = [x for k in a.servers if k not in BEFORE_SERVERS
+                     for x in ([k.replace("ours", "before"), k] if k in ("ours1", "ours") else [k])]
+    bad = [s for s in a.scenarios if s not in SCENARIOS] + [s for s in a.servers
+                                                              if s not in SERVERS + BEFORE_SERVERS]
+    if bad or a.repeat < 1 or (a.loops is not None and a.loops < 1):
         p.error(f"bad arguments {bad or ''}")
     a.bin = os.path.abspath(a.bin)
+    a.limitd_src = a.limitd_src or os.path.join(os.path.dirname(a.sioload_src), "limitd.c")
     return a
 
 
@@ -297,7 +381,9 @@ def main():
     binary = os.path.join(args.bin, "sio-echo")
     try:
         sioload = bench.ensure_sioload(args)
-        if "ours" in args.servers and not os.access(binary, os.X_OK):
+        args.limitd = ensure_limitd(args) if "limitd" in args.servers else None
+        ours = any(k in args.servers for k in OURS_KINDS)
+        if ours and not os.access(binary, os.X_OK):
             raise bench.SetupError(f"{binary} not found; run `make release` first")
     except bench.SetupError as e:
         log(str(e))
@@ -306,13 +392,17 @@ def main():
     logdir = tempfile.mkdtemp(prefix="sio-bench-")
     args.ours_exe = binary
     args.tls_cert = args.tls_key = None
-    if "tls-echo" in args.scenarios and "ours" in args.servers:
+    if "tls-echo" in args.scenarios and ours:
         args.tls_cert, args.tls_key = make_test_certificate(logdir)
     binary_info = None
-    if "ours" in args.servers:
+    if ours:
         # A private copy: a rebuild of .build/release during the run must not mix binaries.
         args.ours_exe = os.path.join(logdir, "sio-echo")
         shutil.copy2(binary, args.ours_exe)
+        args.before_exe = None
+        if args.before:
+            args.before_exe = os.path.join(logdir, "sio-echo-before")
+            shutil.copy2(os.path.join(os.path.abspath(args.before), "sio-echo"), args.before_exe)
         with open(args.ours_exe, "rb") as f:
             binary_info = {"path": binary, "sha256": hashlib.sha256(f.read()).hexdigest()}
     report = {
@@ -323,6 +413,8 @@ def main():
                  "kernel": platform.release()},
         "settings": {k: v for k, v in vars(args).items() if k not in ("ours_exe",)},
         "ours_argv": server_argv("ours", args)[1:],
+        "ours1_argv": server_argv("ours1", args)[1:],
+        "limitd_argv": [args.limitd, "PORT"],
         "ours_binary": binary_info,
         "python_argv": server_argv("python", args),
         "runs": [],
@@ -333,10 +425,11 @@ def main():
         for rep in range(1, args.repeat + 1):
             for sc in args.scenarios:
                 for kind in args.servers:
-                    if SCENARIOS[sc].get("only", kind) != kind:
+                    if kind not in SCENARIOS[sc].get("only", (kind,)):
                         continue
                     label = f"{kind}-{sc}-{rep}"
-                    current = bench.Server(kind, server_argv(kind, args, sc), args.ready_timeout, logdir)
+                    server_class = LimitdServer if kind == "limitd" else bench.Server
+                    current = server_class(kind, server_argv(kind, args, sc), args.ready_timeout, logdir)
                     try:
                         current.start()
                     except bench.SetupError as e:

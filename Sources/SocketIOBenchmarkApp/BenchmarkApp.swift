@@ -21,18 +21,21 @@ public enum BenchmarkApp {
         Self.broadcast(on: socket)
     }
 
+    /// `echo`: the arguments come back as `echo`.
     public static func echo(on socket: Socket) {
         socket.onEvent("echo") { event in
             socket.emit("echo", event.arguments)
         }
     }
 
+    /// `echo-ack`: the arguments come back as the acknowledgement.
     public static func echoAck(on socket: Socket) {
         socket.onEvent("echo-ack") { event in
             event.ack?.send(event.arguments)
         }
     }
 
+    /// `join`: joins the room named by the first argument.
     public static func join(on socket: Socket) {
         socket.on("join") { args, ack in
             guard let room = args.first?.stringValue else { return }
@@ -41,6 +44,7 @@ public enum BenchmarkApp {
         }
     }
 
+    /// `broadcast`: sends the arguments to the room named by the first one.
     public static func broadcast(on socket: Socket) {
         socket.onEvent("broadcast") { event in
             guard let room = event.args.first?.stringValue else { return }

@@ -5,3 +5,4 @@
 @_exported import enum EngineIO.EngineTransport
 @_exported import enum SocketIO.JSONParser
 @_exported import enum SocketIO.JSONSerializer
+@_exported import struct SocketIO.SocketArgumentError

@@ -107,7 +107,7 @@ enum ClusterApp {
                 return fail(ack, "broadcast-with-ack expects {room?, event}")
             }
             let target = roomList(request["room"]).map { nsp.to($0) } ?? nsp.all
-            target.timeout(self.ackTimeoutMillis).emit(name, "q") { error, responses in
+            target.timeout(.milliseconds(self.ackTimeoutMillis)).emit(name, "q") { error, responses in
                 ack?(["err": error.map { .string($0.description) } ?? .null, "responses": .array(responses)])
             }
         }

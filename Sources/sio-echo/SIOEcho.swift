@@ -41,13 +41,20 @@ struct SIOEcho {
             also serve Engine.IO v3 clients (Socket.IO v2: python-socketio 4.x, the JS 2.x client), as
             Node's allowEIO3 (default off)
             """),
+        CommandLineFlag("stats-interval", value: "S", help: """
+            every S seconds, one line on standard error: open sessions and bytes queued for slow
+            clients (for soak runs; default 0: none)
+            """),
         CommandLineFlag("connection-state-recovery", help: """
             keep the session of a client that lost its connection for 2 minutes: it comes back
             with its socket id, rooms and data, and gets the broadcasts it missed (default off, as Node)
             """),
+        CommandLineFlag("no-serve-client", help: """
+            do not serve the browser client at /socket.io/socket.io.js (served by default, as Node's serveClient)
+            """),
     ]
 
-    static func main() {
+    static func main() async {
         let flags = CommandLineFlags.parseOrExit(program: "sio-echo", accepting: Self.flags)
         if flags.has("help") {
             print(CommandLineFlags.usage(synopsis: "usage: sio-echo [options]", flags: Self.flags), terminator: "")
@@ -65,12 +72,29 @@ struct SIOEcho {
         var options = SocketIOServerOptions()
         options.connectTimeout = flags.int("connect-timeout", default: 1000)
         if flags.has("connection-state-recovery") { options.connectionStateRecovery = ConnectionStateRecoveryOptions() }
+        options.serveClient = !flags.has("no-serve-client")
 
         let redis = ClusterRedis.join(flags: flags)
         if let redis { options.adapter = redis.adapterFactory }
 
-        let engine = EngineServer(options: engineOptions)
-        let io = SocketIOServer(engine: engine, options: options)
+        var http = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
+        http.limits.maxBodySize = engineOptions.maxHttpBufferSize
+        http.trustProxy = flags.has("trust-proxy")
+        http.tls = ToolServer.tlsContext(program: "sio-echo", certificate: flags.string("tls-cert"), key: flags.string("tls-key"))
+        http.maxBackpressure = flags.int("max-backpressure", default: http.maxBackpressure)
+        OutputBudget.returnLargeBuffersToTheSystem()
+        // Each connection is a descriptor: a soft limit of 1,024 would cap the node far below its capacity.
+        FileDescriptorLimit.raiseAndLog(program: "sio-echo")
+        let server: SocketIOApp
+        do {
+            server = try SocketIOApp(http: http, loops: flags.string("loops").flatMap(Int.init), options: options,
+                                     engineOptions: engineOptions)
+        } catch {
+            FileHandle.standardError.write(Data("sio-echo: \(error)\n".utf8))
+            exit(1)
+        }
+        server.group.outputBudget.limit = flags.int("max-queued-output", default: server.group.outputBudget.limit)
+        let io = server.io
         let app = flags.string("app") ?? (redis == nil ? "all" : "cluster")
         let node = ClusterNode()
         switch app {
@@ -82,12 +106,18 @@ struct SIOEcho {
             exit(2)
         }
 
-        let chain = HTTPHandlerChain([(claims: { @Sendable head in engine.claims(head) }, handler: engine)])
-        let (group, server) = ToolServer.start(name: "sio-echo", flags: flags, loops: flags.string("loops").flatMap(Int.init),
-                                               maxBodySize: engineOptions.maxHttpBufferSize, handler: chain)
-        node.bind(port: server.port)
-        ToolServer.runUntilTerminated(server, group: group, closeSessions: { io.close(); redis?.close() },
-                                      sessionCount: { engine.sessionCount })
+        server.onShutdown { redis?.close() }
+        do {
+            let port = try server.start()
+            node.bind(port: port)
+            StatsLine.start(every: flags.int("stats-interval", default: 0), engine: server.engine, group: server.group)
+            // Test harnesses read the port from this first line.
+            FileHandle.standardOutput.write(Data("sio-echo listening on port \(port)\n".utf8))
+            try await server.run()
+        } catch {
+            FileHandle.standardError.write(Data("sio-echo: \(error)\n".utf8))
+            exit(1)
+        }
     }
 }
 
@@ -138,8 +168,8 @@ enum EchoApp {
             event.ack?.send(event.arguments)
         }
         socket.onEvent("emit-with-ack") { event in
-            socket.emit("emit-with-ack", arguments: event.args) { error, response in
-                if error == nil { socket.emit("emit-with-ack", arguments: response) }
+            socket.emit("emit-with-ack", arguments: event.args) { result in
+                if case .success(let response) = result { socket.emit("emit-with-ack", arguments: response) }
             }
         }
     }
@@ -163,11 +193,10 @@ enum EchoApp {
     static func interopHandlers(_ socket: Socket, io: SocketIOServer) {
         // The server asks the client (with an acknowledgement) and reports the answer.
         socket.on("ask-client") { args, _ in
-            socket.timeout(5000).emit("question", arguments: args) { error, response in
-                if let error {
-                    socket.emit("answer-error", .string(error.description))
-                } else {
-                    socket.emit("answer", arguments: response)
+            socket.timeout(.seconds(5)).emit("question", arguments: args) { result in
+                switch result {
+                case .success(let response): socket.emit("answer", arguments: response)
+                case .failure(let error): socket.emit("answer-error", error.description)
                 }
             }
         }

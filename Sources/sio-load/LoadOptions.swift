@@ -11,6 +11,9 @@ struct LoadOptions: Sendable, Equatable {
         case broadcast
         /// Idle connections up to each of the steps: handshakes per second, server RSS per connection.
         case capacity
+        /// A long run: C WebSocket and `--polling-conns` polling clients in room `bench`, `--churn` of them
+        /// replaced every second, `--rate` echoes and `--brate` broadcasts per second, for `--duration`.
+        case soak
     }
 
     /// The Engine.IO transport the clients use.
@@ -62,9 +65,18 @@ struct LoadOptions: Sendable, Equatable {
     var label = ""
     /// The Socket.IO path.
     var path = "/socket.io/"
+    /// Local addresses the WebSocket clients connect from, in turn (each has its own ephemeral ports); empty:
+    /// the kernel's choice.
+    var sources: [String] = []
+    /// `soak`: polling clients besides the `--conns` WebSocket ones.
+    var pollingConns = 0
+    /// `soak`: clients disconnected and replaced by new ones every second.
+    var churn = 0.0
+    /// `soak`: seconds between progress lines.
+    var reportEvery = 10.0
 
     static let usage = """
-        usage: sio-load echo|rate|broadcast|capacity --port P [options]
+        usage: sio-load echo|rate|broadcast|capacity|soak --port P [options]
           --host H            server address (default 127.0.0.1)
           --conns C           connections for echo/rate (100)
           --window W          messages in flight per connection, echo (4)
@@ -85,6 +97,10 @@ struct LoadOptions: Sendable, Equatable {
           --max-time S        hard deadline for the whole run (90)
           --connect-timeout S seconds for all clients to connect (30)
           --path P            Socket.IO path (/socket.io/)
+          --sources A1,A2,... connect the WebSocket clients from these local addresses in turn (e.g. 127.0.0.2,127.0.0.3)
+          --polling-conns N --churn R --report-every S   soak: N polling clients besides --conns WebSocket ones,
+                              R clients replaced per second, a progress line every S seconds (0, 0, 10);
+                              --rate echoes/s (2000) and --brate broadcasts/s to every client (0) for --duration
           --label TEXT        copied into the JSON output
         """
 
@@ -96,7 +112,7 @@ struct LoadOptions: Sendable, Equatable {
     /// Parses the arguments after the program name; unknown options are refused, as `sioload` does.
     static func parse(_ arguments: [String]) throws(Invalid) -> LoadOptions {
         guard let first = arguments.first, let scenario = Scenario(rawValue: first) else {
-            throw Invalid(description: "first argument must be a scenario: echo, rate, broadcast or capacity")
+            throw Invalid(description: "first argument must be a scenario: echo, rate, broadcast, capacity or soak")
         }
         var options = LoadOptions()
         options.scenario = scenario
@@ -167,6 +183,18 @@ struct LoadOptions: Sendable, Equatable {
             case "--connect-timeout": options.connectTimeout = try seconds(name)
             case "--path": options.path = try value(name)
             case "--label": options.label = try value(name)
+            case "--sources":
+                options.sources = try value(name).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard (1...64).contains(options.sources.count), !options.sources.contains(where: \.isEmpty) else {
+                    throw Invalid(description: "--sources: 1 to 64 comma-separated addresses")
+                }
+            case "--polling-conns":
+                options.pollingConns = try int(name)
+                guard options.pollingConns >= 0 else { throw Invalid(description: "--polling-conns: not negative") }
+            case "--churn":
+                options.churn = try number(name, "a number of clients per second, 0 to 10^5") { (0...1e5).contains($0) }
+            case "--report-every":
+                options.reportEvery = try number(name, "a number of seconds, 0.1 to 10^5") { (0.1...1e5).contains($0) }
             default: throw Invalid(description: name.hasPrefix("--") ? "unknown flag \(name)" : "unexpected argument \"\(name)\"")
             }
             index += 1
@@ -183,6 +211,9 @@ struct LoadOptions: Sendable, Equatable {
         if options.scenario == .broadcast && options.transport == .polling {
             throw Invalid(description: "broadcast runs over websocket only")
         }
+        if options.tls && !options.sources.isEmpty {
+            throw Invalid(description: "--sources runs over plain TCP only")
+        }
         if options.tls && options.transport == .polling {
             throw Invalid(description: "--tls runs over websocket only")
         }
@@ -194,6 +225,11 @@ struct LoadOptions: Sendable, Equatable {
     func port(forClient index: Int) -> Int {
         guard !self.ports.isEmpty, index < self.clients || self.scenario != .broadcast else { return self.port }
         return self.ports[index % self.ports.count]
+    }
+
+    /// The local address client `index` connects from: `sources` in turn, nil without them.
+    func source(forClient index: Int) -> String? {
+        self.sources.isEmpty ? nil : self.sources[index % self.sources.count]
     }
 
     /// A comma-separated list of at most 64 numbers within `range`.

@@ -66,6 +66,7 @@ struct SIOLoad {
             case .rate: run = RateRun(options: options, loop: loop)
             case .broadcast: run = BroadcastRun(options: options, loop: loop)
             case .capacity: run = CapacityRun(options: options, loop: loop)
+            case .soak: run = SoakRun(options: options, loop: loop)
             }
             run.start { outcome in
                 result.withLock { $0 = outcome }
@@ -76,16 +77,10 @@ struct SIOLoad {
         return result.withLock { $0 } ?? RunOutcome(lines: [], status: 2)
     }
 
-    /// Soft RLIMIT_NOFILE up to the hard limit, as `sioload` does; returns the soft limit now in force,
-    /// nil when it cannot be read.
+    /// Raises RLIMIT_NOFILE as the servers do (the hard limit too when privileged, else the soft one up to
+    /// it); returns the soft limit now in force, nil when it cannot be read.
     @discardableResult
     static func raiseFileLimit() -> UInt64? {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
-        let wanted = limit.rlim_max
-        limit.rlim_cur = wanted
-        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { return UInt64(wanted) }
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
-        return UInt64(limit.rlim_cur)
+        FileDescriptorLimit.raise()?.soft
     }
 }

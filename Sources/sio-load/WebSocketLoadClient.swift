@@ -40,7 +40,7 @@ final class WebSocketLoadClient: LoadClient, ConnectionHandler, ClientStreamDele
         let request = HTTPClientRequest(method: "GET", target: "\(self.options.path)?EIO=4&transport=websocket",
                                         headers: headers)
         let timeout = Int(self.options.connectTimeout * 1000)
-        let chosen: (any ClientStreamConnector)? = self.options.tls ? Self.tlsConnector : TCPStreamConnector()
+        let chosen: (any ClientStreamConnector)? = self.options.tls ? Self.tlsConnector : TCPStreamConnector(source: self.options.source(forClient: self.index))
         guard let connector = chosen else {
             self.fail("TLS: OpenSSL could not set up a client context")
             return

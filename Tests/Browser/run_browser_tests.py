@@ -1,4 +1,8 @@
-"""Runs the official socket.io JS client (4.x browser build) in headless Chromium against our sio-echo.
+"""Runs a Socket.IO browser client in headless Chromium against a server, through the test page tests.js:
+the official socket.io JS client (4.x browser build, --client official, the default) or our own (--client ours:
+the socket.io.js that sio-echo serves at /socket.io/socket.io.js), against our sio-echo (--server sio-echo, the
+default) or a python-socketio server (--server python-socketio: Tests/Browser/python_echo_server.py, without
+the connection state recovery tests, which python-socketio does not support).
 
 - socket.io.min.js comes from a PyPI wheel that ships it (nicegui: nicegui/static/socket.io.min.js),
   fetched with `pip download --no-deps` into a temporary folder at each run; it is never committed.
@@ -11,7 +15,8 @@
 
 Prints one line per test, then `N passed, M failed`; exits non-zero on any failure.
 
-Usage: python Tests/Browser/run_browser_tests.py --bin .build/release [--socketio-js FILE] [--timeout S]
+Usage: python Tests/Browser/run_browser_tests.py --bin .build/release [--client official|ours]
+       [--server sio-echo|python-socketio] [--socketio-js FILE] [--timeout S]
 """
 import argparse
 import http.server
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,6 +73,23 @@ def fetch_client(workdir):
                     return wheel.read(members[0])
         log(f"no *{CLIENT_MEMBER_SUFFIX} in the {spec} wheel")
     raise RuntimeError(f"could not get socket.io.min.js from the {CLIENT_WHEEL} wheel")
+
+
+def fetch_our_client(bin_dir):
+    """The client sio-echo serves at /socket.io/socket.io.js (minified, as a page would load it)."""
+    with ServerProcess(os.path.join(bin_dir, "sio-echo"), *SIO_ARGS) as server:
+        url = f"http://127.0.0.1:{server.port}/socket.io/socket.io.js"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            content_type = response.headers.get("Content-Type", "")
+            if not content_type.startswith("application/javascript"):
+                raise RuntimeError(f"{url} has Content-Type {content_type!r}")
+            return response.read()
+
+
+def start_server(name, bin_dir):
+    if name == "python-socketio":
+        return ServerProcess(sys.executable, os.path.join(HERE, "python_echo_server.py"), *SIO_ARGS)
+    return ServerProcess(os.path.join(bin_dir, "sio-echo"), *SIO_ARGS)
 
 
 def find_chromium():
@@ -181,6 +204,9 @@ def stop_chromium(proc):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder holding the built executables")
+    parser.add_argument("--client", choices=["official", "ours"], default="official",
+                        help="official: socket.io.min.js from the nicegui wheel; ours: what sio-echo serves")
+    parser.add_argument("--server", choices=["sio-echo", "python-socketio"], default="sio-echo")
     parser.add_argument("--socketio-js", help="use this socket.io.min.js instead of downloading the wheel")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds for the browser to run every test")
     parser.add_argument("--step-timeout", type=int, default=10000, help="ms for one test step in the page")
@@ -192,12 +218,18 @@ def main():
         if args.socketio_js:
             with open(args.socketio_js, "rb") as f:
                 client = f.read()
+        elif args.client == "ours":
+            client = fetch_our_client(args.bin)
         else:
             client = fetch_client(os.path.join(workdir, "wheel"))
-        banner = client[:200].decode("utf-8", "replace")
-        if "Socket.IO v4." not in banner:
-            raise RuntimeError(f"socket.io.min.js is not a 4.x build: {banner[:80]!r}")
-        log(f"client: {banner.split('Socket.IO', 1)[1].split()[0]}")
+        if args.client == "official":
+            banner = client[:200].decode("utf-8", "replace")
+            if "Socket.IO v4." not in banner:
+                raise RuntimeError(f"socket.io.min.js is not a 4.x build: {banner[:80]!r}")
+            log(f"client: {banner.split('Socket.IO', 1)[1].split()[0]}")
+        else:
+            log(f"client: ours, {len(client)} bytes as served")
+        log(f"server: {args.server}")
         chromium = find_chromium()
         version = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
         log(f"browser: {version}")
@@ -211,9 +243,10 @@ def main():
         httpd.daemon_threads = True
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
-        with ServerProcess(os.path.join(args.bin, "sio-echo"), *SIO_ARGS) as server:
+        with start_server(args.server, args.bin) as server:
             url = (f"http://127.0.0.1:{httpd.server_address[1]}/?server=http://127.0.0.1:{server.port}"
-                   f"&stepTimeout={args.step_timeout}")
+                   f"&stepTimeout={args.step_timeout}"
+                   + ("&recovery=0&largeKB=100" if args.server == "python-socketio" else ""))
             profile = os.path.join(workdir, "profile")
             chromium_log_path = os.path.join(workdir, "chromium.log")
             with open(chromium_log_path, "wb") as chromium_log:
@@ -231,11 +264,11 @@ def main():
                 finally:
                     stop_chromium(browser)
             if server.proc.poll() is not None:
-                failures.append(f"sio-echo died during the tests (code {server.proc.returncode})")
+                failures.append(f"{args.server} died during the tests (code {server.proc.returncode})")
             try:
                 code = server.stop()
                 if code not in (0, None):
-                    failures.append(f"sio-echo exited with code {code} on SIGTERM")
+                    failures.append(f"{args.server} exited with code {code} on SIGTERM")
             except RuntimeError as error:
                 failures.append(str(error))
         httpd.shutdown()

@@ -1,6 +1,8 @@
 import XCTest
 
 import EngineIO
+import Foundation
+import Transport
 
 /// Session ids: 20 URL-safe characters from 15 random bytes, like Node's `base64id`.
 final class EngineSessionIDTests: XCTestCase {
@@ -22,6 +24,19 @@ final class EngineSessionIDTests: XCTestCase {
         var first = SplitMix64(seed: 99)
         var second = SplitMix64(seed: 99)
         XCTAssertEqual(EngineSessionID.generate(using: &first), EngineSessionID.generate(using: &second))
+    }
+
+    /// The id is base64url of the generator's first 15 bytes (low byte first), as the standard encoder gives it.
+    func testIdIsBase64URLOfTheGeneratorsBytes() {
+        for seed in [UInt64(1), 7, 99, 12345, .max] {
+            var generator = SplitMix64(seed: seed)
+            var again = SplitMix64(seed: seed)
+            let words = [again.next(), again.next()]
+            let bytes = (0..<15).map { UInt8(truncatingIfNeeded: words[$0 / 8] >> (UInt64($0 % 8) * 8)) }
+            let expected = String(decoding: Base64.encode(bytes), as: UTF8.self)
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            XCTAssertEqual(EngineSessionID.generate(using: &generator), expected)
+        }
     }
 
     func testAllOnesMapsToURLSafeCharacters() {

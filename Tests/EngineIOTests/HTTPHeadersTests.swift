@@ -30,4 +30,55 @@ final class HTTPHeadersTests: XCTestCase {
         XCTAssertTrue(headers.hasToken("ü", in: "x-tokens"))
         XCTAssertFalse(headers.hasToken("Ü", in: "x-tokens"), "only ASCII letters fold")
     }
+
+    /// Names are recognised once when stored: a known name is found under any case, by its known name too,
+    /// and a name that only shares a known name's length is not mistaken for it.
+    func testKnownAndOtherNamesAreFoundUnderAnyCase() {
+        var headers = HTTPHeaders()
+        headers.add("sEc-WebSocket-KEY", "abc")
+        headers.add("X-Custom-Thing", "1")
+        headers.add("Sec-WebSocket-Kez", "not the key")
+        headers.add("x-custom-thing", "2")
+        XCTAssertEqual(headers["Sec-WebSocket-Key"], "abc")
+        XCTAssertEqual(headers[.secWebSocketKey], "abc")
+        XCTAssertEqual(headers["SEC-WEBSOCKET-KEZ"], "not the key")
+        XCTAssertEqual(headers.values("X-CUSTOM-THING"), ["1", "2"])
+        XCTAssertNil(headers["Upgrade"])
+        XCTAssertFalse(headers.contains(.upgrade))
+        XCTAssertEqual(headers.fields.map(\.name), ["sEc-WebSocket-KEY", "X-Custom-Thing", "Sec-WebSocket-Kez", "x-custom-thing"])
+        XCTAssertEqual(headers.compacted().fields.map(\.value), ["abc", "1", "not the key", "2"])
+    }
+
+    func testSetAndRemoveKeepTheOtherFieldsInOrder() {
+        var headers: HTTPHeaders = ["A": "1", "Content-Type": "text/plain", "B": "2", "content-type": "x"]
+        headers.set("CONTENT-TYPE", "application/json")
+        XCTAssertEqual(headers.fields.map(\.name), ["A", "B", "CONTENT-TYPE"])
+        XCTAssertEqual(headers[.contentType], "application/json")
+        headers.remove("a")
+        XCTAssertEqual(headers.fields.map(\.value), ["2", "application/json"])
+    }
+
+    /// Every known name is recognised from its spelling in any case, and nothing else is.
+    func testEveryKnownNameIsRecognised() {
+        let spellings: [(String, HTTPHeaderName)] = [
+            ("Host", .host), ("Connection", .connection), ("Upgrade", .upgrade), ("Content-Length", .contentLength),
+            ("Transfer-Encoding", .transferEncoding), ("Content-Type", .contentType), ("Date", .date),
+            ("Origin", .origin), ("Cookie", .cookie), ("Expect", .expect), ("Sec-WebSocket-Key", .secWebSocketKey),
+            ("Sec-WebSocket-Version", .secWebSocketVersion), ("Sec-WebSocket-Extensions", .secWebSocketExtensions),
+            ("Sec-WebSocket-Protocol", .secWebSocketProtocol), ("X-Forwarded-For", .xForwardedFor),
+            ("X-Forwarded-Proto", .xForwardedProto), ("Access-Control-Request-Headers", .accessControlRequestHeaders),
+            ("Accept-Encoding", .acceptEncoding), ("Range", .range), ("If-Range", .ifRange),
+            ("If-None-Match", .ifNoneMatch), ("If-Modified-Since", .ifModifiedSince),
+            ("Content-Disposition", .contentDisposition), ("Authorization", .authorization),
+        ]
+        XCTAssertEqual(Set(spellings.map(\.1)), Set(HTTPHeaderName.allCases.filter { $0 != .other }))
+        for (name, known) in spellings {
+            XCTAssertEqual(HTTPHeaderName.recognise(name), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(name.uppercased()), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(name.lowercased()), known, name)
+            XCTAssertEqual(HTTPHeaderName.recognise(String(name.dropLast()) + "\r"), .other, name)
+        }
+        XCTAssertEqual(HTTPHeaderName.recognise("Hos"), .other)
+        XCTAssertEqual(HTTPHeaderName.recognise(""), .other)
+    }
 }

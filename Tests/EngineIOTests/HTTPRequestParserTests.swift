@@ -199,6 +199,9 @@ final class HTTPRequestParserTests: XCTestCase {
         assertStatus("POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\nabcd", 400)
         assertStatus("POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", 400)
         assertStatus("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n", 400)
+        assertStatus("POST / HTTP/1.1\r\nContent-Length: 3,,3\r\n\r\nabc", 400)
+        assertStatus("POST / HTTP/1.1\r\nContent-Length: 3,\r\n\r\nabc", 400)
+        assertStatus("POST / HTTP/1.1\r\ncontent-length: 3\r\nCONTENT-LENGTH: 3 x\r\n\r\nabc", 400)
     }
 
     func testChunkedAppliedTwiceIs400() {

@@ -4,9 +4,9 @@ import SocketIOClient
 import Synchronization
 import XCTest
 
-/// The README's Swift worker example, kept compiling and working: it serves one request of a fake server.
+/// The Swift worker example of docs/spaces.md, kept compiling and working: it serves one request of a fake server.
 final class ReadmeExampleTests: XCTestCase {
-    // BEGIN README EXAMPLE (body of `main`; `url` and `runModel` stand for yours)
+    // BEGIN DOCS EXAMPLE (docs/spaces.md, "A Swift worker"; body of `main`; `url` and `runModel` stand for yours)
     static func exampleWorker(url: String, runModel: @escaping @Sendable (String) async throws -> String) async throws {
         var options = SocketManagerOptions()
         options.autoConnect = false                       // install handlers first, then connect
@@ -39,7 +39,7 @@ final class ReadmeExampleTests: XCTestCase {
             }
         }
     }
-    // END README EXAMPLE
+    // END DOCS EXAMPLE
 
     func testExampleWorkerServesARequest() async throws {
         let result = Mutex<JSONValue?>(nil)

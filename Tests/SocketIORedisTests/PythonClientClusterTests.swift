@@ -28,7 +28,7 @@ final class PythonClientClusterTests: XCTestCase {
         a.io.to("r1").emit("hello", "x", ["bytes": .binary([0, 1, 254])], .double(1.5))
         XCTAssertTrue(py.saw(#"event hello ["x",{"bytes":{"hex":"0001fe"}},1.5]"#))
 
-        let answers = try await a.io.to("r1").timeout(5_000).emitWithAck("ask")
+        let answers = try await a.io.to("r1").timeout(.seconds(5)).emitWithAck("ask")
         XCTAssertEqual(answers, ["answer from py"])
 
         let sockets = await a.io.fetchSockets()

@@ -173,7 +173,7 @@ final class RedisAdapterClusterTests: XCTestCase {
         _ = await withCheckedContinuation { continuation in
             a.io.serverSideEmitWithAck("whoami", [], timeoutMillis: 2_000) { _, responses in continuation.resume(returning: responses) }
         }
-        _ = try await a.io.to("r1").timeout(2000).emitWithAck("ask", "q")
+        _ = try await a.io.to("r1").timeout(.seconds(2)).emitWithAck("ask", "q")
         let expected: [(String, Int)] = [
             ("fetch-sockets-room.json", 1), ("all-rooms.json", 1), ("sockets-join.json", 0), ("sockets-leave.json", 0),
             ("disconnect-sockets.json", 0), ("disconnect-sockets-close.json", 0), ("server-side-emit.json", 0),
@@ -219,7 +219,7 @@ final class RedisAdapterClusterTests: XCTestCase {
         _ = try await self.client("carol", on: a, rooms: ["r1"])
         _ = try await self.client("bob", on: b, rooms: ["r1"])
         _ = try await self.client("erin", on: c, rooms: ["r2"])
-        let answers = try await a.io.to("r1").timeout(3_000).emitWithAck("ask", "q")
+        let answers = try await a.io.to("r1").timeout(.seconds(3)).emitWithAck("ask", "q")
         XCTAssertEqual(Set(answers.compactMap(\.stringValue)), ["answer from carol", "answer from bob"])
 
         // Without a timeout the wait for other nodes is bounded by requestsTimeout; here all answer at once.

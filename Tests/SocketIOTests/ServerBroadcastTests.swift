@@ -178,7 +178,7 @@ final class ServerBroadcastTests: XCTestCase {
     func testBroadcastEmitWithAckCollectsEveryAnswer() async throws {
         let entries = try self.clients(3, joining: ["q"])
         let io = self.server.io
-        let task = Task { try await io.to("q").timeout(3000).emitWithAck("question", 7) }
+        let task = Task { try await io.to("q").timeout(.seconds(3)).emitWithAck("question", 7) }
         var expected: [String] = []
         for (index, entry) in entries.enumerated() {
             let text = try entry.client.nextText()
@@ -195,7 +195,7 @@ final class ServerBroadcastTests: XCTestCase {
     func testBroadcastEmitWithAckTimesOutWithPartialAnswers() throws {
         let entries = try self.clients(2, joining: ["q"])
         let outcome = TestRecorder()
-        self.server.io.to("q").timeout(300).emit("question") { error, responses in
+        self.server.io.to("q").timeout(.milliseconds(300)).emit("question") { error, responses in
             outcome.record("\(error.map { "\($0)" } ?? "ok"):\(responses.count)")
         }
         let text = try entries[0].client.nextText()
@@ -205,7 +205,7 @@ final class ServerBroadcastTests: XCTestCase {
     }
 
     func testBroadcastEmitWithAckToNobodyCompletesAtOnce() async throws {
-        let responses = try await self.server.io.to("empty-room").timeout(5000).emitWithAck("question")
+        let responses = try await self.server.io.to("empty-room").timeout(.seconds(5)).emitWithAck("question")
         XCTAssertEqual(responses, [])
     }
 }

@@ -198,7 +198,7 @@ final class ServerRecoveryTests: XCTestCase {
         let client = try SIOTestClient(port: server.port)
         _ = try self.connect(client, auth: #"{"greet":true}"#)
         XCTAssertEqual(try client.nextText(), #"42["direct",1]"#)
-        server.io.timeout(1_000).emit("asked", 2) { _, _ in }
+        server.io.timeout(.seconds(1)).emit("asked", 2) { _, _ in }
         XCTAssertEqual(try client.nextText(), #"421["asked",2]"#)
     }
 }

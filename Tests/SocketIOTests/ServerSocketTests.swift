@@ -23,14 +23,17 @@ final class ServerSocketTests: XCTestCase {
                 socket.on(.disconnect) { reason in recorder.record("disconnect:\(reason)") }
                 socket.on("ask") { args, _ in
                     let millis = args.first?.intValue ?? 200
-                    socket.timeout(millis).emit("question", "?") { error, response in
-                        recorder.record(error.map { "ask-error:\($0)" } ?? "ask-answer:\(response)")
+                    socket.timeout(.milliseconds(millis)).emit("question", "?") { result in
+                        switch result {
+                        case .failure(let error): recorder.record("ask-error:\(error)")
+                        case .success(let response): recorder.record("ask-answer:\(response)")
+                        }
                     }
                 }
                 socket.on("ask-async") { _, _ in
                     Task {
                         do {
-                            let response = try await socket.timeout(2000).emitWithAck("question", 1)
+                            let response = try await socket.timeout(.seconds(2)).emitWithAck("question", 1)
                             recorder.record("async-answer:\(response)")
                         } catch {
                             recorder.record("async-error:\(error)")

@@ -43,6 +43,9 @@ final class FakeWorker: WorkerChannel {
         let location = try self.location ?? backend.freshLocation(directory: self.directory)
         self.location = location
         let core = SpacesCore(store: try location.open(), options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
+        // One node id, as a server keeps in its data folder: on PostgreSQL a restarted core releases at once
+        // what its previous run held.
+        core.nodeID = "queue-test-node"
         try core.sync { try core.start() }
         return core
     }
@@ -157,6 +160,37 @@ final class FakeWorker: WorkerChannel {
         #expect(status(core, records[1].id)?.status == .completed)
         #expect(worker.requestIDs.count == 3)
         #expect(worker.requestIDs.last == records[2].id)
+    }
+
+    /// Timeouts run on one timer armed for the earliest deadline (a timer per request stayed in memory until
+    /// its deadline, long after the request finished): a request with a short timeout dispatched after one with
+    /// a day's timeout still ends on time, and finished requests leave no deadline behind.
+    @Test(arguments: Backend.allCases)
+    func timeoutsEndOnTheirOwnDeadlinesAndFinishedRequestsKeepNone(_ backend: Backend) throws {
+        let core = try makeCore(backend)
+        let slow = try space(core, "Slow") { $0.timeoutSeconds = 86_400 }
+        let quick = try space(core, "Quick") { $0.timeoutSeconds = 1 }
+        let worker = FakeWorker("w")
+        core.sync {
+            core.register(worker, RegistrationRequest(spaceName: "Slow"))
+            core.register(worker, RegistrationRequest(spaceName: "Quick"))
+        }
+        for index in 0..<50 {
+            let record = try submit(core, slow.id, prompt: "p\(index)")
+            core.sync { core.result(from: "w", requestID: record.id, status: "completed", result: "ok") }
+            #expect(status(core, record.id)?.status == .completed)
+        }
+        #expect(core.sync { core.inFlight.isEmpty }, "finished requests keep no deadline")
+
+        let held = try submit(core, slow.id, prompt: "held")
+        let late = try submit(core, quick.id, prompt: "late")
+        #expect(status(core, late.id)?.status == .processing)
+        let deadline = Date().addingTimeInterval(10)
+        while status(core, late.id)?.status == .processing && Date() < deadline { usleep(20_000) }
+        #expect(status(core, late.id)?.status == .timeout)
+        #expect(status(core, late.id)?.error == "The worker did not answer within 1 seconds")
+        #expect(status(core, held.id)?.status == .processing, "the day-long timeout has not run out")
+        #expect(core.sync { core.inFlight.keys.sorted() } == [held.id])
     }
 
     @Test(arguments: Backend.allCases)

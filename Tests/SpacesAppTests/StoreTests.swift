@@ -38,7 +38,7 @@ import Testing
         do {
             // A database made before the schema_version table: its migrations are counted by user_version.
             let old = try Database(path: path)
-            try old.execute(Migrations.all[0].map { $0.sql(.sqlite) }.joined(separator: ";\n"))
+            try old.execute(Migrations.all[0].compactMap { $0.sql(.sqlite) }.joined(separator: ";\n"))
             try old.execute("PRAGMA user_version = 1")
             try old.run("INSERT INTO users (username, password_hash, created_at) VALUES ('old', 'h', 1)")
             old.close()

@@ -16,23 +16,31 @@ public enum EngineSessionID {
     }
 
     /// A fresh id from `generator` (tests pass a seeded generator for reproducible ids).
+    ///
+    /// Runs for every new connection: the 15 bytes stay in two words and the 20 characters are written
+    /// straight into the string's storage, its only allocation.
     public static func generate(using generator: inout some RandomNumberGenerator) -> String {
         let high = generator.next()
         let low = generator.next()
-        let random: [UInt8] = (0..<15).map { index in
-            let word = index < 8 ? high : low
-            return UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
-        }
-        var characters = Base64.encode(random)
-        for index in characters.indices {
-            switch characters[index] {
-            case UInt8(ascii: "+"): characters[index] = UInt8(ascii: "-")
-            case UInt8(ascii: "/"): characters[index] = UInt8(ascii: "_")
-            default: break
+        return String(unsafeUninitializedCapacity: Self.length) { out in
+            // Five groups of three bytes, each giving four characters.
+            for group in 0..<5 {
+                var triple: UInt32 = 0
+                for offset in 0..<3 {
+                    let index = group * 3 + offset
+                    let word = index < 8 ? high : low
+                    triple = triple << 8 | UInt32(truncatingIfNeeded: word >> (UInt64(index % 8) * 8)) & 0xFF
+                }
+                for position in 0..<4 {
+                    out[group * 4 + position] = Self.alphabet[Int(triple >> UInt32(18 - 6 * position)) & 0x3F]
+                }
             }
+            return Self.length
         }
-        return String(decoding: characters, as: UTF8.self)
     }
+
+    /// base64url: base64 with `+` → `-` and `/` → `_`.
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// True when `id` has the shape of a generated id (20 characters of `A–Z a–z 0–9 - _`).
     ///

@@ -7,22 +7,30 @@ import Transport
 /// Mount it on an `HTTPServer` (alone, or in an `HTTPHandlerChain` with `claims`). New sessions are
 /// reported through `onConnection` on the session's loop; set the session's delegate there.
 public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `onConnection` is set once before the HTTP server starts and
-    // only read afterwards; everything else is immutable or Sendable.
+    // Invariant for @unchecked Sendable: `onConnection` and `fileResponder` are set once before the HTTP
+    // server starts and only read afterwards; everything else is immutable or Sendable.
 
     /// The options in force.
     public let options: EngineServerOptions
     let registry = EngineSessionRegistry()
     /// Called on the session's loop for each new session, before any message is delivered.
     public var onConnection: (@Sendable (EngineSession) -> Void)?
+    /// Answers requests for files under the path before Engine.IO sees them (Socket.IO serves its browser
+    /// client so); nil leaves the request to Engine.IO. Set once before the HTTP server starts.
+    public var fileResponder: (@Sendable (HTTPRequestHead) -> HTTPResponse?)?
 
+    /// An Engine.IO server with `options`; serve it through an `HTTPServer` (see `claims`).
     public init(options: EngineServerOptions = EngineServerOptions()) {
         var options = options
         if !options.path.hasSuffix("/") { options.path += "/" }
         self.options = options
+        self.sharedOptions = EngineSharedOptions(options)
         let bytes = Array(options.path.utf8)
         self.pathBytes = bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
     }
+
+    /// `options` as its sessions share them.
+    private let sharedOptions: EngineSharedOptions
 
     /// `options.path` as bytes when it is ASCII (for `claims`).
     private let pathBytes: [UInt8]?
@@ -41,12 +49,18 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         return path.hasPrefix(self.options.path) || path == self.options.path.dropLast()
     }
 
+    /// Requests carry at most `maxHttpBufferSize` bytes (a polling POST).
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { self.options.maxHttpBufferSize }
 
     // MARK: Plain requests (polling)
 
+    /// Serves the handshake and the polling GETs and POSTs of `options.path`.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         let head = request.head
+        if let fileResponder = self.fileResponder, let response = fileResponder(head) {
+            exchange.respond(response)
+            return
+        }
         if head.method == "OPTIONS" {
             var headers = HTTPHeaders()
             if let cors = self.options.cors {
@@ -112,7 +126,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
-        let handshake = HTTPRequest(head: request.head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
+        // The session keeps the head for its whole life: its headers without the parser's spare room.
+        var head = request.head
+        head.headers = head.headers.compacted()
+        let handshake = HTTPRequest(head: head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
         let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()
@@ -122,7 +139,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             polling.base64Only = query["b64"] != nil
         }
         let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
-                                    options: self.options, registry: self.registry,
+                                    options: self.sharedOptions, registry: self.registry,
                                     protocolVersion: isV3 ? 3 : 4, polling: polling)
         self.registry.insert(session)
         return session
@@ -162,9 +179,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     // MARK: WebSocket
 
+    /// Takes WebSocket upgrades of `options.path`: new sessions or upgrades of polling ones.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let head = request.head
-        guard head.headers["Upgrade"]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
+        guard head.headers[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
         let query = EngineQuery(target: head.target)
         if let error = self.verify(head: head, query: query, isUpgrade: true) {
             return .rejected(Self.errorResponse(error, cors: self.options.cors, head: head))

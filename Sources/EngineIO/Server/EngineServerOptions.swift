@@ -15,6 +15,7 @@ public struct CORSOptions: Sendable {
     /// Methods announced in preflight answers.
     public var methods: [String]
 
+    /// Allows `origins` (nil: any, reflecting the request's origin), with or without credentials.
     public init(origins: [String]? = nil, credentials: Bool = false, methods: [String] = ["GET", "POST"]) {
         self.origins = origins
         self.credentials = credentials
@@ -27,11 +28,16 @@ public struct CORSOptions: Sendable {
 
 /// The optional session cookie (`io=<sid>`), as Node's `cookie` option.
 public struct EngineCookieOptions: Sendable {
+    /// The cookie's name.
     public var name: String
+    /// The cookie's `Path`.
     public var path: String
+    /// Whether the cookie carries `HttpOnly`.
     public var httpOnly: Bool
+    /// The cookie's `SameSite` value; nil leaves it out.
     public var sameSite: String?
 
+    /// A session cookie as Node's `cookie: true` sets it, by default.
     public init(name: String = "io", path: String = "/", httpOnly: Bool = true, sameSite: String? = "Lax") {
         self.name = name
         self.path = path
@@ -88,5 +94,13 @@ public struct EngineServerOptions: Sendable {
     /// client that reads. 0 means no cap.
     public var maxBackpressure: Int = 1 << 20
 
+    /// Node's defaults.
     public init() {}
+}
+
+/// One server's options behind a reference, so that its sessions share them.
+final class EngineSharedOptions: Sendable {
+    let value: EngineServerOptions
+
+    init(_ value: EngineServerOptions) { self.value = value }
 }

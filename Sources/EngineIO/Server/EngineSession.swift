@@ -29,7 +29,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// Receives messages and the close; set it in the server's `onConnection`.
     @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
-    private let options: EngineServerOptions
+    /// The server's options, shared by every session (a copy each would cost a few hundred bytes per
+    /// idle connection).
+    private let sharedOptions: EngineSharedOptions
+    @inline(__always) private var options: EngineServerOptions { self.sharedOptions.value }
     private let registry: EngineSessionRegistry
     @exclusivity(unchecked) private var websocket: WebSocketConnection?
     @exclusivity(unchecked) private var probe: WebSocketConnection?
@@ -57,12 +60,12 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     let isV3: Bool
     private let polling: EnginePollingFlavor
 
-    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineServerOptions, registry: EngineSessionRegistry,
+    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
         self.handshake = handshake
-        self.options = options
+        self.sharedOptions = options
         self.registry = registry
         self.protocolVersion = protocolVersion
         self.isV3 = protocolVersion == 3
@@ -512,6 +515,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 }
 
 extension EngineSession: WebSocketDelegate {
+    /// WebSocketDelegate: a text frame carries one Engine.IO packet.
     public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
         if ws === self.probe {
             self.receiveProbe(bytes[...])
@@ -534,6 +538,7 @@ extension EngineSession: WebSocketDelegate {
         }
     }
 
+    /// WebSocketDelegate: a binary frame is a binary message packet.
     public func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8]) {
         if ws === self.probe {
             self.abandonProbe()
@@ -552,6 +557,7 @@ extension EngineSession: WebSocketDelegate {
         self.delegate?.session(self, didReceiveBinary: bytes)
     }
 
+    /// WebSocketDelegate: the WebSocket closed; the session closes unless it is still upgrading.
     public func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?) {
         if ws === self.probe {
             self.probe = nil

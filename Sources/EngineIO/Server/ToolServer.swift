@@ -69,7 +69,7 @@ public enum ToolServer {
     }
 
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
-    /// prints `<name> listening on port N`. Exits with a message when it cannot listen.
+    /// prints `<name> listening on port N`. Raises the open-file limit first (`FileDescriptorLimit`). Exits with a message when it cannot listen.
     /// `--max-backpressure BYTES` caps each connection's backlog (default `maxBackpressure`) and
     /// `--max-queued-output BYTES` sets the loops' `OutputBudget` (0 turns either off); `--max-connections`,
     /// `--max-connections-per-ip` and `--header-timeout` bound connections (see `connectionLimits`).
@@ -78,6 +78,8 @@ public enum ToolServer {
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
         do {
             OutputBudget.returnLargeBuffersToTheSystem()
+            // Each connection is a descriptor: a soft limit of 1,024 would cap the node far below its capacity.
+            FileDescriptorLimit.raiseAndLog(program: name)
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()
             group.outputBudget.limit = flags.int("max-queued-output", default: group.outputBudget.limit)
             var configuration = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))

@@ -209,6 +209,7 @@ public final class HTTPClientConnection: ClientStreamDelegate, @unchecked Sendab
 
     // MARK: ClientStreamDelegate
 
+    /// ClientStreamDelegate: parses response bytes as they arrive.
     public func streamRead(_ stream: any ClientStream, _ buffer: inout ByteBuffer) {
         guard !self.upgraded else { return }
         guard let exchange = self.inFlight else {
@@ -237,6 +238,7 @@ public final class HTTPClientConnection: ClientStreamDelegate, @unchecked Sendab
         exchange.completion(.success(response))
     }
 
+    /// ClientStreamDelegate: fails the request in flight, if any.
     public func streamClosed(_ stream: any ClientStream, error: Int32?) {
         if let exchange = self.inFlight {
             // A response delimited by the end of the connection is complete now.

@@ -3,7 +3,7 @@ extension HTTPRequestHead {
     /// `100 Continue` before sending its body. curl does this for bodies over 1 KiB and otherwise stalls
     /// for a second; a server that does not want the body answers with the final status instead.
     public var expectsContinue: Bool {
-        self.versionMajor == 1 && self.versionMinor >= 1 && self.headers.hasToken("100-continue", in: "Expect")
+        self.versionMajor == 1 && self.versionMinor >= 1 && self.headers.hasToken("100-continue", in: .expect)
     }
 }
 

@@ -1,69 +1,224 @@
 /// An ordered list of HTTP header fields with case-insensitive lookup.
 ///
-/// Order and duplicates are kept as received, because some fields (Set-Cookie) repeat.
+/// Order and duplicates are kept as received, because some fields (Set-Cookie) repeat. Names and values are
+/// kept as bytes in one buffer, with each field's known name (`HTTPHeaderName`) recognised once when it is
+/// stored: parsing a request makes no `String` per field, and a lookup compares one byte per field. Strings
+/// are made only for the values (or fields) a caller asks for.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var fields: [(name: String, value: String)]
+    /// Where one field's name and value are in `bytes` (the value follows the name).
+    struct Entry: Sendable {
+        var start: UInt32
+        var nameLength: UInt32
+        var valueLength: UInt32
+        var name: HTTPHeaderName
+        var valueStart: Int { Int(self.start) + Int(self.nameLength) }
+    }
 
-    public init() { self.fields = [] }
+    private(set) var bytes: [UInt8] = []
+    private(set) var entries: [Entry] = []
 
+    /// No headers.
+    public init() {}
+
+    /// These fields, in this order.
     public init(_ fields: [(String, String)]) {
-        self.fields = fields.map { (name: $0.0, value: $0.1) }
+        for (name, value) in fields { self.add(name, value) }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.fields = elements.map { (name: $0.0, value: $0.1) }
+        for (name, value) in elements { self.add(name, value) }
     }
 
-    public var count: Int { self.fields.count }
+    /// The fields as strings, in order (made on each call: prefer the subscript for one value).
+    public var fields: [(name: String, value: String)] { self.entries.map { self.field($0) } }
+
+    /// The number of fields (repeated names count each time).
+    public var count: Int { self.entries.count }
 
     /// Makes room for `count` fields (a parser knows requests usually carry a handful).
     public mutating func reserveCapacity(_ count: Int) {
-        self.fields.reserveCapacity(count)
+        self.entries.reserveCapacity(count)
+        self.bytes.reserveCapacity(count * 32)
+    }
+
+    /// A copy whose storage holds exactly its fields, for heads kept as long as a connection lives (a
+    /// parser reserves room for a typical request).
+    public func compacted() -> HTTPHeaders {
+        var copy = HTTPHeaders()
+        copy.bytes = self.bytes.withUnsafeBufferPointer { Self.exactCopy($0) }
+        copy.entries = self.entries.withUnsafeBufferPointer { Self.exactCopy($0) }
+        return copy
+    }
+
+    private static func exactCopy<T>(_ source: UnsafeBufferPointer<T>) -> [T] {
+        var copy: [T] = []
+        copy.reserveCapacity(source.count)
+        copy.append(contentsOf: source)
+        return copy
     }
 
     /// The first value of `name`, compared without regard to ASCII case.
     public subscript(name: String) -> String? {
-        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) {
-            return field.value
-        }
-        return nil
+        guard let index = self.firstIndex(of: name) else { return nil }
+        return self.value(self.entries[index])
+    }
+
+    /// The first value of a known header.
+    public subscript(name: HTTPHeaderName) -> String? {
+        guard name != .other, let entry = self.entries.first(where: { $0.name == name }) else { return nil }
+        return self.value(entry)
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        // One pass, no intermediate array (this runs several times per request).
         var values: [String] = []
-        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) { values.append(field.value) }
+        self.forEachEntry(named: name) { values.append(self.value($0)) }
         return values
     }
 
-    public func contains(_ name: String) -> Bool { self[name] != nil }
+    /// Whether a field called `name` (any case) is present.
+    public func contains(_ name: String) -> Bool { self.firstIndex(of: name) != nil }
 
     /// Adds a field, keeping any existing ones of the same name.
     public mutating func add(_ name: String, _ value: String) {
-        self.fields.append((name: name, value: value))
+        var name = name, value = value
+        name.withUTF8 { n in value.withUTF8 { v in self.add(name: n, value: v) } }
+    }
+
+    /// Adds a field from bytes (the request parser's path: no strings).
+    mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        let start = self.bytes.count
+        self.bytes.append(contentsOf: name)
+        self.bytes.append(contentsOf: value)
+        self.entries.append(Entry(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(name.count),
+                                  valueLength: UInt32(value.count), name: HTTPHeaderName.recognise(name)))
     }
 
     /// Replaces every field of `name` by one with `value`.
     public mutating func set(_ name: String, _ value: String) {
         self.remove(name)
-        self.fields.append((name: name, value: value))
+        self.add(name, value)
     }
 
+    /// Removes every field called `name` (any case).
     public mutating func remove(_ name: String) {
-        self.fields.removeAll { $0.name.asciiCaseInsensitiveEquals(name) }
+        guard self.contains(name) else { return }
+        let kept = self.fields.filter { !$0.name.asciiCaseInsensitiveEquals(name) }
+        self = HTTPHeaders()
+        for field in kept { self.add(field.name, field.value) }
     }
 
     /// True when a comma-separated field such as `Connection` lists `token` (case-insensitive).
     public func hasToken(_ token: String, in name: String) -> Bool {
-        for field in self.fields where field.name.asciiCaseInsensitiveEquals(name) {
-            if ASCIICase.listContains(field.value, token: token) { return true }
+        var token = token
+        return token.withUTF8 { t in
+            var found = false
+            self.forEachEntry(named: name) { entry in
+                if !found {
+                    found = self.withValueBytes(entry) { ASCIICase.listContains($0, token: t) }
+                }
+            }
+            return found
         }
-        return false
     }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
-        self.fields.makeIterator()
+    /// `hasToken(_:in:)` for a known header (no name to recognise).
+    public func hasToken(_ token: String, in name: HTTPHeaderName) -> Bool {
+        guard name != .other else { return false }
+        var token = token
+        return token.withUTF8 { t in
+            for entry in self.entries where entry.name == name {
+                if self.withValueBytes(entry, { ASCIICase.listContains($0, token: t) }) { return true }
+            }
+            return false
+        }
+    }
+
+    /// Every value of a known header joined with `, ` (one list, as RFC 9110 §5.3 allows), or nil when absent.
+    public func combinedValue(_ name: HTTPHeaderName) -> String? {
+        var combined: String?
+        for entry in self.entries where name != .other && entry.name == name {
+            let value = self.value(entry)
+            combined = combined.map { $0 + ", " + value } ?? value
+        }
+        return combined
+    }
+
+    /// Whether a known header is present.
+    public func contains(_ name: HTTPHeaderName) -> Bool {
+        name != .other && self.entries.contains { $0.name == name }
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(headers: self)
+    }
+
+    /// Walks the fields as strings, made one at a time.
+    public struct Iterator: IteratorProtocol {
+        let headers: HTTPHeaders
+        var index = 0
+
+        public mutating func next() -> (name: String, value: String)? {
+            guard self.index < self.headers.entries.count else { return nil }
+            defer { self.index += 1 }
+            return self.headers.field(self.headers.entries[self.index])
+        }
+    }
+
+    // MARK: - Bytes
+
+    /// Calls `body` with each field's name, value and known name, without making strings.
+    func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, HTTPHeaderName) -> Void) {
+        self.bytes.withUnsafeBufferPointer { all in
+            for entry in self.entries {
+                let start = Int(entry.start), valueStart = entry.valueStart
+                body(UnsafeBufferPointer(rebasing: all[start..<valueStart]),
+                     UnsafeBufferPointer(rebasing: all[valueStart..<valueStart + Int(entry.valueLength)]), entry.name)
+            }
+        }
+    }
+
+    private func withValueBytes<R>(_ entry: Entry, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        self.bytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[entry.valueStart..<entry.valueStart + Int(entry.valueLength)]))
+        }
+    }
+
+    private func value(_ entry: Entry) -> String {
+        self.withValueBytes(entry) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func field(_ entry: Entry) -> (name: String, value: String) {
+        let start = Int(entry.start)
+        let name = self.bytes.withUnsafeBufferPointer { all in
+            String(decoding: UnsafeBufferPointer(rebasing: all[start..<entry.valueStart]), as: UTF8.self)
+        }
+        return (name: name, value: self.value(entry))
+    }
+
+    /// Whether `entry` is called `name` (given as its known name and its bytes).
+    private func matches(_ entry: Entry, _ known: HTTPHeaderName, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if known != .other { return entry.name == known }
+        guard entry.name == .other, Int(entry.nameLength) == name.count else { return false }
+        return self.bytes.withUnsafeBufferPointer { all in
+            ASCIICase.equal(UnsafeBufferPointer(rebasing: all[Int(entry.start)..<entry.valueStart]), name)
+        }
+    }
+
+    private func firstIndex(of name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { n in
+            let known = HTTPHeaderName.recognise(n)
+            return self.entries.firstIndex { self.matches($0, known, n) }
+        }
+    }
+
+    private func forEachEntry(named name: String, _ body: (Entry) -> Void) {
+        var name = name
+        name.withUTF8 { n in
+            let known = HTTPHeaderName.recognise(n)
+            for entry in self.entries where self.matches(entry, known, n) { body(entry) }
+        }
     }
 }
 
@@ -94,19 +249,15 @@ public enum ASCIICase {
         return true
     }
 
-    /// Whether the comma-separated `list` has an element equal to `token` (ASCII case ignored, spaces and
-    /// tabs around elements ignored). Scans the bytes in place: it runs for every request (`Connection`).
+    /// `listContains` over strings.
     static func listContains(_ list: String, token: String) -> Bool {
-        let fast = list.utf8.withContiguousStorageIfAvailable { l in
-            token.utf8.withContiguousStorageIfAvailable { t in self.listContains(l, token: t) }
-        }
-        if let fast, let result = fast { return result }
-        return Array(list.utf8).withUnsafeBufferPointer { l in
-            Array(token.utf8).withUnsafeBufferPointer { t in self.listContains(l, token: t) }
-        }
+        var list = list, token = token
+        return list.withUTF8 { l in token.withUTF8 { t in self.listContains(l, token: t) } }
     }
 
-    private static func listContains(_ list: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether the comma-separated `list` has an element equal to `token` (ASCII case ignored, spaces and
+    /// tabs around elements ignored). Scans the bytes in place: it runs for every request (`Connection`).
+    static func listContains(_ list: UnsafeBufferPointer<UInt8>, token: UnsafeBufferPointer<UInt8>) -> Bool {
         var start = 0
         while start <= list.count {
             var end = start

@@ -4,10 +4,14 @@ public struct HTTPRequestHead: Sendable {
     public var method: String
     /// The request target as sent, e.g. `/socket.io/?EIO=4&transport=polling`.
     public var target: String
+    /// The HTTP major version (1).
     public var versionMajor: Int
+    /// The HTTP minor version (0 or 1).
     public var versionMinor: Int
+    /// The header fields.
     public var headers: HTTPHeaders
 
+    /// A request head, HTTP/1.1 by default.
     public init(method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders()) {
         self.method = method
         self.target = target
@@ -30,9 +34,9 @@ public struct HTTPRequestHead: Sendable {
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 default, HTTP/1.0 opt-in).
     public var keepAlive: Bool {
-        if self.headers.hasToken("close", in: "Connection") { return false }
+        if self.headers.hasToken("close", in: .connection) { return false }
         if self.versionMajor == 1 && self.versionMinor == 0 {
-            return self.headers.hasToken("keep-alive", in: "Connection")
+            return self.headers.hasToken("keep-alive", in: .connection)
         }
         return true
     }
@@ -40,7 +44,9 @@ public struct HTTPRequestHead: Sendable {
 
 /// A complete request: head plus the whole body (bodies are bounded by the server's limits).
 public struct HTTPRequest: Sendable {
+    /// The request line and headers.
     public var head: HTTPRequestHead
+    /// The body, complete.
     public var body: [UInt8]
     /// The client's address as text (`127.0.0.1`, `::1`), for logs and handshakes: the peer's, or with
     /// `HTTPServerConfiguration.trustProxy` the one `X-Forwarded-For` names.
@@ -49,6 +55,7 @@ public struct HTTPRequest: Sendable {
     /// `X-Forwarded-Proto`. Decides `Secure` cookies.
     public var isSecure: Bool
 
+    /// A request as the server hands it to handlers.
     public init(head: HTTPRequestHead, body: [UInt8] = [], remoteAddress: String = "", isSecure: Bool = false) {
         self.head = head
         self.body = body
@@ -59,15 +66,21 @@ public struct HTTPRequest: Sendable {
     /// `https` or `http`, after `isSecure`.
     public var scheme: String { self.isSecure ? "https" : "http" }
 
+    /// The method (`GET`, `POST`…).
     public var method: String { self.head.method }
+    /// The headers.
     public var headers: HTTPHeaders { self.head.headers }
+    /// The target's path, without the query.
     public var path: Substring { self.head.path }
 }
 
 /// A response to serialize. The server adds `Content-Length`, `Date` and `Connection` itself.
 public struct HTTPResponse: Sendable {
+    /// The status code.
     public var status: Int
+    /// The header fields.
     public var headers: HTTPHeaders
+    /// The body: bytes or a file.
     public var body: Body
 
     /// Where the body comes from.
@@ -77,12 +90,14 @@ public struct HTTPResponse: Sendable {
         case file(path: String, offset: Int, length: Int)
     }
 
+    /// A response with a body in memory.
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = .bytes(body)
     }
 
+    /// A response with any kind of body.
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: Body) {
         self.status = status
         self.headers = headers

@@ -15,7 +15,9 @@ public protocol HTTPRequestHandling: AnyObject, Sendable {
 }
 
 extension HTTPRequestHandling {
+    /// The server's default body limit.
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { nil }
+    /// No upgrades: the request is handled as a plain one.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult { .notHandled }
 }
 
@@ -47,10 +49,12 @@ public final class HTTPHandlerChain: HTTPRequestHandling {
         return self.fallback
     }
 
+    /// The limit of the handler that claims the request.
     public func maxBodySize(for head: HTTPRequestHead) -> Int? {
         self.target(for: head)?.maxBodySize(for: head)
     }
 
+    /// Passes the request to the first handler that claims it, else to the fallback.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         guard let handler = self.target(for: request.head) else {
             exchange.respond(.text("Not Found\n", status: 404))
@@ -59,6 +63,7 @@ public final class HTTPHandlerChain: HTTPRequestHandling {
         handler.handle(request, exchange: exchange)
     }
 
+    /// Passes the upgrade to the handler that claims it.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         guard let handler = self.target(for: request.head) else { return .notHandled }
         return handler.upgrade(request, connection: connection)
@@ -70,13 +75,16 @@ public final class HTTPServerHandlerAdapter: HTTPRequestHandling {
     private let inner: HTTPServerHandler
     private let bodyLimit: Int?
 
+    /// Serves `inner`, with bodies up to `maxBodySize` (nil: the server's default).
     public init(_ inner: HTTPServerHandler, maxBodySize: Int? = nil) {
         self.inner = inner
         self.bodyLimit = maxBodySize
     }
 
+    /// The limit given at creation.
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { self.bodyLimit }
 
+    /// Passes the request to the wrapped handler, which answers through `exchange`.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         self.inner.handle(request, responder: exchange)
     }

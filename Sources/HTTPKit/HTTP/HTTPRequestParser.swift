@@ -120,18 +120,27 @@ public struct HTTPRequestParser: Sendable {
                 if self.head.headerBytes > self.limits.maxHeaderBytes {
                     throw .headersTooLarge("header section too large")
                 }
+                // Stored as bytes straight from the read buffer: no String per name or value.
+                let maxCount = self.limits.maxHeaderCount
                 let result = buffer.withReadableBytes { raw in
-                    Self.parseField(UnsafeRawBufferPointer(rebasing: raw[0..<lf]))
+                    let line = UnsafeRawBufferPointer(rebasing: raw[0..<lf])
+                    let result = Self.parseField(line)
+                    if case .field(let name, let value) = result {
+                        if self.head.headers.count >= maxCount {
+                            return FieldResult.failure(.headersTooLarge("too many header fields"))
+                        }
+                        let bytes = line.assumingMemoryBound(to: UInt8.self)
+                        self.head.headers.add(name: UnsafeBufferPointer(rebasing: bytes[name]),
+                                              value: UnsafeBufferPointer(rebasing: bytes[value]))
+                    }
+                    return result
                 }
                 self.consumeLine(&buffer, lf)
                 switch result {
                 case .failure(let error):
                     throw error
-                case .field(let name, let value):
-                    if self.head.headers.count >= self.limits.maxHeaderCount {
-                        throw .headersTooLarge("too many header fields")
-                    }
-                    self.head.headers.add(name, value)
+                case .field:
+                    break
                 case .blank:
                     let complete = HTTPRequestHead(
                         method: self.head.method, target: self.head.target,
@@ -314,7 +323,8 @@ public struct HTTPRequestParser: Sendable {
 
     private enum FieldResult {
         case blank
-        case field(name: String, value: String)
+        /// Where the name and the value are in the line.
+        case field(name: Range<Int>, value: Range<Int>)
         case failure(HTTPParseError)
     }
 
@@ -346,31 +356,35 @@ public struct HTTPRequestParser: Sendable {
             }
             j += 1
         }
-        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<nameEnd]), as: UTF8.self)
-        let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[i..<valueEnd]), as: UTF8.self)
-        return .field(name: name, value: value)
+        return .field(name: 0..<nameEnd, value: i..<valueEnd)
     }
 
     // MARK: - Body framing
 
     /// Chooses how the body is delimited (RFC 9112 §6.3), rejecting ambiguous framing that enables smuggling.
     private static func bodyFraming(for head: HTTPRequestHead, limits: HTTPLimits) throws(HTTPParseError) -> State {
-        // One pass over the fields for the three that matter here.
+        // One pass over the fields for the three that matter here, by their recognised names.
         var hosts = 0
         var transferEncodings: [String] = []
-        var contentLengths: [String] = []
-        for field in head.headers {
-            switch field.name.utf8.count {
-            case 4 where field.name.asciiCaseInsensitiveEquals("Host"): hosts += 1
-            case 14 where field.name.asciiCaseInsensitiveEquals("Content-Length"): contentLengths.append(field.value)
-            case 17 where field.name.asciiCaseInsensitiveEquals("Transfer-Encoding"): transferEncodings.append(field.value)
+        // Content-Length values are read in place, without strings.
+        var length: Int?
+        var sawLength = false, lengthValid = true
+        head.headers.forEachField { _, value, name in
+            switch name {
+            case .host: hosts += 1
+            case .contentLength:
+                sawLength = true
+                guard lengthValid else { return }
+                length = Self.contentLength(value, agreeingWith: length)
+                lengthValid = length != nil
+            case .transferEncoding: transferEncodings.append(String(decoding: value, as: UTF8.self))
             default: break
             }
         }
         if hosts > 1 { throw .badRequest("multiple Host headers") }
 
         if !transferEncodings.isEmpty {
-            if !contentLengths.isEmpty { throw .badRequest("both Transfer-Encoding and Content-Length") }
+            if sawLength { throw .badRequest("both Transfer-Encoding and Content-Length") }
             var codings: [Substring] = []
             for value in transferEncodings {
                 for item in value.split(separator: ",") {
@@ -387,34 +401,36 @@ public struct HTTPRequestParser: Sendable {
             return .chunkSize
         }
 
-        guard !contentLengths.isEmpty else { return .end }
-        var length: Int?
-        for value in contentLengths {
-            // A list such as "5, 5" is allowed when every member is the same (RFC 9110 §8.6).
-            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let parsed = parseDecimal(item.trimmingASCIISpaces()) else {
-                    throw .badRequest("invalid Content-Length")
-                }
-                if let length, length != parsed { throw .badRequest("conflicting Content-Length values") }
-                length = parsed
-            }
-        }
-        guard let length else { throw .badRequest("invalid Content-Length") }
-        if length > limits.maxBodySize { throw .bodyTooLarge() }
-        return length == 0 ? .end : .fixedBody(remaining: length)
+        guard sawLength else { return .end }
+        guard lengthValid, let bodyLength = length else { throw .badRequest("invalid or conflicting Content-Length") }
+        if bodyLength > limits.maxBodySize { throw .bodyTooLarge() }
+        return bodyLength == 0 ? .end : .fixedBody(remaining: bodyLength)
     }
 
-    /// 1*DIGIT; saturates at Int.max so huge lengths become 413 rather than 400.
-    private static func parseDecimal(_ text: Substring) -> Int? {
-        guard !text.isEmpty else { return nil }
-        var value = 0
-        for byte in text.utf8 {
-            guard byte >= 48 && byte <= 57 else { return nil }
-            let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times.addingReportingOverflow(Int(byte - 48))
-            value = (o1 || o2) ? Int.max : sum
+    /// One Content-Length field value: a list such as `5, 5` is allowed when every member is the same and
+    /// agrees with `previous` (RFC 9110 §8.6). Returns nil when a member is not 1*DIGIT or members differ.
+    /// Saturates at Int.max so huge lengths become 413 rather than 400.
+    private static func contentLength(_ value: UnsafeBufferPointer<UInt8>, agreeingWith previous: Int?) -> Int? {
+        var agreed = previous
+        var index = 0
+        while true {
+            while index < value.count && (value[index] == 0x20 || value[index] == 0x09) { index += 1 }
+            var number = 0, digits = 0
+            while index < value.count, value[index] >= 48 && value[index] <= 57 {
+                let (times, o1) = number.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int(value[index] - 48))
+                number = (o1 || o2) ? Int.max : sum
+                digits += 1
+                index += 1
+            }
+            while index < value.count && (value[index] == 0x20 || value[index] == 0x09) { index += 1 }
+            guard digits > 0 else { return nil }
+            if let agreed, agreed != number { return nil }
+            agreed = number
+            if index == value.count { return agreed }
+            guard value[index] == UInt8(ascii: ",") else { return nil }
+            index += 1
         }
-        return value
     }
 
     /// `chunk-size [ chunk-ext ]`: hex digits, then optional `;name[=value]` extensions that are ignored.

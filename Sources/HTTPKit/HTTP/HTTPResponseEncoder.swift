@@ -50,23 +50,17 @@ public struct HTTPResponseEncoder: Sendable {
         }
 
         var hasLength = false, hasDate = false, hasConnection = false
-        for field in headers {
-            // Only names of these lengths can be one of the four (a cheap test before comparing).
-            switch field.name.utf8.count {
-            case 14, 17:
-                if field.name.asciiCaseInsensitiveEquals("Content-Length")
-                    || field.name.asciiCaseInsensitiveEquals("Transfer-Encoding") { hasLength = true }
-            case 4:
-                if field.name.asciiCaseInsensitiveEquals("Date") { hasDate = true }
-            case 10:
-                if field.name.asciiCaseInsensitiveEquals("Connection") { hasConnection = true }
-            default:
-                break
+        headers.forEachField { name, value, known in
+            switch known {
+            case .contentLength, .transferEncoding: hasLength = true
+            case .date: hasDate = true
+            case .connection: hasConnection = true
+            default: break
             }
-            Self.appendSanitized(field.name, into: &out)
+            Self.appendSanitized(name, into: &out)
             out.append(UInt8(ascii: ":"))
             out.append(UInt8(ascii: " "))
-            Self.appendSanitized(field.value, into: &out)
+            Self.appendSanitized(value, into: &out)
             out.append(13)
             out.append(10)
         }
@@ -116,15 +110,18 @@ public struct HTTPResponseEncoder: Sendable {
         }
     }
 
-    private static func appendSanitized(_ text: String, into out: inout [UInt8]) {
-        // Nearly always nothing to replace: one scan of the contiguous bytes, then one bulk copy.
-        let done = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte == 13 || byte == 10 || byte == 0 { return false }
-            out.append(contentsOf: bytes)
-            return true
+    private static func appendSanitized(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        // Nearly always nothing to replace: one scan, then one bulk copy.
+        var clean = true
+        for byte in bytes where byte == 13 || byte == 10 || byte == 0 {
+            clean = false
+            break
         }
-        if done == true { return }
-        for byte in text.utf8 {
+        if clean {
+            out.append(contentsOf: bytes)
+            return
+        }
+        for byte in bytes {
             out.append(byte == 13 || byte == 10 || byte == 0 ? UInt8(ascii: " ") : byte)
         }
     }

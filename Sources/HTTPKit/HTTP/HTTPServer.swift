@@ -27,6 +27,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// None by default (Node's `maxConnections` is unset too); the executables set theirs from flags.
     public var connectionLimits = ConnectionLimits()
 
+    /// Settings with the given address, limits and timeouts.
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
                 headerTimeoutMillis: Int = 30_000, bodyTimeoutMillis: Int = 120_000, idleTimeoutMillis: Int = 60_000) {
         self.host = host

@@ -99,7 +99,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {
         self.disarmTimer()
         self.keepAlive = request.head.keepAlive
-        if request.headers.hasToken("upgrade", in: "Connection") && request.headers["Upgrade"] != nil {
+        if request.headers.hasToken("upgrade", in: .connection) && request.headers.contains(.upgrade) {
             switch self.handler.upgrade(request, connection: self.connection) {
             case .upgraded:
                 self.upgraded = true

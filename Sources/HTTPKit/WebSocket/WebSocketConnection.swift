@@ -127,6 +127,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
 
     // MARK: Receiving
 
+    /// TCPConnectionHandler: decodes the frames read.
     public func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
         guard self.active else { return }
         while !self.connection.isClosed {
@@ -162,6 +163,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// TCPConnectionHandler: reports the close to the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {
         guard !self.notifiedClose else { return }
         self.notifiedClose = true

@@ -6,14 +6,17 @@ public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate,
     // Stateless apart from an immutable limit, so one instance serves every loop.
     private let maxMessageSize: Int
 
+    /// Echoes messages up to `maxMessageSize` bytes.
     public init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
     }
 
+    /// Plain requests get 426 Upgrade Required.
     public func handle(_ request: HTTPRequest, exchange: HTTPExchange) {
         exchange.respond(.text("This endpoint speaks WebSocket only.\n", status: 426))
     }
 
+    /// Accepts the WebSocket handshake.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         let accepted: WebSocketServerHandshake
         do {
@@ -30,13 +33,16 @@ public final class WebSocketEchoService: HTTPRequestHandling, WebSocketDelegate,
         return .upgraded
     }
 
+    /// Sends the text back.
     public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
         ws.sendText(prefix: nil, bytes)
     }
 
+    /// Sends the bytes back.
     public func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8]) {
         ws.sendBinary(bytes)
     }
 
+    /// Nothing to clean up.
     public func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?) {}
 }

@@ -8,17 +8,20 @@ public struct WebSocketServerHandshake: Sendable {
 
     /// A refused handshake and the HTTP answer to give.
     public struct Refusal: Error, Sendable {
+        /// The response to send.
         public let response: HTTPResponse
     }
 
     /// Validates `head` (RFC 6455 §4.2.1); `allowDeflate` negotiates permessage-deflate when offered.
     public init(request head: HTTPRequestHead, allowDeflate: Bool) throws(Refusal) {
-        let offers = head.headers.values("Sec-WebSocket-Extensions")
+        // Known names: each value is found by a one-byte compare per field, and a list is only joined when
+        // the header repeats (this runs for every new WebSocket).
+        let headers = head.headers
         let request = WebSocketUpgradeRequest(
             method: head.method, httpVersion: Self.versionText(major: head.versionMajor, minor: head.versionMinor),
-            upgrade: head.headers["Upgrade"], connection: head.headers.values("Connection").joined(separator: ", "),
-            key: head.headers["Sec-WebSocket-Key"], version: head.headers["Sec-WebSocket-Version"],
-            extensions: offers.isEmpty ? nil : offers.joined(separator: ", "))
+            upgrade: headers[.upgrade], connection: headers.combinedValue(.connection) ?? "",
+            key: headers[.secWebSocketKey], version: headers[.secWebSocketVersion],
+            extensions: allowDeflate ? headers.combinedValue(.secWebSocketExtensions) : nil)
         switch WebSocketHandshake.validateUpgradeRequest(request, permessageDeflate: allowDeflate ? PerMessageDeflateConfiguration() : nil) {
         case .success(let accepted):
             self.accepted = accepted
@@ -34,15 +37,29 @@ public struct WebSocketServerHandshake: Sendable {
     /// for every new WebSocket: no String is built).
     public func writeResponse(to connection: TCPConnection, extraHeaders: HTTPHeaders = HTTPHeaders()) {
         connection.withOutboundBuffer { out in
-            out.append(contentsOf: Self.statusLine)
-            for field in self.accepted.headers { Self.appendField(field.name, field.value, to: &out) }
-            for field in extraHeaders { Self.appendField(field.name, field.value, to: &out) }
+            // The fixed part in one copy: status line, Upgrade, Connection and the Accept name.
+            out.append(contentsOf: Self.fixedHead)
+            out.append(contentsOf: self.accepted.acceptValue.utf8)
+            out.append(0x0D)
+            out.append(0x0A)
+            if let deflate = self.accepted.permessageDeflate {
+                Self.appendField("Sec-WebSocket-Extensions", deflate.responseHeaderValue, to: &out)
+            }
+            extraHeaders.forEachField { name, value, _ in
+                out.append(contentsOf: name)
+                out.append(0x3A)
+                out.append(0x20)
+                out.append(contentsOf: value)
+                out.append(0x0D)
+                out.append(0x0A)
+            }
             out.append(0x0D)
             out.append(0x0A)
         }
     }
 
-    private static let statusLine: [UInt8] = Array("HTTP/1.1 101 Switching Protocols\r\n".utf8)
+    private static let fixedHead: [UInt8] = Array(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
 
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
         out.append(contentsOf: name.utf8)

@@ -123,3 +123,18 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONObject: Codable {
+    /// Decodes a JSON object (see `JSONValue.init(from:)`).
+    public init(from decoder: any Decoder) throws {
+        guard case .object(let object) = try JSONValue(from: decoder) else {
+            throw DecodingError.typeMismatch(JSONObject.self, .init(codingPath: decoder.codingPath, debugDescription: "not an object"))
+        }
+        self = object
+    }
+
+    /// Encodes the object as `JSONValue.object` does.
+    public func encode(to encoder: any Encoder) throws {
+        try JSONValue.object(self).encode(to: encoder)
+    }
+}

@@ -82,7 +82,15 @@ public struct BroadcastOperator: Sendable {
         return copy
     }
 
+    /// Waits at most `duration` for acknowledgements.
+    public func timeout(_ duration: Duration) -> BroadcastOperator {
+        var copy = self
+        copy.flags.timeoutMillis = duration.socketMilliseconds
+        return copy
+    }
+
     /// Waits at most `millis` for acknowledgements.
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
     public func timeout(_ millis: Int) -> BroadcastOperator {
         var copy = self
         copy.flags.timeoutMillis = millis
@@ -109,7 +117,7 @@ public struct BroadcastOperator: Sendable {
         self.emit(event, outgoing: .forwarded(arguments))
     }
 
-    private func emit(_ event: String, outgoing: OutgoingArguments) -> Bool {
+    func emit(_ event: String, outgoing: OutgoingArguments) -> Bool {
         if isReservedEventName(event) { return false }
         // With recovery on, every broadcast EVENT but a volatile one carries an offset (as Node's adapter adds).
         let offset = self.namespace.recovery != nil && !self.flags.volatile ? ConnectionStateRecovery.nextOffset() : nil
@@ -120,7 +128,8 @@ public struct BroadcastOperator: Sendable {
 
     /// Sends `event` asking every targeted socket for an answer. `ack` gets the answers (the first argument
     /// of each, in arrival order) once all arrived, or an error and the answers so far when the timeout
-    /// passes or a socket disconnects first. Without `timeout(_:)` it waits as long as it takes.
+    /// passes or a socket disconnects first (Node's `(err, responses)`; the `Result` form drops the answers
+    /// that came before a failure). Without `timeout(_:)` it waits as long as it takes.
     @discardableResult
     public func emit(_ event: String, _ args: JSONValue...,
                      ack: @escaping @Sendable (_ error: SocketAckError?, _ responses: [JSONValue]) -> Void) -> Bool {
@@ -153,7 +162,7 @@ public struct BroadcastOperator: Sendable {
         }
     }
 
-    private func emitWithAck(_ event: String, outgoing: OutgoingArguments,
+    func emitWithAck(_ event: String, outgoing: OutgoingArguments,
                              completion: @escaping @Sendable (SocketAckError?, [JSONValue]) -> Void) -> Bool {
         if isReservedEventName(event) { return false }
         let packet = SocketBroadcastPacket(namespace: self.namespace.name, event: event, outgoing: outgoing)
@@ -300,7 +309,17 @@ public struct RemoteSocket: Sendable {
     }
 
     /// Waits at most `millis` for the acknowledgement of the next emission.
-    public func timeout(_ millis: Int) -> BroadcastOperator { self.target.timeout(millis) }
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
+    public func timeout(_ millis: Int) -> BroadcastOperator { self.target.timeout(.milliseconds(millis)) }
+
+    /// Waits at most `duration` for the acknowledgement of the next emission.
+    public func timeout(_ duration: Duration) -> BroadcastOperator { self.target.timeout(duration) }
+
+    /// Sends `event` with Swift values to the socket (see `Socket.emit`).
+    @discardableResult
+    public func emit<each Argument: Encodable>(_ event: String, _ args: repeat each Argument) -> Bool {
+        self.target.emit(event, repeat each args)
+    }
 
     /// Sends `event` to the socket.
     @discardableResult

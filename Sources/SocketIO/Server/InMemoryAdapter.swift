@@ -15,6 +15,7 @@ public final class InMemoryAdapter: SocketAdapter {
     /// Sessions and broadcasts kept for connection state recovery; empty and untouched unless enabled.
     private let recovery = RecoverySessionStore()
 
+    /// The adapter of namespace `namespace`.
     public init(namespace: String) {
         self.namespace = namespace
     }
@@ -45,24 +46,29 @@ public final class InMemoryAdapter: SocketAdapter {
 
     // MARK: Membership (socket's loop)
 
+    /// SocketAdapter: adds the socket to `rooms`.
     public func addAll(_ socket: Socket, rooms: Set<String>) {
         self.shard(for: socket.loop).addAll(socket, rooms: rooms)
     }
 
+    /// SocketAdapter: removes the socket from `room`.
     public func del(_ socket: Socket, room: String) {
         self.existingShard(for: socket.loop)?.del(socket, room: room)
     }
 
+    /// SocketAdapter: removes the socket from every room.
     public func delAll(_ socket: Socket) {
         self.existingShard(for: socket.loop)?.delAll(socket)
     }
 
+    /// SocketAdapter: the socket's rooms.
     public func socketRooms(_ socket: Socket) -> Set<String> {
         self.existingShard(for: socket.loop)?.rooms(of: socket) ?? []
     }
 
     // MARK: Fan-out (any thread)
 
+    /// SocketAdapter: writes the packet, encoded once, to every targeted socket.
     public func broadcast(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions) {
         if let offset = packet.offset {
             self.recovery.record(offset: offset, arguments: [.string(packet.event)] + packet.arguments, target: options)
@@ -74,6 +80,7 @@ public final class InMemoryAdapter: SocketAdapter {
         }
     }
 
+    /// SocketAdapter: writes the packet to every targeted socket, collecting their answers.
     public func broadcastWithAck(_ packet: SocketBroadcastPacket, options: SocketBroadcastOptions,
                                  clientCount: @escaping @Sendable (Int) -> Void,
                                  ack: @escaping @Sendable (Result<[JSONValue], SocketAckError>) -> Void) {
@@ -97,18 +104,22 @@ public final class InMemoryAdapter: SocketAdapter {
 
     // MARK: Connection state recovery
 
+    /// SocketAdapter: keeps sessions and sent packets for connection state recovery.
     public func enableRecovery(_ options: ConnectionStateRecoveryOptions) {
         self.recovery.enable(options)
     }
 
+    /// SocketAdapter: keeps the session of a socket that left for a recoverable reason.
     public func persistSession(_ session: SocketSession) {
         self.recovery.persist(session)
     }
 
+    /// SocketAdapter: the kept session and the packets it missed, if still known.
     public func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (RecoveredSocketSession?) -> Void) {
         completion(self.recovery.restore(pid: pid, offset: offset))
     }
 
+    /// SocketAdapter: runs `body` on each targeted socket, on its loop.
     public func forEachLocalSocket(_ options: SocketBroadcastOptions, _ body: @escaping @Sendable (Socket) -> Void,
                                    completion: (@Sendable () -> Void)?) {
         let shards = self.shards.withLock { $0 }

@@ -85,6 +85,7 @@ public final class Namespace: Sendable {
     /// `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
     /// Waits at most `millis` for acknowledgements.
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
     public func timeout(_ millis: Int) -> BroadcastOperator { self.all.timeout(millis) }
 
     /// Sends `event` to every socket.

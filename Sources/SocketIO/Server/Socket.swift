@@ -54,6 +54,8 @@ public final class Socket: @unchecked Sendable {
         let key: UInt64
         let name: String
         let listener: Listener
+        /// What `on` returned, for `off(_:)`.
+        let id: Int
     }
 
     /// The name's length and first seven UTF-8 bytes in one word: equal names have equal keys, and most
@@ -126,29 +128,43 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: Listening
 
-    /// Calls `handler` with the arguments and the optional acknowledgement of every `event` received.
-    public func on(_ event: String, _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: SocketAck?) -> Void) {
-        self.addHandler(HandlerEntry(key: Self.handlerKey(event), name: event, listener: .values(handler)))
+    /// Calls `handler` with the arguments and the optional acknowledgement of every `event` received, on the
+    /// socket's loop. Returns an id for `off(_:)`.
+    @discardableResult
+    public func on(_ event: String, _ handler: @escaping @Sendable (_ args: [JSONValue], _ ack: SocketAck?) -> Void) -> SocketListenerID {
+        self.addHandler(event, .values(handler))
+    }
+
+    /// Adds a synchronous values handler (what the async `on` wraps).
+    func addHandler(_ event: String, _ handler: @escaping @Sendable ([JSONValue], SocketAck?) -> Void) -> SocketListenerID {
+        self.addHandler(event, .values(handler))
     }
 
     /// Handlers are usually added in the connection handler, on the loop: no closure to allocate then.
-    private func addHandler(_ entry: HandlerEntry) {
+    private func addHandler(_ event: String, _ listener: Listener) -> SocketListenerID {
+        let id = self.reserveListenerID()
+        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: listener, id: id.rawValue)
         if self.loop.inEventLoop {
-            if self.handlers.isEmpty { self.handlers.reserveCapacity(8) }
+            if self.handlers.isEmpty { self.handlers.reserveCapacity(4) }  // apps add a few; it grows if more
             self.handlers.append(entry)
         } else {
             self.loop.execute { self.handlers.append(entry) }
         }
+        return id
     }
 
-    /// Calls `handler` with each `event` received, raw JSON text included (see `SocketArguments`).
-    public func onEvent(_ event: String, _ handler: @escaping @Sendable (SocketEvent) -> Void) {
-        self.addHandler(HandlerEntry(key: Self.handlerKey(event), name: event, listener: .event(handler)))
+    /// Calls `handler` with each `event` received, raw JSON text included (see `SocketArguments`). Returns an
+    /// id for `off(_:)`.
+    @discardableResult
+    public func onEvent(_ event: String, _ handler: @escaping @Sendable (SocketEvent) -> Void) -> SocketListenerID {
+        self.addHandler(event, .event(handler))
     }
 
     /// Decodes the first argument of each `event` as `T` (with `JSONDecoder`); events whose first argument
     /// does not decode are ignored.
-    public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) -> Void) {
+    @discardableResult
+    public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) -> Void)
+        -> SocketListenerID {
         self.onEvent(event) { event in
             guard let first = event.arguments.values.first, let value = try? first.decode(T.self) else { return }
             handler(value, event.ack)
@@ -158,6 +174,15 @@ public final class Socket: @unchecked Sendable {
     /// Removes every handler of `event`.
     public func off(_ event: String) {
         self.onLoop { self.handlers.removeAll { $0.name == event } }
+    }
+
+    /// Removes the handler or listener `on`, `onEvent`, `onAny` or `onAnyOutgoing` returned `id` for.
+    public func off(_ id: SocketListenerID) {
+        self.onLoop {
+            self.handlers.removeAll { $0.id == id.rawValue }
+            self.anyListeners.removeAll { $0.id == id.rawValue }
+            self.outgoingListeners.removeAll { $0.id == id.rawValue }
+        }
     }
 
     /// Calls `handler` when the socket is about to leave (its rooms still known) or has left.
@@ -236,6 +261,7 @@ public final class Socket: @unchecked Sendable {
     // MARK: Emitting
 
     /// Options for the next emission: wait at most `millis` for its acknowledgement.
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
     public func timeout(_ millis: Int) -> SocketEmitter {
         SocketEmitter(socket: self, options: SocketEmitOptions(timeoutMillis: millis))
     }
@@ -270,6 +296,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Sends `event` and calls `ack` with the client's answer (or with an error when the socket disconnects).
     @discardableResult
+    @available(*, deprecated, message: "use the Result form: emit(event, args) { result in ... }")
     public func emit(_ event: String, _ args: JSONValue...,
                      ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
         self.emit(event, arguments: .values(args), options: SocketEmitOptions(), ack: Self.adapt(ack))
@@ -277,6 +304,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Sends `event` with `arguments` and calls `ack` with the client's answer.
     @discardableResult
+    @available(*, deprecated, message: "use the Result form: emit(event, args) { result in ... }")
     public func emit(_ event: String, arguments: [JSONValue],
                      ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
         self.emit(event, arguments: .values(arguments), options: SocketEmitOptions(), ack: Self.adapt(ack))

@@ -62,6 +62,7 @@ public struct SocketEmitOptions: Sendable, Hashable {
     /// Milliseconds to wait for an acknowledgement before failing with `SocketAckError.timeout`.
     public var timeoutMillis: Int?
 
+    /// Options; the defaults send reliably, compressed as the server decides, without a timeout.
     public init(volatile: Bool = false, compress: Bool = true, timeoutMillis: Int? = nil) {
         self.volatile = volatile
         self.compress = compress

@@ -14,16 +14,21 @@ public struct SocketBroadcastFlags: Sendable, Hashable {
     /// The emitter expects one answer (a `RemoteSocket`), not a list.
     public var expectSingleResponse = false
 
+    /// No modifier.
     public init() {}
 }
 
 /// Which sockets a broadcast or a bulk operation targets: members of any of `rooms` (all sockets when
 /// empty), minus members of any of `except`.
 public struct SocketBroadcastOptions: Sendable {
+    /// Targeted rooms; every socket when empty.
     public var rooms: Set<String>
+    /// Rooms whose members are left out.
     public var except: Set<String>
+    /// Modifiers.
     public var flags: SocketBroadcastFlags
 
+    /// Targets members of `rooms` (all when empty) but members of `except`.
     public init(rooms: Set<String> = [], except: Set<String> = [], flags: SocketBroadcastFlags = SocketBroadcastFlags()) {
         self.rooms = rooms
         self.except = except
@@ -33,11 +38,16 @@ public struct SocketBroadcastOptions: Sendable {
 
 /// What is known of a socket anywhere in the cluster (Node's `SocketDetails`): a copy, not a live view.
 public struct SocketSnapshot: Sendable {
+    /// The socket's id.
     public let id: String
+    /// Its handshake.
     public let handshake: SocketHandshake
+    /// Its rooms.
     public let rooms: Set<String>
+    /// Its data.
     public let data: SocketData
 
+    /// A snapshot of these values.
     public init(id: String, handshake: SocketHandshake, rooms: Set<String>, data: SocketData) {
         self.id = id
         self.handshake = handshake
@@ -114,6 +124,7 @@ public protocol SocketAdapter: AnyObject, Sendable {
 }
 
 extension SocketAdapter {
+    /// Snapshots of the targeted local sockets.
     public func fetchSockets(_ options: SocketBroadcastOptions, completion: @escaping @Sendable ([SocketSnapshot]) -> Void) {
         let found = Mutex<[SocketSnapshot]>([])
         self.forEachLocalSocket(options, { socket in
@@ -124,6 +135,7 @@ extension SocketAdapter {
         })
     }
 
+    /// Ids of the local sockets in `rooms` (all when empty).
     public func sockets(in rooms: Set<String>, completion: @escaping @Sendable (Set<String>) -> Void) {
         let found = Mutex<Set<String>>([])
         self.forEachLocalSocket(SocketBroadcastOptions(rooms: rooms), { socket in
@@ -133,20 +145,24 @@ extension SocketAdapter {
         })
     }
 
+    /// Makes the targeted local sockets join `rooms`.
     public func addSockets(_ options: SocketBroadcastOptions, rooms: Set<String>) {
         let rooms = Array(rooms)
         self.forEachLocalSocket(options, { $0.join(rooms) }, completion: nil)
     }
 
+    /// Makes the targeted local sockets leave `rooms`.
     public func delSockets(_ options: SocketBroadcastOptions, rooms: Set<String>) {
         let rooms = Array(rooms)
         self.forEachLocalSocket(options, { $0.leave(rooms) }, completion: nil)
     }
 
+    /// Disconnects the targeted local sockets.
     public func disconnectSockets(_ options: SocketBroadcastOptions, close: Bool) {
         self.forEachLocalSocket(options, { $0.disconnect(close: close) }, completion: nil)
     }
 
+    /// One server.
     public func serverCount(completion: @escaping @Sendable (Int) -> Void) {
         completion(1)
     }
@@ -174,6 +190,7 @@ extension SocketAdapter {
     /// No other server to wait for.
     public var remoteAckWaitMillis: Int? { nil }
 
+    /// Nothing to release.
     public func close() {}
 
     /// An adapter without a session store cannot recover: sessions are not kept.

@@ -8,6 +8,7 @@ public struct SocketConnectError: Error, Sendable, Hashable, CustomStringConvert
     /// Sent as `data` when present.
     public var data: JSONValue?
 
+    /// A refusal with `message` and optional `data` (both reach the client).
     public init(_ message: String, data: JSONValue? = nil) {
         self.message = message
         self.data = data

@@ -6,6 +6,7 @@ public struct SocketDataKey<Value: Sendable>: Sendable, Hashable {
     /// The name the value is stored under.
     public let name: String
 
+    /// The key called `name`.
     public init(_ name: String) {
         self.name = name
     }
@@ -16,6 +17,7 @@ public struct SocketDataKey<Value: Sendable>: Sendable, Hashable {
 public struct SocketData: Sendable {
     private var storage: [String: any Sendable] = [:]
 
+    /// No data.
     public init() {}
 
     /// The value stored under `key`, if it has that type.

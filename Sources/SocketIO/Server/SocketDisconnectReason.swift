@@ -5,8 +5,10 @@ import EngineIO
 /// A struct with static members rather than an enum, so that an adapter or a future transport can report a
 /// reason of its own without breaking exhaustive switches in user code.
 public struct SocketDisconnectReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The reason as Node names it.
     public let rawValue: String
 
+    /// A reason from its name.
     public init(rawValue: String) {
         self.rawValue = rawValue
     }

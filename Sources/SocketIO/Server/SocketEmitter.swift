@@ -1,6 +1,6 @@
 import EngineIO
 
-/// A socket with options for what it emits next (`socket.timeout(5000).emit(...)`).
+/// A socket with options for what it emits next (`socket.timeout(.seconds(5)).emit(...)`).
 ///
 /// A value: the options do not stick to the socket, so concurrent callers cannot see each other's flags.
 public struct SocketEmitter: Sendable {
@@ -10,6 +10,7 @@ public struct SocketEmitter: Sendable {
     public var options: SocketEmitOptions
 
     /// Waits at most `millis` for acknowledgements.
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
     public func timeout(_ millis: Int) -> SocketEmitter {
         var copy = self
         copy.options.timeoutMillis = millis
@@ -50,6 +51,7 @@ public struct SocketEmitter: Sendable {
 
     /// Sends `event`; `ack` gets the answer, or `.timeout` / `.disconnected`.
     @discardableResult
+    @available(*, deprecated, message: "use the Result form: emit(event, args) { result in ... }")
     public func emit(_ event: String, _ args: JSONValue...,
                      ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
         self.socket.emit(event, arguments: .values(args), options: self.options, ack: Socket.adapt(ack))
@@ -57,6 +59,7 @@ public struct SocketEmitter: Sendable {
 
     /// Sends `event` with `arguments`; `ack` gets the answer, or `.timeout` / `.disconnected`.
     @discardableResult
+    @available(*, deprecated, message: "use the Result form: emit(event, args) { result in ... }")
     public func emit(_ event: String, arguments: [JSONValue],
                      ack: @escaping @Sendable (_ error: SocketAckError?, _ response: [JSONValue]) -> Void) -> Bool {
         self.socket.emit(event, arguments: .values(arguments), options: self.options, ack: Socket.adapt(ack))

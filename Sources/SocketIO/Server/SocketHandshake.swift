@@ -23,6 +23,7 @@ public struct SocketHandshake: Sendable {
     /// The CONNECT packet's payload; an empty object when the client sent none.
     public let auth: JSONValue
 
+    /// The details of `request` with the CONNECT packet's `auth`.
     public init(request: HTTPRequest, auth: JSONValue, time: Date = Date()) {
         self.headers = request.head.headers
         self.time = time

@@ -25,6 +25,7 @@ public final class SocketIOServer: Sendable {
         var parents: [ParentNamespace] = []
     }
 
+    /// A Socket.IO server on `engine` (it becomes the engine's `onConnection`).
     public init(engine: EngineServer, options: SocketIOServerOptions = SocketIOServerOptions()) {
         self.engine = engine
         self.options = options
@@ -39,6 +40,10 @@ public final class SocketIOServer: Sendable {
             let client = SocketServerClient(server: self, session: session)
             session.delegate = client
             if client.isV2 { client.connectImplicitly() }
+        }
+        if options.serveClient {
+            let route = BrowserClientRoute(path: engine.options.path)
+            engine.fileResponder = { head in route.response(to: head) }
         }
     }
 
@@ -147,6 +152,7 @@ public final class SocketIOServer: Sendable {
     /// Sockets of `/` on this server.
     public var local: BroadcastOperator { self.sockets.local }
     /// Sockets of `/`, waiting at most `millis` for acknowledgements.
+    @available(*, deprecated, message: "use timeout(.milliseconds(n)) (a Duration, as the client takes)")
     public func timeout(_ millis: Int) -> BroadcastOperator { self.sockets.timeout(millis) }
     /// Sockets of `/`; `compress(false)` sends the next packets uncompressed over permessage-deflate WebSockets.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.sockets.compress(compress) }

@@ -13,7 +13,11 @@ public struct SocketIOServerOptions: Sendable {
     /// Connection state recovery; off (nil) by default, as in Node. The adapter keeps the sessions and
     /// packets: `InMemoryAdapter` and the Redis adapter do, other adapters may not.
     public var connectionStateRecovery: ConnectionStateRecoveryOptions?
+    /// Whether `<path>socket.io.js` (and `.min.js`) serves our browser client, as Node's `serveClient`
+    /// (on by default); off, those requests get Engine.IO's answer to an unknown transport (400).
+    public var serveClient = true
 
+    /// Node's defaults.
     public init() {}
 }
 

@@ -16,17 +16,52 @@ enum SecureRandom {
 
 /// Base64url without padding (RFC 4648 §5), for cookies, tokens and salts.
 enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// Each ASCII byte's 6-bit value, 255 for bytes outside the alphabet.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 255, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    /// Unpadded base64url (RFC 4648 §5), written directly: it runs for every token and cookie.
     static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index < bytes.count {
+            let count = min(3, bytes.count - index)
+            var group = UInt32(bytes[index]) << 16
+            if count > 1 { group |= UInt32(bytes[index + 1]) << 8 }
+            if count > 2 { group |= UInt32(bytes[index + 2]) }
+            for position in 0...count {
+                out.append(self.alphabet[Int(group >> (18 - 6 * UInt32(position)) & 0x3f)])
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of unpadded (or padded) base64url text; nil when it is not base64url.
     static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map { Array($0) }
+        var utf8 = Array(text.utf8)
+        while utf8.last == UInt8(ascii: "=") { utf8.removeLast() }
+        guard utf8.count % 4 != 1 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count * 3 / 4)
+        var group: UInt32 = 0
+        var bits = 0
+        for byte in utf8 {
+            let value = self.values[Int(byte)]
+            guard value != 255 else { return nil }
+            group = group << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: group >> UInt32(bits)))
+            }
+        }
+        return out
     }
 }
 

@@ -95,6 +95,7 @@ extension Phrase {
         .space: "空间",
         .connection: "连接",
         .address: "地址",
+        .node: "节点",
         .since: "连接时间",
         .inFlight: "进行中",
         .completedCount: "已完成",

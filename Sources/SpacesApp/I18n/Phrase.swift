@@ -102,6 +102,7 @@ enum Phrase: String, Sendable, CaseIterable {
     case space = "Space"
     case connection = "Connection"
     case address = "Address"
+    case node = "Node"
     case since = "Since"
     case inFlight = "In flight"
     case completedCount = "Done"

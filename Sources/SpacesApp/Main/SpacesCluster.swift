@@ -5,7 +5,8 @@ import Transport
 
 /// `spaces --redis URL`: the Socket.IO server joins a cluster through the Redis adapter, so the live page
 /// updates (`request_update`, `space_update`, emitted to rooms of browsers) reach browsers connected to any
-/// node. The queue, the store and the workers stay per node (a multi-node SpacesApp is issue 14).
+/// node. The queue every node shares lives in PostgreSQL (`--database postgres://...`, `ClusterQueueStore`);
+/// Redis carries only these broadcasts.
 enum SpacesCluster {
     /// Connects to `url` on `loop`; connection changes are logged (the connections retry by themselves).
     static func join(url: String, loop: EventLoop) throws -> RedisAdapterCluster {

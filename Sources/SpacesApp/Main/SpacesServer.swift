@@ -22,7 +22,8 @@ final class SpacesServer: Sendable {
         self.config = config
         let data = config.dataDirectory
         let fileManager = FileManager.default
-        for folder in [data, data + "/uploads", data + "/covers"] {
+        let files = SharedFiles(config: config)
+        for folder in [data, files.uploads, files.covers] {
             try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         // Temporary uploads of a previous run are leftovers of requests that never completed their upload.
@@ -30,11 +31,13 @@ final class SpacesServer: Sendable {
         try fileManager.createDirectory(atPath: data + "/tmp", withIntermediateDirectories: true)
 
         let store = try DatabaseLocation(config.database, dataDirectory: data).open()
-        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: data + "/uploads"))
+        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: files.uploads))
+        core.nodeID = NodeIdentity.loadOrCreate(directory: data)
+        core.nodeAddress = NodeIdentity.address(host: config.host, port: config.port)
         try core.sync { try core.start() }
         self.core = core
 
-        let sessions = SessionCookie(secret: try SessionCookie.loadOrCreateSecret(directory: data))
+        let sessions = SessionCookie(secret: try SessionCookie.loadOrCreateSecret(file: files.sessionKey))
         let hasher = PasswordHasher(iterations: config.pbkdf2Iterations)
 
         var engineOptions = EngineServerOptions.socketIO
@@ -44,6 +47,7 @@ final class SpacesServer: Sendable {
         engineOptions.allowEIO3 = config.allowEIO3
         engineOptions.maxBackpressure = config.maxBackpressure
         OutputBudget.returnLargeBuffersToTheSystem()
+        FileDescriptorLimit.raiseAndLog(program: "spaces")
         let group = try EventLoopGroup(loopCount: config.loops)
         group.outputBudget.limit = config.maxQueuedOutput
         self.group = group
@@ -61,7 +65,7 @@ final class SpacesServer: Sendable {
 
         let routerBodyLimit = config.maxUploadBytes + 1024 * 1024
         let site = SpacesSite(core: core, sessions: sessions, hasher: hasher, dataDirectory: data,
-                              maxBodyBytes: config.maxUploadBytes, publicURL: config.publicURL,
+                              files: files, maxBodyBytes: config.maxUploadBytes, publicURL: config.publicURL,
                               connectionCount: { [weak engine] in engine?.sessionCount ?? 0 })
         let router = Router(onError: { error, context in
             Log.info("\(context.method) \(context.path): \(error)")
@@ -89,6 +93,9 @@ final class SpacesServer: Sendable {
                                                               maxConnectionsPerAddress: config.maxConnectionsPerIP)
         httpConfiguration.headerTimeoutMillis = config.headerTimeoutMillis
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)
+        // With port 0 the real one is known only now; the next lease renewal records it.
+        let address = NodeIdentity.address(host: config.host, port: self.http.port)
+        core.post { core.nodeAddress = address }
     }
 
     /// Error answers from the HTTP layer (404/405/413...) get the `code` field too.
@@ -116,11 +123,20 @@ final class SpacesServer: Sendable {
             let hash = await hasher.hashInBackground(password)
             let now = Date().timeIntervalSince1970
             try await core.perform {
-                if let user = try core.store.user(named: name) {
-                    try core.store.setPasswordHash(userID: user.id, hash)
-                    try core.store.setAdmin(userID: user.id, true)
-                } else {
-                    _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
+                // Nodes of a cluster may start together: when another one creates the account first, ours fails
+                // on the unique name, and the second pass sets the password of the account it made.
+                for pass in 0..<2 {
+                    if let user = try core.store.user(named: name) {
+                        try core.store.setPasswordHash(userID: user.id, hash)
+                        try core.store.setAdmin(userID: user.id, true)
+                        return
+                    }
+                    do {
+                        _ = try core.store.createUser(username: name, passwordHash: hash, isAdmin: true, now: now)
+                        return
+                    } catch let failure as StoreFailure where failure.isConstraintViolation && pass == 0 {
+                        continue
+                    }
                 }
             }
         }
@@ -151,7 +167,10 @@ final class SpacesServer: Sendable {
         self.redis?.close()
         let sessionsDeadline = Date().addingTimeInterval(3)
         while self.engine.sessionCount > 0 && Date() < sessionsDeadline { usleep(10_000) }
-        core.sync { core.store.close() }
+        core.sync {
+            core.membership?.stop()
+            core.store.close()
+        }
         self.group.shutdown(timeoutSeconds: 2)
     }
 }

@@ -56,7 +56,7 @@ extension SpacesCore {
             // The same socket registering again for the same space: an idempotent success.
             self.workers[channel.id]?.registrations[space.id]?.concurrency = concurrency
         } else {
-            if self.workerCount(spaceID: space.id) >= max(1, space.maxWorkers) {
+            if !self.admitsWorker(channel, space: space, concurrency: concurrency, now: now) {
                 if self.workers[channel.id]?.registrations.isEmpty ?? true { self.workers[channel.id] = nil }
                 refuse("Space already has a connected app", disconnect: true)
                 return
@@ -81,6 +81,10 @@ extension SpacesCore {
     /// head of their queues (or fail after too many deliveries).
     func workerGone(_ channelID: String) {
         guard let entry = self.workers.removeValue(forKey: channelID) else { return }
+        if self.cluster != nil {
+            self.clusterWorkerGone(channelID, entry)
+            return
+        }
         let now = self.clock()
         for (spaceID, registration) in entry.registrations {
             self.holders[spaceID]?.removeAll { $0 == channelID }
@@ -148,7 +152,11 @@ extension SpacesCore {
         }
         if let message { record.progressMessage = String(message.prefix(1000)) }
         record.updatedAt = self.clock()
-        try? self.store.updateRequest(record)
+        if let cluster {
+            guard (try? cluster.updateRequest(record, ifStillStatus: .processing, workerID: channelID)) == true else { return }
+        } else {
+            try? self.store.updateRequest(record)
+        }
         self.publish(record, partial: partial)
     }
 
@@ -156,19 +164,16 @@ extension SpacesCore {
 
     /// Sends queued requests of `spaceID` to workers with free slots, head first.
     func dispatch(spaceID: Int64) {
+        if self.cluster != nil {
+            self.claimForLocalWorkers(spaceID: spaceID)
+            return
+        }
         guard !self.draining, var fifo = self.fifos[spaceID], !fifo.isEmpty,
               let workerIDs = self.holders[spaceID], !workerIDs.isEmpty,
               let space = try? self.store.space(id: spaceID) else { return }
         defer { self.fifos[spaceID] = fifo }
         while !fifo.isEmpty {
-            // The registered worker with the most free slots (earliest registered on ties).
-            var chosen: (id: String, free: Int)?
-            for id in workerIDs {
-                guard let registration = self.workers[id]?.registrations[spaceID] else { continue }
-                let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
-                let free = limit - registration.inFlight.count
-                if free > 0 && free > (chosen?.free ?? 0) { chosen = (id, free) }
-            }
+            let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space)
             guard let chosen, let requestID = fifo.popFirst() else { return }
             guard var record = try? self.store.request(id: requestID), record.status == .queued else { continue }
             let now = self.clock()
@@ -185,15 +190,26 @@ extension SpacesCore {
                 self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
-            self.inFlight[requestID] = InFlight(spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries,
-                                                dispatchedAt: now)
+            self.hold(requestID, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
+                      timeoutSeconds: space.timeoutSeconds)
             self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(requestID)
             self.metrics.dispatched += 1
             self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
             self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.scheduleTimeout(requestID, delivery: record.deliveries, seconds: space.timeoutSeconds)
             self.publish(record)
         }
+    }
+
+    /// The registered worker with the most free slots (earliest registered on ties), if any has one.
+    func freestWorker(of workerIDs: [String], spaceID: Int64, space: Space) -> (id: String, free: Int)? {
+        var chosen: (id: String, free: Int)?
+        for id in workerIDs {
+            guard let registration = self.workers[id]?.registrations[spaceID] else { continue }
+            let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
+            let free = limit - registration.inFlight.count
+            if free > 0 && free > (chosen?.free ?? 0) { chosen = (id, free) }
+        }
+        return chosen
     }
 
     /// The `inference_request` message of the contract, plus what lets the worker upload result files.
@@ -212,16 +228,6 @@ extension SpacesCore {
         return .object(message)
     }
 
-    private func scheduleTimeout(_ requestID: String, delivery: Int, seconds: Int) {
-        guard seconds > 0 else { return }
-        self.queue.asyncAfter(deadline: .now() + .milliseconds(seconds * 1000)) { [weak self] in
-            guard let self, let flight = self.inFlight[requestID], flight.delivery == delivery else { return }
-            Log.info("request \(requestID) timed out after \(seconds)s")
-            self.finish(requestID, event: .timeout, result: nil,
-                        error: "The worker did not answer within \(seconds) seconds")
-        }
-    }
-
     /// Ends a request held by a worker (result, timeout, cancel), frees the slot and dispatches more.
     func finish(_ requestID: String, event: RequestEvent, result: JSONValue?, error: String?, attempt: Int = 0) {
         let stored: RequestRecord?
@@ -235,6 +241,7 @@ extension SpacesCore {
             return
         }
         guard var record = stored, let next = RequestLifecycle.next(record.status, on: event) else { return }
+        let previous = (status: record.status, workerID: record.workerID)
         let now = self.clock()
         let flight = self.inFlight.removeValue(forKey: requestID)
         if let flight {
@@ -251,10 +258,34 @@ extension SpacesCore {
         if let result { record.result = String(decoding: JSONSerializer.serialize(result), as: UTF8.self) }
         record.error = error
         if next == .completed { record.progress = 1 }
-        do {
-            try self.store.updateRequest(record)
-        } catch {
-            Log.info("could not save request \(requestID): \(error)")
+        if let cluster {
+            // Only while nobody else moved it (another node, the reaper): the first to end it wins.
+            let saved: Bool
+            do {
+                saved = try cluster.updateRequest(record, ifStillStatus: previous.status, workerID: previous.workerID)
+            } catch let failure {
+                // The database is down: the worker keeps the slot and the result waits, as on one node.
+                if let flight {
+                    self.inFlight[requestID] = flight
+                    self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.insert(requestID)
+                }
+                self.whenStoreReturns(failure, attempt: attempt) {
+                    $0.finish(requestID, event: event, result: result, error: error, attempt: attempt + 1)
+                }
+                return
+            }
+            guard saved else {
+                if let flight { self.dispatch(spaceID: flight.spaceID) }
+                return
+            }
+            // Held by a worker on another node (a cancel here): that node tells its worker and frees the slot.
+            if flight == nil && previous.status == .processing { self.wake(.ended, record.id) }
+        } else {
+            do {
+                try self.store.updateRequest(record)
+            } catch {
+                Log.info("could not save request \(requestID): \(error)")
+            }
         }
         self.publish(record)
         if let flight { self.dispatch(spaceID: flight.spaceID) }

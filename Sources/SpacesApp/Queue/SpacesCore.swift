@@ -69,6 +69,9 @@ final class SpacesCore: @unchecked Sendable {
         let workerID: String
         let delivery: Int
         let dispatchedAt: Double
+        /// The space's timeout when it was dispatched, and when (clock seconds) it runs out; 0 and nil: none.
+        var timeoutSeconds = 0
+        var deadline: Double?
     }
 
     var workers: [String: WorkerEntry] = [:]
@@ -76,16 +79,38 @@ final class SpacesCore: @unchecked Sendable {
     var holders: [Int64: [String]] = [:]
     var fifos: [Int64: RequestFIFO] = [:]
     var inFlight: [String: InFlight] = [:]
+    /// One timer for every in-flight request's timeout, armed for the earliest deadline (SpacesCore+Timeouts).
+    var timeoutTimer: DispatchSourceTimer?
+    var timeoutTimerDeadline: Double?
     /// Last accepted submission per "user:space", for rate limits.
     var lastSubmission: [String: Double] = [:]
     var nextQueueOrder: Int64 = 1
     var metrics = CoreMetrics()
     /// Set when the server stops: nothing more is dispatched.
     private(set) var draining = false
+    /// The queue every node shares, when the store can hold one (PostgreSQL); nil: SQLite, one node, the
+    /// in-memory FIFOs above.
+    let cluster: (any ClusterQueueStore)?
+    /// This node's id in the cluster (its row in `nodes`). The server keeps it in the data folder, so a node
+    /// restarted after a crash releases at once what its previous run held; set before `start`.
+    var nodeID = "node-" + SecureRandom.token(byteCount: 6)
+    /// Where this node listens, for the admin pages (set before `start`).
+    var nodeAddress = ""
+    /// Lease, reaper and wake-ups of the cluster path (set by `start`).
+    var membership: ClusterMembership?
+    /// The cluster queue position read last in this turn of the queue (cleared at the end of the turn).
+    var lastPosition: (id: String, position: Int)?
+    /// Recent counts of the shared queues, for `queueSizeForLimit`.
+    var queuedEstimate: [Int64: (count: Int, at: Double)] = [:]
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
         self.options = options
+        self.cluster = store as? any ClusterQueueStore
+    }
+
+    deinit {
+        self.timeoutTimer?.cancel()
     }
 
     // MARK: Reaching the queue
@@ -114,6 +139,11 @@ final class SpacesCore: @unchecked Sendable {
     /// Restart recovery: queued requests go back to their FIFOs; those a worker held when the server died are
     /// queued again (or fail when they used up their deliveries).
     func start() throws {
+        if self.cluster != nil {
+            // Requests other nodes hold are theirs: only the reaper moves those of nodes that died.
+            try self.joinCluster()
+            return
+        }
         self.nextQueueOrder = try self.store.maxQueueOrder() + 1
         let now = self.clock()
         for var record in try self.store.activeRequests() {
@@ -143,6 +173,11 @@ final class SpacesCore: @unchecked Sendable {
     /// Requests still held by workers go back to the head of their queues without counting the delivery
     /// (the server, not the worker, cut them short).
     func requeueInFlight() {
+        self.cancelTimeoutTimer()
+        if self.cluster != nil {
+            self.leaveCluster()
+            return
+        }
         let now = self.clock()
         for (requestID, flight) in self.inFlight {
             guard var record = try? self.store.request(id: requestID), record.status == .processing else { continue }
@@ -160,14 +195,32 @@ final class SpacesCore: @unchecked Sendable {
     // MARK: Queries (on the queue)
 
     /// Number of workers registered for `spaceID`.
-    func workerCount(spaceID: Int64) -> Int { self.holders[spaceID]?.count ?? 0 }
+    func workerCount(spaceID: Int64) -> Int {
+        if let cluster { return (try? cluster.clusterWorkerCount(spaceID: spaceID)) ?? 0 }
+        return self.holders[spaceID]?.count ?? 0
+    }
 
     /// Requests waiting in `spaceID`'s queue.
-    func queueSize(spaceID: Int64) -> Int { self.fifos[spaceID]?.count ?? 0 }
+    func queueSize(spaceID: Int64) -> Int {
+        if let cluster { return (try? cluster.requestCount(spaceID: spaceID, status: .queued)) ?? 0 }
+        return self.fifos[spaceID]?.count ?? 0
+    }
+
+    /// The queue size the `maxQueuedPerSpace` limit is checked against. On a cluster, counting the shared queue
+    /// costs a scan of it, so the count is reused for a second: the limit is a safety net, not an exact quota.
+    func queueSizeForLimit(spaceID: Int64) -> Int {
+        guard self.cluster != nil else { return self.queueSize(spaceID: spaceID) }
+        let now = self.clock()
+        if let known = self.queuedEstimate[spaceID], now - known.at < 1 { return known.count }
+        let count = self.queueSize(spaceID: spaceID)
+        self.queuedEstimate[spaceID] = (count, now)
+        return count
+    }
 
     /// Requests being processed in `spaceID`.
     func processingCount(spaceID: Int64) -> Int {
-        (self.holders[spaceID] ?? []).reduce(0) { total, id in
+        if let cluster { return (try? cluster.requestCount(spaceID: spaceID, status: .processing)) ?? 0 }
+        return (self.holders[spaceID] ?? []).reduce(0) { total, id in
             total + (self.workers[id]?.registrations[spaceID]?.inFlight.count ?? 0)
         }
     }
@@ -175,6 +228,16 @@ final class SpacesCore: @unchecked Sendable {
     /// 1-based position of a queued request.
     func queuePosition(_ record: RequestRecord) -> Int? {
         guard record.status == .queued else { return nil }
+        if let cluster {
+            // A submission asks twice in one turn (its live update, then its answer): one query.
+            if let known = self.lastPosition, known.id == record.id { return known.position }
+            guard let position = try? cluster.queuePosition(spaceID: record.spaceID, queueOrder: record.queueOrder) else {
+                return nil
+            }
+            self.lastPosition = (record.id, position)
+            self.queue.async { self.lastPosition = nil }
+            return position
+        }
         return self.fifos[record.spaceID]?.position(id: record.id, order: record.queueOrder)
     }
 

@@ -123,21 +123,18 @@ extension SpacesCore {
             throw APIError(503, "no_worker", "No worker is connected to this space")
         }
         try submission.validate(for: space)
-        guard self.queueSize(spaceID: space.id) < self.options.maxQueuedPerSpace else {
+        guard self.queueSizeForLimit(spaceID: space.id) < self.options.maxQueuedPerSpace else {
             throw APIError(503, "queue_full", "This space's queue is full, try again later")
         }
 
         let now = self.clock()
         let rateKey = "\(submitter.userID):\(space.id)"
-        if space.rateLimitSeconds > 0, let last = self.lastSubmission[rateKey] {
+        // On a cluster the store checks both limits itself, atomically, when it inserts the request.
+        if self.cluster == nil, space.rateLimitSeconds > 0, let last = self.lastSubmission[rateKey] {
             let wait = Double(space.rateLimitSeconds) - (now - last)
-            if wait > 0 {
-                let retryAfter = Int(wait.rounded(.up))
-                throw APIError(429, "rate_limited", "Please wait \(retryAfter) seconds before submitting again",
-                               extra: ["retry_after": .int(Int64(retryAfter))])
-            }
+            if wait > 0 { throw Self.rateLimited(retryAfter: Int(wait.rounded(.up))) }
         }
-        if submitter.dailyQuota > 0 {
+        if self.cluster == nil, submitter.dailyQuota > 0 {
             let used: Int
             do {
                 used = try self.store.requestCount(userID: submitter.userID, since: ISOTime.startOfDay(now))
@@ -145,9 +142,7 @@ extension SpacesCore {
                 throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not count your requests"))
             }
             if used >= submitter.dailyQuota {
-                throw APIError(403, "quota_exceeded",
-                               "Daily quota of \(submitter.dailyQuota) requests reached, try again tomorrow",
-                               extra: ["quota": .int(Int64(submitter.dailyQuota)), "used": .int(Int64(used))])
+                throw Self.quotaExceeded(submitter.dailyQuota, used: used)
             }
         }
 
@@ -171,7 +166,7 @@ extension SpacesCore {
             for file in submission.files {
                 let key = Submission.fileFields.first { $0.field == file.field }?.payloadKey ?? "file"
                 let name = key + "-" + Submission.safeFileName(file.filename)
-                guard rename(file.path, directory + "/" + name) == 0 else {
+                guard FileMove.move(file.path, to: directory + "/" + name) else {
                     throw APIError(500, "storage_error", "Could not store the uploaded files")
                 }
                 let url = "\(baseURL)/uploads/\(requestID)/\(name)?token=\(token)"
@@ -188,21 +183,39 @@ extension SpacesCore {
             result: nil, error: nil, token: token, deliveries: 0, workerID: nil, progress: nil, progressMessage: nil,
             queueOrder: self.nextQueueOrder, createdAt: now, updatedAt: now, startedAt: nil, finishedAt: nil,
             baseURL: baseURL)
-        do {
-            try self.store.insertRequest(record)
-        } catch {
-            Log.info("could not save request \(requestID): \(error)")
-            throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
+        if let cluster {
+            try self.accept(record, on: cluster, space: space, submitter: submitter)
+        } else {
+            do {
+                try self.store.insertRequest(record)
+            } catch {
+                Log.info("could not save request \(requestID): \(error)")
+                throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
+            }
+            self.nextQueueOrder += 1
+            self.lastSubmission[rateKey] = now
+            self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
         }
-        self.nextQueueOrder += 1
-        self.lastSubmission[rateKey] = now
         self.metrics.submitted += 1
-        self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
-        self.dispatch(spaceID: space.id)
+        if self.cluster != nil {
+            self.claimForLocalWorkers(spaceID: space.id, space: space)
+        } else {
+            self.dispatch(spaceID: space.id)
+        }
         let saved = (try? self.store.request(id: requestID)) ?? nil ?? record
         // A dispatched request was published by `dispatch`; a waiting one is news for the owner's other pages.
         if saved.status == .queued { self.publish(saved) }
         return saved
+    }
+
+    static func rateLimited(retryAfter: Int) -> APIError {
+        APIError(429, "rate_limited", "Please wait \(retryAfter) seconds before submitting again",
+                 extra: ["retry_after": .int(Int64(retryAfter))])
+    }
+
+    static func quotaExceeded(_ quota: Int, used: Int) -> APIError {
+        APIError(403, "quota_exceeded", "Daily quota of \(quota) requests reached, try again tomorrow",
+                 extra: ["quota": .int(Int64(quota)), "used": .int(Int64(used))])
     }
 
     /// Cancels a queued or processing request (the worker holding it is told with `inference_cancel`).

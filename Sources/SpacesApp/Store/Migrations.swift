@@ -56,6 +56,29 @@ enum Migrations {
             .portable("CREATE INDEX requests_user ON requests(user_id, created_at)"),
             .portable("CREATE INDEX requests_active ON requests(status) WHERE status IN ('queued', 'processing')"),
         ],
+        // 2: the cluster queue (PostgreSQL): nodes with leases, worker registrations of every node, the node
+        // holding each processing request, and one queue order for every node.
+        [
+            .createTable("nodes", [
+                Column("id", .text, "PRIMARY KEY"),
+                Column("address", .text, "NOT NULL DEFAULT ''"),
+                Column("started_at", .real, "NOT NULL"),
+                Column("lease_expires", .real, "NOT NULL"),
+            ]),
+            .createTable("worker_registrations", [
+                Column("worker_id", .text, "NOT NULL"),
+                Column("space_id", .integer, "NOT NULL"),
+                Column("node_id", .text, "NOT NULL"),
+                Column("concurrency", .integer, "NOT NULL"),
+                Column("address", .text, "NOT NULL DEFAULT ''"),
+                Column("registered_at", .real, "NOT NULL"),
+            ]),
+            .portable("CREATE UNIQUE INDEX worker_registrations_key ON worker_registrations(worker_id, space_id)"),
+            .portable("CREATE INDEX worker_registrations_space ON worker_registrations(space_id)"),
+            .portable("ALTER TABLE requests ADD COLUMN node_id TEXT"),
+            .postgresOnly("CREATE SEQUENCE requests_queue_order"),
+            .postgresOnly("SELECT setval('requests_queue_order', (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM requests), false)"),
+        ],
     ]
 
     /// Applies the migrations `db` has not run yet, each in its own transaction. On PostgreSQL an advisory lock
@@ -68,7 +91,9 @@ enum Migrations {
                 try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 let current = try self.version(db)
                 guard current < self.all.count else { return current }
-                for step in self.all[current] { try db.execute(step.sql(db.dialect)) }
+                for step in self.all[current] {
+                    if let sql = step.sql(db.dialect) { try db.execute(sql) }
+                }
                 try db.run("DELETE FROM schema_version")
                 try db.run("INSERT INTO schema_version (version) VALUES (?)", current + 1)
                 return current + 1

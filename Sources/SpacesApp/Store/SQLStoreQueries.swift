@@ -76,7 +76,11 @@ extension SQLBackedStore {
     }
 
     func deleteSpace(id: Int64) throws {
-        try self.db.run("DELETE FROM spaces WHERE id = ?", id)
+        try self.db.transaction {
+            // Registrations of every node (the cluster's table; empty on a single node).
+            try self.db.run("DELETE FROM worker_registrations WHERE space_id = ?", id)
+            try self.db.run("DELETE FROM spaces WHERE id = ?", id)
+        }
     }
 
     func space(id: Int64) throws -> Space? {

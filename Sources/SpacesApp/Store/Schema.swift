@@ -42,8 +42,11 @@ enum SchemaStep: Sendable {
     case createTable(String, [Column])
     /// A statement both dialects accept as written (indexes, partial indexes, ALTER TABLE ... ADD COLUMN).
     case portable(String)
+    /// A statement only PostgreSQL runs (sequences of the cluster queue); SQLite skips it.
+    case postgresOnly(String)
 
-    func sql(_ dialect: SQLDialect) -> String {
+    /// The statement for `dialect`, or nil when the step does not apply to it.
+    func sql(_ dialect: SQLDialect) -> String? {
         switch self {
         case .createTable(let name, let columns):
             let body = columns.map { column in
@@ -52,6 +55,8 @@ enum SchemaStep: Sendable {
             return "CREATE TABLE \(name) (\n    " + body.joined(separator: ",\n    ") + "\n)"
         case .portable(let sql):
             return sql
+        case .postgresOnly(let sql):
+            return dialect == .postgres ? sql : nil
         }
     }
 }

@@ -7,6 +7,10 @@ struct SpacesConfig: Sendable {
     var host = "0.0.0.0"
     var port = 5001
     var dataDirectory = "./data"
+    /// `--uploads-dir`: request files and space covers; a folder every node of a cluster shares. Nil: in the data folder.
+    var uploadsDirectory: String?
+    /// `--session-key`: file of the key that signs login cookies; nodes of a cluster share one. Nil: in the data folder.
+    var sessionKeyFile: String?
     /// `--database`: empty for SQLite in the data folder (see `DatabaseLocation`).
     var database: String?
     var loops = ProcessInfo.processInfo.activeProcessorCount
@@ -49,7 +53,11 @@ struct SpacesConfig: Sendable {
     static let options: [(flag: String, env: String, help: String)] = [
         ("host", "SPACES_HOST", "address to bind (default 0.0.0.0)"),
         ("port", "SPACES_PORT", "port (default 5001; 0 picks a free one, printed on start)"),
-        ("data-dir", "SPACES_DATA_DIR", "folder for the database, uploads and the session key (default ./data)"),
+        ("data-dir", "SPACES_DATA_DIR", "folder for the SQLite database and temporary files, and by default uploads and the session key (default ./data)"),
+        ("uploads-dir", "SPACES_UPLOADS_DIR",
+         "folder for uploaded files and space covers; nodes of a cluster share one (default DATA_DIR/uploads)"),
+        ("session-key", "SPACES_SESSION_KEY",
+         "file of the login-cookie key, created when missing; nodes of a cluster share one (default DATA_DIR/session.key)"),
         ("database", "SPACES_DATABASE", "postgres://user:password@host:port/db, or sqlite:[path] (default: SQLite in the data folder)"),
         ("loops", "SPACES_LOOPS", "event loop threads (default: one per core)"),
         ("max-message-mb", "SPACES_MAX_MESSAGE_MB", "largest Socket.IO message in MB (default 16)"),
@@ -104,6 +112,8 @@ struct SpacesConfig: Sendable {
         self.host = flags.string("host", env: "SPACES_HOST") ?? self.host
         self.port = flags.int("port", env: "SPACES_PORT", default: self.port)
         self.dataDirectory = flags.string("data-dir", env: "SPACES_DATA_DIR") ?? self.dataDirectory
+        self.uploadsDirectory = flags.string("uploads-dir", env: "SPACES_UPLOADS_DIR")
+        self.sessionKeyFile = flags.string("session-key", env: "SPACES_SESSION_KEY")
         self.database = flags.string("database", env: "SPACES_DATABASE")
         self.loops = max(1, flags.int("loops", env: "SPACES_LOOPS", default: self.loops))
         self.maxMessageBytes = max(1, flags.int("max-message-mb", env: "SPACES_MAX_MESSAGE_MB", default: 16)) * 1024 * 1024

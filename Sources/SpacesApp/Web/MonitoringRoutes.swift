@@ -24,7 +24,20 @@ extension SpacesCore {
     func connectionStatus() throws -> JSONValue {
         let spaces = try self.store.spaces().filter(\.isWebsockets)
         var connections: [JSONValue] = []
-        for space in spaces {
+        if let cluster {
+            // Every node's workers, each with the node it is connected to.
+            let names = Dictionary(spaces.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+            for row in try cluster.clusterRegistrations() {
+                let r = row.registration
+                connections.append([
+                    "connection_id": .string(r.workerID), "space_id": .int(r.spaceID),
+                    "space_name": .string(names[r.spaceID] ?? ""), "connected_at": .string(ISOTime.format(r.registeredAt)),
+                    "concurrency": .int(Int64(r.concurrency)), "in_flight": .int(Int64(row.inFlight)),
+                    "node_id": .string(r.nodeID), "node_address": .string(row.nodeAddress),
+                ])
+            }
+        }
+        for space in spaces where self.cluster == nil {
             for workerID in self.holders[space.id] ?? [] {
                 guard let entry = self.workers[workerID], let registration = entry.registrations[space.id] else { continue }
                 connections.append([
@@ -46,13 +59,21 @@ extension SpacesCore {
                 "token_required": .bool(!(space.workerToken ?? "").isEmpty),
             ]
         }
-        return [
+        var status: JSONObject = [
             "success": true,
             "connected_count": .int(Int64(connections.count)),
             "total_ws_spaces": .int(Int64(spaces.count)),
             "connections": .array(connections),
             "all_spaces": .array(all),
         ]
+        if let cluster {
+            status["node_id"] = .string(self.nodeID)
+            status["nodes"] = .array(try cluster.clusterNodes().map { node in
+                ["node_id": .string(node.id), "address": .string(node.address),
+                 "lease_seconds_left": .double((node.leaseSecondsLeft * 10).rounded() / 10)]
+            })
+        }
+        return .object(status)
     }
 
     /// The Prometheus text exposition.
@@ -73,10 +94,23 @@ extension SpacesCore {
                 .replacingOccurrences(of: "\n", with: "\\n")
             return "{space_id=\"\(space.id)\",space=\"\(name)\"}"
         }
-        gauge("spaces_workers", "Workers registered per space.", spaces.map { (label($0), self.workerCount(spaceID: $0.id)) })
-        gauge("spaces_queue_depth", "Requests waiting per space.", spaces.map { (label($0), self.queueSize(spaceID: $0.id)) })
-        gauge("spaces_processing", "Requests held by workers per space.",
-              spaces.map { (label($0), self.processingCount(spaceID: $0.id)) })
+        // This node's own workers and the requests they hold (the whole site on a single node).
+        let local = Dictionary(grouping: self.workers.values.flatMap { $0.registrations }, by: \.key)
+        gauge("spaces_workers", "Workers registered per space on this node.",
+              spaces.map { (label($0), self.cluster == nil ? self.workerCount(spaceID: $0.id) : local[$0.id]?.count ?? 0) })
+        gauge("spaces_processing", "Requests held by this node's workers per space.",
+              spaces.map { space in (label(space), local[space.id]?.reduce(0) { $0 + $1.value.inFlight.count } ?? 0) })
+        gauge("spaces_queue_depth", "Requests waiting per space (the queue every node shares).",
+              spaces.map { (label($0), self.queueSize(spaceID: $0.id)) })
+        if let cluster {
+            out = "# HELP spaces_node_info This node's id in the cluster.\n# TYPE spaces_node_info gauge\n"
+                + "spaces_node_info{node=\"\(self.nodeID)\"} 1\n" + out
+            gauge("spaces_cluster_nodes", "Nodes with a live lease.", [("", try cluster.clusterNodes().count)])
+            gauge("spaces_cluster_workers", "Workers registered per space on every node.",
+                  spaces.map { (label($0), self.workerCount(spaceID: $0.id)) })
+            gauge("spaces_cluster_processing", "Requests held by workers per space on every node.",
+                  spaces.map { (label($0), self.processingCount(spaceID: $0.id)) })
+        }
         let counts = try self.store.countsByStatus()
         gauge("spaces_requests", "Stored requests by status.",
               RequestStatus.allCases.map { ("{status=\"\($0.rawValue)\"}", counts[$0] ?? 0) })

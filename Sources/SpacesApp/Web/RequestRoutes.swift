@@ -7,15 +7,17 @@ import SocketIO
 enum RequestRoutes {
     static func install(on router: Router, site: SpacesSite) {
         router.post("/websockets/submit/:space_id", handler: site.route { context in
-            let user = try await site.requireUser(context)
+            // The cookie is checked here; the account is read in the same trip to the core as the submission.
+            guard let userID = site.sessions.userID(from: context.headers, now: site.now) else { throw APIError.notLoggedIn() }
             guard let spaceID = context.params.int("space_id") else {
                 throw APIError.notFound("space_not_found", "Space not found")
             }
             let submission = try self.parseSubmission(context, site: site)
-            let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
             let baseURL = site.baseURL(context)
             do {
                 let (record, position) = try await site.core.perform {
+                    guard let user = try site.core.store.user(id: userID) else { throw APIError.notLoggedIn() }
+                    let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
                     let record = try site.core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL)
                     return (record, site.core.queuePosition(record))
                 }
@@ -35,14 +37,15 @@ enum RequestRoutes {
             guard let requestID = context.query["request_id"], !requestID.isEmpty else {
                 throw APIError.badRequest("missing_request_id", "request_id is required")
             }
-            let found = try await site.core.perform { () -> (RequestRecord, Int?)? in
+            let reader = RequestReader(context, site: site)
+            let found = try await site.core.perform { () -> (RequestRecord, Int?, User?)? in
                 guard let record = try site.core.store.request(id: requestID) else { return nil }
-                return (record, site.core.queuePosition(record))
+                return (record, site.core.queuePosition(record), try reader.account(for: record, in: site.core.store))
             }
-            guard let (record, position) = found else {
+            guard let (record, position, account) = found else {
                 throw APIError.notFound("request_not_found", "Request not found")
             }
-            try await self.authorize(context, record: record, site: site)
+            try reader.authorize(record, account: account)
             return HTTPResponse.json(bytes: self.statusJSON(record, position: position))
         })
 
@@ -120,7 +123,7 @@ enum RequestRoutes {
                     let directory = site.uploadsDirectory + "/" + record.id
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                     let name = "result-\(SecureRandom.token(byteCount: 6))-\(Submission.safeFileName(file.filename))"
-                    guard rename(file.path, directory + "/" + name) == 0 else {
+                    guard FileMove.move(file.path, to: directory + "/" + name) else {
                         throw APIError(500, "storage_error", "Could not store the file")
                     }
                     return "\(record.baseURL.isEmpty ? baseURL : record.baseURL)/uploads/\(record.id)/\(name)?token=\(record.token)"
@@ -135,11 +138,15 @@ enum RequestRoutes {
         router.get("/uploads/:request_id/:name", handler: site.route { context in
             let requestID = context.params["request_id"] ?? ""
             let name = context.params["name"] ?? ""
+            let reader = RequestReader(context, site: site)
             guard name == Submission.safeFileName(name), requestID == Submission.safeFileName(requestID),
-                  let record = try await site.core.perform({ try site.core.store.request(id: requestID) }) else {
+                  let (record, account) = try await site.core.perform({ () -> (RequestRecord, User?)? in
+                      guard let record = try site.core.store.request(id: requestID) else { return nil }
+                      return (record, try reader.account(for: record, in: site.core.store))
+                  }) else {
                 throw APIError.notFound("not_found", "File not found")
             }
-            try await self.authorize(context, record: record, site: site)
+            try reader.authorize(record, account: account)
             var response = StaticFiles(root: site.uploadsDirectory + "/" + requestID, cacheControl: "private, max-age=0",
                                        indexFile: nil).response(for: context.request, relativePath: name)
             response.headers.set("X-Content-Type-Options", "nosniff")
@@ -159,17 +166,6 @@ enum RequestRoutes {
             return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         return context.headers["X-Request-Token"]
-    }
-
-    /// A request may be read by whoever holds its token, its owner and admins.
-    static func authorize(_ context: RequestContext, record: RequestRecord, site: SpacesSite) async throws {
-        if let token = context.query["token"] ?? self.bearerToken(context), constantTimeEquals(token, record.token) {
-            return
-        }
-        guard let user = await site.currentUser(context) else { throw APIError.notLoggedIn() }
-        guard user.id == record.userID || user.isAdmin else {
-            throw APIError.forbidden("This request belongs to someone else")
-        }
     }
 
     /// Parses the form (urlencoded or multipart; files go to the temporary folder).
@@ -222,9 +218,16 @@ enum RequestRoutes {
         var object = self.summary(record, position: position)
         object["success"] = true
         object["username"] = .string(record.username)
-        object["payload"] = (try? JSONParser.parse(record.payload)) ?? .null
         var bytes = JSONSerializer.serialize(.object(object))
         bytes.removeLast()  // the closing brace
+        // The payload is JSON the server wrote at submission: spliced in as stored, not parsed and written again.
+        bytes += Array(",\"payload\":".utf8)
+        let payload = Array(record.payload.utf8)
+        if payload.first == UInt8(ascii: "{") && payload.last == UInt8(ascii: "}") {
+            bytes += payload
+        } else {
+            bytes += JSONSerializer.serialize((try? JSONParser.parse(record.payload)) ?? .null)
+        }
         bytes += Array(",\"result\":".utf8)
         bytes += Array((record.result ?? "null").utf8)
         bytes.append(UInt8(ascii: "}"))

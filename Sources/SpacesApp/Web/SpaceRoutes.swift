@@ -221,7 +221,7 @@ enum SpaceRoutes {
         let safeExt = ["png", "jpg", "jpeg", "gif", "webp", "svg"].contains(ext) ? ext : "img"
         let name = "\(spaceID)-\(SecureRandom.token(byteCount: 6)).\(safeExt)"
         try FileManager.default.createDirectory(atPath: site.coversDirectory, withIntermediateDirectories: true)
-        guard rename(file.path, site.coversDirectory + "/" + name) == 0 else {
+        guard FileMove.move(file.path, to: site.coversDirectory + "/" + name) else {
             _ = unlink(file.path)
             throw APIError(500, "storage_error", "Could not store the cover image")
         }

@@ -19,15 +19,15 @@ final class SpacesSite: Sendable {
     /// Live Socket.IO sessions, for `/metrics` (set once the engine exists).
     let connectionCount: @Sendable () -> Int
 
-    init(core: SpacesCore, sessions: SessionCookie, hasher: PasswordHasher, dataDirectory: String, maxBodyBytes: Int,
-         publicURL: String?, connectionCount: @escaping @Sendable () -> Int) {
+    init(core: SpacesCore, sessions: SessionCookie, hasher: PasswordHasher, dataDirectory: String, files: SharedFiles,
+         maxBodyBytes: Int, publicURL: String?, connectionCount: @escaping @Sendable () -> Int) {
         self.core = core
         self.sessions = sessions
         self.hasher = hasher
         self.dataDirectory = dataDirectory
-        self.uploadsDirectory = dataDirectory + "/uploads"
+        self.uploadsDirectory = files.uploads
         self.tempDirectory = dataDirectory + "/tmp"
-        self.coversDirectory = dataDirectory + "/covers"
+        self.coversDirectory = files.covers
         self.maxBodyBytes = maxBodyBytes
         self.publicURL = publicURL
         self.connectionCount = connectionCount

@@ -42,14 +42,20 @@ public protocol ClientStreamConnector: Sendable {
 
 /// Opens plain TCP streams.
 public struct TCPStreamConnector: ClientStreamConnector {
-    /// Creates the connector.
-    public init() {}
+    /// The local address connections are made from (`TCPConnector.connect`'s `source`); nil: the kernel's choice.
+    public var source: String?
 
+    /// Creates the connector; `source` binds every connection to that local address.
+    public init(source: String? = nil) {
+        self.source = source
+    }
+
+    /// Connects to `host`:`port` on `loop`; `completion` gets the stream or the error.
     public func connect(
         host: String, port: Int, on loop: EventLoop, timeoutMillis: Int,
         _ completion: @escaping @Sendable (Result<any ClientStream, any Error>) -> Void
     ) {
-        TCPConnector.connect(host: host, port: port, on: loop, timeoutMillis: timeoutMillis) { result in
+        TCPConnector.connect(host: host, port: port, source: self.source, on: loop, timeoutMillis: timeoutMillis) { result in
             switch result {
             case .success(let connection):
                 completion(.success(TCPClientStream(connection)))
@@ -75,21 +81,30 @@ public final class TCPClientStream: ClientStream, ConnectionHandler, @unchecked 
         connection.handler = self
     }
 
+    /// ClientStream: the connection's loop.
     public var loop: EventLoop { self.connection.loop }
+    /// ClientStream: whether the connection closed.
     public var isClosed: Bool { self.connection.isClosed }
+    /// ClientStream: bytes queued, not yet written.
     public var pendingOutputBytes: Int { self.connection.pendingOutputBytes }
 
+    /// ClientStream: queues `bytes`.
     public func write(_ bytes: [UInt8]) { self.connection.write(bytes) }
+    /// ClientStream: appends to the output in place.
     public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) { self.connection.withOutboundBuffer(body) }
+    /// ClientStream: closes once the output is written.
     public func closeGracefully() { self.connection.closeGracefully() }
+    /// ClientStream: closes now.
     public func close() { self.connection.close(error: nil) }
 
+    /// TCPConnectionHandler: hands the bytes read to the delegate.
     public func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
         if let delegate = self.delegate {
             delegate.streamRead(self, &buffer)
         }
     }
 
+    /// TCPConnectionHandler: tells the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {
         self.delegate?.streamClosed(self, error: error)
     }

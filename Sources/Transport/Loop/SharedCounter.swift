@@ -4,6 +4,7 @@ import Synchronization
 public final class SharedCounter: Sendable {
     private let value: Atomic<Int>
 
+    /// A counter starting at `initial`.
     public init(_ initial: Int) { self.value = Atomic(initial) }
 
     /// Decrements and returns the new value.

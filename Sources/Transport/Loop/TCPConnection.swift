@@ -12,6 +12,7 @@ public protocol ConnectionHandler: AnyObject {
 }
 
 extension ConnectionHandler {
+    /// Default: nothing to do when the output drained.
     public func connectionWritable(_ connection: TCPConnection) {}
 }
 

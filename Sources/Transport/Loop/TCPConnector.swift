@@ -27,18 +27,31 @@ public enum TCPConnector {
     /// Connects to `host:port` and calls `completion` on `loop`'s thread with a started connection whose
     /// `handler` is still nil: set it inside `completion` (no event is delivered before it returns).
     ///
-    /// `host` may be a name, an IPv4 address, or an IPv6 address with or without brackets.
+    /// `host` may be a name, an IPv4 address, or an IPv6 address with or without brackets. `source`, a
+    /// numeric address of this machine, is the local address to connect from (its port chosen at connect):
+    /// each source address has its own range of ephemeral ports, so many of them let one client machine open
+    /// more connections to one server than a single address could.
     public static func connect(
-        host: String, port: Int, on loop: EventLoop, timeoutMillis: Int = 10_000,
+        host: String, port: Int, source: String? = nil, on loop: EventLoop, timeoutMillis: Int = 10_000,
         _ completion: @escaping @Sendable (Result<TCPConnection, TCPConnectError>) -> Void
     ) {
+        let sourceAddress: SocketAddress?
+        switch source.map({ Self.resolve(host: $0, port: 0, numericOnly: true) }) {
+        case nil:
+            sourceAddress = nil
+        case .success(let addresses)?:
+            sourceAddress = addresses.first
+        case .failure?:
+            loop.execute { completion(.failure(.resolutionFailed(host: source ?? "", reason: "not a numeric source address"))) }
+            return
+        }
         let bareHost = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let deadline = monotonicNanos() &+ UInt64(max(1, timeoutMillis)) &* 1_000_000
         // Numeric addresses resolve without any lookup, so they need no thread hop. `execute` even on the
         // loop: the completion never runs inside the caller's own call.
         if case .success(let addresses) = Self.resolve(host: bareHost, port: port, numericOnly: true) {
             loop.execute {
-                ConnectAttempt(loop: loop, addresses: addresses, deadline: deadline, completion: completion).start()
+                ConnectAttempt(loop: loop, addresses: addresses, source: sourceAddress, deadline: deadline, completion: completion).start()
             }
             return
         }
@@ -47,7 +60,7 @@ public enum TCPConnector {
             loop.execute {
                 switch resolved {
                 case .success(let addresses):
-                    ConnectAttempt(loop: loop, addresses: addresses, deadline: deadline, completion: completion).start()
+                    ConnectAttempt(loop: loop, addresses: addresses, source: sourceAddress, deadline: deadline, completion: completion).start()
                 case .failure(let error):
                     completion(.failure(error))
                 }
@@ -90,6 +103,8 @@ final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
     // Invariant for @unchecked Sendable: created and used on `loop`'s thread only.
     private let loop: EventLoop
     private var addresses: [SocketAddress]
+    /// The local address to bind before connecting, nil for the kernel's choice.
+    private let source: SocketAddress?
     private let deadline: UInt64
     private var completion: (@Sendable (Result<TCPConnection, TCPConnectError>) -> Void)?
     private var fd: Int32 = -1
@@ -97,10 +112,11 @@ final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
     private var timer: LoopTimer?
     private var lastError: TCPConnectError = .timedOut
 
-    init(loop: EventLoop, addresses: [SocketAddress], deadline: UInt64,
+    init(loop: EventLoop, addresses: [SocketAddress], source: SocketAddress? = nil, deadline: UInt64,
          completion: @escaping @Sendable (Result<TCPConnection, TCPConnectError>) -> Void) {
         self.loop = loop
         self.addresses = addresses
+        self.source = source
         self.deadline = deadline
         self.completion = completion
     }
@@ -129,6 +145,14 @@ final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
                 var one: Int32 = 1
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             }
+            if let source = self.source {
+                guard source.family == address.family, Self.bind(fd, to: source) else {
+                    let err = source.family == address.family ? errno : EAFNOSUPPORT
+                    Glibc.close(fd)
+                    self.lastError = .connectFailed(address: address.description, errno: err)
+                    continue
+                }
+            }
             var storage = address.storage
             let rc = withUnsafePointer(to: &storage) { ptr in
                 ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
@@ -155,6 +179,18 @@ final class ConnectAttempt: EventLoopHandler, @unchecked Sendable {
             return
         }
         self.finish(.failure(self.lastError))
+    }
+
+    /// Binds `fd` to `source` with port 0, the port left to `connect` (IP_BIND_ADDRESS_NO_PORT): bound at
+    /// once, a port could not be shared by connections to different servers.
+    private static func bind(_ fd: Int32, to source: SocketAddress) -> Bool {
+        var one: Int32 = 1
+        let bindAddressNoPort: Int32 = 24  // IP_BIND_ADDRESS_NO_PORT, Linux 4.2
+        setsockopt(fd, Int32(IPPROTO_IP), bindAddressNoPort, &one, socklen_t(MemoryLayout<Int32>.size))
+        var storage = source.storage
+        return withUnsafePointer(to: &storage) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, source.length) }
+        } == 0
     }
 
     func handleEvents(_ mask: UInt32) {

@@ -7,16 +7,19 @@ public struct ByteBuffer: Sendable, Equatable {
     @usableFromInline var storage: [UInt8]
     @usableFromInline var readerIndex: Int
 
+    /// An empty buffer.
     @inlinable public init() {
         self.storage = []
         self.readerIndex = 0
     }
 
+    /// A buffer holding `bytes`.
     @inlinable public init(bytes: some Sequence<UInt8>) {
         self.storage = Array(bytes)
         self.readerIndex = 0
     }
 
+    /// A buffer holding the UTF-8 of `string`.
     @inlinable public init(string: String) {
         self.storage = Array(string.utf8)
         self.readerIndex = 0
@@ -25,6 +28,7 @@ public struct ByteBuffer: Sendable, Equatable {
     /// Number of bytes not yet consumed.
     @inlinable public var readableBytes: Int { self.storage.count - self.readerIndex }
 
+    /// Whether nothing is left to read.
     @inlinable public var isEmpty: Bool { self.readableBytes == 0 }
 
     /// The unread bytes as a slice (indices are positions in the underlying storage).
@@ -39,16 +43,20 @@ public struct ByteBuffer: Sendable, Equatable {
         return index < self.storage.count ? self.storage[index] : nil
     }
 
+    /// Appends one byte.
     @inlinable public mutating func append(_ byte: UInt8) { self.storage.append(byte) }
 
+    /// Appends `bytes`.
     @inlinable public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
         self.storage.append(contentsOf: bytes)
     }
 
+    /// Appends the bytes `bytes` points to.
     @inlinable public mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {
         self.storage.append(contentsOf: bytes)
     }
 
+    /// Appends the UTF-8 of `string`.
     @inlinable public mutating func append(string: String) {
         self.storage.append(contentsOf: string.utf8)
     }
@@ -78,6 +86,7 @@ public struct ByteBuffer: Sendable, Equatable {
         return bytes
     }
 
+    /// Empties the buffer, keeping its capacity.
     @inlinable public mutating func clear() {
         self.storage.removeAll(keepingCapacity: true)
         self.readerIndex = 0

@@ -27,6 +27,7 @@ public final class TLSConnector: ClientStreamConnector, @unchecked Sendable {
 
     deinit { SSL_CTX_free(self.context) }
 
+    /// Connects to `host`:`port` and runs the TLS handshake; `completion` gets the stream or the error.
     public func connect(
         host: String, port: Int, on loop: EventLoop, timeoutMillis: Int,
         _ completion: @escaping @Sendable (Result<any ClientStream, any Error>) -> Void
@@ -60,6 +61,7 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
     private let ssl: OpaquePointer
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
+    /// ClientStream: who gets the decrypted bytes and the close.
     public weak var delegate: ClientStreamDelegate?
     private var handshakeDone = false
     private var handshakeCompletion: (@Sendable (Result<any ClientStream, any Error>) -> Void)?
@@ -167,10 +169,14 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
 
     // MARK: ClientStream
 
+    /// ClientStream: the connection's loop.
     public var loop: EventLoop { self.inner.loop }
+    /// ClientStream: whether the stream closed.
     public var isClosed: Bool { self.closed || self.inner.isClosed }
+    /// ClientStream: encrypted bytes queued, not yet written.
     public var pendingOutputBytes: Int { self.inner.pendingOutputBytes }
 
+    /// ClientStream: encrypts and queues `bytes`.
     public func write(_ bytes: [UInt8]) {
         guard !self.isClosed, !bytes.isEmpty else { return }
         guard self.handshakeDone else {
@@ -192,12 +198,14 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
         self.flushCiphertext()
     }
 
+    /// ClientStream: builds plaintext in place, then encrypts it.
     public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
         var bytes: [UInt8] = []
         body(&bytes)
         self.write(bytes)
     }
 
+    /// ClientStream: sends close_notify once the output is written, then closes.
     public func closeGracefully() {
         guard !self.isClosed else { return }
         if self.handshakeDone {
@@ -208,6 +216,7 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
         self.inner.closeGracefully()
     }
 
+    /// ClientStream: closes now.
     public func close() {
         guard !self.closed else { return }
         self.closed = true
@@ -223,6 +232,7 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
 
     // MARK: ClientStreamDelegate (the inner stream)
 
+    /// ClientStreamDelegate (of the TCP stream): decrypts the bytes read.
     public func streamRead(_ stream: any ClientStream, _ buffer: inout ByteBuffer) {
         let fed = buffer.withReadableBytes { raw in BIO_write(self.readBIO, raw.baseAddress, Int32(raw.count)) }
         if fed > 0 { buffer.moveReaderIndex(forwardBy: Int(fed)) }
@@ -266,6 +276,7 @@ public final class TLSClientStream: ClientStream, ClientStreamDelegate, @uncheck
         }
     }
 
+    /// ClientStreamDelegate (of the TCP stream): reports the close.
     public func streamClosed(_ stream: any ClientStream, error: Int32?) {
         if !self.handshakeDone {
             self.failHandshake(TLSError(message: "connection closed during the handshake"))

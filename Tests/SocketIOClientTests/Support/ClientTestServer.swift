@@ -37,10 +37,11 @@ enum ClientTestApp {
         socket.on("echo-ack") { args, ack in ack?.send(arguments: args) }
         socket.on("ignore") { _, _ in }
         socket.on("ask-client") { args, _ in
-            socket.timeout(5000).emit("question", arguments: args) { error, response in
-                if let error {
+            socket.timeout(.seconds(5)).emit("question", arguments: args) { result in
+                switch result {
+                case .failure(let error):
                     socket.emit("answer-error", .string(error.description))
-                } else {
+                case .success(let response):
                     socket.emit("answer", arguments: response)
                 }
             }

@@ -114,10 +114,20 @@ final class SIOTestHTTP {
 
     /// Sends a request and reads the response (status, body); the body must have a Content-Length.
     func request(_ method: String, _ target: String, body: String = "", timeout: TimeInterval = 5) throws -> (status: Int, body: String) {
+        try self.send(method, target, body: body)
+        return try self.response(timeout: timeout)
+    }
+
+    /// Sends a request without waiting for its response (a long-poll the server holds).
+    func send(_ method: String, _ target: String, body: String = "") throws {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(self.port)\r\n"
         if method == "POST" { head += "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: \(body.utf8.count)\r\n" }
         head += "\r\n"
         try self.socket.send(Array((head + body).utf8))
+    }
+
+    /// Reads the next response (status, body); the body must have a Content-Length.
+    func response(timeout: TimeInterval = 5) throws -> (status: Int, body: String) {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while true {
             if let end = self.headEnd() {

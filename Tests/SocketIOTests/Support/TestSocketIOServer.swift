@@ -35,8 +35,8 @@ enum TestSuiteApp {
         socket.onEvent("message") { event in socket.emit("message-back", event.arguments) }
         socket.onEvent("message-with-ack") { event in event.ack?.send(event.arguments) }
         socket.onEvent("emit-with-ack") { event in
-            socket.emit("emit-with-ack", arguments: event.args) { error, response in
-                if error == nil { socket.emit("emit-with-ack", arguments: response) }
+            socket.emit("emit-with-ack", arguments: event.args) { result in
+                if case .success(let response) = result { socket.emit("emit-with-ack", arguments: response) }
             }
         }
     }

@@ -28,6 +28,7 @@ public struct SocketSession: Sendable {
     /// Its `socket.data`.
     public let data: SocketData
 
+    /// A kept session.
     public init(id: String, pid: String, rooms: Set<String>, data: SocketData) {
         self.id = id
         self.pid = pid
@@ -43,6 +44,7 @@ public struct RecoveredSocketSession: Sendable {
     /// The arguments of each missed EVENT (`[event, ...args, offset]`), oldest first.
     public let missedPackets: [[JSONValue]]
 
+    /// A session and the packets it missed.
     public init(session: SocketSession, missedPackets: [[JSONValue]]) {
         self.session = session
         self.missedPackets = missedPackets

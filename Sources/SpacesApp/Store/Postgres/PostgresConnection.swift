@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Not thread-safe: the pool hands it to one caller at a time.
 final class PostgresConnection: SQLDatabase {
-    private var handle: OpaquePointer?
+    /// The libpq connection (nil once closed); `PostgresListener` waits on its socket.
+    private(set) var handle: OpaquePointer?
     /// Statement name per SQL text (as written, with `?` placeholders).
     private var prepared: [String: String] = [:]
     var dialect: SQLDialect { .postgres }

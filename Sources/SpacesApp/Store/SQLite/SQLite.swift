@@ -34,7 +34,9 @@ final class Database: SQLDatabase {
     var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database at `path`, in WAL mode with a busy timeout.
-    init(path: String, busyTimeoutMillis: Int32 = 5000) throws(SQLiteError) {
+    /// `exclusive`: this connection is the file's only user while it is open (`locking_mode=EXCLUSIVE`), so
+    /// SQLite takes its file locks once instead of at every transaction, and keeps the WAL index in memory.
+    init(path: String, busyTimeoutMillis: Int32 = 5000, exclusive: Bool = false) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -48,10 +50,16 @@ final class Database: SQLDatabase {
         // Extended codes tell a failed write (SQLITE_IOERR_WRITE) from other I/O errors; `kind` masks them.
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMillis)
+        if exclusive {
+            // Before the first access in WAL mode: the WAL index then never goes to shared memory.
+            try self.execute("PRAGMA locking_mode=EXCLUSIVE")
+        }
         if path != ":memory:" {
             try self.execute("PRAGMA journal_mode=WAL")
         }
-        // NORMAL in WAL mode survives a killed process; only a power loss may lose the last commits.
+        // NORMAL in WAL mode survives a killed process: a commit is in the WAL file (the kernel's page cache)
+        // before the answer goes out, and SIGKILL cannot undo that. Only a power loss or a kernel crash may lose
+        // the last commits (FULL would fsync the WAL at every commit to cover those as well).
         try self.execute("PRAGMA synchronous=NORMAL")
         try self.execute("PRAGMA foreign_keys=ON")
     }

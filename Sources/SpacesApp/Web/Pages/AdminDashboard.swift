@@ -11,6 +11,8 @@ struct WorkerRow: Sendable {
     let inFlight: Int
     let concurrency: Int
     let completed: Int
+    /// The node the worker is connected to ("" on a single node).
+    var node = ""
 }
 
 /// What the dashboard shows of a space.
@@ -41,13 +43,17 @@ extension SpacesCore {
                                         waiting: self.queueSize(spaceID: space.id),
                                         processing: self.processingCount(spaceID: space.id)))
         }
-        for (id, entry) in self.workers {
-            for (spaceID, registration) in entry.registrations {
-                data.workers.append(WorkerRow(
-                    connectionID: id, address: entry.channel.address, spaceID: spaceID,
-                    spaceName: names[spaceID] ?? "#\(spaceID)", since: registration.registeredAt,
-                    inFlight: registration.inFlight.count, concurrency: registration.concurrency,
-                    completed: registration.completed))
+        if let cluster {
+            data.workers = try self.clusterWorkerRows(cluster, names: names)
+        } else {
+            for (id, entry) in self.workers {
+                for (spaceID, registration) in entry.registrations {
+                    data.workers.append(WorkerRow(
+                        connectionID: id, address: entry.channel.address, spaceID: spaceID,
+                        spaceName: names[spaceID] ?? "#\(spaceID)", since: registration.registeredAt,
+                        inFlight: registration.inFlight.count, concurrency: registration.concurrency,
+                        completed: registration.completed))
+                }
             }
         }
         data.workers.sort { ($0.spaceName, $0.since) < ($1.spaceName, $1.since) }
@@ -55,6 +61,18 @@ extension SpacesCore {
         data.users = try self.store.users()
         data.usedToday = try self.store.requestCountsByUser(since: ISOTime.startOfDay(self.clock()))
         return data
+    }
+
+    /// Every worker of the cluster, with its node (completions are counted by the node that has the worker).
+    private func clusterWorkerRows(_ cluster: any ClusterQueueStore, names: [Int64: String]) throws -> [WorkerRow] {
+        try cluster.clusterRegistrations().map { row in
+            let r = row.registration
+            return WorkerRow(connectionID: r.workerID, address: r.address, spaceID: r.spaceID,
+                             spaceName: names[r.spaceID] ?? "#\(r.spaceID)", since: r.registeredAt, inFlight: row.inFlight,
+                             concurrency: r.concurrency,
+                             completed: self.workers[r.workerID]?.registrations[r.spaceID]?.completed ?? 0,
+                             node: row.nodeAddress.isEmpty ? r.nodeID : "\(r.nodeID) (\(row.nodeAddress))")
+        }
     }
 }
 
@@ -91,11 +109,13 @@ enum AdminDashboard {
         if data.workers.isEmpty {
             body += "<p class=\"muted\" id=\"no-workers\">\(page.h(.noWorkerConnected))</p>"
         } else {
-            body += self.tableStart("admin-workers", [page.t(.space), page.t(.connection), page.t(.address), page.t(.since),
-                                                      page.t(.inFlight), page.t(.completedCount)])
+            let clustered = data.workers.contains { !$0.node.isEmpty }
+            body += self.tableStart("admin-workers", [page.t(.space), page.t(.connection), page.t(.address)]
+                                    + (clustered ? [page.t(.node)] : []) + [page.t(.since), page.t(.inFlight), page.t(.completedCount)])
             for worker in data.workers {
                 body += "<tr><td><a href=\"/ai_project/\(worker.spaceID)\">\(HTML.escape(worker.spaceName))</a></td>"
                     + "<td><code>\(HTML.escape(worker.connectionID))</code></td><td>\(HTML.escape(worker.address))</td>"
+                    + (clustered ? "<td class=\"worker-node\">\(HTML.escape(worker.node))</td>" : "")
                     + "<td>\(self.time(worker.since, page)) <span class=\"muted\">(\(HTML.escape(self.duration(now - worker.since))))</span></td>"
                     + "<td>\(worker.inFlight) / \(worker.concurrency)</td><td>\(worker.completed)</td></tr>"
             }

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Instructions per unit of work under callgrind: noise-free per-operation costs, sio-echo beside limitd.
+
+    python Benchmarks/callgrind_costs.py --server .build/release/sio-echo --limitd .build/sioload/limitd \\
+        --sioload .build/sioload/sioload [--scenarios polling,echo,rate,capacity]
+
+Each server runs under `valgrind --tool=callgrind`; sioload warms it up, the counters are zeroed
+(`callgrind_control -z`), a measured sioload run follows and the counters are dumped (`-d`). The result is
+instructions (Ir) per message, per connection (capacity: handshake + namespace connect) or per message at
+a fixed rate (the cold path from wakeup to send). Timing under valgrind is ~50x slow, so the runs are
+small; the counts do not depend on machine load, which is why they suit a shared machine.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SCENARIOS = {
+    "echo": (["echo", "--conns", "20", "--window", "4", "--warmup", "2", "--duration", "6"], "msgs"),
+    "polling": (["echo", "--transport", "polling", "--conns", "10", "--window", "1", "--warmup", "2",
+                 "--duration", "6"], "msgs"),
+    "rate": (["rate", "--rate", "200", "--conns", "20", "--warmup", "2", "--duration", "6"], "msgs"),
+    "capacity": (["capacity", "--steps", "300", "--pending", "8", "--settle", "1"], "open"),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, deadline):
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def total_ir(path):
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(?:summary|totals):\s+(\d+)", line)
+            if m:
+                return int(m.group(1))
+    raise RuntimeError(f"no totals in {path}")
+
+
+def measure(kind, binary, sioload, scenario, workdir):
+    port = free_port()
+    out = os.path.join(workdir, f"{kind}-{scenario}.cg")
+    if kind == "limitd":
+        argv = [binary, str(port)]
+    else:
+        argv = [binary, "--port", str(port), "--host", "127.0.0.1", "--loops", "1", "--app", "bench",
+                "--ping-interval", "25000", "--ping-timeout", "20000"]
+    vg = ["valgrind", "--tool=callgrind", "--compress-strings=no", f"--callgrind-out-file={out}.%p"]
+    server = subprocess.Popen(vg + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        if not wait_port(port, time.monotonic() + 180):
+            raise RuntimeError(f"{kind} did not start")
+        load, key = SCENARIOS[scenario]
+        warm = [sioload, *load, "--port", str(port), "--max-time", "120"]
+        if scenario == "capacity":
+            subprocess.run([sioload, "capacity", "--steps", "100", "--pending", "8", "--settle", "1",
+                            "--port", str(port)], capture_output=True, timeout=120)
+            time.sleep(1)
+        else:
+            subprocess.run([*warm[:-2], "--max-time", "60", "--duration", "1"], capture_output=True, timeout=120)
+        subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, timeout=60)
+        r = subprocess.run(warm, capture_output=True, text=True, timeout=180)
+        subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, timeout=60)
+        lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+        result = [l for l in lines if l.get("scenario") == scenario] or lines
+        units = result[-1].get(key) if result else None
+        # The dump callgrind_control asked for (suffix .1), not the one written at exit.
+        dumps = glob.glob(out + f".{server.pid}.1")
+        ir = total_ir(dumps[0]) if dumps else None
+        return ir, units
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--server", action="append", required=True, help="sio-echo binary (repeat to compare builds)")
+    p.add_argument("--limitd", required=True)
+    p.add_argument("--sioload", required=True)
+    p.add_argument("--scenarios", default="polling,echo,rate,capacity")
+    p.add_argument("--keep", help="folder for the callgrind files (default: a temporary one)")
+    a = p.parse_args()
+    workdir = a.keep or tempfile.mkdtemp(prefix="callgrind-costs-")
+    os.makedirs(workdir, exist_ok=True)
+    servers = [("limitd", a.limitd)] + [(f"sio-echo#{i}" if len(a.server) > 1 else "sio-echo", s)
+                                        for i, s in enumerate(a.server)]
+    print("scenario | " + " | ".join(f"{k} Ir/unit" for k, _ in servers), flush=True)
+    for scenario in a.scenarios.split(","):
+        cells = []
+        floor = None
+        for kind, binary in servers:
+            ir, units = measure("limitd" if kind == "limitd" else "ours", binary, a.sioload, scenario, workdir)
+            per = ir / units if ir and units else None
+            if kind == "limitd":
+                floor = per
+            text = f"{per:,.0f}" if per else "-"
+            if kind != "limitd" and per and floor:
+                text += f" ({per / floor:.2f}x)"
+            cells.append(text)
+            print(f"  {scenario} {kind}: Ir {ir}, units {units}", file=sys.stderr, flush=True)
+        print(f"{scenario} | " + " | ".join(cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+import Foundation
+import SocketIO
+
+/// The queue operations that differ when every node shares the queue in PostgreSQL (on the core's queue).
+/// This node keeps only what is its own: its workers' sockets, and the requests they hold (for results,
+/// progress, timeouts and cancels); the FIFOs, registrations and limits are the database's.
+extension SpacesCore {
+    /// Whether `space` takes one more worker: on a cluster, counted and recorded for every node at once.
+    func admitsWorker(_ channel: WorkerChannel, space: Space, concurrency: Int, now: Double) -> Bool {
+        guard let cluster else { return self.workerCount(spaceID: space.id) < max(1, space.maxWorkers) }
+        let row = ClusterRegistration(workerID: channel.id, spaceID: space.id, nodeID: self.nodeID,
+                                      concurrency: concurrency, address: channel.address, registeredAt: now)
+        do {
+            return try cluster.addRegistration(row, maxWorkers: space.maxWorkers)
+        } catch {
+            Log.info("registration of \(channel.id) not recorded: \(error)")
+            return false
+        }
+    }
+
+    /// A worker of this node went away: its registrations are dropped everywhere and what it held goes back to
+    /// the head of the queue (counted as a delivery), where any node may claim it.
+    func clusterWorkerGone(_ channelID: String, _ entry: WorkerEntry) {
+        guard let cluster else { return }
+        let now = self.clock()
+        do {
+            try cluster.removeRegistrations(workerID: channelID)
+        } catch {
+            // This node's row stays, so the reaper will not drop them: try again when the database returns.
+            self.whenStoreReturns(error) { core in try? core.cluster?.removeRegistrations(workerID: channelID) }
+        }
+        for (spaceID, registration) in entry.registrations {
+            self.holders[spaceID]?.removeAll { $0 == channelID }
+            if self.holders[spaceID]?.isEmpty == true { self.holders[spaceID] = nil }
+            var returned = 0
+            for requestID in registration.inFlight.sorted() {
+                self.inFlight[requestID] = nil
+                guard let record = try? cluster.returnToQueue(requestID: requestID, workerID: channelID, countDelivery: true,
+                                                              maxDeliveries: self.options.maxDeliveries, now: now) else { continue }
+                if record.status == .queued {
+                    returned += 1
+                    self.metrics.redelivered += 1
+                }
+                self.publish(record)
+            }
+            if returned > 0 { self.wake(.queued, String(spaceID)) }
+            Log.info("worker \(channelID) left space #\(spaceID) (\(returned) request(s) back to the queue)")
+            self.dispatch(spaceID: spaceID)
+            self.spaceChanged(spaceID)
+        }
+    }
+
+    /// Claims heads of `spaceID`'s shared queue for this node's workers with free slots, one at a time, and sends
+    /// them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
+    func claimForLocalWorkers(spaceID: Int64, space known: Space? = nil) {
+        guard let cluster, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty else { return }
+        // Registrations cap their concurrency at the space's: with every slot taken, no need to read the space.
+        let anyFree = workerIDs.contains { id in
+            self.workers[id]?.registrations[spaceID].map { $0.inFlight.count < $0.concurrency } ?? false
+        }
+        guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
+        while true {
+            guard let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space) else { return }
+            let now = self.clock()
+            let claimed: RequestRecord?
+            do {
+                claimed = try cluster.claimNext(spaceID: spaceID, workerID: chosen.id, nodeID: self.nodeID, now: now)
+            } catch {
+                Log.info("claim in space #\(spaceID) failed: \(error)")
+                self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
+                return
+            }
+            guard let record = claimed else { return }
+            self.hold(record.id, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
+                      timeoutSeconds: space.timeoutSeconds)
+            self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(record.id)
+            self.metrics.dispatched += 1
+            self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
+            self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+            self.publish(record)
+        }
+    }
+
+    /// Stores an accepted submission on the cluster: the rate limit and the daily quota are checked there,
+    /// atomically with the insert, and the other nodes are woken. Removes the request's files when refused.
+    func accept(_ record: RequestRecord, on cluster: any ClusterQueueStore, space: Space, submitter: Submitter) throws(APIError) {
+        let rules = SubmissionRules(rateLimitSeconds: space.rateLimitSeconds, dailyQuota: submitter.dailyQuota,
+                                    dayStart: ISOTime.startOfDay(record.createdAt))
+        let outcome: SubmissionOutcome
+        do {
+            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)")
+        } catch {
+            self.removeFiles(of: record.id)
+            throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
+        }
+        switch outcome {
+        case .accepted:
+            return
+        case .rateLimited(let retryAfter):
+            self.removeFiles(of: record.id)
+            throw Self.rateLimited(retryAfter: retryAfter)
+        case .quotaExceeded(let used):
+            self.removeFiles(of: record.id)
+            throw Self.quotaExceeded(submitter.dailyQuota, used: used)
+        }
+    }
+
+    private func removeFiles(of requestID: String) {
+        try? FileManager.default.removeItem(atPath: self.options.uploadsDirectory + "/" + requestID)
+    }
+}

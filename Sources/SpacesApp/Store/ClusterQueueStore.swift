@@ -1,0 +1,118 @@
+/// A store that can hold one queue for several nodes (PostgreSQL): the FIFO of every space, the workers
+/// registered on every node, and each node's lease live in the database, and nodes claim requests atomically.
+///
+/// A core whose store conforms runs the cluster path (`SpacesCore+Cluster*.swift`); SQLite keeps the in-memory
+/// path of one node. Every call blocks and runs on the core's queue.
+protocol ClusterQueueStore: SpacesStore {
+    // MARK: Nodes and leases (times are the database's clock, so nodes need not agree on theirs)
+
+    /// Adds (or refreshes) node `nodeID` with a lease of `leaseSeconds`. What an earlier run of the same node
+    /// left behind (it died) is released at once: its registrations dropped, the requests it held sent back to
+    /// the head of their queues (returned).
+    func joinCluster(nodeID: String, address: String, leaseSeconds: Double, maxDeliveries: Int, now: Double) throws
+        -> [RequestRecord]
+    /// Renews the lease (and notes the node's address); false when the row is gone (another node reaped this one).
+    func renewLease(nodeID: String, address: String, leaseSeconds: Double) throws -> Bool
+    /// Removes the node and its worker registrations (a clean stop).
+    func leaveCluster(nodeID: String) throws
+    /// Live nodes: id, address, seconds of lease left.
+    func clusterNodes() throws -> [ClusterNodeRow]
+    /// In one transaction: deletes nodes whose lease expired (only when `expireLeases`), drops the worker
+    /// registrations of nodes that no longer exist, and sends the requests those nodes held back to the head of
+    /// their queues (or fails them after `maxDeliveries`). Returns the requests it moved. Two reapers at once
+    /// never move a request twice: the rows are locked and re-checked.
+    func reapLostNodes(expireLeases: Bool, maxDeliveries: Int, now: Double) throws -> [RequestRecord]
+
+    // MARK: Workers
+
+    /// Registers `workerID` for `spaceID` unless the space already has `maxWorkers` registrations on the whole
+    /// cluster (checked and inserted under a lock on the space's row). False when full.
+    func addRegistration(_ registration: ClusterRegistration, maxWorkers: Int) throws -> Bool
+    /// Drops every registration of `workerID`.
+    func removeRegistrations(workerID: String) throws
+    /// Every registration of the cluster with its node and the requests it holds, for the admin pages.
+    func clusterRegistrations() throws -> [ClusterRegistrationRow]
+    /// Workers registered for `spaceID` on every node.
+    func clusterWorkerCount(spaceID: Int64) throws -> Int
+
+    // MARK: The shared FIFO
+
+    /// Workers, queued and processing requests of `spaceID` on the whole cluster, in one query.
+    func spaceCounts(spaceID: Int64) throws -> SpaceCounts
+    /// Requests of `spaceID` in `status`.
+    func requestCount(spaceID: Int64, status: RequestStatus) throws -> Int
+    /// 1-based position of a queued request with `queueOrder` in `spaceID`'s queue.
+    func queuePosition(spaceID: Int64, queueOrder: Int64) throws -> Int
+    /// Accepts a submission atomically for the whole cluster: under a lock on the user's row, checks the rate
+    /// limit and the daily quota against the stored requests, inserts `record` with the next queue order of the
+    /// cluster and wakes the other nodes. Returns the stored record.
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome
+    /// Claims the head of `spaceID`'s queue for `workerID` on `nodeID` (`FOR UPDATE SKIP LOCKED`): the request
+    /// becomes `processing` with one more delivery. Nil when nothing is queued (or every head is being claimed).
+    func claimNext(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord?
+    /// Puts a processing request held by `workerID` back at the head of its queue (`countDelivery` false: the
+    /// server, not the worker, cut it short), or fails it after `maxDeliveries`. Nil when it was no longer held
+    /// by that worker.
+    func returnToQueue(requestID: String, workerID: String, countDelivery: Bool, maxDeliveries: Int, now: Double) throws
+        -> RequestRecord?
+    /// Writes `record` only while the stored request is still `expected` (status and worker): a node can never
+    /// overwrite a request another node or a reaper moved meanwhile. False when it changed.
+    func updateRequest(_ record: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool
+
+    // MARK: Waking other nodes
+
+    /// Sends `payload` to every node listening (LISTEN/NOTIFY; delivered when the caller's transaction commits).
+    func wakeNodes(_ payload: String) throws
+    /// A listener (not started) that hands every wake-up payload to `onWake`, and calls `onConnect` whenever it
+    /// (re)starts listening.
+    func wakeListener(onWake: @escaping @Sendable (String) -> Void, onConnect: @escaping @Sendable () -> Void)
+        -> PostgresListener
+}
+
+/// One worker registration as the cluster stores it.
+struct ClusterRegistration: Sendable, Equatable {
+    var workerID: String
+    var spaceID: Int64
+    var nodeID: String
+    var concurrency: Int
+    var address: String
+    var registeredAt: Double
+}
+
+/// A registration with what the admin pages show next to it.
+struct ClusterRegistrationRow: Sendable, Equatable {
+    var registration: ClusterRegistration
+    var nodeAddress: String
+    var inFlight: Int
+}
+
+/// How busy a space is.
+struct SpaceCounts: Sendable, Equatable {
+    var workers = 0
+    var queued = 0
+    var processing = 0
+}
+
+/// A live node.
+struct ClusterNodeRow: Sendable, Equatable {
+    var id: String
+    var address: String
+    var leaseSecondsLeft: Double
+}
+
+/// The per-user limits a submission is checked against.
+struct SubmissionRules: Sendable {
+    var rateLimitSeconds: Int
+    var dailyQuota: Int
+    /// Start of the current UTC day (seconds since 1970), for the quota.
+    var dayStart: Double
+}
+
+/// What `acceptRequest` decided.
+enum SubmissionOutcome: Sendable, Equatable {
+    case accepted(RequestRecord)
+    /// Seconds until the user may submit to this space again.
+    case rateLimited(retryAfter: Int)
+    /// Requests the user already made today.
+    case quotaExceeded(used: Int)
+}

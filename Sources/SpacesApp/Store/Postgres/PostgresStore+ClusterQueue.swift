@@ -1,0 +1,232 @@
+/// The cluster queue in PostgreSQL: every node reads and claims the same rows.
+extension PostgresStore: ClusterQueueStore {
+    /// The channel nodes LISTEN on for wake-ups.
+    static let wakeChannel = "spaces_queue"
+    /// The database's clock, in seconds since 1970 (leases use it, so node clocks may differ).
+    private static let databaseNow = "EXTRACT(EPOCH FROM clock_timestamp())"
+
+    // MARK: Nodes
+
+    func joinCluster(nodeID: String, address: String, leaseSeconds: Double, maxDeliveries: Int, now: Double) throws
+        -> [RequestRecord]
+    {
+        try self.db.transaction {
+            try self.db.run("""
+                INSERT INTO nodes (id, address, started_at, lease_expires)
+                VALUES (?, ?, \(Self.databaseNow), \(Self.databaseNow) + ?)
+                ON CONFLICT (id) DO UPDATE SET address = EXCLUDED.address, lease_expires = EXCLUDED.lease_expires
+                """, nodeID, address, leaseSeconds)
+            // What a previous run of this node left (it died): its workers are gone, its requests go back.
+            try self.db.run("DELETE FROM worker_registrations WHERE node_id = ?", nodeID)
+            return try self.returnLostRequests(where: "node_id = ?", nodeID, maxDeliveries: maxDeliveries, now: now)
+        }
+    }
+
+    func renewLease(nodeID: String, address: String, leaseSeconds: Double) throws -> Bool {
+        try self.db.run("UPDATE nodes SET lease_expires = \(Self.databaseNow) + ?, address = ? WHERE id = ?",
+                        leaseSeconds, address, nodeID) == 1
+    }
+
+    func leaveCluster(nodeID: String) throws {
+        try self.db.transaction {
+            try self.db.run("DELETE FROM worker_registrations WHERE node_id = ?", nodeID)
+            try self.db.run("DELETE FROM nodes WHERE id = ?", nodeID)
+        }
+    }
+
+    func clusterNodes() throws -> [ClusterNodeRow] {
+        try self.db.query("SELECT id, address, lease_expires - \(Self.databaseNow) FROM nodes ORDER BY started_at, id") {
+            ClusterNodeRow(id: $0.text(0), address: $0.text(1), leaseSecondsLeft: $0.double(2))
+        }
+    }
+
+    func reapLostNodes(expireLeases: Bool, maxDeliveries: Int, now: Double) throws -> [RequestRecord] {
+        try self.db.transaction {
+            if expireLeases {
+                try self.db.run("DELETE FROM nodes WHERE lease_expires < \(Self.databaseNow)")
+            }
+            try self.db.run("""
+                DELETE FROM worker_registrations r WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = r.node_id)
+                """)
+            return try self.returnLostRequests(
+                where: "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = requests.node_id)", maxDeliveries: maxDeliveries, now: now)
+        }
+    }
+
+    /// Processing requests matching `condition` whose node is gone: back to the head (they keep their queue
+    /// order), the delivery they got counted, or failed once they used them all (as a worker disconnect does on
+    /// one node). Oldest first.
+    private func returnLostRequests(where condition: String, _ parameters: SQLBindable..., maxDeliveries: Int, now: Double)
+        throws -> [RequestRecord]
+    {
+        let values: [SQLBindable] = [maxDeliveries, maxDeliveries, maxDeliveries, now, now] + parameters
+        return try self.db.query("""
+            UPDATE requests SET
+                status = CASE WHEN deliveries >= ? THEN 'failed' ELSE 'queued' END,
+                error = CASE WHEN deliveries >= ? THEN \(Self.lostError) ELSE error END,
+                finished_at = CASE WHEN deliveries >= ? THEN ? ELSE finished_at END,
+                worker_id = NULL, node_id = NULL, progress = NULL, progress_message = NULL, updated_at = ?
+            WHERE status = 'processing' AND \(condition)
+            RETURNING \(StoreRows.requestColumns)
+            """, parameters: values.map(\.sqlValue), map: StoreRows.requestFromRow)
+            .sorted { $0.queueOrder < $1.queueOrder }
+    }
+
+    /// The error of a request that used up its deliveries (the single node's words, with the count).
+    static let lostError = """
+        'Request failed: delivered to a worker ' || deliveries || ' times and every worker disconnected before answering'
+        """
+
+    // MARK: Workers
+
+    func addRegistration(_ r: ClusterRegistration, maxWorkers: Int) throws -> Bool {
+        try self.db.transaction {
+            // The space's row lock serialises registrations for it across nodes: count and insert are one step.
+            _ = try self.db.queryFirst("SELECT id FROM spaces WHERE id = ? FOR UPDATE", r.spaceID) { $0.int64(0) }
+            let count = try self.db.scalar("SELECT COUNT(*) FROM worker_registrations WHERE space_id = ?", r.spaceID)
+            guard count < Int64(max(1, maxWorkers)) else { return false }
+            try self.db.run("""
+                INSERT INTO worker_registrations (worker_id, space_id, node_id, concurrency, address, registered_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (worker_id, space_id) DO UPDATE SET concurrency = EXCLUDED.concurrency
+                """, r.workerID, r.spaceID, r.nodeID, r.concurrency, r.address, r.registeredAt)
+            return true
+        }
+    }
+
+    func removeRegistrations(workerID: String) throws {
+        try self.db.run("DELETE FROM worker_registrations WHERE worker_id = ?", workerID)
+    }
+
+    func clusterRegistrations() throws -> [ClusterRegistrationRow] {
+        try self.db.query("""
+            SELECT r.worker_id, r.space_id, r.node_id, r.concurrency, r.address, r.registered_at,
+                COALESCE(n.address, ''),
+                (SELECT COUNT(*) FROM requests q WHERE q.status = 'processing' AND q.worker_id = r.worker_id
+                    AND q.space_id = r.space_id)
+            FROM worker_registrations r LEFT JOIN nodes n ON n.id = r.node_id
+            ORDER BY r.space_id, r.registered_at
+            """) { row in
+            ClusterRegistrationRow(
+                registration: ClusterRegistration(workerID: row.text(0), spaceID: row.int64(1), nodeID: row.text(2),
+                                                  concurrency: row.int(3), address: row.text(4), registeredAt: row.double(5)),
+                nodeAddress: row.text(6), inFlight: row.int(7))
+        }
+    }
+
+    func clusterWorkerCount(spaceID: Int64) throws -> Int {
+        Int(try self.db.scalar("SELECT COUNT(*) FROM worker_registrations WHERE space_id = ?", spaceID))
+    }
+
+    // MARK: The shared FIFO
+
+    func spaceCounts(spaceID: Int64) throws -> SpaceCounts {
+        try self.db.queryFirst("""
+            SELECT (SELECT COUNT(*) FROM worker_registrations WHERE space_id = ?),
+                COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FILTER (WHERE status = 'processing')
+            FROM requests WHERE space_id = ? AND status IN ('queued', 'processing')
+            """, spaceID, spaceID) { SpaceCounts(workers: $0.int(0), queued: $0.int(1), processing: $0.int(2)) } ?? SpaceCounts()
+    }
+
+    func requestCount(spaceID: Int64, status: RequestStatus) throws -> Int {
+        Int(try self.db.scalar("SELECT COUNT(*) FROM requests WHERE space_id = ? AND status = ?", spaceID, status.rawValue))
+    }
+
+    func queuePosition(spaceID: Int64, queueOrder: Int64) throws -> Int {
+        Int(try self.db.scalar("""
+            SELECT COUNT(*) FROM requests WHERE space_id = ? AND status = 'queued' AND queue_order <= ?
+            """, spaceID, queueOrder))
+    }
+
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome {
+        let limited = rules.rateLimitSeconds > 0 || rules.dailyQuota > 0
+        // Without limits the INSERT alone does it (one statement, one transaction).
+        return try (limited ? self.db.transaction : { try $0() }) {
+            if limited {
+                // One submission per user at a time, on every node: the limits below count what is committed.
+                _ = try self.db.queryFirst("SELECT id FROM users WHERE id = ? FOR UPDATE", record.userID) { $0.int64(0) }
+                // After the lock (a statement of its own, so that it sees what the previous holder committed), over
+                // the window that matters: today for the quota, the last `rateLimitSeconds` for the rate limit.
+                let day = rules.dailyQuota > 0 ? rules.dayStart : .infinity
+                let rate = rules.rateLimitSeconds > 0 ? record.createdAt - Double(rules.rateLimitSeconds) : .infinity
+                let (last, used) = try self.db.queryFirst("""
+                    SELECT MAX(created_at) FILTER (WHERE space_id = ?), COUNT(*) FILTER (WHERE created_at >= ?)
+                    FROM requests WHERE user_id = ? AND created_at >= ?
+                    """, record.spaceID, rules.dayStart, record.userID, min(day, rate)) {
+                    ($0.optionalDouble(0), $0.int(1))
+                } ?? (nil, 0)
+                if rules.rateLimitSeconds > 0, let last {
+                    let wait = Double(rules.rateLimitSeconds) - (record.createdAt - last)
+                    if wait > 0 { return .rateLimited(retryAfter: Int(wait.rounded(.up))) }
+                }
+                if rules.dailyQuota > 0 && used >= rules.dailyQuota { return .quotaExceeded(used: used) }
+            }
+            let r = record
+            let order = try self.db.queryFirst("""
+                INSERT INTO requests (id, space_id, user_id, username, payload, status, result, error, token, deliveries,
+                    worker_id, progress, progress_message, queue_order, created_at, updated_at, started_at, finished_at,
+                    base_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('requests_queue_order'), ?, ?, ?, ?, ?)
+                RETURNING queue_order, pg_notify(?, ?)
+                """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
+                r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
+                r.finishedAt, r.baseURL, Self.wakeChannel, wake, map: { $0.int64(0) }) ?? 0
+            var stored = record
+            stored.queueOrder = order
+            return .accepted(stored)
+        }
+    }
+
+    func claimNext(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord? {
+        // One statement, so one transaction: the head is locked (rows another node is claiming right now are
+        // skipped, not waited for), re-checked and taken.
+        try self.db.queryFirst("""
+            UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
+                started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
+            WHERE id = (
+                SELECT id FROM requests WHERE space_id = ? AND status = 'queued'
+                ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
+            AND status = 'queued'
+            RETURNING \(StoreRows.requestColumns)
+            """, workerID, nodeID, now, now, spaceID, map: StoreRows.requestFromRow)
+    }
+
+    func returnToQueue(requestID: String, workerID: String, countDelivery: Bool, maxDeliveries: Int, now: Double) throws
+        -> RequestRecord?
+    {
+        let deliveries = countDelivery ? "deliveries" : "GREATEST(deliveries - 1, 0)"
+        return try self.db.queryFirst("""
+            UPDATE requests SET
+                status = CASE WHEN \(deliveries) >= ? THEN 'failed' ELSE 'queued' END,
+                error = CASE WHEN \(deliveries) >= ? THEN \(Self.lostError) ELSE error END,
+                finished_at = CASE WHEN \(deliveries) >= ? THEN ? ELSE finished_at END,
+                deliveries = \(deliveries),
+                worker_id = NULL, node_id = NULL, progress = NULL, progress_message = NULL, updated_at = ?
+            WHERE id = ? AND status = 'processing' AND worker_id = ?
+            RETURNING \(StoreRows.requestColumns)
+            """, maxDeliveries, maxDeliveries, maxDeliveries, now, now, requestID, workerID,
+            map: StoreRows.requestFromRow)
+    }
+
+    func updateRequest(_ r: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool {
+        try self.db.run("""
+            UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
+                progress_message = ?, updated_at = ?, started_at = ?, finished_at = ?,
+                node_id = CASE WHEN CAST(? AS TEXT) = 'processing' THEN node_id ELSE NULL END
+            WHERE id = ? AND status = ? AND worker_id IS NOT DISTINCT FROM ?
+            """, r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress, r.progressMessage,
+            r.updatedAt, r.startedAt, r.finishedAt, r.status.rawValue, r.id, status.rawValue, workerID) == 1
+    }
+
+    // MARK: Waking
+
+    func wakeNodes(_ payload: String) throws {
+        _ = try self.db.queryFirst("SELECT pg_notify(?, ?)", Self.wakeChannel, payload) { _ in 0 }
+    }
+
+    func wakeListener(onWake: @escaping @Sendable (String) -> Void, onConnect: @escaping @Sendable () -> Void)
+        -> PostgresListener
+    {
+        PostgresListener(url: self.db.url, channel: Self.wakeChannel, onNotify: onWake, onConnect: onConnect)
+    }
+}

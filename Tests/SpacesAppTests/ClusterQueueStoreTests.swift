@@ -1,0 +1,165 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import SpacesApp
+
+/// The cluster queue's SQL against a real PostgreSQL: two stores on one database stand for two nodes, and
+/// threads call them at once, as nodes do.
+@Suite struct ClusterQueueStoreTests {
+    /// A store of its own on the database at `url` (for one thread: a store belongs to one node), closed after `body`.
+    private static func withNode<T>(_ url: String, _ body: (PostgresStore) throws -> T) throws -> T {
+        let store = try PostgresStore(url: url)
+        defer { store.close() }
+        return try body(store)
+    }
+
+    /// Two "nodes" on a fresh database, with one space and one user.
+    private func twoNodes() throws -> (PostgresStore, PostgresStore, spaceID: Int64, userID: Int64, url: String) {
+        let url = try SharedPostgres.get().createDatabase()
+        let first = try PostgresStore(url: url), second = try PostgresStore(url: url)
+        let space = try first.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true))
+        let user = try first.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
+        return (first, second, space.id, user.id, url)
+    }
+
+    private static func record(space: Int64, user: Int64, _ n: Int, at time: Double = 100) -> RequestRecord {
+        RequestRecord(id: "r\(n)-\(UUID().uuidString)", spaceID: space, userID: user, username: "ada", payload: "{}",
+                      status: .queued, result: nil, error: nil, token: "t", deliveries: 0, workerID: nil, progress: nil,
+                      progressMessage: nil, queueOrder: 0, createdAt: time, updatedAt: time, startedAt: nil,
+                      finishedAt: nil)
+    }
+
+    private static let open = SubmissionRules(rateLimitSeconds: 0, dailyQuota: 0, dayStart: 0)
+
+    @discardableResult
+    private static func enqueue(_ store: PostgresStore, _ record: RequestRecord, rules: SubmissionRules = Self.open) throws
+        -> SubmissionOutcome
+    {
+        try store.acceptRequest(record, rules: rules, wake: "q \(record.spaceID) test")
+    }
+
+    @Test func concurrentClaimsTakeEveryRequestExactlyOnceInOrder() throws {
+        let (first, second, spaceID, userID, url) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        var ids: [String] = []
+        for n in 0..<40 {
+            let r = Self.record(space: spaceID, user: userID, n)
+            try Self.enqueue(n % 2 == 0 ? first : second, r)
+            ids.append(r.id)
+        }
+        let claimed = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            var mine: [RequestRecord] = []
+            _ = try? Self.withNode(url) { store in
+                while let next = try store.claimNext(spaceID: spaceID, workerID: "w\(index)", nodeID: "n\(index % 2)", now: 200) {
+                    mine.append(next)
+                }
+            }
+            // Each claimer sees the FIFO in order (others take what lies between).
+            #expect(mine.map(\.queueOrder) == mine.map(\.queueOrder).sorted())
+            #expect(mine.allSatisfy { $0.status == .processing && $0.deliveries == 1 && $0.workerID == "w\(index)" })
+            claimed.withLock { $0 += mine.map(\.id) }
+        }
+        #expect(claimed.withLock { $0.sorted() } == ids.sorted())
+        #expect(try first.requestCount(spaceID: spaceID, status: .queued) == 0)
+    }
+
+    @Test func aHeadBeingClaimedIsSkippedNotWaitedFor() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let head = Self.record(space: spaceID, user: userID, 1), next = Self.record(space: spaceID, user: userID, 2)
+        try Self.enqueue(first, head)
+        try Self.enqueue(first, next)
+        try first.db.transaction {
+            let locked = try first.db.queryFirst(
+                "SELECT id FROM requests WHERE space_id = ? AND status = 'queued' ORDER BY queue_order LIMIT 1 FOR UPDATE",
+                spaceID) { $0.text(0) }
+            #expect(locked == head.id)
+            let other = try second.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n2", now: 1)
+            #expect(other?.id == next.id, "the locked head is skipped")
+        }
+        #expect(try first.claimNext(spaceID: spaceID, workerID: "w1", nodeID: "n1", now: 1)?.id == head.id)
+    }
+
+    @Test func maxWorkersAndQuotasHoldUnderConcurrentNodes() throws {
+        let (first, second, spaceID, userID, url) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let admitted = Atomic<Int>(0), accepted = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 10) { index in
+            let row = ClusterRegistration(workerID: "w\(index)", spaceID: spaceID, nodeID: "n\(index % 2)", concurrency: 1,
+                                          address: "", registeredAt: 1)
+            let rules = SubmissionRules(rateLimitSeconds: 0, dailyQuota: 4, dayStart: 0)
+            _ = try? Self.withNode(url) { store in
+                if try store.addRegistration(row, maxWorkers: 3) { admitted.add(1, ordering: .relaxed) }
+                if case .accepted = try Self.enqueue(store, Self.record(space: spaceID, user: userID, index), rules: rules) {
+                    accepted.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(admitted.load(ordering: .relaxed) == 3)
+        #expect(try first.clusterWorkerCount(spaceID: spaceID) == 3)
+        #expect(accepted.load(ordering: .relaxed) == 4)
+        let over = try Self.enqueue(first, Self.record(space: spaceID, user: userID, 99),
+                                    rules: SubmissionRules(rateLimitSeconds: 0, dailyQuota: 4, dayStart: 0))
+        #expect(over == .quotaExceeded(used: 4))
+        let limited = try Self.enqueue(second, Self.record(space: spaceID, user: userID, 100, at: 130),
+                                       rules: SubmissionRules(rateLimitSeconds: 60, dailyQuota: 0, dayStart: 0))
+        #expect(limited == .rateLimited(retryAfter: 30))
+    }
+
+    @Test func reapersReturnAnExpiredNodesRequestsOnceToTheHead() throws {
+        let (first, second, spaceID, userID, url) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        _ = try first.joinCluster(nodeID: "dead", address: "a:1", leaseSeconds: -1, maxDeliveries: 3, now: 1)
+        _ = try second.joinCluster(nodeID: "alive", address: "b:2", leaseSeconds: 60, maxDeliveries: 3, now: 1)
+        let held = Self.record(space: spaceID, user: userID, 1), waiting = Self.record(space: spaceID, user: userID, 2)
+        try Self.enqueue(first, held)
+        try Self.enqueue(first, waiting)
+        #expect(try first.claimNext(spaceID: spaceID, workerID: "w-dead", nodeID: "dead", now: 2)?.id == held.id)
+        #expect(try first.addRegistration(ClusterRegistration(workerID: "w-dead", spaceID: spaceID, nodeID: "dead",
+                                                              concurrency: 1, address: "", registeredAt: 2), maxWorkers: 5))
+
+        // Not yet allowed to expire leases (the reaper has not been connected for a whole lease): nothing moves.
+        #expect(try second.reapLostNodes(expireLeases: false, maxDeliveries: 3, now: 3).isEmpty)
+        #expect(try second.clusterNodes().map(\.id).sorted() == ["alive", "dead"])
+
+        let moved = Mutex<[RequestRecord]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let records = (try? Self.withNode(url) { try $0.reapLostNodes(expireLeases: true, maxDeliveries: 3, now: 4) }) ?? []
+            moved.withLock { $0 += records }
+        }
+        let returned = moved.withLock { $0 }
+        #expect(returned.map(\.id) == [held.id], "one reaper moved it, once")
+        #expect(returned.first?.status == .queued && returned.first?.deliveries == 1 && returned.first?.workerID == nil)
+        #expect(try second.clusterNodes().map(\.id) == ["alive"])
+        #expect(try second.clusterWorkerCount(spaceID: spaceID) == 0)
+        // Back at the head: claimed before the request that waited behind it, its delivery counted.
+        let again = try second.claimNext(spaceID: spaceID, workerID: "w-alive", nodeID: "alive", now: 5)
+        #expect(again?.id == held.id && again?.deliveries == 2)
+        // The lost holder's late write is refused; the new holder's goes through.
+        var late = try #require(again)
+        late.status = .completed
+        #expect(try !first.updateRequest(late, ifStillStatus: .processing, workerID: "w-dead"))
+        #expect(try second.updateRequest(late, ifStillStatus: .processing, workerID: "w-alive"))
+    }
+
+    @Test func aRestartedNodeReleasesWhatItsPreviousRunHeldAndLeavingIsClean() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        _ = try first.joinCluster(nodeID: "n1", address: "a:1", leaseSeconds: 60, maxDeliveries: 3, now: 1)
+        let r = Self.record(space: spaceID, user: userID, 1)
+        try Self.enqueue(first, r)
+        _ = try first.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n1", now: 2)
+        // The same node id again (a restart after a crash): released at once, the delivery counted.
+        let released = try second.joinCluster(nodeID: "n1", address: "a:1", leaseSeconds: 60, maxDeliveries: 3, now: 3)
+        #expect(released.map(\.id) == [r.id] && released.first?.status == .queued)
+        // Handed back by a clean stop: the delivery is not counted.
+        _ = try first.claimNext(spaceID: spaceID, workerID: "w2", nodeID: "n1", now: 4)
+        let back = try first.returnToQueue(requestID: r.id, workerID: "w2", countDelivery: false, maxDeliveries: 3, now: 5)
+        #expect(back?.status == .queued && back?.deliveries == 1)
+        #expect(try first.returnToQueue(requestID: r.id, workerID: "w2", countDelivery: true, maxDeliveries: 3, now: 6) == nil)
+        try first.leaveCluster(nodeID: "n1")
+        #expect(try first.clusterNodes().isEmpty)
+        #expect(try first.renewLease(nodeID: "n1", address: "a:1", leaseSeconds: 60) == false)
+    }
+}
