@@ -89,7 +89,7 @@ final class SpacesServer: Sendable {
         httpConfiguration.trustProxy = config.trustProxy
         httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
         httpConfiguration.maxBackpressure = config.maxBackpressure
-        httpConfiguration.connectionLimits = ConnectionLimits(maxConnections: config.maxConnections,
+        httpConfiguration.connectionLimits = ConnectionLimits(maxConnections: config.maxConnections ?? ConnectionLimits.fileDescriptorDefault(),
                                                               maxConnectionsPerAddress: config.maxConnectionsPerIP)
         httpConfiguration.headerTimeoutMillis = config.headerTimeoutMillis
         self.http = try HTTPServer(configuration: httpConfiguration, group: self.group, handler: chain)

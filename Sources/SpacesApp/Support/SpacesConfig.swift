@@ -37,8 +37,9 @@ struct SpacesConfig: Sendable {
     var trustProxy = false
     var tlsCertificate: String?
     var tlsKey: String?
-    /// Connections open at once; the default keeps descriptors free for the database and uploads.
-    var maxConnections = ConnectionLimits.fileDescriptorDefault()
+    /// Connections open at once; nil: the default, which keeps descriptors free for the database and uploads
+    /// (`ConnectionLimits.fileDescriptorDefault()`, taken once the server raised its descriptor limit).
+    var maxConnections: Int?
     /// Connections open at once from one address (loopback exempt); see `defaultMaxConnectionsPerIP`.
     var maxConnectionsPerIP = Self.defaultMaxConnectionsPerIP
     /// Time a connection has to send a complete request head (slowloris).
@@ -133,7 +134,8 @@ struct SpacesConfig: Sendable {
         self.tlsCertificate = flags.string("tls-cert", env: "SPACES_TLS_CERT")
         self.tlsKey = flags.string("tls-key", env: "SPACES_TLS_KEY")
         self.trustProxy = flags.has("trust-proxy") || ProcessInfo.processInfo.environment["SPACES_TRUST_PROXY"] == "1"
-        self.maxConnections = flags.int("max-connections", env: "SPACES_MAX_CONNECTIONS", default: self.maxConnections)
+        let maxConnections = flags.int("max-connections", env: "SPACES_MAX_CONNECTIONS", default: -1)
+        self.maxConnections = maxConnections >= 0 ? maxConnections : nil
         self.maxConnectionsPerIP = flags.int("max-connections-per-ip", env: "SPACES_MAX_CONNECTIONS_PER_IP",
                                              default: self.trustProxy ? 0 : Self.defaultMaxConnectionsPerIP)
         self.headerTimeoutMillis = flags.int("header-timeout", env: "SPACES_HEADER_TIMEOUT", default: self.headerTimeoutMillis)
