@@ -181,6 +181,19 @@ slow-readers: release venv
 bench-loadgen: release venv
 	$(PY) Benchmarks/compare_loadgens.py --bin $(RELEASE_BIN) --sioload-src $(SIOLOAD_SRC) $(LOADGEN_ARGS)
 
+# `make sanitize`: the server, client and SpacesApp tests (EngineIOTests, SocketIOTests, SocketIOClientTests,
+# SpacesAppTests) under ThreadSanitizer (.build-tsan), then AddressSanitizer with LeakSanitizer (.build-asan), each
+# in a scratch folder of its own; fails on a failed test or on any sanitizer report (Tests/Sanitizers/run.sh, which
+# also prints how long each took; suppressions with their reasons in Tests/Sanitizers/*.supp).
+.PHONY: sanitize sanitize-thread sanitize-address
+sanitize: sanitize-thread sanitize-address
+
+sanitize-thread: deps venv postgresql
+	SWIFT="$(SWIFT)" Tests/Sanitizers/run.sh thread
+
+sanitize-address: deps venv postgresql
+	SWIFT="$(SWIFT)" Tests/Sanitizers/run.sh address
+
 # `make soak SOAK_MINUTES=30` (issue 18): sio-echo under sio-load (5,000 WebSocket + 200 polling clients, 100
 # replaced per second, echoes and broadcasts) and spaces (3 workers, 20 users submitting) at once, RSS, descriptors,
 # threads and queues sampled every 10 s; passes when RSS grows at most 5 % after the warm-up and descriptors come

@@ -85,6 +85,9 @@ struct SIOEcho {
         OutputBudget.returnLargeBuffersToTheSystem()
         // Each connection is a descriptor: a soft limit of 1,024 would cap the node far below its capacity.
         FileDescriptorLimit.raiseAndLog(program: "sio-echo")
+        // After raising it: the default --max-connections follows the descriptor limit.
+        http.connectionLimits = ToolServer.connectionLimits(flags)
+        http.headerTimeoutMillis = flags.int("header-timeout", default: http.headerTimeoutMillis)
         let server: SocketIOApp
         do {
             server = try SocketIOApp(http: http, loops: flags.string("loops").flatMap(Int.init), options: options,

@@ -310,13 +310,32 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             return
         }
         self.pendingPoll = exchange
-        // The exchange calls this itself, so it is alive then; the session is held until the exchange goes.
-        exchange.abandonHandler = { [unowned exchange] in
-            guard self.pendingPoll === exchange else { return }
-            self.pendingPoll = nil
-            self.finish(.transportError)
-        }
+        self.watchForAbandon(exchange)
         if !self.outbox.isEmpty { self.flushNow() }
+    }
+
+    /// Ends the session when the client of the pending poll goes away. The poll's connection may belong to
+    /// another loop than the session: its abandon handler is set and called on that loop, and hops back here
+    /// (TSan found the session's timers cancelled from the connection's loop). The session is held until
+    /// the exchange goes.
+    private func watchForAbandon(_ exchange: HTTPExchange) {
+        let abandoned: @Sendable () -> Void = { [weak exchange] in
+            let gone = exchange
+            self.loop.executeOrRun {
+                guard let gone, self.pendingPoll === gone else { return }
+                self.pendingPoll = nil
+                self.finish(.transportError)
+            }
+        }
+        if exchange.loop.inEventLoop {
+            exchange.abandonHandler = abandoned
+            return
+        }
+        exchange.loop.execute {
+            // Answered already: either the poll was answered (then it is no longer pending, and `abandoned`
+            // does nothing) or its connection closed before the handler could be set.
+            if exchange.isAnswered { abandoned() } else { exchange.abandonHandler = abandoned }
+        }
     }
 
     /// A POST on the polling transport (loop thread).

@@ -24,7 +24,27 @@ public enum ToolServer {
             most bytes queued for such clients together; over it the largest backlogs are closed first
             (default 134217728, or 1/16 of RAM if less; 0: no limit)
             """),
+        CommandLineFlag("max-connections", value: "N", help: """
+            most connections open at once; more are closed unread (default: the descriptor limit
+            less 128, so a flood is refused before the process runs out of descriptors; 0: no limit)
+            """),
+        CommandLineFlag("max-connections-per-ip", value: "N", help: """
+            most connections open at once from one address (IPv6: one /64), loopback included
+            (default 0: no limit, since tests and benchmarks open 10,000+ from 127.0.0.1)
+            """),
+        CommandLineFlag("header-timeout", value: "MS", help: """
+            ms a connection has to send a complete request head, from when it opened or started one
+            (default 30000; slowloris clients that never finish are closed then)
+            """),
     ]
+
+    /// The connection limits of `--max-connections` and `--max-connections-per-ip` (loopback counted: these
+    /// are test servers, and a limit given on their command line is meant to apply to local clients).
+    public static func connectionLimits(_ flags: CommandLineFlags) -> ConnectionLimits {
+        ConnectionLimits(maxConnections: flags.int("max-connections", default: ConnectionLimits.fileDescriptorDefault()),
+                         maxConnectionsPerAddress: flags.int("max-connections-per-ip", default: 0),
+                         exemptLoopback: false)
+    }
 
     /// The TLS context `--tls-cert`/`--tls-key` ask for (reloaded on SIGHUP), nil without them; exits with
     /// status 2 when only one is given and 1 when the files cannot be used.
@@ -51,7 +71,8 @@ public enum ToolServer {
     /// Starts `handler` on `--host` (default `::`, falling back to IPv4 on machines without IPv6) and `--port`;
     /// prints `<name> listening on port N`. Raises the open-file limit first (`FileDescriptorLimit`). Exits with a message when it cannot listen.
     /// `--max-backpressure BYTES` caps each connection's backlog (default `maxBackpressure`) and
-    /// `--max-queued-output BYTES` sets the loops' `OutputBudget` (0 turns either off).
+    /// `--max-queued-output BYTES` sets the loops' `OutputBudget` (0 turns either off); `--max-connections`,
+    /// `--max-connections-per-ip` and `--header-timeout` bound connections (see `connectionLimits`).
     public static func start(name: String, flags: CommandLineFlags, loops: Int?, maxBodySize: Int,
                              maxBackpressure: Int = 1 << 20,
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
@@ -66,6 +87,8 @@ public enum ToolServer {
             configuration.trustProxy = flags.has("trust-proxy")
             configuration.tls = Self.tlsContext(program: name, certificate: flags.string("tls-cert"), key: flags.string("tls-key"))
             configuration.maxBackpressure = flags.int("max-backpressure", default: maxBackpressure)
+            configuration.connectionLimits = Self.connectionLimits(flags)
+            configuration.headerTimeoutMillis = flags.int("header-timeout", default: configuration.headerTimeoutMillis)
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {
                 // No IPv6 on this machine: IPv4 only.

@@ -8,7 +8,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var port: Int
     /// Parser limits; `maxBodySize` is the default body limit for handlers that do not set their own.
     public var limits: HTTPLimits
-    /// Time a client has to send a complete request head once it started one.
+    /// Time a client has to send a complete request head once it started one, and a new connection has to
+    /// send its first request head (slowloris: connections that open and never finish a request).
     public var headerTimeoutMillis: Int
     /// Time a client has to send a request body once its head arrived.
     public var bodyTimeoutMillis: Int
@@ -22,6 +23,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Most bytes a connection may hold for a peer that stopped reading before it is closed (uWebSockets'
     /// `maxBackpressure`); see `TCPConnection.maxBackpressure`. 0 means no cap.
     public var maxBackpressure: Int = 1 << 20
+    /// Connections open at once, in all and per client address; over them a connection is closed unread.
+    /// None by default (Node's `maxConnections` is unset too); the executables set theirs from flags.
+    public var connectionLimits = ConnectionLimits()
 
     /// Settings with the given address, limits and timeouts.
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
@@ -45,7 +49,7 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
         self.group = group
         self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
-                                        tls: configuration.tls) { connection in
+                                        tls: configuration.tls, limits: configuration.connectionLimits) { connection in
             connection.maxBackpressure = configuration.maxBackpressure
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }
@@ -59,6 +63,9 @@ public final class HTTPServer: Sendable {
 
     /// The address actually bound.
     public var address: SocketAddress { self.listener.address }
+
+    /// The open connections (counted when a limit is set) and how many were refused.
+    public var admission: ConnectionAdmission { self.listener.admission }
 
     /// Stops accepting new connections; existing ones continue.
     public func stopAccepting() {

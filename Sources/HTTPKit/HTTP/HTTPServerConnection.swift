@@ -30,7 +30,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         self.configuration = configuration
         self.handler = handler
         self.parser = HTTPRequestParser(limits: configuration.limits)
-        self.armTimer(millis: configuration.idleTimeoutMillis)
+        // A new connection owes its first request head within the header timeout (a connection that opens and
+        // sends nothing is held no longer than one that sends its head slowly); later, keep-alive idling
+        // gets the idle timeout.
+        self.armTimer(millis: configuration.headerTimeoutMillis, purpose: .headers)
     }
 
     // MARK: Reading

@@ -57,6 +57,7 @@ enum APIMessages {
         "request_not_processing": "该请求不在处理中",
         "space_not_found": "未找到该空间",
         "storage_error": "无法保存文件",
+        "storage_full": "服务器存储空间已满，请稍后再试",
         "too_large": "请求体过大",
         "unavailable": "服务暂时不可用",
         "unsupported_media_type": "不支持的内容类型",

@@ -13,6 +13,9 @@ struct SpacesMain {
         }
         let config = SpacesConfig(flags: flags)
         Log.verbose = config.verbose
+        // A write past the file-size limit (RLIMIT_FSIZE) then fails with EFBIG, which the store answers as
+        // 503 storage_full, instead of the signal killing the server.
+        signal(SIGXFSZ, SIG_IGN)
         let server: SpacesServer
         let adminLines: [String]
         do {

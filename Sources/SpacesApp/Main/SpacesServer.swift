@@ -60,6 +60,9 @@ final class SpacesServer: Sendable {
         httpConfiguration.trustProxy = config.trustProxy
         httpConfiguration.tls = ToolServer.tlsContext(program: "spaces", certificate: config.tlsCertificate, key: config.tlsKey)
         httpConfiguration.maxBackpressure = config.maxBackpressure
+        httpConfiguration.connectionLimits = ConnectionLimits(maxConnections: config.maxConnections ?? ConnectionLimits.fileDescriptorDefault(),
+                                                              maxConnectionsPerAddress: config.maxConnectionsPerIP)
+        httpConfiguration.headerTimeoutMillis = config.headerTimeoutMillis
         let router = Router(onError: { error, context in
             Log.info("\(context.method) \(context.path): \(error)")
         })

@@ -189,6 +189,7 @@ extension SpacesCore {
             do {
                 try self.store.insertRequest(record)
             } catch {
+                Log.info("could not save request \(requestID): \(error)")
                 throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
             }
             self.nextQueueOrder += 1

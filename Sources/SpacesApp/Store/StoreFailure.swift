@@ -5,6 +5,8 @@ enum StoreFailureKind: Sendable, Equatable {
     case constraintViolation
     /// The database cannot be reached (a PostgreSQL restart, a lost network): the call may work again soon.
     case unavailable
+    /// The disk (or the database's quota) is full: nothing more can be written until space is freed.
+    case storageFull
     /// Anything else.
     case failed
 }
@@ -29,9 +31,21 @@ extension APIError {
                  extra: ["retry_after": .int(Self.databaseRetryAfterSeconds)])
     }
 
-    /// The answer for a store error: 503 when the database is unreachable, else `fallback`.
+    /// Seconds a client is asked to wait when the disk is full (an operator has to free space first).
+    static let storageFullRetryAfterSeconds: Int64 = 30
+
+    /// 503 `storage_full` with `Retry-After`: the database cannot grow; what it holds is intact.
+    static func storageFull() -> APIError {
+        APIError(503, "storage_full", "The server's storage is full, try again later",
+                 extra: ["retry_after": .int(Self.storageFullRetryAfterSeconds)])
+    }
+
+    /// The answer for a store error: 503 when the database is unreachable or full, else `fallback`.
     static func store(_ error: any Error, fallback: APIError) -> APIError {
-        if let failure = error as? any StoreFailure, failure.kind == .unavailable { return .databaseUnavailable() }
-        return fallback
+        switch (error as? any StoreFailure)?.kind {
+        case .unavailable: return .databaseUnavailable()
+        case .storageFull: return .storageFull()
+        default: return fallback
+        }
     }
 }

@@ -37,6 +37,18 @@ struct SpacesConfig: Sendable {
     var trustProxy = false
     var tlsCertificate: String?
     var tlsKey: String?
+    /// Connections open at once; nil: the default, which keeps descriptors free for the database and uploads
+    /// (`ConnectionLimits.fileDescriptorDefault()`, taken once the server raised its descriptor limit).
+    var maxConnections: Int?
+    /// Connections open at once from one address (loopback exempt); see `defaultMaxConnectionsPerIP`.
+    var maxConnectionsPerIP = Self.defaultMaxConnectionsPerIP
+    /// Time a connection has to send a complete request head (slowloris).
+    var headerTimeoutMillis = 30_000
+
+    /// 1,000 per address: a browser opens about 7 connections (6 HTTP, 1 WebSocket), so some 140 people
+    /// behind one NAT still get in, while one address cannot take every descriptor. Behind a proxy
+    /// (`--trust-proxy`) every connection comes from the proxy, so the default there is no limit.
+    static let defaultMaxConnectionsPerIP = 1000
 
     /// Each flag: name, environment variable, help.
     static let options: [(flag: String, env: String, help: String)] = [
@@ -64,6 +76,11 @@ struct SpacesConfig: Sendable {
         ("redis", "SPACES_REDIS", "redis://host:port of a cluster: live page updates reach browsers on every node (default: none)"),
         ("tls-cert", "SPACES_TLS_CERT", "PEM certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
         ("tls-key", "SPACES_TLS_KEY", "PEM private key of --tls-cert"),
+        ("max-connections", "SPACES_MAX_CONNECTIONS",
+         "connections open at once; more are closed unread (default: descriptor limit less 128; 0: no limit)"),
+        ("max-connections-per-ip", "SPACES_MAX_CONNECTIONS_PER_IP",
+         "connections open at once from one address, loopback exempt (default 1000, none with --trust-proxy; 0: no limit)"),
+        ("header-timeout", "SPACES_HEADER_TIMEOUT", "ms a connection has to send a complete request head (default 30000)"),
     ]
 
     /// The flags `spaces` accepts: every option above, and `--verbose`; `usage` lists them all.
@@ -79,7 +96,8 @@ struct SpacesConfig: Sendable {
     static var usage: String {
         var text = "usage: spaces [--host H] [--port P] [--data-dir D] [options]\n\n"
         for option in self.options {
-            text += "  --\(option.flag.padding(toLength: 19, withPad: " ", startingAt: 0)) \(option.help)\n"
+            // Padded, never cut: a longer name (max-connections-per-ip) pushes its help to the right.
+            text += "  --\(option.flag.padding(toLength: max(19, option.flag.count), withPad: " ", startingAt: 0)) \(option.help)\n"
             text += "     \("".padding(toLength: 19, withPad: " ", startingAt: 0))env \(option.env)\n"
         }
         text += "  --verbose             more logging (env SPACES_VERBOSE=1)\n"
@@ -116,5 +134,10 @@ struct SpacesConfig: Sendable {
         self.tlsCertificate = flags.string("tls-cert", env: "SPACES_TLS_CERT")
         self.tlsKey = flags.string("tls-key", env: "SPACES_TLS_KEY")
         self.trustProxy = flags.has("trust-proxy") || ProcessInfo.processInfo.environment["SPACES_TRUST_PROXY"] == "1"
+        let maxConnections = flags.int("max-connections", env: "SPACES_MAX_CONNECTIONS", default: -1)
+        self.maxConnections = maxConnections >= 0 ? maxConnections : nil
+        self.maxConnectionsPerIP = flags.int("max-connections-per-ip", env: "SPACES_MAX_CONNECTIONS_PER_IP",
+                                             default: self.trustProxy ? 0 : Self.defaultMaxConnectionsPerIP)
+        self.headerTimeoutMillis = flags.int("header-timeout", env: "SPACES_HEADER_TIMEOUT", default: self.headerTimeoutMillis)
     }
 }

@@ -116,8 +116,8 @@ final class SpacesSite: Sendable {
                 return try await handler(context)
             } catch let error as APIError {
                 return await self.errorResponse(error, context)
-            } catch let error as any StoreFailure where error.kind == .unavailable {
-                return await self.errorResponse(APIError.databaseUnavailable(), context)
+            } catch let error as any StoreFailure where error.kind == .unavailable || error.kind == .storageFull {
+                return await self.errorResponse(APIError.store(error, fallback: .databaseUnavailable()), context)
             } catch let error as any HTTPStatusError {
                 return await self.errorResponse(
                     APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage), context)

@@ -83,6 +83,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) var accountedBacklog = 0
     /// Position in the loop's list of connections that are behind; -1 when not in it.
     @exclusivity(unchecked) var backlogIndex = -1
+    /// The listener's count this connection is part of, given back on close (see `ConnectionLimits`).
+    @exclusivity(unchecked) var admission: (counter: ConnectionAdmission, ticket: AdmissionTicket)?
 
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
@@ -409,11 +411,18 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             setsockopt(self.fd, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
         }
         Glibc.close(self.fd)
+        self.releaseAdmission()
         self.outbound = []
         self.readBuffer = ByteBuffer()
         let handler = self.handler
         self.handler = nil
         handler?.connectionClosed(self, error: error)
+    }
+
+    private func releaseAdmission() {
+        guard let admission = self.admission else { return }
+        self.admission = nil
+        admission.counter.release(admission.ticket)
     }
 
     // MARK: Moving between loops
@@ -448,6 +457,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
             } catch {
                 self.isClosed = true
                 Glibc.close(self.fd)
+                self.releaseAdmission()
                 let handler = self.handler
                 self.handler = nil
                 handler?.connectionClosed(self, error: EBADF)

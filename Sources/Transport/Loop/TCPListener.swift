@@ -13,12 +13,14 @@ public final class TCPListener: @unchecked Sendable {
     private var acceptors: [Acceptor] = []
     /// Whether accepted connections speak TLS.
     public let isSecure: Bool
+    /// The open connections and the limits they are held to.
+    public let admission: ConnectionAdmission
 
     /// Binds and listens on `host:port`. `onAccept` runs on the loop that accepted the connection, before
     /// it receives any event; set `connection.handler` there. With `tls`, every connection is a TLS server
-    /// endpoint: its handler reads and writes plaintext.
+    /// endpoint: its handler reads and writes plaintext. Connections over `limits` are closed unread.
     public init(host: String, port: Int, group: EventLoopGroup, backlog: Int32 = 4096, tls: TLSServerContext? = nil,
-                onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
+                limits: ConnectionLimits = ConnectionLimits(), onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
         let requested = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(requested.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw EventLoopError.system("socket", errno) }
@@ -51,8 +53,11 @@ public final class TCPListener: @unchecked Sendable {
         self.address = actual
         self.group = group
         self.isSecure = tls != nil
+        let admission = ConnectionAdmission(limits: limits)
+        self.admission = admission
         for loop in group.loops {
-            let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, onAccept: onAccept)
+            let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, admission: limits.isUnlimited ? nil : admission,
+                                    onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
@@ -80,13 +85,17 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     let loop: EventLoop
     let onAccept: @Sendable (TCPConnection) -> Void
     let tls: TLSServerContext?
+    /// Nil when there is no limit: nothing is counted then.
+    let admission: ConnectionAdmission?
     private var active = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, loop: EventLoop, tls: TLSServerContext?, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
+    init(fd: Int32, loop: EventLoop, tls: TLSServerContext?, admission: ConnectionAdmission?,
+         onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
         self.loop = loop
         self.tls = tls
+        self.admission = admission
         self.onAccept = onAccept
     }
 
@@ -125,11 +134,22 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
                 }
                 return
             }
+            let remote = SocketAddress(storage: storage, length: length)
+            var ticket: AdmissionTicket?
+            if let admission = self.admission {
+                ticket = admission.admit(remote)
+                guard ticket != nil else {
+                    Self.refuse(client)
+                    continue
+                }
+            }
             var one: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = TCPConnection(fd: client, loop: self.loop, remoteAddress: SocketAddress(storage: storage, length: length))
+            let connection = TCPConnection(fd: client, loop: self.loop, remoteAddress: remote)
+            if let admission = self.admission, let ticket { connection.admission = (admission, ticket) }
             if let tls = self.tls, !connection.beginTLS(tls) {
                 Glibc.close(client)
+                if let admission = self.admission, let ticket { admission.release(ticket) }
                 continue
             }
             self.onAccept(connection)
@@ -139,5 +159,13 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
                 connection.close(error: EBADF)
             }
         }
+    }
+
+    /// Closes a connection over the limits with a reset: the client learns at once, and the server keeps
+    /// no TIME_WAIT state for it.
+    private static func refuse(_ client: Int32) {
+        var abort = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        Glibc.close(client)
     }
 }

@@ -12,6 +12,8 @@ struct PostgresError: StoreFailure, Sendable {
     var kind: StoreFailureKind {
         // Class 23: integrity constraint violation (unique, not null, foreign key, check).
         if self.sqlState.hasPrefix("23") { return .constraintViolation }
+        // 53100: disk_full (the server could not extend a file).
+        if self.sqlState == "53100" { return .storageFull }
         // Class 08: connection exception; 57P01-03: the server is shutting down, crashed or still starting;
         // 53300: too many connections.
         if self.sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(self.sqlState) {

@@ -1,14 +1,26 @@
 import CSQLite
 import Foundation
 
-/// An error from SQLite: the result code and its message.
+/// An error from SQLite: the result code, its message and the OS error behind an I/O failure.
 struct SQLiteError: StoreFailure, Sendable {
     let code: Int32
     let message: String
+    /// `errno` of the failed system call (`sqlite3_system_errno`), 0 when none.
+    var systemErrno: Int32 = 0
 
-    var kind: StoreFailureKind { self.code & 0xff == SQLITE_CONSTRAINT ? .constraintViolation : .failed }
+    var kind: StoreFailureKind {
+        switch self.code & 0xff {
+        case SQLITE_CONSTRAINT: return .constraintViolation
+        case SQLITE_FULL: return .storageFull
+        // A write that hit ENOSPC or the file-size limit in a path SQLite reports as a plain I/O error.
+        case SQLITE_IOERR where self.systemErrno == ENOSPC || self.systemErrno == EFBIG: return .storageFull
+        default: return .failed
+        }
+    }
 
-    var description: String { "SQLite error \(self.code): \(self.message)" }
+    var description: String {
+        "SQLite error \(self.code): \(self.message)" + (self.systemErrno != 0 ? " (errno \(self.systemErrno))" : "")
+    }
 }
 
 /// One SQLite connection with a cache of prepared statements.
@@ -35,6 +47,8 @@ final class Database: SQLDatabase {
             throw SQLiteError(code: rc, message: message)
         }
         self.handle = db
+        // Extended codes tell a failed write (SQLITE_IOERR_WRITE) from other I/O errors; `kind` masks them.
+        sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMillis)
         if exclusive {
             // Before the first access in WAL mode: the WAL index then never goes to shared memory.
@@ -72,7 +86,7 @@ final class Database: SQLDatabase {
         if rc != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? "error"
             sqlite3_free(errorMessage)
-            throw SQLiteError(code: rc, message: message)
+            throw SQLiteError(code: rc, message: message, systemErrno: sqlite3_system_errno(self.handle))
         }
     }
 
@@ -135,7 +149,13 @@ final class Database: SQLDatabase {
     }
 
     func error(_ rc: Int32) -> SQLiteError {
-        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(self.handle)))
+        var systemErrno = sqlite3_system_errno(self.handle)
+        if rc == SQLITE_IOERR | (3 << 8) && systemErrno == 0 {  // SQLITE_IOERR_WRITE (a macro Swift does not import)
+            // SQLite reports a write cut short by the file-size limit (EFBIG) as a plain write error and does
+            // not always keep errno: look at the limit and the free space instead.
+            systemErrno = StorageProbe.exhaustion(databasePath: self.path)
+        }
+        return SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(self.handle)), systemErrno: systemErrno)
     }
 }
 
