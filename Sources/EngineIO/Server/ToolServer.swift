@@ -96,6 +96,8 @@ public enum ToolServer {
             }
             if server == nil { server = try HTTPServer(configuration: configuration, group: group, handler: handler) }
             guard let server else { exit(1) }
+            // From here on a supervisor may stop us: SIGTERM must reach runUntilTerminated's handler.
+            TerminationSignals.prepare()
             FileHandle.standardOutput.write(Data("\(name) listening on port \(server.port)\n".utf8))
             return (group, server)
         } catch {

@@ -35,6 +35,9 @@ public final class SocketIOApp: Sendable {
         var stopped = false
         var waiters: [CheckedContinuation<Void, Never>] = []
         var shutdownHooks: [(phase: ShutdownPhase, hook: @Sendable () async -> Void)] = []
+        /// SIGINT/SIGTERM stop the app from the moment the port is bound (a supervisor may stop a server as
+        /// soon as it announced its port, before `run()` was reached).
+        var signals: TerminationSignals.Registration?
     }
 
     /// When a hook added with `onShutdown(_:_:)` runs during the graceful stop.
@@ -117,6 +120,7 @@ public final class SocketIOApp: Sendable {
                 server = try HTTPServer(configuration: ipv4, group: self.group, handler: chain)
             }
             state.server = server
+            state.signals = TerminationSignals.install { [weak self] _ in self?.stop() }
             return server.port
         }
     }
@@ -129,9 +133,7 @@ public final class SocketIOApp: Sendable {
         try self.start()
         // A "listening on…" line printed before `run()` reaches a pipe (a supervisor, a test) now, not at exit.
         fflush(nil)
-        let signals = TerminationSignals.install { [weak self] _ in self?.stop() }
         await self.waitForStopRequest()
-        withExtendedLifetime(signals) {}
         await self.shutdown(drainSeconds: drainSeconds)
     }
 

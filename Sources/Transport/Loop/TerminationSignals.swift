@@ -1,27 +1,111 @@
-import Dispatch
+import Foundation
 import Glibc
+import Synchronization
 
-/// Runs a handler once when the process gets SIGINT or SIGTERM (graceful shutdown).
+/// Runs handlers when the process gets SIGINT or SIGTERM (graceful shutdown); a second signal exits at once.
+///
+/// The signal handler is installed with `sigaction` before `install` returns, so a signal that arrives right
+/// after a server announced its port is never lost. (A Dispatch signal source is registered asynchronously,
+/// and the process ignored SIGTERM in between: a supervisor that stopped a server that had just started
+/// waited forever.) The handler only writes the signal number to a pipe; a thread reads it and runs the
+/// handlers, outside the signal context.
 public enum TerminationSignals {
-    /// Installs `handler` for SIGINT and SIGTERM; a second signal exits at once, for impatient operators.
-    /// Keep the returned value alive for as long as the handler should stay installed.
-    public static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> [DispatchSourceSignal] {
+    /// Registers `handler` for SIGINT and SIGTERM. Keep the returned value alive for as long as the handler
+    /// should stay registered.
+    public static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> Registration {
+        TerminationSignalHub.shared.add(handler)
+    }
+
+    /// Catches SIGINT and SIGTERM from now on, before any handler is registered: a signal that arrives
+    /// meanwhile goes to the first handler `install` registers. Call it before announcing readiness.
+    public static func prepare() {
+        _ = TerminationSignalHub.shared
+    }
+
+    /// A registered handler; dropping it unregisters the handler.
+    public final class Registration: Sendable {
+        let id: Int
+
+        init(id: Int) { self.id = id }
+
+        deinit { TerminationSignalHub.shared.remove(self.id) }
+    }
+}
+
+/// The write end of the pipe the signal handler writes to (set once, before the handler is installed).
+nonisolated(unsafe) private var terminationPipeWriteFD: Int32 = -1
+
+/// The signal handler: async-signal-safe, it only writes one byte.
+private func noteTerminationSignal(_ number: Int32) {
+    let saved = errno
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(terminationPipeWriteFD, &byte, 1)
+    errno = saved
+}
+
+/// The process-wide pipe, the `sigaction` handlers and the thread that runs the registered handlers.
+private final class TerminationSignalHub: Sendable {
+    static let shared = TerminationSignalHub()
+
+    private struct State {
+        var nextID = 0
+        var handlers: [(id: Int, handler: @Sendable (Int32) -> Void)] = []
+        var signalsSeen = 0
+        /// A signal that came while no handler was registered.
+        var unhandled: Int32?
+    }
+
+    private let state = Mutex(State())
+
+    private init() {
         signal(SIGPIPE, SIG_IGN)
-        var sources: [DispatchSourceSignal] = []
-        let fired = SharedCounter(1)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        terminationPipeWriteFD = fds[1]
+        let readFD = fds[0]
+        let thread = Thread { [self] in self.watch(readFD) }
+        thread.name = "termination-signals"
+        thread.start()
         for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if fired.decrement() == 0 {
-                    handler(number)
-                } else {
-                    exit(128 + number)
-                }
-            }
-            source.resume()
-            sources.append(source)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = noteTerminationSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
         }
-        return sources
+    }
+
+    func add(_ handler: @escaping @Sendable (Int32) -> Void) -> TerminationSignals.Registration {
+        let (id, unhandled) = self.state.withLock { state -> (Int, Int32?) in
+            state.nextID += 1
+            state.handlers.append((state.nextID, handler))
+            defer { state.unhandled = nil }
+            return (state.nextID, state.unhandled)
+        }
+        if let unhandled { DispatchQueue.global().async { handler(unhandled) } }
+        return TerminationSignals.Registration(id: id)
+    }
+
+    func remove(_ id: Int) {
+        self.state.withLock { state in state.handlers.removeAll { $0.id == id } }
+    }
+
+    private func watch(_ readFD: Int32) {
+        while true {
+            var byte: UInt8 = 0
+            let count = read(readFD, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1 else { return }
+            let number = Int32(byte)
+            let (first, handlers) = self.state.withLock { state in
+                state.signalsSeen += 1
+                if state.handlers.isEmpty { state.unhandled = number }
+                return (state.signalsSeen == 1, state.handlers.map(\.handler))
+            }
+            // The second signal is for impatient operators (or a shutdown that hangs).
+            guard first else { exit(128 + number) }
+            for handler in handlers { handler(number) }
+        }
     }
 }
