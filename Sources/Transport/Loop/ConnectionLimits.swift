@@ -15,6 +15,7 @@ public struct ConnectionLimits: Sendable {
     /// on the same machine, and local tests and benchmarks, connect from there.
     public var exemptLoopback: Bool
 
+    /// Limits as given; the defaults (0) mean no limit.
     public init(maxConnections: Int = 0, maxConnectionsPerAddress: Int = 0, exemptLoopback: Bool = true) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
