@@ -11,6 +11,7 @@ at test time with the openssl command line.
 
 Binaries from BIN_DIR (run_interop.py sets it), else .build/release or .build/debug.
 """
+import asyncio
 import os
 import queue
 import shutil
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 
+import aiohttp
 import engineio
 import pytest
 import requests
@@ -111,17 +113,28 @@ def peer_common_name(port, certs):
 
 @pytest.mark.parametrize("transports", TRANSPORTS)
 def test_python_socketio_verifies_the_certificate(sio_echo, certs, transports):
-    client = socketio.Client(reconnection=False, http_session=verifying_session(certs))
-    got = queue.Queue()
-    client.on("message-back", lambda *args: got.put(args))
-    client.connect(f"https://localhost:{sio_echo.port}", transports=transports, wait_timeout=10)
-    try:
-        assert client.call("handshake", timeout=10) == {"address": "127.0.0.1", "secure": True}
-        client.emit("message", ("text", b"\x00\x01binary\xff", {"n": 1}))
-        assert got.get(timeout=10) == ("text", b"\x00\x01binary\xff", {"n": 1})
-        assert client.call("size", "x" * 100_000, timeout=10) == 100_000
-    finally:
-        client.disconnect()
+    # The asyncio client: python-engineio's threaded client reads and writes one SSL object from two threads,
+    # and over TLS 1.3 about one connection in twenty then takes its WebSocket for closed, whatever the
+    # server (its single-threaded use and the asyncio client never do; see docs/compatibility.md).
+    asyncio.run(asyncio.wait_for(exchange_over_tls(sio_echo.port, certs, transports), 60))
+
+
+async def exchange_over_tls(port, certs, transports):
+    """Connects with python-socketio's asyncio client verifying our CA, and checks text, binary and a
+    100 KB message."""
+    context = ssl.create_default_context(cafile=certs.ca)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context), trust_env=False) as http:
+        client = socketio.AsyncClient(reconnection=False, http_session=http)
+        got = asyncio.Queue()
+        client.on("message-back", lambda *args: got.put_nowait(args))
+        await client.connect(f"https://localhost:{port}", transports=transports, wait_timeout=10)
+        try:
+            assert await client.call("handshake", timeout=10) == {"address": "127.0.0.1", "secure": True}
+            await client.emit("message", ("text", b"\x00\x01binary\xff", {"n": 1}))
+            assert await asyncio.wait_for(got.get(), 10) == ("text", b"\x00\x01binary\xff", {"n": 1})
+            assert await client.call("size", "x" * 100_000, timeout=10) == 100_000
+        finally:
+            await client.disconnect()
 
 
 def test_client_that_does_not_trust_the_ca_is_refused(sio_echo):
