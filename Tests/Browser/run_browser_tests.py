@@ -246,7 +246,7 @@ def main():
         with start_server(args.server, args.bin) as server:
             url = (f"http://127.0.0.1:{httpd.server_address[1]}/?server=http://127.0.0.1:{server.port}"
                    f"&stepTimeout={args.step_timeout}"
-                   + ("&recovery=0&largeKB=100" if args.server == "python-socketio" else ""))
+                   + ("&recovery=0&largeKB=32" if args.server == "python-socketio" else ""))
             profile = os.path.join(workdir, "profile")
             chromium_log_path = os.path.join(workdir, "chromium.log")
             with open(chromium_log_path, "wb") as chromium_log:
