@@ -112,17 +112,19 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop thread, soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        let needsWakeup = self.pending.withLock { state -> Bool in
-            if state.stopped { return false }
+        let (queued, needsWakeup) = self.pending.withLock { state -> (Bool, Bool) in
+            if state.stopped { return (false, false) }
             state.tasks.append(task)
-            if state.wakeupPending { return false }
+            if state.wakeupPending { return (true, false) }
             state.wakeupPending = true
-            return true
+            return (true, true)
         }
         if needsWakeup {
             var one: UInt64 = 1
             _ = write(self.wakeupFD, &one, 8)
         }
+        // A stopped loop drops the task: it must not count as queued work.
+        guard queued else { return }
         let depth = self.taskDepth.wrappingAdd(1, ordering: .relaxed).newValue
         if depth > Self.lagHighMark { self.noteFedWhileBehind() }
     }
