@@ -50,15 +50,25 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
     /// handshake, so every answer of the session carries the same ones.
-    @exclusivity(unchecked) private var pollHeaders: HTTPHeaders?
-    @exclusivity(unchecked) private var postHeaders: HTTPHeaders?
+    private var pollHeaders: HTTPHeaders? {
+        get { self.rareState?.pollHeaders }
+        set { self.makeRareState().pollHeaders = newValue }
+    }
+    private var postHeaders: HTTPHeaders? {
+        get { self.rareState?.postHeaders }
+        set { self.makeRareState().postHeaders = newValue }
+    }
+    /// State only polling sessions and unusual clients have, in a box taken on first use: inline, it cost
+    /// every idle WebSocket session about 60 bytes.
+    @exclusivity(unchecked) private var rareState: EngineSessionRareState?
     /// True once the session has ended.
     @exclusivity(unchecked) public private(set) var isClosed = false
     /// The Engine.IO protocol the client speaks: 4, or 3 (with `allowEIO3`).
-    public let protocolVersion: Int
+    public var protocolVersion: Int { self.isV3 ? 3 : 4 }
     /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
     let isV3: Bool
-    private let polling: EnginePollingFlavor
+    /// JSONP or base64-only polling; the default flavor is not stored.
+    private var polling: EnginePollingFlavor { self.rareState?.polling ?? EnginePollingFlavor() }
 
     init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
@@ -67,9 +77,15 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         self.handshake = handshake
         self.sharedOptions = options
         self.registry = registry
-        self.protocolVersion = protocolVersion
         self.isV3 = protocolVersion == 3
-        self.polling = polling
+        if polling.jsonpIndex != nil || polling.base64Only { self.makeRareState().polling = polling }
+    }
+
+    private func makeRareState() -> EngineSessionRareState {
+        if let state = self.rareState { return state }
+        let state = EngineSessionRareState()
+        self.rareState = state
+        return state
     }
 
     /// The transport in use now.

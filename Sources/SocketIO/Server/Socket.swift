@@ -1,4 +1,5 @@
 import EngineIO
+import Foundation
 import Synchronization
 import Transport
 
@@ -17,8 +18,15 @@ public final class Socket: @unchecked Sendable {
     public let id: String
     /// The namespace it belongs to.
     public let nsp: Namespace
-    /// The connection details.
-    public let handshake: SocketHandshake
+    /// The connection details, built on each read from the Engine.IO handshake the session keeps: a copy
+    /// per socket (headers, query pairs, url) cost about 200 bytes per idle connection.
+    public var handshake: SocketHandshake {
+        SocketHandshake(request: self.client.session.handshake, auth: self.auth, time: self.connectTime)
+    }
+    /// The CONNECT packet's payload (`handshake.auth`).
+    private let auth: JSONValue
+    /// When the socket was created (`handshake.time`).
+    private let connectTime: Date
     /// The loop that owns it.
     public let loop: EventLoop
     let client: SocketServerClient
@@ -35,14 +43,10 @@ public final class Socket: @unchecked Sendable {
     /// Event handlers in registration order: a flat list is a third of the memory of a dictionary of
     /// arrays for the dozen handlers a socket typically has, and a lookup compares one word per entry.
     @exclusivity(unchecked) private var handlers: [HandlerEntry] = []
-    @exclusivity(unchecked) private var anyListeners: [(id: Int, body: AnyListener)] = []
-    @exclusivity(unchecked) private var outgoingListeners: [(id: Int, body: AnyListener)] = []
-    @exclusivity(unchecked) private var disconnectingHandlers: [ReasonHandler] = []
-    @exclusivity(unchecked) private var disconnectHandlers: [ReasonHandler] = []
+    /// Catch-all and lifecycle listeners, per-socket middlewares and error handlers (see
+    /// Socket+RareListeners.swift): in a box taken when the first is added.
+    @exclusivity(unchecked) var rareListeners: SocketRareListeners?
     @exclusivity(unchecked) private var acks: [Int: PendingAck] = [:]
-    /// Per-socket middlewares, already adapted to the chain runner; empty keeps events on the direct path.
-    @exclusivity(unchecked) private var middlewares: [MiddlewareRun<SocketEvent, any Error>.Step] = []
-    @exclusivity(unchecked) private var errorHandlers: [@Sendable (any Error) -> Void] = []
     @exclusivity(unchecked) private var nextAckID = 1
 
     private enum Listener {
@@ -97,7 +101,8 @@ public final class Socket: @unchecked Sendable {
         self.nsp = namespace
         self.client = client
         self.loop = client.loop
-        self.handshake = SocketHandshake(request: client.session.handshake, auth: auth)
+        self.auth = auth
+        self.connectTime = Date()
     }
 
     /// The Engine.IO transport in use (loop only).
@@ -396,7 +401,7 @@ public final class Socket: @unchecked Sendable {
     }
 
     private func notifyOutgoing(_ event: String, _ values: @autoclosure () -> [JSONValue]) {
-        guard !self.outgoingListeners.isEmpty else { return }
+        guard let rare = self.rareListeners, !rare.outgoingListeners.isEmpty else { return }
         let values = values()
         for listener in self.outgoingListeners { listener.body(event, values) }
     }
@@ -565,12 +570,12 @@ public final class Socket: @unchecked Sendable {
 
     private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {
         let ack = ackID.map { SocketAck(socket: self, id: $0) }
-        if !self.anyListeners.isEmpty {
+        if let rare = self.rareListeners, !rare.anyListeners.isEmpty {
             let values = arguments.values
             for listener in self.anyListeners { listener.body(name, values) }
         }
         guard self.connected else { return }
-        if !self.middlewares.isEmpty {
+        if let rare = self.rareListeners, !rare.middlewares.isEmpty {
             let event = SocketEvent(name: name, arguments: arguments, ack: ack)
             MiddlewareRun(subject: event, loop: self.loop, middlewares: self.middlewares) { error in
                 if let error {
