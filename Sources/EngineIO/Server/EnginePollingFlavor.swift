@@ -1,5 +1,3 @@
-import HTTPKit
-
 /// How a session's polling bodies are written, fixed by its handshake query.
 struct EnginePollingFlavor: Sendable {
     /// `j=<n>`: answers are JSONP scripts calling `___eio[n]`, POSTs are `d=` form fields.
@@ -8,12 +6,4 @@ struct EnginePollingFlavor: Sendable {
     var base64Only = false
 
     init() {}
-}
-
-/// What an `EngineSession` keeps only for polling answers and unusual polling flavors (a box, so that an idle
-/// WebSocket session does not carry it). Touched on the session's loop only.
-final class EngineSessionRareState {
-    var pollHeaders: HTTPHeaders?
-    var postHeaders: HTTPHeaders?
-    var polling = EnginePollingFlavor()
 }

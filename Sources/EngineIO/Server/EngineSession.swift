@@ -35,18 +35,46 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @inline(__always) private var options: EngineServerOptions { self.sharedOptions.value }
     private let registry: EngineSessionRegistry
     @exclusivity(unchecked) private var websocket: WebSocketConnection?
-    @exclusivity(unchecked) private var probe: WebSocketConnection?
-    @exclusivity(unchecked) private var upgradeTimer: LoopTimer?
-    @exclusivity(unchecked) private var probed = false
-    @exclusivity(unchecked) private var pendingPoll: HTTPExchange?
-    @exclusivity(unchecked) private var outbox: [EnginePacket] = []
+    // Polling and upgrade state lives in `rareState` (taken on first use, see EngineSessionRareState): a
+    // session that starts on a WebSocket never has any, and inline it cost every idle one about 50 bytes.
+    private var probe: WebSocketConnection? {
+        get { self.rareState?.probe }
+        set { self.rareState(creating: newValue != nil)?.probe = newValue }
+    }
+    private var upgradeTimer: LoopTimer? {
+        get { self.rareState?.upgradeTimer }
+        set { self.rareState(creating: newValue != nil)?.upgradeTimer = newValue }
+    }
+    private var probed: Bool {
+        get { self.rareState?.probed ?? false }
+        set { self.rareState(creating: newValue)?.probed = newValue }
+    }
+    private var pendingPoll: HTTPExchange? {
+        get { self.rareState?.pendingPoll }
+        set { self.rareState(creating: newValue != nil)?.pendingPoll = newValue }
+    }
+    private var outbox: [EnginePacket] {
+        get { self.rareState?.outbox ?? [] }
+        set { self.rareState(creating: !newValue.isEmpty)?.outbox = newValue }
+        // In place (an append through get and set would copy the array).
+        _modify { yield &self.makeRareState().outbox }
+    }
     /// Bytes of the packets in `outbox`, and the largest packet queued since it was last empty.
-    @exclusivity(unchecked) private var outboxBytes = 0
-    @exclusivity(unchecked) private var outboxLargest = 0
+    private var outboxBytes: Int {
+        get { self.rareState?.outboxBytes ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxBytes = newValue }
+    }
+    private var outboxLargest: Int {
+        get { self.rareState?.outboxLargest ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxLargest = newValue }
+    }
+    private var closeTimer: LoopTimer? {
+        get { self.rareState?.closeTimer }
+        set { self.rareState(creating: newValue != nil)?.closeTimer = newValue }
+    }
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
     @exclusivity(unchecked) private var awaitingPong = false
-    @exclusivity(unchecked) private var closeTimer: LoopTimer?
     @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
     /// handshake, so every answer of the session carries the same ones.
@@ -59,7 +87,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         set { self.makeRareState().postHeaders = newValue }
     }
     /// State only polling sessions and unusual clients have, in a box taken on first use: inline, it cost
-    /// every idle WebSocket session about 60 bytes.
+    /// every idle WebSocket session about 110 bytes.
     @exclusivity(unchecked) private var rareState: EngineSessionRareState?
     /// True once the session has ended.
     @exclusivity(unchecked) public private(set) var isClosed = false
@@ -86,6 +114,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         let state = EngineSessionRareState()
         self.rareState = state
         return state
+    }
+
+    /// The rare state, taken now when `create` (a value other than the default is being stored).
+    private func rareState(creating create: Bool) -> EngineSessionRareState? {
+        create ? self.makeRareState() : self.rareState
     }
 
     /// The transport in use now.
@@ -461,6 +494,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             } else {
                 ws.sendText(prefix: packet.type.asciiDigit, packet.data)
             }
+        }
+        // Polling is over: an upgraded session idles as light as one opened on a WebSocket. A JSONP or
+        // base64 flavor stays known, as does a pending close.
+        if let rare = self.rareState, rare.closeTimer == nil, rare.polling.jsonpIndex == nil, !rare.polling.base64Only {
+            self.rareState = nil
         }
         if let reason = self.closing { self.finish(reason) }
     }
