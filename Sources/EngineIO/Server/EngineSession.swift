@@ -24,8 +24,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     public let id: String
     /// The loop that owns the session.
     public let loop: EventLoop
-    /// The handshake request (head, remote address; no body).
-    public let handshake: HTTPRequest
+    /// The handshake request (head, remote address; no body), rebuilt on each read from its packed copy.
+    public var handshake: HTTPRequest { self.packedHandshake.request }
+    private let packedHandshake: PackedHTTPRequest
     /// Receives messages and the close; set it in the server's `onConnection`.
     @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
@@ -102,7 +103,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
-        self.handshake = handshake
+        self.packedHandshake = PackedHTTPRequest(handshake)
         self.sharedOptions = options
         self.registry = registry
         self.isV3 = protocolVersion == 3

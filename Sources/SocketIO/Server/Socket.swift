@@ -41,7 +41,7 @@ public final class Socket: @unchecked Sendable {
     typealias ReasonHandler = @Sendable (SocketDisconnectReason) -> Void
 
     /// Event handlers in registration order: a flat list is a third of the memory of a dictionary of
-    /// arrays for the dozen handlers a socket typically has, and a lookup compares one word per entry.
+    /// arrays for the dozen handlers a socket typically has, and a lookup compares names in place.
     @exclusivity(unchecked) private var handlers: [HandlerEntry] = []
     /// Catch-all and lifecycle listeners, per-socket middlewares and error handlers (see
     /// Socket+RareListeners.swift): in a box taken when the first is added.
@@ -54,28 +54,14 @@ public final class Socket: @unchecked Sendable {
         case values(@Sendable ([JSONValue], SocketAck?) -> Void)
     }
 
+    /// 48 bytes: a stored key of the name's first bytes (it saved a string comparison per entry) made it 56,
+    /// 32 bytes more per idle socket with four handlers. Small names (up to 15 bytes) are stored inline, and
+    /// equal ones compare in one step.
     private struct HandlerEntry {
-        let key: UInt64
         let name: String
         let listener: Listener
         /// What `on` returned, for `off(_:)`.
         let id: Int
-    }
-
-    /// The name's length and first seven UTF-8 bytes in one word: equal names have equal keys, and most
-    /// different names have different keys.
-    /// Reads the bytes through `withUTF8` (a small name is copied to the stack): iterating `utf8.prefix(7)`
-    /// went through the generic slice of the UTF-8 view, about ten times the work.
-    @inline(__always)
-    private static func handlerKey(_ name: String) -> UInt64 {
-        var name = name
-        return name.withUTF8 { bytes in
-            var key = UInt64(truncatingIfNeeded: bytes.count) << 56
-            for index in 0..<min(7, bytes.count) {
-                key |= UInt64(bytes[index]) << (UInt64(truncatingIfNeeded: index) &* 8)
-            }
-            return key
-        }
     }
 
     private struct PendingAck {
@@ -148,7 +134,7 @@ public final class Socket: @unchecked Sendable {
     /// Handlers are usually added in the connection handler, on the loop: no closure to allocate then.
     private func addHandler(_ event: String, _ listener: Listener) -> SocketListenerID {
         let id = self.reserveListenerID()
-        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: listener, id: id.rawValue)
+        let entry = HandlerEntry(name: event, listener: listener, id: id.rawValue)
         if self.loop.inEventLoop {
             if self.handlers.isEmpty { self.handlers.reserveCapacity(4) }  // apps add a few; it grows if more
             self.handlers.append(entry)
@@ -592,15 +578,14 @@ public final class Socket: @unchecked Sendable {
     private func callHandlers(name: String, arguments: SocketArguments, ack: SocketAck?) {
         // A snapshot: handlers added while these run wait for the next event.
         let handlers = self.handlers
-        let key = Self.handlerKey(name)
         // Index loops that read an entry's fields in place: they stay allocation-free even in unoptimized
         // builds, where the allocation guard tests run, and the entries that do not match are not copied
         // (a copy retains the name and the closure).
         var first = 0
-        while first < handlers.count && !(handlers[first].key == key && handlers[first].name == name) { first += 1 }
+        while first < handlers.count && handlers[first].name != name { first += 1 }
         guard first < handlers.count else { return }
         let event = SocketEvent(name: name, arguments: arguments, ack: ack)
-        for index in first..<handlers.count where handlers[index].key == key && handlers[index].name == name {
+        for index in first..<handlers.count where handlers[index].name == name {
             switch handlers[index].listener {
             case .event(let handler): handler(event)
             case .values(let handler): handler(arguments.values, ack)
