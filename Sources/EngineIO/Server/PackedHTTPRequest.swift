@@ -34,22 +34,34 @@ struct PackedHTTPRequest: Sendable {
         self.storage = Self.pack(head).map(Storage.packed) ?? .plain(Box(head))
     }
 
+    /// One pass to size the array, one to fill it; the header bytes are read in place (no strings).
     private static func pack(_ head: HTTPRequestHead) -> [UInt8]? {
         guard head.versionMajor >= 0, head.versionMajor <= 255, head.versionMinor >= 0, head.versionMinor <= 255
         else { return nil }
-        var fields: [String] = [head.method, head.target]
-        for (name, value) in head.headers {
-            fields.append(name)
-            fields.append(value)
-        }
         let maxLength = Int(UInt16.max)
-        guard fields.count <= maxLength, fields.allSatisfy({ $0.utf8.count <= maxLength }) else { return nil }
-        let textLength = fields.reduce(0) { $0 + $1.utf8.count }
+        var method = head.method, target = head.target
+        var count = 2, textLength = method.utf8.count + target.utf8.count, fits = true
+        head.headers.forEachField { name, value, _ in
+            count += 2
+            textLength += name.count + value.count
+            if name.count > maxLength || value.count > maxLength { fits = false }
+        }
+        guard fits, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 + 2 * fields.count + textLength)
-        Self.appendLength(fields.count, to: &bytes)
-        for field in fields { Self.appendLength(field.utf8.count, to: &bytes) }
-        for field in fields { bytes.append(contentsOf: field.utf8) }
+        bytes.reserveCapacity(2 + 2 * count + textLength)
+        Self.appendLength(count, to: &bytes)
+        Self.appendLength(method.utf8.count, to: &bytes)
+        Self.appendLength(target.utf8.count, to: &bytes)
+        head.headers.forEachField { name, value, _ in
+            Self.appendLength(name.count, to: &bytes)
+            Self.appendLength(value.count, to: &bytes)
+        }
+        method.withUTF8 { bytes.append(contentsOf: $0) }
+        target.withUTF8 { bytes.append(contentsOf: $0) }
+        head.headers.forEachField { name, value, _ in
+            bytes.append(contentsOf: name)
+            bytes.append(contentsOf: value)
+        }
         return bytes
     }
 
