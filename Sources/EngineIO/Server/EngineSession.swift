@@ -27,6 +27,15 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// The handshake request (head, remote address; no body), rebuilt on each read from its packed copy.
     public var handshake: HTTPRequest { self.packedHandshake.request }
     private let packedHandshake: PackedHTTPRequest
+    // The one-byte fields follow the packed handshake, in its tail padding: scattered, they cost 16 bytes
+    // per idle connection (the object's malloc size class).
+    /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
+    let isV3: Bool
+    /// True once the session has ended.
+    @exclusivity(unchecked) public private(set) var isClosed = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var awaitingPong = false
+    @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Receives messages and the close; set it in the server's `onConnection`.
     @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
@@ -73,10 +82,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         get { self.rareState?.closeTimer }
         set { self.rareState(creating: newValue != nil)?.closeTimer = newValue }
     }
-    @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
-    @exclusivity(unchecked) private var awaitingPong = false
-    @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
     /// handshake, so every answer of the session carries the same ones.
     private var pollHeaders: HTTPHeaders? {
@@ -90,12 +96,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// State only polling sessions and unusual clients have, in a box taken on first use: inline, it cost
     /// every idle WebSocket session about 110 bytes.
     @exclusivity(unchecked) private var rareState: EngineSessionRareState?
-    /// True once the session has ended.
-    @exclusivity(unchecked) public private(set) var isClosed = false
     /// The Engine.IO protocol the client speaks: 4, or 3 (with `allowEIO3`).
     public var protocolVersion: Int { self.isV3 ? 3 : 4 }
-    /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
-    let isV3: Bool
     /// JSONP or base64-only polling; the default flavor is not stored.
     private var polling: EnginePollingFlavor { self.rareState?.polling ?? EnginePollingFlavor() }
 

@@ -35,6 +35,10 @@ public final class Socket: @unchecked Sendable {
     public var data = SocketData()
     /// Whether the socket is connected to its namespace (loop only).
     @exclusivity(unchecked) public private(set) var connected = false
+    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
+    /// (Declared beside `connected`: the two flags share a word, which keeps the object in a smaller malloc
+    /// size class.)
+    public let recovered: Bool
 
     typealias EventHandler = @Sendable (SocketEvent) -> Void
     typealias AnyListener = @Sendable (String, [JSONValue]) -> Void
@@ -76,8 +80,6 @@ public final class Socket: @unchecked Sendable {
 
     /// The private session id the client presents to recover this socket (nil when recovery is off).
     let pid: String?
-    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
-    public let recovered: Bool
 
     init(namespace: Namespace, client: SocketServerClient, auth: JSONValue, restoring session: SocketSession? = nil) {
         self.id = session?.id ?? SocketID.generate()
