@@ -91,8 +91,8 @@ public final class SocketIOApp: Sendable {
         self.configuration = configuration
         self.fallsBackToIPv4 = fallsBackToIPv4
         self.routerMaxBodySize = routerMaxBodySize
-        // Output buffers of connections cut off for not reading go back to the system, not the heap.
-        OutputBudget.returnLargeBuffersToTheSystem()
+        // Server malloc settings: large freed buffers back to the system, a bounded number of arenas.
+        ServerMalloc.configure()
         self.group = group
         let engine = EngineServer(options: engineOptions)
         self.engine = engine
