@@ -185,5 +185,9 @@ public final class SocketIOApp: Sendable {
         }
         await runHooks(.afterDrain)
         self.group.shutdown(timeoutSeconds: 2)
+        // Stopped for good: handlers and hooks that refer to the app (`app.io.to(...)` inside a handler) would
+        // otherwise keep it, its loops' buffers and its namespaces alive after the application dropped it.
+        self.io.releaseHandlers()
+        self.state.withLock { $0.shutdownHooks.removeAll() }
     }
 }
