@@ -119,8 +119,8 @@ public final class SocketIOServer: Sendable {
     }
 
     /// Drops every namespace's handlers once the server has stopped for good (`SocketIOApp` after its
-    /// shutdown), breaking the cycles of handlers that refer to the server.
-    func releaseHandlers() {
+    /// shutdown, the tests' in-process servers), breaking the cycles of handlers that refer to the server.
+    package func releaseHandlers() {
         let (namespaces, parents) = self.registry.withLock { (Array($0.namespaces.values), $0.parents) }
         for namespace in namespaces { namespace.releaseRegistrations() }
         for parent in parents {
