@@ -14,7 +14,8 @@ public enum TerminationSignals {
     /// Registers `handler` for SIGINT and SIGTERM. Keep the returned value alive for as long as the handler
     /// should stay registered.
     public static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> Registration {
-        TerminationSignalHub.shared.add(handler)
+        TerminationSignalHub.shared.catchTermination()
+        return TerminationSignalHub.shared.add(handler)
     }
 
     /// Runs `handler` on every SIGHUP from now on (the usual request to reload configuration or certificates),
@@ -28,7 +29,7 @@ public enum TerminationSignals {
     /// Catches SIGINT and SIGTERM from now on, before any handler is registered: a signal that arrives
     /// meanwhile goes to the first handler `install` registers. Call it before announcing readiness.
     public static func prepare() {
-        _ = TerminationSignalHub.shared
+        TerminationSignalHub.shared.catchTermination()
     }
 
     /// A registered handler; dropping it unregisters the handler.
@@ -61,6 +62,7 @@ private final class TerminationSignalHub: Sendable {
         var handlers: [(id: Int, handler: @Sendable (Int32) -> Void)] = []
         var hangupHandlers: [(id: Int, handler: @Sendable () -> Void)] = []
         var catchesHangup = false
+        var catchesTermination = false
         var signalsSeen = 0
         /// A signal that came while no handler was registered.
         var unhandled: Int32?
@@ -78,7 +80,16 @@ private final class TerminationSignalHub: Sendable {
         let thread = Thread { [self] in self.watch(readFD) }
         thread.name = "termination-signals"
         thread.start()
-        for number in [SIGINT, SIGTERM] { Self.catchSignal(number) }
+    }
+
+    /// Installs the SIGINT and SIGTERM handlers, once. Not done for `onHangup` alone: a process that only
+    /// reloads on SIGHUP keeps the default action of the termination signals.
+    func catchTermination() {
+        let install = self.state.withLock { state -> Bool in
+            defer { state.catchesTermination = true }
+            return !state.catchesTermination
+        }
+        if install { for number in [SIGINT, SIGTERM] { Self.catchSignal(number) } }
     }
 
     func add(_ handler: @escaping @Sendable (Int32) -> Void) -> TerminationSignals.Registration {
