@@ -50,8 +50,8 @@ extension SpacesCore {
         }
     }
 
-    /// Claims heads of `spaceID`'s shared queue for this node's workers with free slots, one at a time, and sends
-    /// them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
+    /// Claims heads of `spaceID`'s shared queue for every free slot of this node's workers in one statement, and
+    /// sends them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
     func claimForLocalWorkers(spaceID: Int64, space known: Space? = nil) {
         guard let cluster, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty else { return }
         // Registrations cap their concurrency at the space's: with every slot taken, no need to read the space.
@@ -59,25 +59,46 @@ extension SpacesCore {
             self.workers[id]?.registrations[spaceID].map { $0.inFlight.count < $0.concurrency } ?? false
         }
         guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
-        while true {
-            guard let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space) else { return }
-            let now = self.clock()
-            let claimed: RequestRecord?
-            do {
-                claimed = try cluster.claimNext(spaceID: spaceID, workerID: chosen.id, nodeID: self.nodeID, now: now)
-            } catch {
-                Log.info("claim in space #\(spaceID) failed: \(error)")
-                self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
-                return
-            }
-            guard let record = claimed else { return }
-            self.hold(record.id, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
+        let slots = self.freeSlots(of: workerIDs, spaceID: spaceID, space: space)
+        guard !slots.isEmpty else { return }
+        let now = self.clock()
+        let claimed: [RequestRecord]
+        do {
+            claimed = try cluster.claimHeads(spaceID: spaceID, workerIDs: slots, nodeID: self.nodeID, now: now)
+        } catch {
+            Log.info("claim in space #\(spaceID) failed: \(error)")
+            self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
+            return
+        }
+        for record in claimed {
+            guard let workerID = record.workerID else { continue }
+            self.hold(record.id, spaceID: spaceID, workerID: workerID, delivery: record.deliveries, now: now,
                       timeoutSeconds: space.timeoutSeconds)
-            self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(record.id)
+            self.workers[workerID]?.registrations[spaceID]?.inFlight.insert(record.id)
             self.metrics.dispatched += 1
             self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-            self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+            self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
             self.publish(record)
+        }
+    }
+
+    /// Every free slot of `workerIDs` in the order `freestWorker` would fill them one by one: the worker with
+    /// the most free slots first, earliest registered on ties.
+    private func freeSlots(of workerIDs: [String], spaceID: Int64, space: Space) -> [String] {
+        var free: [(id: String, count: Int)] = workerIDs.compactMap { id in
+            guard let registration = self.workers[id]?.registrations[spaceID] else { return nil }
+            let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
+            return (id, limit - registration.inFlight.count)
+        }
+        var slots: [String] = []
+        while true {
+            var best: Int?
+            for index in free.indices where free[index].count > 0 && free[index].count > (best.map { free[$0].count } ?? 0) {
+                best = index
+            }
+            guard let chosen = best else { return slots }
+            slots.append(free[chosen].id)
+            free[chosen].count -= 1
         }
     }
 

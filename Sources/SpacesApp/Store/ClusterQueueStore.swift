@@ -50,6 +50,10 @@ protocol ClusterQueueStore: SpacesStore {
     /// Claims the head of `spaceID`'s queue for `workerID` on `nodeID` (`FOR UPDATE SKIP LOCKED`): the request
     /// becomes `processing` with one more delivery. Nil when nothing is queued (or every head is being claimed).
     func claimNext(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord?
+    /// Claims up to `workerIDs.count` heads of `spaceID`'s queue in one statement, the first head for the first
+    /// worker of the list and so on (a worker appears once per free slot). The claimed records, in queue order;
+    /// fewer than asked when the queue holds fewer (or other nodes hold the rest locked right now).
+    func claimHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws -> [RequestRecord]
     /// Puts a processing request held by `workerID` back at the head of its queue (`countDelivery` false: the
     /// server, not the worker, cut it short), or fails it after `maxDeliveries`. Nil when it was no longer held
     /// by that worker.
