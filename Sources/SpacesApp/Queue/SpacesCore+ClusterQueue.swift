@@ -43,7 +43,10 @@ extension SpacesCore {
                 }
                 self.publish(record)
             }
-            if returned > 0 { self.wake(.queued, String(spaceID)) }
+            if returned > 0 {
+                self.queueMayHoldRequests(spaceID)
+                self.wake(.queued, String(spaceID))
+            }
             Log.info("worker \(channelID) left space #\(spaceID) (\(returned) request(s) back to the queue)")
             self.dispatch(spaceID: spaceID)
             self.spaceChanged(spaceID)
@@ -58,7 +61,8 @@ extension SpacesCore {
         let anyFree = workerIDs.contains { id in
             self.workers[id]?.registrations[spaceID].map { $0.inFlight.count < $0.concurrency } ?? false
         }
-        guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
+        guard anyFree, self.membership?.drainedQueues.contains(spaceID) != true,
+              let space = known ?? (try? self.store.space(id: spaceID)) else { return }
         let slots = self.freeSlots(of: workerIDs, spaceID: spaceID, space: space)
         guard !slots.isEmpty else { return }
         let now = self.clock()
@@ -70,6 +74,8 @@ extension SpacesCore {
             self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
             return
         }
+        // Fewer than asked: nothing else is queued (rows other nodes were locking are theirs to claim).
+        if claimed.count < slots.count { self.membership?.drainedQueues.insert(spaceID) }
         for record in claimed {
             guard let workerID = record.workerID else { continue }
             self.hold(record.id, spaceID: spaceID, workerID: workerID, delivery: record.deliveries, now: now,
@@ -116,6 +122,7 @@ extension SpacesCore {
         }
         switch outcome {
         case .accepted:
+            self.queueMayHoldRequests(space.id)
             return
         case .rateLimited(let retryAfter):
             self.removeFiles(of: record.id)
@@ -124,6 +131,17 @@ extension SpacesCore {
             self.removeFiles(of: record.id)
             throw Self.quotaExceeded(submitter.dailyQuota, used: used)
         }
+    }
+
+    /// Requests may wait in `spaceID`'s shared queue: the next free slot claims (see `drainedQueues`).
+    func queueMayHoldRequests(_ spaceID: Int64) {
+        self.membership?.drainedQueues.remove(spaceID)
+    }
+
+    /// Whether a worker serves `spaceID` anywhere: one of this node's answers without asking the database.
+    func hasWorker(spaceID: Int64) -> Bool {
+        if self.holders[spaceID]?.isEmpty == false { return true }
+        return self.workerCount(spaceID: spaceID) > 0
     }
 
     private func removeFiles(of requestID: String) {
