@@ -186,12 +186,38 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func claimHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws -> [RequestRecord] {
-        guard !workerIDs.isEmpty else { return [] }
+        guard let firstWorker = workerIDs.first else { return [] }
         let generation = self.db.rowCache.generation
+        let claimed = workerIDs.count == 1
+            ? try self.claimHead(spaceID: spaceID, workerID: firstWorker, nodeID: nodeID, now: now).map { [$0] } ?? []
+            : try self.claimSeveralHeads(spaceID: spaceID, workerIDs: workerIDs, nodeID: nodeID, now: now)
+        // Held by this node's workers now: their rows change only through this node (or a cancel it hears of).
+        self.db.rowCache.keep(claimed, since: generation)
+        return claimed
+    }
+
+    /// One slot free (most claims): the plain statement, cheaper for PostgreSQL to plan and run.
+    private func claimHead(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord? {
+        // One statement, so one transaction: the head is locked (rows another node is claiming right now are
+        // skipped, not waited for), re-checked and taken.
+        try self.db.queryFirst("""
+            UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
+                started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
+            WHERE id = (
+                SELECT id FROM requests WHERE space_id = ? AND status = 'queued'
+                ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
+            AND status = 'queued'
+            RETURNING \(StoreRows.requestColumns)
+            """, workerID, nodeID, now, now, spaceID, map: StoreRows.requestFromRow)
+    }
+
+    private func claimSeveralHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws
+        -> [RequestRecord]
+    {
         // One statement, so one transaction and one round trip: up to `workerIDs.count` heads are locked (rows
         // another node is claiming right now are skipped, not waited for), numbered in queue order (a window
         // cannot sit beside FOR UPDATE, hence the second step), re-checked and given to the slot of that number.
-        let claimed = try self.db.query("""
+        try self.db.query("""
             WITH locked AS (
                 SELECT id, queue_order FROM requests WHERE space_id = ? AND status = 'queued'
                 ORDER BY queue_order LIMIT ? FOR UPDATE SKIP LOCKED),
@@ -203,9 +229,6 @@ extension PostgresStore: ClusterQueueStore {
             RETURNING \(Self.claimedColumns)
             """, spaceID, workerIDs.count, Self.textArray(workerIDs), nodeID, now, now, map: StoreRows.requestFromRow)
             .sorted { $0.queueOrder < $1.queueOrder }
-        // Held by this node's workers now: their rows change only through this node (or a cancel it hears of).
-        self.db.rowCache.keep(claimed, since: generation)
-        return claimed
     }
 
     /// The request columns qualified by their table (`heads` has an `id` too).
