@@ -2,20 +2,19 @@
 """What one request costs `spaces` on PostgreSQL, counted rather than timed (the bench-spaces traffic).
 
     python Benchmarks/spaces_pg_profile.py --bin .build/release --load .build/spaces_load/spaces_load
-                                           [--requests 600] [--users 16] [--callgrind] [--keep DIR]
+                                           [--requests 1000] [--users 16] [--keep DIR]
 
 One node on a PostgreSQL of its own started with pg_stat_statements; spaces-worker (concurrency 8) answers.
 After a warm-up run the statistics are reset, a measured run of spaces_load follows (each submit plus two status
 reads), and once every request completed the script prints, per request: the statements the node ran (calls and
-the server's execution time of each, from pg_stat_statements), their total (the round trips, BEGIN/COMMIT
-included), and the CPU of the node and of PostgreSQL's processes. With --callgrind the node runs under
-`valgrind --tool=callgrind` and its instructions (Ir) per request are printed too: unlike CPU time on a shared
-machine, counts do not depend on what else runs.
+the server's execution time of each, from pg_stat_statements), their total (one round trip each: the store sends
+one statement per call, transactions aside), and the CPU of the node and of every PostgreSQL process (utime +
+stime). Statement counts do not depend on what else runs on the machine; CPU times do (the load average is shown).
 """
 import argparse
-import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,15 +62,14 @@ def start_node(args, folder, database):
     env = dict(os.environ, SPACES_ADMIN_PASSWORD=ADMIN_PASSWORD, SPACES_PBKDF2_ITERATIONS="1000", SPACES_LOOPS="2")
     command = [os.path.join(args.bin, "spaces"), "--port", "0", "--host", "127.0.0.1",
                "--data-dir", os.path.join(folder, "data"), "--database", database]
-    if args.callgrind:
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/spaces.cg.%p"] + command
-    node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-                            start_new_session=True)
+    with open(os.path.join(folder, "spaces.log"), "w") as log:
+        node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env, start_new_session=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         line = node.stdout.readline()
         if not line:
-            raise RuntimeError("spaces exited early")
+            with open(os.path.join(folder, "spaces.log")) as log:
+                raise RuntimeError("spaces exited early: " + log.read()[-2000:])
         match = re.search(r"listening on port (\d+)", line)
         if match:
             return node, int(match.group(1))
@@ -82,10 +80,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--load", default=os.path.join(ROOT, ".build", "spaces_load", "spaces_load"))
-    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--callgrind", action="store_true")
-    parser.add_argument("--keep", help="folder for the node's data and callgrind files (default: a temporary one)")
+    parser.add_argument("--keep", help="folder for the node's data and log (default: a temporary one)")
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="spaces-pg-profile-")
     os.makedirs(folder, exist_ok=True)
@@ -109,8 +106,6 @@ def main():
         wait_until(lambda: workers_of(setup.front, session, space_id) == 1, timeout=120, what="worker registered")
         run_load(args, setup, space_id, cookie, 200)
         wait_until(lambda: queued_or_held(setup.front) == 0, timeout=300, interval=0.2, what="warm-up drained")
-        if args.callgrind:
-            subprocess.run(["callgrind_control", "-z", str(node.pid)], capture_output=True, timeout=120)
         psql(server, name, "SELECT pg_stat_statements_reset()")
         node_before, pg_before = process_cpu_ticks(node.pid) / TICKS, server.backend_cpu_seconds()
         load_before = os.getloadavg()[0]
@@ -134,14 +129,6 @@ def main():
         print(f"statements per request: {total_calls / submits:.2f} (the /metrics polls of this script included)")
         print(f"CPU per request: spaces {node_cpu / submits * 1e6:,.0f} us, PostgreSQL processes "
               f"{pg_cpu / submits * 1e6:,.0f} us")
-        if args.callgrind:
-            subprocess.run(["callgrind_control", "-d", str(node.pid)], capture_output=True, timeout=120)
-            dumps = glob.glob(f"{folder}/spaces.cg.{node.pid}.1")
-            if not dumps:
-                raise RuntimeError("no callgrind dump")
-            with open(dumps[0]) as dump:
-                ir = next(int(m.group(1)) for m in (re.match(r"(?:summary|totals):\s+(\d+)", line) for line in dump) if m)
-            print(f"spaces: {ir / submits:,.0f} Ir per request (dump {dumps[0]})")
     finally:
         if worker:
             worker.send_signal(signal.SIGTERM)
@@ -154,6 +141,8 @@ def main():
                 os.killpg(node.pid, signal.SIGKILL)
                 node.wait()
         server.destroy()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
