@@ -76,16 +76,19 @@ extension SpacesCore {
         }
         // Fewer than asked: nothing else is queued (rows other nodes were locking are theirs to claim).
         if claimed.count < slots.count { self.membership?.drainedQueues.insert(spaceID) }
-        for record in claimed {
-            guard let workerID = record.workerID else { continue }
-            self.hold(record.id, spaceID: spaceID, workerID: workerID, delivery: record.deliveries, now: now,
-                      timeoutSeconds: space.timeoutSeconds)
-            self.workers[workerID]?.registrations[spaceID]?.inFlight.insert(record.id)
-            self.metrics.dispatched += 1
-            self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-            self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.publish(record)
-        }
+        for record in claimed { self.send(claimed: record, space: space, now: now) }
+    }
+
+    /// Sends a request this node claimed to the worker it was claimed for, and holds it.
+    private func send(claimed record: RequestRecord, space: Space, now: Double) {
+        guard let workerID = record.workerID else { return }
+        self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
+                  timeoutSeconds: space.timeoutSeconds)
+        self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
+        self.metrics.dispatched += 1
+        self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
+        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+        self.publish(record)
     }
 
     /// Every free slot of `workerIDs` in the order `freestWorker` would fill them one by one: the worker with
@@ -113,16 +116,26 @@ extension SpacesCore {
     func accept(_ record: RequestRecord, on cluster: any ClusterQueueStore, space: Space, submitter: Submitter) throws(APIError) {
         let rules = SubmissionRules(rateLimitSeconds: space.rateLimitSeconds, dailyQuota: submitter.dailyQuota,
                                     dayStart: ISOTime.startOfDay(record.createdAt))
+        // A free slot here: the request is claimed for it in the same statement when nothing waits ahead of it.
+        let slot = self.draining ? nil : self.freeSlots(of: self.holders[space.id] ?? [], spaceID: space.id, space: space)
+            .first.map { ClusterSlot(workerID: $0, nodeID: self.nodeID) }
         let outcome: SubmissionOutcome
         do {
-            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)")
+            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)",
+                                                claim: slot)
         } catch {
             self.removeFiles(of: record.id)
             throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
         }
         switch outcome {
-        case .accepted:
-            self.queueMayHoldRequests(space.id)
+        case .accepted(let stored):
+            if stored.status == .processing {
+                // Nothing was queued ahead of it: the queue is empty, as far as this node knows.
+                self.membership?.drainedQueues.insert(space.id)
+                self.send(claimed: stored, space: space, now: stored.startedAt ?? record.createdAt)
+            } else {
+                self.queueMayHoldRequests(space.id)
+            }
             return
         case .rateLimited(let retryAfter):
             self.removeFiles(of: record.id)

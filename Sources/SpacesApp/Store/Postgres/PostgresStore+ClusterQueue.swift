@@ -142,7 +142,10 @@ extension PostgresStore: ClusterQueueStore {
             """, spaceID, queueOrder))
     }
 
-    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome {
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String, claim: ClusterSlot?) throws
+        -> SubmissionOutcome
+    {
+        let generation = self.db.rowCache.generation
         let limited = rules.rateLimitSeconds > 0 || rules.dailyQuota > 0
         // Without limits the INSERT alone does it (one statement, one transaction).
         return try (limited ? self.db.transaction : { try $0() }) {
@@ -166,18 +169,36 @@ extension PostgresStore: ClusterQueueStore {
                 if rules.dailyQuota > 0 && used >= rules.dailyQuota { return .quotaExceeded(used: used) }
             }
             let r = record
-            let order = try self.db.queryFirst("""
+            // `claim` row: the slot, only when given and nothing waits in the space (read in this statement's
+            // snapshot, as a claim reads the head). Without it the request is inserted queued, as given.
+            let stored = try self.db.queryFirst("""
+                WITH claim AS (
+                    SELECT CAST(? AS TEXT) AS worker, CAST(? AS TEXT) AS node, CAST(? AS DOUBLE PRECISION) AS at
+                    WHERE CAST(? AS TEXT) IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM requests WHERE space_id = ? AND status = 'queued'))
                 INSERT INTO requests (id, space_id, user_id, username, payload, status, result, error, token, deliveries,
-                    worker_id, progress, progress_message, queue_order, created_at, updated_at, started_at, finished_at,
-                    base_url)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('requests_queue_order'), ?, ?, ?, ?, ?)
-                RETURNING queue_order, pg_notify(?, ?)
-                """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
+                    worker_id, node_id, progress, progress_message, queue_order, created_at, updated_at, started_at,
+                    finished_at, base_url)
+                VALUES (?, ?, ?, ?, ?, COALESCE((SELECT 'processing' FROM claim), ?), ?, ?, ?,
+                    ? + (SELECT COUNT(*) FROM claim), COALESCE((SELECT worker FROM claim), ?), (SELECT node FROM claim),
+                    ?, ?, nextval('requests_queue_order'), ?, ?, COALESCE((SELECT at FROM claim), ?), ?, ?)
+                RETURNING queue_order, status, CASE WHEN status = 'queued' THEN pg_notify(?, ?) END
+                """, claim?.workerID, claim?.nodeID, r.createdAt, claim?.workerID, r.spaceID,
+                r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
                 r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
-                r.finishedAt, r.baseURL, Self.wakeChannel, wake, map: { $0.int64(0) }) ?? 0
-            var stored = record
-            stored.queueOrder = order
-            return .accepted(stored)
+                r.finishedAt, r.baseURL, Self.wakeChannel, wake,
+                map: { (order: $0.int64(0), claimed: $0.text(1) == RequestStatus.processing.rawValue) })
+            var accepted = record
+            accepted.queueOrder = stored?.order ?? 0
+            if let claim, stored?.claimed == true {
+                accepted.status = .processing
+                accepted.deliveries += 1
+                accepted.workerID = claim.workerID
+                accepted.startedAt = record.createdAt
+                // Held by this node's worker: kept, as a claim's record is.
+                self.db.rowCache.keep([accepted], since: generation)
+            }
+            return .accepted(accepted)
         }
     }
 
