@@ -103,7 +103,35 @@ import Testing
         #expect(try first.requestCount(spaceID: spaceID, status: .processing) == 5)
     }
 
-    @Test func aListeningNodeKeepsSpacesAndUsersUntilAnyNodeChangesThem() throws {
+    @Test func aSubmitWithAFreeSlotIsClaimedAtOnceOnlyWhenNothingWaitsAhead() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let slot = ClusterSlot(workerID: "w1", nodeID: "n1")
+        let direct = Self.record(space: spaceID, user: userID, 1, at: 50)
+        guard case .accepted(let taken) = try first.acceptRequest(direct, rules: Self.open, wake: "q", claim: slot) else {
+            throw CacheTestFailure.missing
+        }
+        #expect(taken.status == .processing && taken.workerID == "w1" && taken.deliveries == 1 && taken.startedAt == 50)
+        #expect(try second.request(id: direct.id) == taken, "stored as returned")
+        #expect(try second.requestCount(spaceID: spaceID, status: .processing) == 1)
+
+        // Without a slot it waits; with one, a later submit does not jump ahead of it.
+        let waiting = Self.record(space: spaceID, user: userID, 2), later = Self.record(space: spaceID, user: userID, 3)
+        try Self.enqueue(second, waiting)
+        guard case .accepted(let queued) = try first.acceptRequest(later, rules: Self.open, wake: "q", claim: slot) else {
+            throw CacheTestFailure.missing
+        }
+        #expect(queued.status == .queued && queued.workerID == nil && queued.deliveries == 0)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w2", nodeID: "n2", now: 9)?.id == waiting.id)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w2", nodeID: "n2", now: 9)?.id == later.id)
+        // The limits still apply to a submit that would be claimed.
+        let limited = try first.acceptRequest(Self.record(space: spaceID, user: userID, 4, at: 120),
+                                              rules: SubmissionRules(rateLimitSeconds: 60, dailyQuota: 0, dayStart: 0),
+                                              wake: "q", claim: slot)
+        #expect(limited == .rateLimited(retryAfter: 40))
+    }
+
+    @Test func aListeningNodeKeepsRowsUntilAnyNodeChangesThem() throws {
         let (first, second, spaceID, userID, _) = try self.twoNodes()
         defer { first.close(); second.close() }
         let listening = Atomic<Int>(0)
@@ -116,6 +144,21 @@ import Testing
         // A change nobody announces (not made through a store) is not seen: the copies are what is read.
         try first.db.execute("UPDATE spaces SET description = 'unannounced' WHERE id = \(spaceID)")
         #expect(try second.space(id: spaceID)?.description == "")
+
+        // A request this node claimed is kept while it holds it; a cancel elsewhere (`x <id>`) drops the copy.
+        let held = Self.record(space: spaceID, user: userID, 1)
+        try Self.enqueue(first, held)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n2", now: 5)?.id == held.id)
+        try first.db.execute("UPDATE requests SET status = 'canceled' WHERE id = '\(held.id)'")
+        #expect(try second.request(id: held.id)?.status == .processing)
+        try first.wakeNodes("x \(held.id) n1")
+        try Self.waitUntil { try second.request(id: held.id)?.status == .canceled }
+        // A queued request is never kept: any node may claim it.
+        let waiting = Self.record(space: spaceID, user: userID, 2)
+        try Self.enqueue(first, waiting)
+        #expect(try second.request(id: waiting.id)?.status == .queued)
+        _ = try first.claimNext(spaceID: spaceID, workerID: "w1", nodeID: "n1", now: 6)
+        #expect(try second.request(id: waiting.id)?.status == .processing)
 
         // Another node changes them: the notification drops the copies.
         guard var space = try first.space(id: spaceID) else { throw CacheTestFailure.missing }
