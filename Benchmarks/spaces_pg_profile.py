@@ -118,7 +118,7 @@ def main():
             SELECT calls, total_exec_time, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC""")
-        print(f"{submits} submits ({result['failures']} failures), {args.users} users, load average "
+        print(f"{submits} submits ({result['failures']} failures, {result['submits_per_second']} per second), {args.users} users, load average "
               f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}")
         total_calls = 0
         for calls, exec_ms, query in rows:
