@@ -9,8 +9,7 @@ import Foundation
 /// through a Redis outage. A periodic sweep covers notifications lost while the listener reconnects.
 final class ClusterMembership: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `timers`, `databaseUpSince` and `drainedQueues` are touched on the core's
-    // queue only;
-    // `listener` is Sendable.
+    // queue only; `listener` is Sendable.
 
     /// Seconds a lease lasts: a node that stops renewing is reaped this long after its last renewal.
     static let leaseSeconds = 9.0

@@ -87,9 +87,10 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
             let changed = try connection.run(sql, parameters: parameters)
             if PostgresRowCache.changesCachedRows(sql) {
                 // This node's copies go now; the other nodes' when the notification arrives (inside a transaction:
-                // when it commits).
+                // when it commits). Should it fail after the write, their copies still expire (`maxAge`): the
+                // write is not reported as failed for that.
                 self.rowCache.dropAll()
-                try connection.execute("NOTIFY \(Self.notifyChannel), '\(Self.rowsChangedPayload)'")
+                try? connection.execute("NOTIFY \(Self.notifyChannel), '\(Self.rowsChangedPayload)'")
             }
             return changed
         }
