@@ -82,6 +82,17 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         get { self.rareState?.closeTimer }
         set { self.rareState(creating: newValue != nil)?.closeTimer = newValue }
     }
+    /// The queued messages sent with `compress: false`, by their place in the stream of queued packets
+    /// (`outbox[0]` is at `outboxBase`): an upgrade sends them on as plain WebSocket frames.
+    private var uncompressedQueued: Set<Int> {
+        get { self.rareState?.uncompressedQueued ?? [] }
+        set { self.rareState(creating: !newValue.isEmpty)?.uncompressedQueued = newValue }
+        _modify { yield &self.makeRareState().uncompressedQueued }
+    }
+    private var outboxBase: Int {
+        get { self.rareState?.outboxBase ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxBase = newValue }
+    }
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
     /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
     /// handshake, so every answer of the session carries the same ones.
@@ -139,7 +150,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         if let ws = self.websocket {
             ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
-            self.enqueue(EnginePacket(type: .message, textBytes: Array(text)))
+            self.enqueue(EnginePacket(type: .message, textBytes: Array(text)), compress: compress)
         }
     }
 
@@ -149,7 +160,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         if let ws = self.websocket {
             ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
-            self.enqueue(EnginePacket(type: .message, textBytes: text))
+            self.enqueue(EnginePacket(type: .message, textBytes: text), compress: compress)
         }
     }
 
@@ -166,7 +177,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
                 ws.sendBinary(binary, compress: compress)
             }
         } else {
-            self.enqueue(EnginePacket(binaryMessage: binary))
+            self.enqueue(EnginePacket(binaryMessage: binary), compress: compress)
         }
     }
 
@@ -185,7 +196,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ packet: EnginePacket) {
+    private func enqueue(_ packet: EnginePacket, compress: Bool = true) {
+        if !compress { self.uncompressedQueued.insert(self.outboxBase + self.outbox.count) }
         self.outbox.append(packet)
         let size = packet.data.count + 1
         self.outboxBytes += size
@@ -209,6 +221,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))
         let packets = Array(self.outbox.prefix(count))
         self.outbox.removeFirst(count)
+        self.outboxBase += count
+        if !self.uncompressedQueued.isEmpty {
+            let base = self.outboxBase
+            self.uncompressedQueued = self.uncompressedQueued.filter { $0 >= base }
+        }
         if self.outbox.isEmpty {
             self.outboxBytes = 0
             self.outboxLargest = 0
@@ -488,14 +505,18 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
         self.websocket = ws
         let queued = self.outbox
+        let (base, uncompressed) = (self.outboxBase, self.uncompressedQueued)
         self.outbox = []
         self.outboxBytes = 0
         self.outboxLargest = 0
-        for packet in queued {
+        self.outboxBase += queued.count
+        self.uncompressedQueued = []
+        for (offset, packet) in queued.enumerated() {
+            let compress = !uncompressed.contains(base + offset)
             if packet.isBinary {
-                ws.sendBinary(self.isV3 ? Self.v3BinaryFrame(packet.data) : packet.data)
+                ws.sendBinary(self.isV3 ? Self.v3BinaryFrame(packet.data) : packet.data, compress: compress)
             } else {
-                ws.sendText(prefix: packet.type.asciiDigit, packet.data)
+                ws.sendText(prefix: packet.type.asciiDigit, packet.data, compress: compress)
             }
         }
         // Polling is over: an upgraded session idles as light as one opened on a WebSocket. A JSONP or
@@ -528,12 +549,14 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             self.finish(reason)
             return
         }
-        if reason == .serverShutdown {
-            // Shutting down cannot wait for the next poll; the client's next request learns of the end.
+        if reason == .serverShutdown && self.outbox.isEmpty {
+            // Nothing left to deliver: shutting down does not wait for the next poll; the client's next
+            // request learns of the end.
             self.finish(reason)
             return
         }
-        // Wait (bounded) for the next poll to hand over the close packet.
+        // Wait (bounded) for the next poll to hand over what is queued (a message emitted just before a
+        // shutdown, as Node delivers it) and the close packet.
         self.closing = reason
         self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { self.finish(reason) }
     }

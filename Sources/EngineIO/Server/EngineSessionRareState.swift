@@ -14,5 +14,7 @@ final class EngineSessionRareState {
     var outbox: [EnginePacket] = []
     var outboxBytes = 0
     var outboxLargest = 0
+    var uncompressedQueued: Set<Int> = []
+    var outboxBase = 0
     var closeTimer: LoopTimer?
 }
