@@ -58,6 +58,49 @@ final class PollingHandshakeCostTests: XCTestCase {
         XCTAssertLessThanOrEqual(calls, Self.pollingSystemCallBudget, "a polling echo makes more system calls than before")
     }
 
+    /// With two loops, a session's polling connections are hashed over both; one served by the loop that
+    /// does not own the session moves there after its first answer, so that the echoes that follow cost what
+    /// they cost on one loop (before, each request on the other loop paid two hops: eventfd writes, reads
+    /// and loop wakeups on both threads).
+    func testPollingEchoOverTwoLoopsCostsWhatItCostsOnOne() throws {
+        let one = try Self.pollingEchoCounts(loops: 1)
+        let two = try Self.pollingEchoCounts(loops: 2)
+        print("polling echo over four pairs of connections, per message: one loop \(one.allocations) allocations, "
+              + "\(one.calls) system calls; two loops \(two.allocations) allocations, \(two.calls) system calls")
+        XCTAssertLessThanOrEqual(two.calls, one.calls + 0.25, "polling over two loops makes more system calls than on one")
+        XCTAssertLessThanOrEqual(two.allocations, one.allocations + 2, "polling over two loops allocates more than on one")
+    }
+
+    /// Allocations and socket calls per polling echo, summed over every loop, with four pairs of keep-alive
+    /// connections taking turns (with two loops, that all eight land on the session's loop has a
+    /// probability of 2^-8).
+    private static func pollingEchoCounts(loops: Int) throws -> (allocations: Double, calls: Double) {
+        let server = try TestSocketIOServer.make(loops: loops) { BenchmarkApp.install(on: $0) }
+        defer { server.shutdown() }
+        let control = try SIOTestHTTP(port: server.port)
+        let open = try control.request("GET", "/socket.io/?EIO=4&transport=polling")
+        let sid = try XCTUnwrap((SIOTestClient.json(String(open.body.dropFirst())) as? [String: Any])?["sid"] as? String)
+        let target = "/socket.io/?EIO=4&transport=polling&sid=\(sid)"
+        XCTAssertEqual(try control.request("POST", target, body: "40").body, "ok")
+        XCTAssertTrue(try control.request("GET", target).body.hasPrefix("40{\"sid\""))
+        let pairs = try (0..<4).map { _ in (poller: try SIOTestHTTP(port: server.port), poster: try SIOTestHTTP(port: server.port)) }
+        var next = 0
+        func echo() throws {
+            let pair = pairs[next % pairs.count]
+            next += 1
+            let packet = #"42["echo",\#(next),"\#(Self.payload)"]"#
+            try pair.poller.send("GET", target)
+            XCTAssertEqual(try pair.poster.request("POST", target, body: packet).body, "ok")
+            XCTAssertEqual(try pair.poller.response().body, packet)
+        }
+        for _ in 0..<50 { try echo() }
+        let rounds = 200
+        let counts = try EchoAllocationTests.counting(on: server.group.loops) {
+            for _ in 0..<rounds { try echo() }
+        }
+        return (Double(counts.allocations) / Double(rounds), Double(counts.sends + counts.receives + counts.waits) / Double(rounds))
+    }
+
     func testWebSocketHandshakeCosts() throws {
         let server = try TestSocketIOServer.make(loops: 1) { BenchmarkApp.install(on: $0) }
         defer { server.shutdown() }
