@@ -7,13 +7,13 @@ import XCTest
 /// the connection moves, and every request after, are answered in order with the session's messages.
 final class PollingConnectionMoveTests: XCTestCase {
     func testKeepAliveConnectionsServeTheSessionBeforeDuringAndAfterAMove() throws {
-        let server = try TestEngineServer(loops: 2) { options in
+        let server = try TestEngineServer(loops: 2, spread: .evenHash) { options in
             options.pingInterval = 60_000
             options.pingTimeout = 60_000
         }
         defer { server.shutdown() }
         let (sid, _) = try server.openPollingSession()
-        // Sixteen connections: the kernel hashes them over both loops, so some are served by the loop that
+        // Sixteen connections: the kernel hashes them over both loops (`.evenHash`), so some are served by the loop that
         // does not own the session (all on one loop has a probability of 2^-15) and move.
         var clients = try (0..<16).map { _ in try TestHTTPClient(port: server.port) }
         defer { for client in clients { client.socket.close() } }

@@ -5,9 +5,9 @@ import XCTest
 
 @testable import Transport
 
-/// How a listener of a group of loops spreads new connections: each loop listens on its own SO_REUSEPORT
-/// socket, so the kernel hashes connections over all loops (one shared socket woken with EPOLLEXCLUSIVE gave
-/// nearly all of them to one loop), and a port already taken still fails as it would with one socket.
+/// How a listener of a group of loops spreads new connections. With `.evenHash` each loop listens on its own
+/// SO_REUSEPORT socket, so the kernel hashes connections over all loops, and a port already taken still fails
+/// as it would with one socket; the default shared socket serves every loop and is closed once.
 final class TCPListenerSpreadTests: XCTestCase {
     private var group: EventLoopGroup!
     private var listener: TCPListener?
@@ -21,7 +21,7 @@ final class TCPListenerSpreadTests: XCTestCase {
     func testConnectionsAreSpreadOverEveryLoop() throws {
         self.group = try EventLoopGroup(loopCount: 2)
         let perLoop = Mutex<[Int]>([0, 0])
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, group: self.group) { connection in
+        let listener = try TCPListener(host: "127.0.0.1", port: 0, group: self.group, spread: .evenHash) { connection in
             perLoop.withLock { $0[connection.loop.index] += 1 }
             connection.close()
         }
@@ -40,26 +40,30 @@ final class TCPListenerSpreadTests: XCTestCase {
 
     func testAPortInUseIsRefusedWithSeveralLoops() throws {
         self.group = try EventLoopGroup(loopCount: 2)
-        let first = try TCPListener(host: "127.0.0.1", port: 0, group: self.group) { $0.close() }
-        self.listener = first
-        XCTAssertThrowsError(try TCPListener(host: "127.0.0.1", port: first.address.port, group: self.group) { $0.close() }) { error in
-            guard case EventLoopError.system(_, let code) = error else { return XCTFail("unexpected \(error)") }
-            XCTAssertEqual(code, EADDRINUSE)
+        for spread in [ConnectionSpread.evenHash, .firstWaitingLoop] {
+            let first = try TCPListener(host: "127.0.0.1", port: 0, group: self.group, spread: .evenHash) { $0.close() }
+            defer { first.close() }
+            XCTAssertThrowsError(try TCPListener(host: "127.0.0.1", port: first.address.port, group: self.group, spread: spread) { $0.close() }) { error in
+                guard case EventLoopError.system(_, let code) = error else { return XCTFail("unexpected \(error)") }
+                XCTAssertEqual(code, EADDRINUSE, "\(spread)")
+            }
         }
     }
 
     func testAClosedListenerFreesItsPort() throws {
         self.group = try EventLoopGroup(loopCount: 2)
-        let first = try TCPListener(host: "127.0.0.1", port: 0, group: self.group) { $0.close() }
-        let port = first.address.port
-        first.close()
-        // Closing runs on each loop: the port is free once every loop let go of its socket.
-        var second: TCPListener?
-        XCTAssertTrue(TestDeadline.wait(timeout: 5) {
-            second = try? TCPListener(host: "127.0.0.1", port: port, group: self.group) { $0.close() }
-            return second != nil
-        })
-        self.listener = second
-        XCTAssertEqual(second?.address.port, port)
+        for spread in [ConnectionSpread.evenHash, .firstWaitingLoop] {
+            let first = try TCPListener(host: "127.0.0.1", port: 0, group: self.group, spread: spread) { $0.close() }
+            let port = first.address.port
+            first.close()
+            // Closing runs on each loop: the port is free once every loop let go of its socket.
+            var second: TCPListener?
+            XCTAssertTrue(TestDeadline.wait(timeout: 5) {
+                second = try? TCPListener(host: "127.0.0.1", port: port, group: self.group, spread: spread) { $0.close() }
+                return second != nil
+            }, "\(spread)")
+            XCTAssertEqual(second?.address.port, port)
+            second?.close()
+        }
     }
 }

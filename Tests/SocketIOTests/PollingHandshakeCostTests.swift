@@ -58,7 +58,8 @@ final class PollingHandshakeCostTests: XCTestCase {
         XCTAssertLessThanOrEqual(calls, Self.pollingSystemCallBudget, "a polling echo makes more system calls than before")
     }
 
-    /// With two loops, a session's polling connections are hashed over both; one served by the loop that
+    /// With two loops and connections hashed evenly over them (`--reuse-port`), a session's polling
+    /// connections land on both; one served by the loop that
     /// does not own the session moves there after its first answer, so that the echoes that follow cost what
     /// they cost on one loop (before, each request on the other loop paid two hops: eventfd writes, reads
     /// and loop wakeups on both threads).
@@ -75,7 +76,7 @@ final class PollingHandshakeCostTests: XCTestCase {
     /// connections taking turns (with two loops, that all eight land on the session's loop has a
     /// probability of 2^-8).
     private static func pollingEchoCounts(loops: Int) throws -> (allocations: Double, calls: Double) {
-        let server = try TestSocketIOServer.make(loops: loops) { BenchmarkApp.install(on: $0) }
+        let server = try TestSocketIOServer.make(loops: loops, spread: .evenHash) { BenchmarkApp.install(on: $0) }
         defer { server.shutdown() }
         let control = try SIOTestHTTP(port: server.port)
         let open = try control.request("GET", "/socket.io/?EIO=4&transport=polling")

@@ -1,10 +1,17 @@
 import CEngineIOShims
 import Glibc
 
-/// Listening sockets for a group of loops. With one loop, one socket. With several, each loop listens on
-/// its own socket bound to the same port with SO_REUSEPORT, so the kernel hashes new connections evenly
-/// over the loops. (One shared socket woken with EPOLLEXCLUSIVE wakes whichever loop waits first: in one
-/// run 472 of 503 connections went to the first loop, and broadcasts and cross-loop hops paid for it.)
+/// How a listener of several loops shares new connections among them.
+public enum ConnectionSpread: Sendable {
+    /// One socket watched by every loop with EPOLLEXCLUSIVE: the kernel wakes a loop that waits, so an idle
+    /// server gives most connections to one loop (one run: 472 of 503) and a busy one to whichever is free.
+    /// Less CPU per message on a machine with other work (fewer, fuller wakeups), less parallelism.
+    case firstWaitingLoop
+    /// One socket per loop bound with SO_REUSEPORT: the kernel hashes connections evenly over the loops.
+    case evenHash
+}
+
+/// Listening sockets for a group of loops: one shared socket, or one per loop (see `ConnectionSpread`).
 public final class TCPListener: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `address` is immutable after init; the per-loop acceptors are
     // touched on their own loop only, and `acceptors` is written in init and `close` only.
@@ -21,13 +28,15 @@ public final class TCPListener: @unchecked Sendable {
     /// it receives any event; set `connection.handler` there. With `tls`, every connection is a TLS server
     /// endpoint: its handler reads and writes plaintext. Connections over `limits` are closed unread.
     public init(host: String, port: Int, group: EventLoopGroup, backlog: Int32 = 4096, tls: TLSServerContext? = nil,
-                limits: ConnectionLimits = ConnectionLimits(), onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
+                limits: ConnectionLimits = ConnectionLimits(), spread: ConnectionSpread = .firstWaitingLoop,
+                onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
         let requested = try SocketAddress.resolve(host: host, port: port)
         let loops = group.loops
+        let perLoop = spread == .evenHash && loops.count > 1
         var fds: [Int32] = []
         var bound = requested
         do {
-            if loops.count > 1 {
+            if perLoop {
                 // A socket without SO_REUSEPORT first: it fails on a port already in use, as a single socket
                 // would, instead of silently sharing the port with another process of this user. It also
                 // picks the port when 0 was asked for.
@@ -35,8 +44,8 @@ public final class TCPListener: @unchecked Sendable {
                 bound = Self.localAddress(probe)
                 Glibc.close(probe)
             }
-            for _ in loops.indices {
-                let fd = try Self.listeningSocket(bound, reusePort: loops.count > 1, backlog: backlog)
+            for _ in 0..<(perLoop ? loops.count : 1) {
+                let fd = try Self.listeningSocket(bound, reusePort: perLoop, backlog: backlog)
                 fds.append(fd)
                 if fds.count == 1 { bound = Self.localAddress(fd) }
             }
@@ -49,9 +58,11 @@ public final class TCPListener: @unchecked Sendable {
         self.isSecure = tls != nil
         let admission = ConnectionAdmission(limits: limits)
         self.admission = admission
-        for (loop, fd) in zip(loops, fds) {
-            let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, admission: limits.isUnlimited ? nil : admission,
-                                    onAccept: onAccept)
+        // A shared socket is closed by the last loop to let go of it.
+        let holders = perLoop ? nil : SharedCounter(loops.count)
+        for (index, loop) in loops.enumerated() {
+            let acceptor = Acceptor(fd: fds[perLoop ? index : 0], exclusive: !perLoop, holders: holders, loop: loop,
+                                    tls: tls, admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
@@ -108,6 +119,10 @@ public final class TCPListener: @unchecked Sendable {
 private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     // Invariant: touched on `loop` only (created elsewhere, then only used through loop.execute).
     let fd: Int32
+    /// The socket is shared with the other loops (woken with EPOLLEXCLUSIVE); `holders` counts the loops
+    /// still holding it. Nil holders: this loop's own socket.
+    let exclusive: Bool
+    let holders: SharedCounter?
     let loop: EventLoop
     let onAccept: @Sendable (TCPConnection) -> Void
     let tls: TLSServerContext?
@@ -117,9 +132,11 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private var closed = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, loop: EventLoop, tls: TLSServerContext?, admission: ConnectionAdmission?,
-         onAccept: @escaping @Sendable (TCPConnection) -> Void) {
+    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, loop: EventLoop, tls: TLSServerContext?,
+         admission: ConnectionAdmission?, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
+        self.exclusive = exclusive
+        self.holders = holders
         self.loop = loop
         self.tls = tls
         self.admission = admission
@@ -129,7 +146,8 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     func start() {
         guard !self.active, !self.closed else { return }
         do {
-            try self.loop.register(fd: self.fd, events: EPOLLIN.rawValue, handler: self)
+            let events = EPOLLIN.rawValue | (self.exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
+            try self.loop.register(fd: self.fd, events: events, handler: self)
             self.active = true
         } catch {
             // The kernel keeps hashing connections to this loop's socket: try again in a moment rather than
@@ -138,11 +156,12 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
         }
     }
 
-    /// Stops accepting and closes this loop's socket.
+    /// Stops accepting and closes this loop's socket (a shared one once no loop holds it).
     func shut() {
         self.stop()
         guard !self.closed else { return }
         self.closed = true
+        if let holders = self.holders, holders.decrement() != 0 { return }
         Glibc.close(self.fd)
     }
 
