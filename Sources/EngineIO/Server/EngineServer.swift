@@ -91,6 +91,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             if isPost { session.handlePost(body, exchange: exchange) } else { session.handlePoll(exchange) }
             return
         }
+        // The connection moves to the session's loop after this answer: its next polls need no hop.
+        exchange.preferredLoop = session.loop
         session.loop.execute {
             if isPost {
                 session.handlePost(body, exchange: exchange)

@@ -252,6 +252,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     // MARK: Reading control
 
+    /// Whether bytes read from the peer wait in the read buffer (a handler left them there).
+    public var hasBufferedInput: Bool { !self.readBuffer.isEmpty }
+
     /// Offers bytes still waiting in the read buffer to the handler again, e.g. pipelined requests held
     /// back while an earlier one was answered.
     public func reparseBufferedInput() {
