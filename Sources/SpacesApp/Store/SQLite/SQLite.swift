@@ -90,8 +90,13 @@ final class Database: SQLDatabase {
         }
     }
 
+    /// Statements run on tables since the connection opened (`PRAGMA`s aside): what a test counts to see that
+    /// the hot paths stay off the database.
+    private(set) var tableStatements = 0
+
     /// A prepared statement for `sql`, reset and reused across calls.
     func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        if !sql.hasPrefix("PRAGMA") { self.tableStatements += 1 }
         if let cached = self.statements[sql] {
             cached.reset()
             return cached
@@ -132,6 +137,13 @@ final class Database: SQLDatabase {
         try statement.bind(parameters)
         defer { statement.reset() }
         return try statement.step() ? try map(SQLiteRow(statement: statement)) : nil
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits to the file (never for our own commits).
+    func dataVersion() throws(SQLiteError) -> Int64 {
+        let statement = try self.prepare("PRAGMA data_version")
+        defer { statement.reset() }
+        return try statement.step() ? sqlite3_column_int64(statement.pointer, 0) : 0
     }
 
     /// The rowid of the last insert.
