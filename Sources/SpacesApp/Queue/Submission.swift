@@ -146,7 +146,7 @@ extension SpacesCore {
             }
         }
 
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = SecureRandom.uuid()
         let token = SecureRandom.token()
         var payload = JSONObject()
         // As typed: design §3 (`payload.prompt` is never trimmed).
