@@ -84,8 +84,30 @@ final class SQLiteStore: SQLBackedStore {
         }
     }
 
+    /// Within one job of the core's queue the file is looked at once (`beginTurn` / `endTurn`): the job's reads
+    /// then see the file as it was when the job started, as they would inside one read transaction. Each look
+    /// is a read transaction of its own (two `fcntl` lock calls).
+    private var inTurn = false
+    private var checkedThisTurn = false
+
+    /// A job of the core's queue starts.
+    func beginTurn() {
+        self.inTurn = true
+        self.checkedThisTurn = false
+    }
+
+    /// The job ended: reads outside jobs look at the file each time again.
+    func endTurn() {
+        self.inTurn = false
+        self.checkedThisTurn = false
+    }
+
     /// Empties the cache when another connection committed since we last looked (a `sqlite3` shell, say).
     private func dropCacheIfChangedElsewhere() throws {
+        if self.inTurn {
+            if self.checkedThisTurn { return }
+            self.checkedThisTurn = true
+        }
         let version = try self.db.dataVersion()
         if version != self.seenDataVersion {
             self.cache.removeAll()
