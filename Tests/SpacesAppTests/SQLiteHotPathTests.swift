@@ -123,3 +123,13 @@ import Testing
         }
     }
 }
+
+/// The host a worker's URLs are built from keeps letters, digits and `.-:[]_` only, whether checked as bytes
+/// (plain ASCII) or as characters.
+@Test func safeHostKeepsWhatURLsAllow() {
+    #expect(SpacesSite.safeHost("127.0.0.1:8080") == "127.0.0.1:8080")
+    #expect(SpacesSite.safeHost("[::1]:80") == "[::1]:80")
+    #expect(SpacesSite.safeHost("evil.com/x?y#z\"<>") == "evil.comxyz")
+    #expect(SpacesSite.safeHost("bücher.de:1") == "bücher.de:1")
+    #expect(SpacesSite.safeHost("") == "")
+}

@@ -230,7 +230,14 @@ enum RequestRoutes {
             if let value { JSONSerializer.appendQuoted(value, into: &out) } else { out += "null".utf8 }
         }
         func time(_ name: String, _ seconds: Double?) {
-            string(name, seconds.map(ISOTime.format))
+            key(name)
+            guard let seconds else {
+                out += "null".utf8
+                return
+            }
+            out.append(UInt8(ascii: "\""))
+            ISOTime.append(seconds, to: &out)
+            out.append(UInt8(ascii: "\""))
         }
         string("request_id", record.id)
         key("space_id")
