@@ -24,20 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Cluster"))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Interop"))
+from callgrind_costs import total_ir  # noqa: E402
 from cluster_support import wait_until  # noqa: E402
 from spaces_bench import admin_session, create_space, run_load, workers_of  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD  # noqa: E402
 
 import requests  # noqa: E402
-
-
-def total_ir(path):
-    with open(path) as f:
-        for line in f:
-            match = re.match(r"(?:summary|totals):\s+(\d+)", line)
-            if match:
-                return int(match.group(1))
-    raise RuntimeError(f"no totals in {path}")
 
 
 class Front:
