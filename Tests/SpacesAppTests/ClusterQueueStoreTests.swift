@@ -81,6 +81,113 @@ import Testing
         #expect(try first.claimNext(spaceID: spaceID, workerID: "w1", nodeID: "n1", now: 1)?.id == head.id)
     }
 
+    @Test func oneClaimFillsSeveralSlotsHeadFirstAndSkipsLockedHeads() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let records = (1...5).map { Self.record(space: spaceID, user: userID, $0) }
+        for record in records { try Self.enqueue(first, record) }
+        try first.db.transaction {
+            // Another node is claiming the head right now: the batch takes the next three, in order, one per slot.
+            _ = try first.db.queryFirst(
+                "SELECT id FROM requests WHERE space_id = ? AND status = 'queued' ORDER BY queue_order LIMIT 1 FOR UPDATE",
+                spaceID) { $0.text(0) }
+            let batch = try second.claimHeads(spaceID: spaceID, workerIDs: ["w\"a", "w\\b", "wa"], nodeID: "n2", now: 7)
+            #expect(batch.map(\.id) == records[1...3].map(\.id))
+            #expect(batch.map(\.workerID) == ["w\"a", "w\\b", "wa"], "slot n gets the n-th head, names kept verbatim")
+            #expect(batch.allSatisfy { $0.status == .processing && $0.deliveries == 1 && $0.startedAt == 7 })
+        }
+        // More slots than requests: what is left, and nothing claimed twice.
+        let rest = try first.claimHeads(spaceID: spaceID, workerIDs: ["x", "x", "x"], nodeID: "n1", now: 8)
+        #expect(rest.map(\.id) == [records[0].id, records[4].id])
+        #expect(try first.claimHeads(spaceID: spaceID, workerIDs: ["x"], nodeID: "n1", now: 9).isEmpty)
+        #expect(try first.requestCount(spaceID: spaceID, status: .processing) == 5)
+    }
+
+    @Test func aSubmitWithAFreeSlotIsClaimedAtOnceOnlyWhenNothingWaitsAhead() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let slot = ClusterSlot(workerID: "w1", nodeID: "n1")
+        let direct = Self.record(space: spaceID, user: userID, 1, at: 50)
+        guard case .accepted(let taken) = try first.acceptRequest(direct, rules: Self.open, wake: "q", claim: slot) else {
+            throw CacheTestFailure.missing
+        }
+        #expect(taken.status == .processing && taken.workerID == "w1" && taken.deliveries == 1 && taken.startedAt == 50)
+        #expect(try second.request(id: direct.id) == taken, "stored as returned")
+        #expect(try second.requestCount(spaceID: spaceID, status: .processing) == 1)
+
+        // Without a slot it waits; with one, a later submit does not jump ahead of it.
+        let waiting = Self.record(space: spaceID, user: userID, 2), later = Self.record(space: spaceID, user: userID, 3)
+        try Self.enqueue(second, waiting)
+        guard case .accepted(let queued) = try first.acceptRequest(later, rules: Self.open, wake: "q", claim: slot) else {
+            throw CacheTestFailure.missing
+        }
+        #expect(queued.status == .queued && queued.workerID == nil && queued.deliveries == 0)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w2", nodeID: "n2", now: 9)?.id == waiting.id)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w2", nodeID: "n2", now: 9)?.id == later.id)
+        // The limits still apply to a submit that would be claimed.
+        let limited = try first.acceptRequest(Self.record(space: spaceID, user: userID, 4, at: 120),
+                                              rules: SubmissionRules(rateLimitSeconds: 60, dailyQuota: 0, dayStart: 0),
+                                              wake: "q", claim: slot)
+        #expect(limited == .rateLimited(retryAfter: 40))
+    }
+
+    @Test func aListeningNodeKeepsRowsUntilAnyNodeChangesThem() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let listening = Atomic<Int>(0)
+        let listener = second.wakeListener(onWake: { _ in }, onConnect: { listening.add(1, ordering: .relaxed) })
+        listener.start()
+        defer { listener.stop() }
+        try Self.waitUntil { listening.load(ordering: .relaxed) > 0 }
+        #expect(try second.space(id: spaceID)?.name == "Echo")
+        #expect(try second.user(id: userID)?.dailyQuota == 0)
+        // A change nobody announces (not made through a store) is not seen: the copies are what is read.
+        try first.db.execute("UPDATE spaces SET description = 'unannounced' WHERE id = \(spaceID)")
+        #expect(try second.space(id: spaceID)?.description == "")
+
+        // A request this node claimed is kept while it holds it; a cancel elsewhere (`x <id>`) drops the copy.
+        let held = Self.record(space: spaceID, user: userID, 1)
+        try Self.enqueue(first, held)
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n2", now: 5)?.id == held.id)
+        try first.db.execute("UPDATE requests SET status = 'canceled' WHERE id = '\(held.id)'")
+        #expect(try second.request(id: held.id)?.status == .processing)
+        try first.wakeNodes("x \(held.id) n1")
+        try Self.waitUntil { try second.request(id: held.id)?.status == .canceled }
+        // A queued request is never kept: any node may claim it.
+        let waiting = Self.record(space: spaceID, user: userID, 2)
+        try Self.enqueue(first, waiting)
+        #expect(try second.request(id: waiting.id)?.status == .queued)
+        _ = try first.claimNext(spaceID: spaceID, workerID: "w1", nodeID: "n1", now: 6)
+        #expect(try second.request(id: waiting.id)?.status == .processing)
+
+        // Another node changes them: the notification drops the copies.
+        guard var space = try first.space(id: spaceID) else { throw CacheTestFailure.missing }
+        space.maxConcurrency = 7
+        try first.updateSpace(space)
+        try first.setDailyQuota(userID: userID, 12)
+        try Self.waitUntil { try second.space(id: spaceID)?.maxConcurrency == 7 && second.user(id: userID)?.dailyQuota == 12 }
+        // This node changes them: seen at once, without waiting for its own notification.
+        try second.setAdmin(userID: userID, true)
+        #expect(try second.user(id: userID)?.isAdmin == true)
+        try second.deleteSpace(id: spaceID)
+        #expect(try second.space(id: spaceID) == nil)
+        // A node that stops listening no longer keeps copies.
+        listener.stop()
+        try first.db.execute("UPDATE users SET daily_quota = 3 WHERE id = \(userID)")
+        #expect(try second.user(id: userID)?.dailyQuota == 3)
+    }
+
+    private enum CacheTestFailure: Error { case missing, timedOut }
+
+    /// Polls `condition` for up to 10 s.
+    private static func waitUntil(_ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while try !condition() {
+            guard Date() < deadline else { throw CacheTestFailure.timedOut }
+            usleep(10_000)
+        }
+    }
+
     @Test func maxWorkersAndQuotasHoldUnderConcurrentNodes() throws {
         let (first, second, spaceID, userID, url) = try self.twoNodes()
         defer { first.close(); second.close() }

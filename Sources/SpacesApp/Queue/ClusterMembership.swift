@@ -8,8 +8,8 @@ import Foundation
 /// never woken before the row it should claim is visible; and the queue keeps working without `--redis` and
 /// through a Redis outage. A periodic sweep covers notifications lost while the listener reconnects.
 final class ClusterMembership: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `timers` and `databaseUpSince` are touched on the core's queue only;
-    // `listener` is Sendable.
+    // Invariant for @unchecked Sendable: `timers`, `databaseUpSince` and `drainedQueues` are touched on the core's
+    // queue only; `listener` is Sendable.
 
     /// Seconds a lease lasts: a node that stops renewing is reaped this long after its last renewal.
     static let leaseSeconds = 9.0
@@ -24,6 +24,11 @@ final class ClusterMembership: @unchecked Sendable {
     /// the others have had their chance to renew before anyone is declared dead.
     var databaseUpSince: Double?
     var timers: [DispatchSourceTimer] = []
+    /// Spaces whose shared queue this node's last claim found empty (it got fewer requests than it had free
+    /// slots), and that no request was queued in since, as far as this node heard: a freed slot need not ask
+    /// the database again. A space leaves the set when a wake-up says requests were queued in it, when this node
+    /// queues or returns one, and at every sweep (which also covers wake-ups lost while the listener reconnects).
+    var drainedQueues: Set<Int64> = []
     var listener: PostgresListener?
 
     deinit {

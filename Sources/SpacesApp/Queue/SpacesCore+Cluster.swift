@@ -75,7 +75,10 @@ extension SpacesCore {
         switch kind {
         case .queued:
             // The node that queued them announced the space's new state; this one only claims.
-            if let spaceID = Int64(parts[1]) { self.dispatch(spaceID: spaceID) }
+            if let spaceID = Int64(parts[1]) {
+                self.queueMayHoldRequests(spaceID)
+                self.dispatch(spaceID: spaceID)
+            }
         case .ended:
             let requestID = parts[1]
             guard let flight = self.inFlight.removeValue(forKey: requestID) else { return }
@@ -87,6 +90,7 @@ extension SpacesCore {
 
     /// Claims for every space this node's workers serve (a wake-up may have been lost).
     func sweepQueues() {
+        self.membership?.drainedQueues.removeAll()
         for spaceID in self.holders.keys.sorted() { self.dispatch(spaceID: spaceID) }
     }
 
@@ -145,6 +149,7 @@ extension SpacesCore {
         }
         if !moved.isEmpty { Log.info("reaper: \(moved.count) request(s) of lost nodes back to their queues") }
         for spaceID in spaces.sorted() {
+            self.queueMayHoldRequests(spaceID)
             self.wake(.queued, String(spaceID))
             self.dispatch(spaceID: spaceID)
         }

@@ -43,41 +43,71 @@ extension SpacesCore {
                 }
                 self.publish(record)
             }
-            if returned > 0 { self.wake(.queued, String(spaceID)) }
+            if returned > 0 {
+                self.queueMayHoldRequests(spaceID)
+                self.wake(.queued, String(spaceID))
+            }
             Log.info("worker \(channelID) left space #\(spaceID) (\(returned) request(s) back to the queue)")
             self.dispatch(spaceID: spaceID)
             self.spaceChanged(spaceID)
         }
     }
 
-    /// Claims heads of `spaceID`'s shared queue for this node's workers with free slots, one at a time, and sends
-    /// them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
+    /// Claims heads of `spaceID`'s shared queue for every free slot of this node's workers in one statement, and
+    /// sends them. Other nodes claim concurrently; `SKIP LOCKED` gives each request to exactly one.
     func claimForLocalWorkers(spaceID: Int64, space known: Space? = nil) {
         guard let cluster, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty else { return }
         // Registrations cap their concurrency at the space's: with every slot taken, no need to read the space.
         let anyFree = workerIDs.contains { id in
             self.workers[id]?.registrations[spaceID].map { $0.inFlight.count < $0.concurrency } ?? false
         }
-        guard anyFree, let space = known ?? (try? self.store.space(id: spaceID)) else { return }
+        guard anyFree, self.membership?.drainedQueues.contains(spaceID) != true,
+              let space = known ?? (try? self.store.space(id: spaceID)) else { return }
+        let slots = self.freeSlots(of: workerIDs, spaceID: spaceID, space: space)
+        guard !slots.isEmpty else { return }
+        let now = self.clock()
+        let claimed: [RequestRecord]
+        do {
+            claimed = try cluster.claimHeads(spaceID: spaceID, workerIDs: slots, nodeID: self.nodeID, now: now)
+        } catch {
+            Log.info("claim in space #\(spaceID) failed: \(error)")
+            self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
+            return
+        }
+        // Fewer than asked: nothing else is queued (rows other nodes were locking are theirs to claim).
+        if claimed.count < slots.count { self.membership?.drainedQueues.insert(spaceID) }
+        for record in claimed { self.send(claimed: record, space: space, now: now) }
+    }
+
+    /// Sends a request this node claimed to the worker it was claimed for, and holds it.
+    private func send(claimed record: RequestRecord, space: Space, now: Double) {
+        guard let workerID = record.workerID else { return }
+        self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
+                  timeoutSeconds: space.timeoutSeconds)
+        self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
+        self.metrics.dispatched += 1
+        self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
+        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+        self.publish(record)
+    }
+
+    /// Every free slot of `workerIDs` in the order `freestWorker` would fill them one by one: the worker with
+    /// the most free slots first, earliest registered on ties.
+    private func freeSlots(of workerIDs: [String], spaceID: Int64, space: Space) -> [String] {
+        var free: [(id: String, count: Int)] = workerIDs.compactMap { id in
+            guard let registration = self.workers[id]?.registrations[spaceID] else { return nil }
+            let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
+            return (id, limit - registration.inFlight.count)
+        }
+        var slots: [String] = []
         while true {
-            guard let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space) else { return }
-            let now = self.clock()
-            let claimed: RequestRecord?
-            do {
-                claimed = try cluster.claimNext(spaceID: spaceID, workerID: chosen.id, nodeID: self.nodeID, now: now)
-            } catch {
-                Log.info("claim in space #\(spaceID) failed: \(error)")
-                self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
-                return
+            var best: Int?
+            for index in free.indices where free[index].count > 0 && free[index].count > (best.map { free[$0].count } ?? 0) {
+                best = index
             }
-            guard let record = claimed else { return }
-            self.hold(record.id, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
-                      timeoutSeconds: space.timeoutSeconds)
-            self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(record.id)
-            self.metrics.dispatched += 1
-            self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-            self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.publish(record)
+            guard let chosen = best else { return slots }
+            slots.append(free[chosen].id)
+            free[chosen].count -= 1
         }
     }
 
@@ -86,15 +116,26 @@ extension SpacesCore {
     func accept(_ record: RequestRecord, on cluster: any ClusterQueueStore, space: Space, submitter: Submitter) throws(APIError) {
         let rules = SubmissionRules(rateLimitSeconds: space.rateLimitSeconds, dailyQuota: submitter.dailyQuota,
                                     dayStart: ISOTime.startOfDay(record.createdAt))
+        // A free slot here: the request is claimed for it in the same statement when nothing waits ahead of it.
+        let slot = self.draining ? nil : self.freeSlots(of: self.holders[space.id] ?? [], spaceID: space.id, space: space)
+            .first.map { ClusterSlot(workerID: $0, nodeID: self.nodeID) }
         let outcome: SubmissionOutcome
         do {
-            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)")
+            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)",
+                                                claim: slot)
         } catch {
             self.removeFiles(of: record.id)
             throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
         }
         switch outcome {
-        case .accepted:
+        case .accepted(let stored):
+            if stored.status == .processing {
+                // Nothing was queued ahead of it: the queue is empty, as far as this node knows.
+                self.membership?.drainedQueues.insert(space.id)
+                self.send(claimed: stored, space: space, now: stored.startedAt ?? record.createdAt)
+            } else {
+                self.queueMayHoldRequests(space.id)
+            }
             return
         case .rateLimited(let retryAfter):
             self.removeFiles(of: record.id)
@@ -103,6 +144,17 @@ extension SpacesCore {
             self.removeFiles(of: record.id)
             throw Self.quotaExceeded(submitter.dailyQuota, used: used)
         }
+    }
+
+    /// Requests may wait in `spaceID`'s shared queue: the next free slot claims (see `drainedQueues`).
+    func queueMayHoldRequests(_ spaceID: Int64) {
+        self.membership?.drainedQueues.remove(spaceID)
+    }
+
+    /// Whether a worker serves `spaceID` anywhere: one of this node's answers without asking the database.
+    func hasWorker(spaceID: Int64) -> Bool {
+        if self.holders[spaceID]?.isEmpty == false { return true }
+        return self.workerCount(spaceID: spaceID) > 0
     }
 
     private func removeFiles(of requestID: String) {

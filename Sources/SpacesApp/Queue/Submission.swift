@@ -119,7 +119,7 @@ extension SpacesCore {
         guard space.isWebsockets else {
             throw APIError.notFound("not_websockets_space", "This space does not take requests")
         }
-        guard self.workerCount(spaceID: space.id) > 0, !self.draining else {
+        guard self.hasWorker(spaceID: space.id), !self.draining else {
             throw APIError(503, "no_worker", "No worker is connected to this space")
         }
         try submission.validate(for: space)

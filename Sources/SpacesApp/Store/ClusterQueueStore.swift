@@ -46,10 +46,19 @@ protocol ClusterQueueStore: SpacesStore {
     /// Accepts a submission atomically for the whole cluster: under a lock on the user's row, checks the rate
     /// limit and the daily quota against the stored requests, inserts `record` with the next queue order of the
     /// cluster and wakes the other nodes. Returns the stored record.
-    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome
+    ///
+    /// With `claim` (a free slot of a worker on the submitting node), a request that finds nobody queued ahead
+    /// of it in its space is stored already claimed for that worker (`processing`, one delivery): the insert and
+    /// the claim are one statement and one commit, and nobody needs waking.
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String, claim: ClusterSlot?) throws
+        -> SubmissionOutcome
     /// Claims the head of `spaceID`'s queue for `workerID` on `nodeID` (`FOR UPDATE SKIP LOCKED`): the request
     /// becomes `processing` with one more delivery. Nil when nothing is queued (or every head is being claimed).
     func claimNext(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord?
+    /// Claims up to `workerIDs.count` heads of `spaceID`'s queue in one statement, the first head for the first
+    /// worker of the list and so on (a worker appears once per free slot). The claimed records, in queue order;
+    /// fewer than asked when the queue holds fewer (or other nodes hold the rest locked right now).
+    func claimHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws -> [RequestRecord]
     /// Puts a processing request held by `workerID` back at the head of its queue (`countDelivery` false: the
     /// server, not the worker, cut it short), or fails it after `maxDeliveries`. Nil when it was no longer held
     /// by that worker.
@@ -67,6 +76,19 @@ protocol ClusterQueueStore: SpacesStore {
     /// (re)starts listening.
     func wakeListener(onWake: @escaping @Sendable (String) -> Void, onConnect: @escaping @Sendable () -> Void)
         -> PostgresListener
+}
+
+extension ClusterQueueStore {
+    /// Accepts a submission into the queue (never claimed at once).
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome {
+        try self.acceptRequest(record, rules: rules, wake: wake, claim: nil)
+    }
+}
+
+/// A free slot a submission may be claimed for right away: the worker, and the node it is on.
+struct ClusterSlot: Sendable, Equatable {
+    var workerID: String
+    var nodeID: String
 }
 
 /// One worker registration as the cluster stores it.

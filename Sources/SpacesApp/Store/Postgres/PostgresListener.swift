@@ -7,22 +7,25 @@ import Synchronization
 ///
 /// When the connection drops (a PostgreSQL restart) it reconnects every `retrySeconds` and calls `onConnect`
 /// each time it is listening again: notifications sent meanwhile are lost, so the caller sweeps its queues.
+/// `onDisconnect` runs whenever it stops listening (the connection broke, or `stop`).
 final class PostgresListener: Sendable {
     let url: String
     let channel: String
     private let stopped = Atomic<Bool>(false)
     private let onNotify: @Sendable (String) -> Void
     private let onConnect: @Sendable () -> Void
+    private let onDisconnect: @Sendable () -> Void
     /// How long one poll(2) waits, so that `stop` is noticed.
     static let pollMillis: Int32 = 250
     static let retrySeconds = 0.5
 
     init(url: String, channel: String, onNotify: @escaping @Sendable (String) -> Void,
-         onConnect: @escaping @Sendable () -> Void) {
+         onConnect: @escaping @Sendable () -> Void, onDisconnect: @escaping @Sendable () -> Void = {}) {
         self.url = url
         self.channel = channel
         self.onNotify = onNotify
         self.onConnect = onConnect
+        self.onDisconnect = onDisconnect
     }
 
     /// Starts the listening thread.
@@ -35,6 +38,7 @@ final class PostgresListener: Sendable {
     /// Ends the thread within one poll interval.
     func stop() {
         self.stopped.store(true, ordering: .relaxed)
+        self.onDisconnect()
     }
 
     private var isStopped: Bool { self.stopped.load(ordering: .relaxed) }
@@ -45,6 +49,7 @@ final class PostgresListener: Sendable {
                (try? connection.execute("LISTEN \(self.channel)")) != nil {
                 self.onConnect()
                 self.listen(on: connection)
+                self.onDisconnect()
                 connection.close()
             }
             let resume = Date().addingTimeInterval(Self.retrySeconds)

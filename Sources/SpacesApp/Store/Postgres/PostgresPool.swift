@@ -25,6 +25,11 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     /// The connection a thread holds for its transaction.
     private var pinned: [pthread_t: PostgresConnection] = [:]
     private var closed = false
+    /// Spaces and users as last read through this pool (`PostgresStore` uses it while its node listens).
+    let rowCache = PostgresRowCache()
+    /// The channel nodes LISTEN on, and what is sent on it when a row of `users` or `spaces` changed.
+    static let notifyChannel = "spaces_queue"
+    static let rowsChangedPayload = "c rows"
 
     init(url: String, size: Int = 4, checkoutTimeout: Double = 5, connectTimeoutSeconds: Int = 3) {
         self.url = url
@@ -78,7 +83,17 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     }
 
     func run(_ sql: String, parameters: [SQLValue]) throws -> Int {
-        try self.withConnection { try $0.run(sql, parameters: parameters) }
+        try self.withConnection { connection in
+            let changed = try connection.run(sql, parameters: parameters)
+            if PostgresRowCache.changesCachedRows(sql) {
+                // This node's copies go now; the other nodes' when the notification arrives (inside a transaction:
+                // when it commits). Should it fail after the write, their copies still expire (`maxAge`): the
+                // write is not reported as failed for that.
+                self.rowCache.dropAll()
+                try? connection.execute("NOTIFY \(Self.notifyChannel), '\(Self.rowsChangedPayload)'")
+            }
+            return changed
+        }
     }
 
     func insertReturningID(_ sql: String, parameters: [SQLValue]) throws -> Int64 {

@@ -1,7 +1,7 @@
 /// The cluster queue in PostgreSQL: every node reads and claims the same rows.
 extension PostgresStore: ClusterQueueStore {
     /// The channel nodes LISTEN on for wake-ups.
-    static let wakeChannel = "spaces_queue"
+    static let wakeChannel = PostgresPool.notifyChannel
     /// The database's clock, in seconds since 1970 (leases use it, so node clocks may differ).
     private static let databaseNow = "EXTRACT(EPOCH FROM clock_timestamp())"
 
@@ -10,7 +10,9 @@ extension PostgresStore: ClusterQueueStore {
     func joinCluster(nodeID: String, address: String, leaseSeconds: Double, maxDeliveries: Int, now: Double) throws
         -> [RequestRecord]
     {
-        try self.db.transaction {
+        // A rejoin after this node was reaped: what it held was moved by others, unheard.
+        self.db.rowCache.dropAll()
+        return try self.db.transaction {
             try self.db.run("""
                 INSERT INTO nodes (id, address, started_at, lease_expires)
                 VALUES (?, ?, \(Self.databaseNow), \(Self.databaseNow) + ?)
@@ -60,7 +62,7 @@ extension PostgresStore: ClusterQueueStore {
         throws -> [RequestRecord]
     {
         let values: [SQLBindable] = [maxDeliveries, maxDeliveries, maxDeliveries, now, now] + parameters
-        return try self.db.query("""
+        let moved = try self.db.query("""
             UPDATE requests SET
                 status = CASE WHEN deliveries >= ? THEN 'failed' ELSE 'queued' END,
                 error = CASE WHEN deliveries >= ? THEN \(Self.lostError) ELSE error END,
@@ -70,6 +72,8 @@ extension PostgresStore: ClusterQueueStore {
             RETURNING \(StoreRows.requestColumns)
             """, parameters: values.map(\.sqlValue), map: StoreRows.requestFromRow)
             .sorted { $0.queueOrder < $1.queueOrder }
+        for record in moved { self.db.rowCache.dropRequest(record.id) }
+        return moved
     }
 
     /// The error of a request that used up its deliveries (the single node's words, with the count).
@@ -138,7 +142,10 @@ extension PostgresStore: ClusterQueueStore {
             """, spaceID, queueOrder))
     }
 
-    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String) throws -> SubmissionOutcome {
+    func acceptRequest(_ record: RequestRecord, rules: SubmissionRules, wake: String, claim: ClusterSlot?) throws
+        -> SubmissionOutcome
+    {
+        let generation = self.db.rowCache.generation
         let limited = rules.rateLimitSeconds > 0 || rules.dailyQuota > 0
         // Without limits the INSERT alone does it (one statement, one transaction).
         return try (limited ? self.db.transaction : { try $0() }) {
@@ -162,22 +169,56 @@ extension PostgresStore: ClusterQueueStore {
                 if rules.dailyQuota > 0 && used >= rules.dailyQuota { return .quotaExceeded(used: used) }
             }
             let r = record
-            let order = try self.db.queryFirst("""
+            // `claim` row: the slot, only when given and nothing waits in the space (read in this statement's
+            // snapshot, as a claim reads the head). Without it the request is inserted queued, as given.
+            let stored = try self.db.queryFirst("""
+                WITH claim AS (
+                    SELECT CAST(? AS TEXT) AS worker, CAST(? AS TEXT) AS node, CAST(? AS DOUBLE PRECISION) AS at
+                    WHERE CAST(? AS TEXT) IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM requests WHERE space_id = ? AND status = 'queued'))
                 INSERT INTO requests (id, space_id, user_id, username, payload, status, result, error, token, deliveries,
-                    worker_id, progress, progress_message, queue_order, created_at, updated_at, started_at, finished_at,
-                    base_url)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('requests_queue_order'), ?, ?, ?, ?, ?)
-                RETURNING queue_order, pg_notify(?, ?)
-                """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
+                    worker_id, node_id, progress, progress_message, queue_order, created_at, updated_at, started_at,
+                    finished_at, base_url)
+                VALUES (?, ?, ?, ?, ?, COALESCE((SELECT 'processing' FROM claim), ?), ?, ?, ?,
+                    ? + (SELECT COUNT(*) FROM claim), COALESCE((SELECT worker FROM claim), ?), (SELECT node FROM claim),
+                    ?, ?, nextval('requests_queue_order'), ?, ?, COALESCE((SELECT at FROM claim), ?), ?, ?)
+                RETURNING queue_order, status, CASE WHEN status = 'queued' THEN pg_notify(?, ?) END
+                """, claim?.workerID, claim?.nodeID, r.createdAt, claim?.workerID, r.spaceID,
+                r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
                 r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
-                r.finishedAt, r.baseURL, Self.wakeChannel, wake, map: { $0.int64(0) }) ?? 0
-            var stored = record
-            stored.queueOrder = order
-            return .accepted(stored)
+                r.finishedAt, r.baseURL, Self.wakeChannel, wake,
+                map: { (order: $0.int64(0), claimed: $0.text(1) == RequestStatus.processing.rawValue) })
+            var accepted = record
+            accepted.queueOrder = stored?.order ?? 0
+            if let claim, stored?.claimed == true {
+                accepted.status = .processing
+                accepted.deliveries += 1
+                accepted.workerID = claim.workerID
+                accepted.startedAt = record.createdAt
+                // Held by this node's worker: kept, as a claim's record is.
+                self.db.rowCache.keep([accepted], since: generation)
+            }
+            return .accepted(accepted)
         }
     }
 
     func claimNext(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord? {
+        try self.claimHeads(spaceID: spaceID, workerIDs: [workerID], nodeID: nodeID, now: now).first
+    }
+
+    func claimHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws -> [RequestRecord] {
+        guard let firstWorker = workerIDs.first else { return [] }
+        let generation = self.db.rowCache.generation
+        let claimed = workerIDs.count == 1
+            ? try self.claimHead(spaceID: spaceID, workerID: firstWorker, nodeID: nodeID, now: now).map { [$0] } ?? []
+            : try self.claimSeveralHeads(spaceID: spaceID, workerIDs: workerIDs, nodeID: nodeID, now: now)
+        // Held by this node's workers now: their rows change only through this node (or a cancel it hears of).
+        self.db.rowCache.keep(claimed, since: generation)
+        return claimed
+    }
+
+    /// One slot free (most claims): the plain statement, cheaper for PostgreSQL to plan and run.
+    private func claimHead(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord? {
         // One statement, so one transaction: the head is locked (rows another node is claiming right now are
         // skipped, not waited for), re-checked and taken.
         try self.db.queryFirst("""
@@ -191,10 +232,44 @@ extension PostgresStore: ClusterQueueStore {
             """, workerID, nodeID, now, now, spaceID, map: StoreRows.requestFromRow)
     }
 
+    private func claimSeveralHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws
+        -> [RequestRecord]
+    {
+        // One statement, so one transaction and one round trip: up to `workerIDs.count` heads are locked (rows
+        // another node is claiming right now are skipped, not waited for), numbered in queue order (a window
+        // cannot sit beside FOR UPDATE, hence the second step), re-checked and given to the slot of that number.
+        try self.db.query("""
+            WITH locked AS (
+                SELECT id, queue_order FROM requests WHERE space_id = ? AND status = 'queued'
+                ORDER BY queue_order LIMIT ? FOR UPDATE SKIP LOCKED),
+            heads AS (SELECT id, row_number() OVER (ORDER BY queue_order) AS slot FROM locked)
+            UPDATE requests SET status = 'processing', deliveries = deliveries + 1,
+                worker_id = (CAST(? AS TEXT[]))[heads.slot], node_id = ?,
+                started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
+            FROM heads WHERE requests.id = heads.id AND requests.status = 'queued'
+            RETURNING \(Self.claimedColumns)
+            """, spaceID, workerIDs.count, Self.textArray(workerIDs), nodeID, now, now, map: StoreRows.requestFromRow)
+            .sorted { $0.queueOrder < $1.queueOrder }
+    }
+
+    /// The request columns qualified by their table (`heads` has an `id` too).
+    private static let claimedColumns = StoreRows.requestColumns.split(separator: ",")
+        .map { "requests." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+
+    /// `values` as a PostgreSQL array literal (`{"a","b"}`), every element quoted and escaped.
+    static func textArray(_ values: [String]) -> String {
+        let quoted = values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
+    }
+
     func returnToQueue(requestID: String, workerID: String, countDelivery: Bool, maxDeliveries: Int, now: Double) throws
         -> RequestRecord?
     {
         let deliveries = countDelivery ? "deliveries" : "GREATEST(deliveries - 1, 0)"
+        // Queued again (any node may claim it) or failed: re-read from now on.
+        self.db.rowCache.dropRequest(requestID)
         return try self.db.queryFirst("""
             UPDATE requests SET
                 status = CASE WHEN \(deliveries) >= ? THEN 'failed' ELSE 'queued' END,
@@ -209,13 +284,21 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func updateRequest(_ r: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool {
-        try self.db.run("""
+        let generation = self.db.rowCache.generation
+        let saved = try self.db.run("""
             UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
                 progress_message = ?, updated_at = ?, started_at = ?, finished_at = ?,
                 node_id = CASE WHEN CAST(? AS TEXT) = 'processing' THEN node_id ELSE NULL END
             WHERE id = ? AND status = ? AND worker_id IS NOT DISTINCT FROM ?
             """, r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress, r.progressMessage,
             r.updatedAt, r.startedAt, r.finishedAt, r.status.rawValue, r.id, status.rawValue, workerID) == 1
+        // Written as it now stands: final, or still held here (progress). Otherwise someone else moved it.
+        if saved && (r.status.isFinal || (r.status == .processing && r.workerID == workerID && workerID != nil)) {
+            self.db.rowCache.keep([r], since: generation)
+        } else {
+            self.db.rowCache.dropRequest(r.id)
+        }
+        return saved
     }
 
     // MARK: Waking
@@ -227,6 +310,27 @@ extension PostgresStore: ClusterQueueStore {
     func wakeListener(onWake: @escaping @Sendable (String) -> Void, onConnect: @escaping @Sendable () -> Void)
         -> PostgresListener
     {
-        PostgresListener(url: self.db.url, channel: Self.wakeChannel, onNotify: onWake, onConnect: onConnect)
+        // While it listens, this node hears of changes to spaces and users: it may keep copies of them.
+        let cache = self.db.rowCache
+        return PostgresListener(
+            url: self.db.url, channel: Self.wakeChannel,
+            onNotify: { payload in
+                if payload == PostgresPool.rowsChangedPayload {
+                    cache.dropAll()
+                    return
+                }
+                // `x <request id> <node>`: another node ended a request held here; forget its copy first.
+                if payload.hasPrefix(ClusterWake.ended.rawValue + " ") {
+                    let parts = payload.split(separator: " ")
+                    if parts.count > 1 { cache.dropRequest(String(parts[1])) }
+                }
+                onWake(payload)
+            },
+            onConnect: {
+                // What changed while the listener was away went unheard: copies start afresh.
+                cache.setEnabled(true)
+                onConnect()
+            },
+            onDisconnect: { cache.setEnabled(false) })
     }
 }

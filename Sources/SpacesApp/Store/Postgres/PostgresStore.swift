@@ -13,4 +13,25 @@ final class PostgresStore: SQLBackedStore {
     func close() {
         self.db.close()
     }
+
+    // Spaces, users and requests through the row cache (kept while the node listens; see `PostgresRowCache`).
+
+    func space(id: Int64) throws -> Space? {
+        try self.db.rowCache.space(id) {
+            try self.db.queryFirst("SELECT \(StoreRows.spaceColumns) FROM spaces WHERE id = ?", id, map: StoreRows.spaceFromRow)
+        }
+    }
+
+    func user(id: Int64) throws -> User? {
+        try self.db.rowCache.user(id) {
+            try self.db.queryFirst("SELECT \(StoreRows.userColumns) FROM users WHERE id = ?", id, map: StoreRows.userFromRow)
+        }
+    }
+
+    func request(id: String) throws -> RequestRecord? {
+        try self.db.rowCache.request(id) {
+            try self.db.queryFirst("SELECT \(StoreRows.requestColumns) FROM requests WHERE id = ?", id,
+                                   map: StoreRows.requestFromRow)
+        }
+    }
 }
