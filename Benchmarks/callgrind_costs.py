@@ -56,7 +56,19 @@ def total_ir(path):
     raise RuntimeError(f"no totals in {path}")
 
 
-def measure(kind, binary, sioload, scenario, workdir):
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build_shim(workdir):
+    """valgrind 3.19 dies in the sigsuspend libdispatch parks an async main in; this LD_PRELOAD shim hands
+    it a writable mask (see Benchmarks/valgrind_sigsuspend.c)."""
+    shim = os.path.join(workdir, "valgrind_sigsuspend.so")
+    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-shared", "-fPIC", "-o", shim,
+                    os.path.join(ROOT, "Benchmarks", "valgrind_sigsuspend.c")], check=True)
+    return shim
+
+
+def measure(kind, binary, sioload, scenario, workdir, shim):
     port = free_port()
     out = os.path.join(workdir, f"{kind}-{scenario}.cg")
     if kind == "limitd":
@@ -65,8 +77,9 @@ def measure(kind, binary, sioload, scenario, workdir):
         argv = [binary, "--port", str(port), "--host", "127.0.0.1", "--loops", "1", "--app", "bench",
                 "--ping-interval", "25000", "--ping-timeout", "20000"]
     vg = ["valgrind", "--tool=callgrind", "--compress-strings=no", f"--callgrind-out-file={out}.%p"]
+    env = dict(os.environ, LD_PRELOAD=shim) if kind != "limitd" else None
     server = subprocess.Popen(vg + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+                              start_new_session=True, env=env)
     try:
         if not wait_port(port, time.monotonic() + 180):
             raise RuntimeError(f"{kind} did not start")
@@ -107,6 +120,7 @@ def main():
     a = p.parse_args()
     workdir = a.keep or tempfile.mkdtemp(prefix="callgrind-costs-")
     os.makedirs(workdir, exist_ok=True)
+    shim = build_shim(workdir)
     servers = [("limitd", a.limitd)] + [(f"sio-echo#{i}" if len(a.server) > 1 else "sio-echo", s)
                                         for i, s in enumerate(a.server)]
     print("scenario | " + " | ".join(f"{k} Ir/unit" for k, _ in servers), flush=True)
@@ -114,7 +128,7 @@ def main():
         cells = []
         floor = None
         for kind, binary in servers:
-            ir, units = measure("limitd" if kind == "limitd" else "ours", binary, a.sioload, scenario, workdir)
+            ir, units = measure("limitd" if kind == "limitd" else "ours", binary, a.sioload, scenario, workdir, shim)
             per = ir / units if ir and units else None
             if kind == "limitd":
                 floor = per
