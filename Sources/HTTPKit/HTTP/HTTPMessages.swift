@@ -22,14 +22,28 @@ public struct HTTPRequestHead: Sendable {
 
     /// The path part of the target, still percent-encoded.
     public var path: Substring {
-        if let q = self.target.firstIndex(of: "?") { return self.target[..<q] }
+        if let q = self.queryMark { return self.target[..<q] }
         return Substring(self.target)
     }
 
     /// The raw query string after `?`, or an empty string.
     public var rawQuery: Substring {
-        if let q = self.target.firstIndex(of: "?") { return self.target[self.target.index(after: q)...] }
+        if let q = self.queryMark { return self.target[self.target.index(after: q)...] }
         return ""
+    }
+
+    /// Where the first `?` Character of the target is. Found in the UTF-8 bytes: a Character-wise search
+    /// steps through grapheme breaks and cost about 4,000 instructions per polling request. A `?` byte
+    /// with ASCII (or nothing) on both sides is a Character of its own, so the answer is the same; any
+    /// other case (never a parsed target, which is ASCII) takes the Character-wise search.
+    private var queryMark: String.Index? {
+        let utf8 = self.target.utf8
+        guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        let next = utf8.index(after: q)
+        if (q == utf8.startIndex || utf8[utf8.index(before: q)] < 0x80) && (next == utf8.endIndex || utf8[next] < 0x80) {
+            return q
+        }
+        return self.target.firstIndex(of: "?")
     }
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 default, HTTP/1.0 opt-in).
