@@ -77,8 +77,11 @@ struct BrowserClientRoute: Sendable {
     }
 
     func response(to head: HTTPRequestHead) -> HTTPResponse? {
+        // The method first: it is a small-string compare, the path a search of the target (every polling
+        // POST asked for it).
+        guard head.method == "GET" else { return nil }
         let requested = head.path
-        guard requested.utf8.count >= self.shortest, head.method == "GET",
+        guard requested.utf8.count >= self.shortest,
               self.files.contains(where: { $0.utf8.elementsEqual(requested.utf8) }) else { return nil }
         return BrowserClientScript.response(headers: head.headers)
     }
