@@ -58,6 +58,17 @@ def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def fd_targets(pid):
+    """What each open descriptor points at (socket:[inode], a file...), for telling which one stayed open."""
+    targets = []
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/{pid}/fd/{name}"))
+        except OSError:
+            pass  # closed meanwhile
+    return targets
+
+
 def fd_limit(pid):
     with open(f"/proc/{pid}/limits") as handle:
         for line in handle:
@@ -294,6 +305,23 @@ def last_before(rows, server, t):
 # --------------------------------------------------------------------------------------------------------------
 # The capacity step
 
+def stopped_short_reason(asked, target, opened, echo_ok, server_limit, limit_log):
+    """Why the capacity step reached fewer than `asked` connections (None when it reached them all)."""
+    if opened >= asked and echo_ok >= asked:
+        return None
+    reasons = []
+    if target < asked:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        reasons.append(f"the server may open {server_limit} descriptors (this machine's hard RLIMIT_NOFILE is {hard}; "
+                       f"raising it needs root or CAP_SYS_RESOURCE), so the step aimed at {target}, leaving 200 for "
+                       "the server's own files" + (f"; the server logged: {limit_log[0]}" if limit_log else ""))
+    if opened < target:
+        reasons.append(f"{target - opened} of the {target} connections aimed at did not open")
+    if echo_ok < opened:
+        reasons.append(f"{opened - echo_ok} open connections did not answer the final echo")
+    return "; ".join(reasons)
+
+
 def capacity_step(args, out_dir):
     echo = SIOEcho(os.path.join(args.bin, "sio-echo"), os.path.join(out_dir, "capacity-sio-echo.log"), stats=5)
     try:
@@ -333,7 +361,13 @@ def capacity_step(args, out_dir):
         opened = sum(line["open"] for line in steps_done)
         connect_s = max([line["connect_s"] for line in steps_done] or [0])
         rss_kb = max([line["rss_kb"] for line in steps_done] or [0])
+        echo_ok = sum(line["echo_ok"] for line in echoes)
+        with open(echo.log_path) as handle:
+            limit_log = [line.strip() for line in handle if "open-file limit" in line]
         return {
+            "reached": opened, "stopped_short_because": stopped_short_reason(args.capacity, target, opened, echo_ok,
+                                                                              server_limit, limit_log),
+            "server_limit_log": limit_log,
             "asked": args.capacity, "target": target, "server_fd_limit": server_limit, "client_fd_limit": client_limit,
             "limited_by_fd_limit": target < args.capacity, "sources": [c[c.index("--sources") + 1] for c in commands],
             "processes": processes, "open": opened, "failed": sum(line["failed_conns"] for line in steps_done),
@@ -342,7 +376,7 @@ def capacity_step(args, out_dir):
             "rss_base_kb": base_rss, "rss_kb": rss_kb,
             "kb_per_conn": round((rss_kb - base_rss) / opened, 2) if opened else None,
             "peak_server_fds": peak["open"],
-            "echo_ok": sum(line["echo_ok"] for line in echoes), "echo_open": sum(line["open"] for line in echoes),
+            "echo_ok": echo_ok, "echo_open": sum(line["open"] for line in echoes),
             "echo_seconds": max([line["seconds"] for line in echoes] or [0]),
             "wall_s": round(time.monotonic() - started, 1), "lines": lines,
         }
@@ -396,6 +430,8 @@ def main():
         time.sleep(1)
         sampler = Sampler(out_dir, echo, spaces, args.interval)
         baseline = {row["server"]: row for row in sampler.sample()}
+        pids = {"sio-echo": echo.pid, "spaces": spaces.proc.pid}
+        baseline_targets = {name: fd_targets(pid) for name, pid in pids.items()}
         sampler.phase = "load"
         sampler.users = users
         load_started = sampler.elapsed()
@@ -420,12 +456,15 @@ def main():
         load_ended = sampler.elapsed()
         sampler.phase = "cooldown"
         # Descriptors back to the baseline: polling sessions cut without a close end at the ping timeout.
+        # The count when both are back (a descriptor may come and go afterwards, e.g. a worker's reconnection),
+        # else the last one seen at the deadline.
         deadline = time.monotonic() + args.cooldown
-        while time.monotonic() < deadline:
-            if all(open_fds(pid) <= baseline[name]["fds"]
-                   for name, pid in (("sio-echo", echo.pid), ("spaces", spaces.proc.pid))):
+        while True:
+            settled = {name: open_fds(pid) for name, pid in pids.items()}
+            if all(settled[name] <= baseline[name]["fds"] for name in pids) or time.monotonic() >= deadline:
                 break
             time.sleep(1)
+        leftover = {name: sorted(set(fd_targets(pid)) - set(baseline_targets[name])) for name, pid in pids.items()}
         time.sleep(min(args.interval, 5))
         final = {row["server"]: row for row in sampler.sample()}
         sampler.stop()
@@ -442,9 +481,10 @@ def main():
                 "rss_end_kb": end["rss_kb"], "rss_peak_kb": max(row["rss_kb"] for row in load_rows),
                 "rss_growth_pct": round(growth, 2),
                 "fds_baseline": baseline[name]["fds"], "fds_peak": max(row["fds"] for row in load_rows),
-                "fds_after": final[name]["fds"], "threads_baseline": baseline[name]["threads"],
+                "fds_after": settled[name], "fds_final_sample": final[name]["fds"],
+                "fds_not_in_baseline": leftover[name], "threads_baseline": baseline[name]["threads"],
                 "threads_peak": max(row["threads"] for row in load_rows), "threads_after": final[name]["threads"],
-                "rss_ok": growth <= 5.0, "fds_ok": final[name]["fds"] <= baseline[name]["fds"],
+                "rss_ok": growth <= 5.0, "fds_ok": settled[name] <= baseline[name]["fds"],
             }
         summary["servers"] = servers
         summary["sio_load"] = progress[-1] if progress else None

@@ -14,3 +14,7 @@ int ceio_pipe_cloexec(int fds[2]) {
 int ceio_set_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 }
+
+int ceio_set_arena_max(int count) {
+    return mallopt(M_ARENA_MAX, count);
+}

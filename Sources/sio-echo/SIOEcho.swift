@@ -82,7 +82,7 @@ struct SIOEcho {
         http.trustProxy = flags.has("trust-proxy")
         http.tls = ToolServer.tlsContext(program: "sio-echo", certificate: flags.string("tls-cert"), key: flags.string("tls-key"))
         http.maxBackpressure = flags.int("max-backpressure", default: http.maxBackpressure)
-        OutputBudget.returnLargeBuffersToTheSystem()
+        ServerMalloc.configure()
         // Each connection is a descriptor: a soft limit of 1,024 would cap the node far below its capacity.
         FileDescriptorLimit.raiseAndLog(program: "sio-echo")
         // After raising it: the default --max-connections follows the descriptor limit.

@@ -58,5 +58,7 @@ public final class InProcessSocketIOServer: Sendable {
         let deadline = Date(timeIntervalSinceNow: 2)
         while self.engine.sessionCount > 0 && Date() < deadline { usleep(5_000) }
         self.group.shutdown(timeoutSeconds: 2)
+        // Tests' handlers often use the server itself: let go of them, or the server stays in that cycle.
+        self.io.releaseHandlers()
     }
 }

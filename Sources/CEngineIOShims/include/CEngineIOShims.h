@@ -32,4 +32,6 @@ int ceio_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int ceio_pipe_cloexec(int fds[2]);
 /// Fixes glibc's mmap threshold (mallopt(M_MMAP_THRESHOLD)): freed blocks from `bytes` up go back to the system.
 int ceio_set_mmap_threshold(int bytes);
+/// Caps how many malloc arenas glibc creates (mallopt(M_ARENA_MAX)); threads beyond that share them.
+int ceio_set_arena_max(int count);
 #endif

@@ -43,6 +43,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// Bytes of the packets in `outbox`, and the largest packet queued since it was last empty.
     @exclusivity(unchecked) private var outboxBytes = 0
     @exclusivity(unchecked) private var outboxLargest = 0
+    /// The queued messages sent with `compress: false`, by their place in the stream of queued packets
+    /// (`outbox[0]` is at `outboxBase`): an upgrade sends them on as plain WebSocket frames.
+    @exclusivity(unchecked) private var uncompressedQueued: Set<Int> = []
+    @exclusivity(unchecked) private var outboxBase = 0
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
     @exclusivity(unchecked) private var awaitingPong = false
@@ -87,7 +91,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         if let ws = self.websocket {
             ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
-            self.enqueue(EnginePacket(type: .message, textBytes: Array(text)))
+            self.enqueue(EnginePacket(type: .message, textBytes: Array(text)), compress: compress)
         }
     }
 
@@ -97,7 +101,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         if let ws = self.websocket {
             ws.sendText(prefix: EnginePacketType.message.asciiDigit, text, compress: compress)
         } else {
-            self.enqueue(EnginePacket(type: .message, textBytes: text))
+            self.enqueue(EnginePacket(type: .message, textBytes: text), compress: compress)
         }
     }
 
@@ -114,7 +118,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
                 ws.sendBinary(binary, compress: compress)
             }
         } else {
-            self.enqueue(EnginePacket(binaryMessage: binary))
+            self.enqueue(EnginePacket(binaryMessage: binary), compress: compress)
         }
     }
 
@@ -133,7 +137,8 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ packet: EnginePacket) {
+    private func enqueue(_ packet: EnginePacket, compress: Bool = true) {
+        if !compress { self.uncompressedQueued.insert(self.outboxBase + self.outbox.count) }
         self.outbox.append(packet)
         let size = packet.data.count + 1
         self.outboxBytes += size
@@ -157,6 +162,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))
         let packets = Array(self.outbox.prefix(count))
         self.outbox.removeFirst(count)
+        self.outboxBase += count
+        if !self.uncompressedQueued.isEmpty {
+            let base = self.outboxBase
+            self.uncompressedQueued = self.uncompressedQueued.filter { $0 >= base }
+        }
         if self.outbox.isEmpty {
             self.outboxBytes = 0
             self.outboxLargest = 0
@@ -436,14 +446,18 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
         self.websocket = ws
         let queued = self.outbox
+        let (base, uncompressed) = (self.outboxBase, self.uncompressedQueued)
         self.outbox = []
         self.outboxBytes = 0
         self.outboxLargest = 0
-        for packet in queued {
+        self.outboxBase += queued.count
+        self.uncompressedQueued = []
+        for (offset, packet) in queued.enumerated() {
+            let compress = !uncompressed.contains(base + offset)
             if packet.isBinary {
-                ws.sendBinary(self.isV3 ? Self.v3BinaryFrame(packet.data) : packet.data)
+                ws.sendBinary(self.isV3 ? Self.v3BinaryFrame(packet.data) : packet.data, compress: compress)
             } else {
-                ws.sendText(prefix: packet.type.asciiDigit, packet.data)
+                ws.sendText(prefix: packet.type.asciiDigit, packet.data, compress: compress)
             }
         }
         if let reason = self.closing { self.finish(reason) }
@@ -471,12 +485,14 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             self.finish(reason)
             return
         }
-        if reason == .serverShutdown {
-            // Shutting down cannot wait for the next poll; the client's next request learns of the end.
+        if reason == .serverShutdown && self.outbox.isEmpty {
+            // Nothing left to deliver: shutting down does not wait for the next poll; the client's next
+            // request learns of the end.
             self.finish(reason)
             return
         }
-        // Wait (bounded) for the next poll to hand over the close packet.
+        // Wait (bounded) for the next poll to hand over what is queued (a message emitted just before a
+        // shutdown, as Node delivers it) and the close packet.
         self.closing = reason
         self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { self.finish(reason) }
     }

@@ -77,7 +77,7 @@ public enum ToolServer {
                              maxBackpressure: Int = 1 << 20,
                              handler: HTTPRequestHandling) -> (group: EventLoopGroup, server: HTTPServer) {
         do {
-            OutputBudget.returnLargeBuffersToTheSystem()
+            ServerMalloc.configure()
             // Each connection is a descriptor: a soft limit of 1,024 would cap the node far below its capacity.
             FileDescriptorLimit.raiseAndLog(program: name)
             let group = try loops.map { try EventLoopGroup(loopCount: $0) } ?? EventLoopGroup()

@@ -91,8 +91,8 @@ public final class SocketIOApp: Sendable {
         self.configuration = configuration
         self.fallsBackToIPv4 = fallsBackToIPv4
         self.routerMaxBodySize = routerMaxBodySize
-        // Output buffers of connections cut off for not reading go back to the system, not the heap.
-        OutputBudget.returnLargeBuffersToTheSystem()
+        // Server malloc settings: large freed buffers back to the system, a bounded number of arenas.
+        ServerMalloc.configure()
         self.group = group
         let engine = EngineServer(options: engineOptions)
         self.engine = engine
@@ -185,5 +185,9 @@ public final class SocketIOApp: Sendable {
         }
         await runHooks(.afterDrain)
         self.group.shutdown(timeoutSeconds: 2)
+        // Stopped for good: handlers and hooks that refer to the app (`app.io.to(...)` inside a handler) would
+        // otherwise keep it, its loops' buffers and its namespaces alive after the application dropped it.
+        self.io.releaseHandlers()
+        self.state.withLock { $0.shutdownHooks.removeAll() }
     }
 }

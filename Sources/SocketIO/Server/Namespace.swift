@@ -156,5 +156,11 @@ public final class Namespace: Sendable {
     func copyRegistrations() -> Registrations {
         self.registrations.withLock { $0 }
     }
+
+    /// Drops every handler and middleware (the server is gone): an application's handlers usually refer to
+    /// the server that holds them, a cycle that kept both after a stopped app was dropped.
+    func releaseRegistrations() {
+        self.registrations.withLock { $0 = Registrations() }
+    }
 }
 

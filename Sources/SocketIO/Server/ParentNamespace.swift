@@ -31,6 +31,11 @@ public final class ParentNamespace: Sendable {
         self.state.withLock { $0.registrations.middlewares.append(middleware) }
     }
 
+    /// Drops the handlers and middlewares given to children (see `Namespace.releaseRegistrations`).
+    func releaseRegistrations() {
+        self.state.withLock { $0.registrations = Namespace.Registrations() }
+    }
+
     /// The children created so far.
     public var children: [Namespace] {
         self.state.withLock { Array($0.children.values) }

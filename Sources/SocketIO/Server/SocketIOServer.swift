@@ -118,6 +118,17 @@ public final class SocketIOServer: Sendable {
         }
     }
 
+    /// Drops every namespace's handlers once the server has stopped for good (`SocketIOApp` after its
+    /// shutdown, the tests' in-process servers), breaking the cycles of handlers that refer to the server.
+    package func releaseHandlers() {
+        let (namespaces, parents) = self.registry.withLock { (Array($0.namespaces.values), $0.parents) }
+        for namespace in namespaces { namespace.releaseRegistrations() }
+        for parent in parents {
+            parent.releaseRegistrations()
+            for child in parent.children { child.releaseRegistrations() }
+        }
+    }
+
     /// The namespaces that exist now (static and dynamic children).
     public var namespaces: [Namespace] {
         self.registry.withLock { Array($0.namespaces.values) }

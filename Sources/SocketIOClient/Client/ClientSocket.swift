@@ -106,6 +106,7 @@ public final class ClientSocket: @unchecked Sendable {
             self.active = true
             self.finalConnectError = nil
             self.publish()
+            self.manager.socketActivityChanged(self, active: true)
             if !self.manager.reconnecting { self.manager.open(nil) }
             if self.manager.readyState == .open { self.sendConnect() }
         }
@@ -381,12 +382,14 @@ public final class ClientSocket: @unchecked Sendable {
         if wasConnected { self.manager.send(.disconnect(namespace: self.namespace)) }
         self.active = false
         self.publish()
+        self.manager.socketActivityChanged(self, active: false)
         if wasConnected { self.closed(.ioClientDisconnect) }
     }
 
     private func destroy() {
         self.active = false
         self.publish()
+        self.manager.socketActivityChanged(self, active: false)
         self.manager.socketDestroyed(self)
     }
 

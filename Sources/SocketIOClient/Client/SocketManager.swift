@@ -23,7 +23,11 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
 
     let endpoint: EngineEndpoint
     private let connector: any ClientStreamConnector
-    private let sockets = Mutex<[String: ClientSocket]>([:])
+    /// The sockets by namespace: held strongly while they want to be connected (the connection keeps them,
+    /// as in the JavaScript client), weakly otherwise. A socket refers to its manager, so holding every socket
+    /// strongly made a cycle that kept both, with their listeners and buffers, after the application had
+    /// disconnected and dropped them (LeakSanitizer found it).
+    private let sockets = Mutex<[String: SocketSlot]>([:])
     private let listeners = ListenerList<@Sendable (SocketManagerEvent) -> Void>()
     private let stateSnapshot = Mutex<ReadyState>(.closed)
 
@@ -72,13 +76,14 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
 
     // MARK: Public API
 
-    /// The socket for `namespace` (created once, then the same one); connects it when `autoConnect`.
+    /// The socket for `namespace` (created once, then the same one while it is connected or referenced
+    /// elsewhere); connects it when `autoConnect`.
     public func socket(_ namespace: String = "/", options: ClientSocketOptions = ClientSocketOptions()) -> ClientSocket {
         let name = namespace.hasPrefix("/") ? namespace : "/" + namespace
         let (socket, created) = self.sockets.withLock { sockets -> (ClientSocket, Bool) in
-            if let existing = sockets[name] { return (existing, false) }
+            if let existing = sockets[name]?.socket { return (existing, false) }
             let socket = ClientSocket(manager: self, namespace: name, options: options)
-            sockets[name] = socket
+            sockets[name] = SocketSlot(socket)
             return (socket, true)
         }
         if created && self.options.autoConnect { socket.connect() }
@@ -120,7 +125,35 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
 
     // MARK: Opening and reconnecting (loop thread)
 
-    var allSockets: [ClientSocket] { self.sockets.withLock { Array($0.values) } }
+    var allSockets: [ClientSocket] { self.sockets.withLock { $0.values.compactMap(\.socket) } }
+
+    /// Holds `socket` strongly while it is active, weakly once it is not (see `sockets`).
+    func socketActivityChanged(_ socket: ClientSocket, active: Bool) {
+        self.sockets.withLock { sockets in
+            guard var slot = sockets[socket.namespace], slot.socket === socket else { return }
+            slot.retained = active ? socket : nil
+            sockets[socket.namespace] = slot
+        }
+    }
+
+    /// Holds every active socket strongly again: the connection is (re)opening.
+    private func retainActiveSockets() {
+        self.sockets.withLock { sockets in
+            for (name, slot) in sockets {
+                sockets[name]?.retained = slot.socket.flatMap { $0.isActive ? $0 : nil }
+            }
+        }
+    }
+
+    /// Lets go of the sockets once the connection is closed and no reconnection is coming: nothing will
+    /// happen to them until the application calls `connect()`, which needs a reference of its own (a socket
+    /// left active after a close without reconnection would otherwise keep itself and its manager forever).
+    private func releaseSocketsIfIdle() {
+        guard self.readyState == .closed, !self.reconnecting else { return }
+        self.sockets.withLock { sockets in
+            for name in sockets.keys { sockets[name]?.retained = nil }
+        }
+    }
 
     /// Opens the engine session; `callback` gets nil on success or the error text (JS `open(fn)`).
     func open(_ callback: ((String?) -> Void)?) {
@@ -134,6 +167,7 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
             break
         }
         self.readyState = .opening
+        self.retainActiveSockets()
         self.skipReconnect = false
         self.openTimedOut = false
         self.decoder = SocketPacketDecoder(rejectsReservedEventNames: false, keepsRawData: false)
@@ -169,6 +203,7 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
             self.backoff.reset()
             self.reconnecting = false
             self.emit(.reconnectFailed)
+            self.releaseSocketsIfIdle()
             return
         }
         let delay = self.backoff.duration()
@@ -260,7 +295,7 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
             return
         }
         guard case .packet(let decoded) = result else { return }
-        let socket = self.sockets.withLock { $0[decoded.namespace] }
+        let socket = self.sockets.withLock { $0[decoded.namespace]?.socket }
         socket?.handle(decoded)
     }
 
@@ -271,6 +306,7 @@ public final class SocketManager: EngineClientDelegate, @unchecked Sendable {
     }
 
     private func engineClosed(_ reason: EngineClientCloseReason, wasOpen: Bool) {
+        defer { self.releaseSocketsIfIdle() }
         if let timer = self.openTimer { self.loop.cancel(timer) }
         self.openTimer = nil
         self.readyState = .closed
@@ -330,4 +366,12 @@ public enum ClientEventLoop {
             fatalError("SocketIOClient: cannot start an event loop: \(error)")
         }
     }()
+}
+
+/// A namespace's socket in its manager's table: always weakly, and strongly too while it is active.
+private struct SocketSlot {
+    weak var socket: ClientSocket?
+    var retained: ClientSocket?
+
+    init(_ socket: ClientSocket) { self.socket = socket }
 }

@@ -43,7 +43,7 @@ final class SpacesServer: Sendable {
         engineOptions.pingTimeout = config.pingTimeoutMillis
         engineOptions.allowEIO3 = config.allowEIO3
         engineOptions.maxBackpressure = config.maxBackpressure
-        OutputBudget.returnLargeBuffersToTheSystem()
+        ServerMalloc.configure()
         FileDescriptorLimit.raiseAndLog(program: "spaces")
         let group = try EventLoopGroup(loopCount: config.loops)
         group.outputBudget.limit = config.maxQueuedOutput

@@ -1,5 +1,4 @@
 import COpenSSL
-import Dispatch
 import Glibc
 import Synchronization
 
@@ -15,7 +14,7 @@ public final class TLSServerContext: Sendable {
     public let handshakeTimeoutMillis: Int
     // An `SSL_CTX *` stored as an address (a pointer is not Sendable); one reference owned by this object.
     private let current: Mutex<UInt>
-    private let hangupSource = Mutex<HangupSource?>(nil)
+    private let hangupRegistration = Mutex<TerminationSignals.Registration?>(nil)
 
     /// Loads the files; throws when either cannot be read or they do not belong together.
     public init(certificateFile: String, keyFile: String, handshakeTimeoutMillis: Int = 10_000) throws(TLSError) {
@@ -44,9 +43,9 @@ public final class TLSServerContext: Sendable {
     /// Reloads the files whenever the process gets SIGHUP (the usual signal after a certificate renewal);
     /// `report` gets each outcome (nil: the new files are in use), for a log line.
     public func reloadOnHangup(report: @escaping @Sendable (TLSError?) -> Void) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [weak self] in
+        // Through TerminationSignals' pipe, caught from this call on (a Dispatch signal source is registered
+        // asynchronously, and a SIGHUP in between was lost).
+        let registration = TerminationSignals.onHangup { [weak self] in
             guard let self else { return }
             do throws(TLSError) {
                 try self.reload()
@@ -55,12 +54,7 @@ public final class TLSServerContext: Sendable {
                 report(error)
             }
         }
-        source.resume()
-        let previous = self.hangupSource.withLock { current -> HangupSource? in
-            defer { current = HangupSource(source: source) }
-            return current
-        }
-        previous?.source.cancel()
+        self.hangupRegistration.withLock { $0 = registration }
     }
 
     /// A new server-side `SSL` on the current context (the caller frees it).
@@ -85,9 +79,4 @@ public final class TLSServerContext: Sendable {
         _ = copenssl_ctx_set_session_cache_off(context)
         return context
     }
-}
-
-/// A signal source kept alive by its context; dispatch sources are safe to use from any thread.
-private struct HangupSource: @unchecked Sendable {
-    let source: DispatchSourceSignal
 }
