@@ -80,6 +80,7 @@ struct SIOEcho {
         var http = HTTPServerConfiguration(host: flags.string("host") ?? "::", port: flags.int("port", default: 3000))
         http.limits.maxBodySize = engineOptions.maxHttpBufferSize
         http.trustProxy = flags.has("trust-proxy")
+        if flags.has("reuse-port") { http.connectionSpread = .evenHash }
         http.tls = ToolServer.tlsContext(program: "sio-echo", certificate: flags.string("tls-cert"), key: flags.string("tls-key"))
         http.maxBackpressure = flags.int("max-backpressure", default: http.maxBackpressure)
         ServerMalloc.configure()

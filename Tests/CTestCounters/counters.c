@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CTestCounters.h"
 #include <dlfcn.h>
+#include <malloc.h>
 #include <execinfo.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
 
 static __thread int ctc_on;
 static __thread ctc_counts ctc_c;
@@ -36,6 +38,19 @@ static void ctc_maybe_trace(void) {
     (void)!write(2, sep, sizeof sep - 1);
     backtrace_symbols_fd(frames + 2, n - 2, 2);
     ctc_tracing = 0;
+}
+
+// Live heap of one thread: what it allocated minus what it freed, in usable bytes (size-class rounding
+// included) and chunks, while `ctc_live_on` is set on that thread.
+static __thread int ctc_live_on;
+static __thread ctc_live ctc_l;
+
+void ctc_live_enable(void) { ctc_live_on = 1; }
+void ctc_live_disable(void) { ctc_live_on = 0; }
+ctc_live ctc_live_read(void) { return ctc_l; }
+void ctc_live_reset(void) {
+    ctc_live zero = {0, 0};
+    ctc_l = zero;
 }
 
 void ctc_enable(void) { ctc_on = 1; }
@@ -77,35 +92,63 @@ int ctc_interposed(void) {
         }                                                                                                  \
     } while (0)
 
+static inline void *live_add(void *p) {
+    if (ctc_live_on && p) {
+        ctc_l.bytes += (int64_t)malloc_usable_size(p);
+        ctc_l.chunks += 1;
+    }
+    return p;
+}
+
+static inline void live_remove(void *p) {
+    if (ctc_live_on && p) {
+        ctc_l.bytes -= (int64_t)malloc_usable_size(p);
+        ctc_l.chunks -= 1;
+    }
+}
+
 void *malloc(size_t n) {
     COUNT_ALLOC(n);
-    return __libc_malloc(n);
+    return live_add(__libc_malloc(n));
 }
 
 void *calloc(size_t a, size_t b) {
     COUNT_ALLOC(a * b);
-    return __libc_calloc(a, b);
+    return live_add(__libc_calloc(a, b));
 }
 
 void *realloc(void *p, size_t n) {
     if (n) COUNT_ALLOC(n);
-    return __libc_realloc(p, n);
+    if (!ctc_live_on) return __libc_realloc(p, n);
+    int64_t before = p ? (int64_t)malloc_usable_size(p) : 0;
+    void *q = __libc_realloc(p, n);
+    if (q || n == 0) {
+        ctc_l.bytes -= before;
+        ctc_l.chunks -= p ? 1 : 0;
+        live_add(q);
+    }
+    return q;
+}
+
+void free(void *p) {
+    live_remove(p);
+    __libc_free(p);
 }
 
 void *memalign(size_t alignment, size_t n) {
     COUNT_ALLOC(n);
-    return __libc_memalign(alignment, n);
+    return live_add(__libc_memalign(alignment, n));
 }
 
 void *aligned_alloc(size_t alignment, size_t n) {
     COUNT_ALLOC(n);
-    return __libc_memalign(alignment, n);
+    return live_add(__libc_memalign(alignment, n));
 }
 
 int posix_memalign(void **out, size_t alignment, size_t n) {
     if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0) return 22; /* EINVAL */
     COUNT_ALLOC(n);
-    void *p = __libc_memalign(alignment, n);
+    void *p = live_add(__libc_memalign(alignment, n));
     if (!p) return 12; /* ENOMEM */
     *out = p;
     return 0;

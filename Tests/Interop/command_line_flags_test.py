@@ -17,11 +17,12 @@ pytestmark = pytest.mark.timeout(120)
 # Every flag each executable reads (from its source); --help must list them all.
 FLAGS = {
     "eio-echo": ["host", "port", "path", "loops", "ping-interval", "ping-timeout", "max-payload", "trust-proxy",
-                 "tls-cert", "tls-key", "max-connections", "max-connections-per-ip", "header-timeout"],
+                 "tls-cert", "tls-key", "max-connections", "max-connections-per-ip", "header-timeout", "reuse-port"],
     "sio-echo": ["host", "port", "loops", "ping-interval", "ping-timeout", "max-payload", "connect-timeout", "app",
                  "per-message-deflate", "redis", "redis-requests-timeout", "redis-specific-response-channel",
                  "allow-eio3", "trust-proxy", "tls-cert", "tls-key", "connection-state-recovery", "max-backpressure",
-                 "max-queued-output", "no-serve-client", "max-connections", "max-connections-per-ip", "header-timeout"],
+                 "max-queued-output", "no-serve-client", "max-connections", "max-connections-per-ip", "header-timeout",
+                 "reuse-port"],
     "spaces": ["host", "port", "data-dir", "loops", "max-message-mb", "max-upload-mb", "public-url",
                "pbkdf2-iterations", "ping-interval", "ping-timeout", "admin-user", "admin-password", "redis", "verbose",
                "uploads-dir", "session-key",

@@ -15,8 +15,8 @@ public final class InProcessSocketIOServer: Sendable {
     /// Starts on `port` (0: kernel-chosen; a given one lets a test restart a server where clients expect it)
     /// with `loops` event loops. Engine options start from `.socketIO` with production heartbeats (25 s / 20 s)
     /// before `configureEngine` sees them; `setup` registers handlers before the server accepts anything.
-    /// With `tls` it serves https/wss.
-    public init(port: Int = 0, loops: Int = 1, tls: TLSServerContext? = nil,
+    /// With `tls` it serves https/wss. `spread` says how connections are shared among the loops.
+    public init(port: Int = 0, loops: Int = 1, tls: TLSServerContext? = nil, spread: ConnectionSpread = .firstWaitingLoop,
                 engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
                 options configure: (inout SocketIOServerOptions) -> Void = { _ in },
                 setup: (SocketIOServer) -> Void) throws {
@@ -34,6 +34,7 @@ public final class InProcessSocketIOServer: Sendable {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: port)
         configuration.limits.maxBodySize = engineOptions.maxHttpBufferSize
         configuration.tls = tls
+        configuration.connectionSpread = spread
         do {
             self.http = try HTTPServer(configuration: configuration, group: group, handler: chain)
         } catch {

@@ -172,6 +172,30 @@ final class EchoAllocationTests: XCTestCase {
         }
     }
 
+    /// `counting(on:)` over several loops, summed.
+    static func counting(on loops: [EventLoop], _ body: () throws -> Void) throws -> ctc_counts {
+        for loop in loops {
+            Self.onLoop(loop) {
+                ctc_reset()
+                ctc_enable()
+            }
+        }
+        try body()
+        var total = ctc_counts()
+        for loop in loops {
+            let counts = Self.onLoop(loop) { () -> ctc_counts in
+                ctc_disable()
+                return ctc_read()
+            }
+            total.allocations += counts.allocations
+            total.allocatedBytes += counts.allocatedBytes
+            total.sends += counts.sends
+            total.receives += counts.receives
+            total.waits += counts.waits
+        }
+        return total
+    }
+
     static func onLoop<T>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)

@@ -91,6 +91,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             if isPost { session.handlePost(body, exchange: exchange) } else { session.handlePoll(exchange) }
             return
         }
+        // The connection moves to the session's loop after this answer: its next polls need no hop.
+        exchange.preferredLoop = session.loop
         session.loop.execute {
             if isPost {
                 session.handlePost(body, exchange: exchange)
@@ -126,10 +128,6 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     }
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
-        // The session keeps the head for its whole life: its headers without the parser's spare room.
-        var head = request.head
-        head.headers = head.headers.compacted()
-        let handshake = HTTPRequest(head: head, body: [], remoteAddress: request.remoteAddress, isSecure: request.isSecure)
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
         let isV3 = query.eio == "3"
         var polling = EnginePollingFlavor()
@@ -138,7 +136,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             polling.jsonpIndex = query["j"].map(EngineV3PayloadCodec.jsonpIndex)
             polling.base64Only = query["b64"] != nil
         }
-        let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: handshake,
+        // The session keeps the head for its whole life, packed (see PackedHTTPRequest).
+        let session = EngineSession(id: EngineSessionID.generate(), loop: loop, handshake: request,
                                     options: self.sharedOptions, registry: self.registry,
                                     protocolVersion: isV3 ? 3 : 4, polling: polling)
         self.registry.insert(session)

@@ -24,8 +24,18 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     public let id: String
     /// The loop that owns the session.
     public let loop: EventLoop
-    /// The handshake request (head, remote address; no body).
-    public let handshake: HTTPRequest
+    /// The handshake request (head, remote address; no body), rebuilt on each read from its packed copy.
+    public var handshake: HTTPRequest { self.packedHandshake.request }
+    private let packedHandshake: PackedHTTPRequest
+    // The one-byte fields follow the packed handshake, in its tail padding: scattered, they cost 16 bytes
+    // per idle connection (the object's malloc size class).
+    /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
+    let isV3: Bool
+    /// True once the session has ended.
+    @exclusivity(unchecked) public private(set) var isClosed = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var awaitingPong = false
+    @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Receives messages and the close; set it in the server's `onConnection`.
     @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
 
@@ -35,45 +45,94 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     @inline(__always) private var options: EngineServerOptions { self.sharedOptions.value }
     private let registry: EngineSessionRegistry
     @exclusivity(unchecked) private var websocket: WebSocketConnection?
-    @exclusivity(unchecked) private var probe: WebSocketConnection?
-    @exclusivity(unchecked) private var upgradeTimer: LoopTimer?
-    @exclusivity(unchecked) private var probed = false
-    @exclusivity(unchecked) private var pendingPoll: HTTPExchange?
-    @exclusivity(unchecked) private var outbox: [EnginePacket] = []
+    // Polling and upgrade state lives in `rareState` (taken on first use, see EngineSessionRareState): a
+    // session that starts on a WebSocket never has any, and inline it cost every idle one about 50 bytes.
+    private var probe: WebSocketConnection? {
+        get { self.rareState?.probe }
+        set { self.rareState(creating: newValue != nil)?.probe = newValue }
+    }
+    private var upgradeTimer: LoopTimer? {
+        get { self.rareState?.upgradeTimer }
+        set { self.rareState(creating: newValue != nil)?.upgradeTimer = newValue }
+    }
+    private var probed: Bool {
+        get { self.rareState?.probed ?? false }
+        set { self.rareState(creating: newValue)?.probed = newValue }
+    }
+    private var pendingPoll: HTTPExchange? {
+        get { self.rareState?.pendingPoll }
+        set { self.rareState(creating: newValue != nil)?.pendingPoll = newValue }
+    }
+    private var outbox: [EnginePacket] {
+        get { self.rareState?.outbox ?? [] }
+        set { self.rareState(creating: !newValue.isEmpty)?.outbox = newValue }
+        // In place (an append through get and set would copy the array).
+        _modify { yield &self.makeRareState().outbox }
+    }
     /// Bytes of the packets in `outbox`, and the largest packet queued since it was last empty.
-    @exclusivity(unchecked) private var outboxBytes = 0
-    @exclusivity(unchecked) private var outboxLargest = 0
+    private var outboxBytes: Int {
+        get { self.rareState?.outboxBytes ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxBytes = newValue }
+    }
+    private var outboxLargest: Int {
+        get { self.rareState?.outboxLargest ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxLargest = newValue }
+    }
+    private var closeTimer: LoopTimer? {
+        get { self.rareState?.closeTimer }
+        set { self.rareState(creating: newValue != nil)?.closeTimer = newValue }
+    }
     /// The queued messages sent with `compress: false`, by their place in the stream of queued packets
     /// (`outbox[0]` is at `outboxBase`): an upgrade sends them on as plain WebSocket frames.
-    @exclusivity(unchecked) private var uncompressedQueued: Set<Int> = []
-    @exclusivity(unchecked) private var outboxBase = 0
-    @exclusivity(unchecked) private var flushScheduled = false
+    private var uncompressedQueued: Set<Int> {
+        get { self.rareState?.uncompressedQueued ?? [] }
+        set { self.rareState(creating: !newValue.isEmpty)?.uncompressedQueued = newValue }
+        _modify { yield &self.makeRareState().uncompressedQueued }
+    }
+    private var outboxBase: Int {
+        get { self.rareState?.outboxBase ?? 0 }
+        set { self.rareState(creating: newValue != 0)?.outboxBase = newValue }
+    }
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
-    @exclusivity(unchecked) private var awaitingPong = false
-    @exclusivity(unchecked) private var closeTimer: LoopTimer?
-    @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
     /// handshake, so every answer of the session carries the same ones.
-    @exclusivity(unchecked) private var pollHeaders: HTTPHeaders?
-    @exclusivity(unchecked) private var postHeaders: HTTPHeaders?
-    /// True once the session has ended.
-    @exclusivity(unchecked) public private(set) var isClosed = false
+    private var pollHeaders: HTTPHeaders? {
+        get { self.rareState?.pollHeaders }
+        set { self.makeRareState().pollHeaders = newValue }
+    }
+    private var postHeaders: HTTPHeaders? {
+        get { self.rareState?.postHeaders }
+        set { self.makeRareState().postHeaders = newValue }
+    }
+    /// State only polling sessions and unusual clients have, in a box taken on first use: inline, it cost
+    /// every idle WebSocket session about 110 bytes.
+    @exclusivity(unchecked) private var rareState: EngineSessionRareState?
     /// The Engine.IO protocol the client speaks: 4, or 3 (with `allowEIO3`).
-    public let protocolVersion: Int
-    /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
-    let isV3: Bool
-    private let polling: EnginePollingFlavor
+    public var protocolVersion: Int { self.isV3 ? 3 : 4 }
+    /// JSONP or base64-only polling; the default flavor is not stored.
+    private var polling: EnginePollingFlavor { self.rareState?.polling ?? EnginePollingFlavor() }
 
     init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
-        self.handshake = handshake
+        self.packedHandshake = PackedHTTPRequest(handshake)
         self.sharedOptions = options
         self.registry = registry
-        self.protocolVersion = protocolVersion
         self.isV3 = protocolVersion == 3
-        self.polling = polling
+        if polling.jsonpIndex != nil || polling.base64Only { self.makeRareState().polling = polling }
+    }
+
+    private func makeRareState() -> EngineSessionRareState {
+        if let state = self.rareState { return state }
+        let state = EngineSessionRareState()
+        self.rareState = state
+        return state
+    }
+
+    /// The rare state, taken now when `create` (a value other than the default is being stored).
+    private func rareState(creating create: Bool) -> EngineSessionRareState? {
+        create ? self.makeRareState() : self.rareState
     }
 
     /// The transport in use now.
@@ -459,6 +518,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             } else {
                 ws.sendText(prefix: packet.type.asciiDigit, packet.data, compress: compress)
             }
+        }
+        // Polling is over: an upgraded session idles as light as one opened on a WebSocket. A JSONP or
+        // base64 flavor stays known, as does a pending close.
+        if let rare = self.rareState, rare.closeTimer == nil, rare.polling.jsonpIndex == nil, !rare.polling.base64Only {
+            self.rareState = nil
         }
         if let reason = self.closing { self.finish(reason) }
     }

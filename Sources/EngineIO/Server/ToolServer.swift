@@ -16,6 +16,10 @@ public enum ToolServer {
         CommandLineFlag("trust-proxy", help: "behind a reverse proxy: client address and https from X-Forwarded-For/-Proto"),
         CommandLineFlag("tls-cert", value: "PEM", help: "certificate chain: serve https/wss (with --tls-key; SIGHUP reloads both)"),
         CommandLineFlag("tls-key", value: "PEM", help: "private key of --tls-cert"),
+        CommandLineFlag("reuse-port", help: """
+            one listening socket per loop (SO_REUSEPORT): new connections hashed evenly over the loops,
+            instead of going to the loop that waits (fewer wakeups, so less CPU per message when not saturated)
+            """),
         CommandLineFlag("max-backpressure", value: "BYTES", help: """
             most bytes queued for a client that stopped reading, beyond what its socket took and its largest
             message, before it is cut off ("transport error"); default 1048576 (eio-echo's /echo: 67108864); 0: no cap
@@ -89,6 +93,7 @@ public enum ToolServer {
             configuration.maxBackpressure = flags.int("max-backpressure", default: maxBackpressure)
             configuration.connectionLimits = Self.connectionLimits(flags)
             configuration.headerTimeoutMillis = flags.int("header-timeout", default: configuration.headerTimeoutMillis)
+            if flags.has("reuse-port") { configuration.connectionSpread = .evenHash }
             var server = try? HTTPServer(configuration: configuration, group: group, handler: handler)
             if server == nil && flags.string("host") == nil {
                 // No IPv6 on this machine: IPv4 only.

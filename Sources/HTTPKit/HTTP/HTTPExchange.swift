@@ -47,6 +47,12 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
         self.connection = nil
     }
 
+    /// The loop that the request's work ran on, when it is not the connection's: with connections hashed evenly
+    /// over the loops (`ConnectionSpread.evenHash`), a keep-alive connection moves there once this response is
+    /// written, so that the client's next requests (the polls of one Engine.IO session) need no hop between
+    /// loops. Set on the connection's loop before handing the work over.
+    @exclusivity(unchecked) public var preferredLoop: EventLoop?
+
     /// Called (on the loop) if the connection closes before a response was given: long-polling uses it
     /// to forget a poll whose client left. Set and read on the loop only (no dynamic exclusivity check).
     @exclusivity(unchecked) public var abandonHandler: (() -> Void)?

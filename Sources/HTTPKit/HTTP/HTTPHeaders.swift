@@ -168,7 +168,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     // MARK: - Bytes
 
     /// Calls `body` with each field's name, value and known name, without making strings.
-    func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, HTTPHeaderName) -> Void) {
+    public func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, HTTPHeaderName) -> Void) {
         self.bytes.withUnsafeBufferPointer { all in
             for entry in self.entries {
                 let start = Int(entry.start), valueStart = entry.valueStart

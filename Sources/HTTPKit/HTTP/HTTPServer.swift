@@ -26,6 +26,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Connections open at once, in all and per client address; over them a connection is closed unread.
     /// None by default (Node's `maxConnections` is unset too); the executables set theirs from flags.
     public var connectionLimits = ConnectionLimits()
+    /// How new connections are shared among the loops (default: the loop that waits; see `ConnectionSpread`).
+    public var connectionSpread = ConnectionSpread.firstWaitingLoop
 
     /// Settings with the given address, limits and timeouts.
     public init(host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(),
@@ -49,7 +51,8 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, group: EventLoopGroup, handler: HTTPRequestHandling) throws(EventLoopError) {
         self.group = group
         self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
-                                        tls: configuration.tls, limits: configuration.connectionLimits) { connection in
+                                        tls: configuration.tls, limits: configuration.connectionLimits,
+                                        spread: configuration.connectionSpread) { connection in
             connection.maxBackpressure = configuration.maxBackpressure
             connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
         }

@@ -24,6 +24,11 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     @exclusivity(unchecked) private var fileStream: FileStream?
     @exclusivity(unchecked) private var upgraded = false
     @exclusivity(unchecked) private var parsing = false
+    /// Set while the connection moves to the loop its requests' work runs on (`HTTPExchange.preferredLoop`):
+    /// bytes that arrive meanwhile stay in the read buffer until it gets there.
+    @exclusivity(unchecked) private var moving = false
+    /// A connection moves at most once: one shared by sessions of several loops must not bounce between them.
+    @exclusivity(unchecked) private var moved = false
 
     init(connection: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandling) {
         self.connection = connection
@@ -39,6 +44,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     // MARK: Reading
 
     func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
+        guard !self.moving else { return }
         self.parse(&buffer)
     }
 
@@ -132,6 +138,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
         exchange.abandonHandler = nil
         exchange.detach()
+        let target = exchange.preferredLoop
         guard exchange === self.current, !self.connection.isClosed else { return }
         let headOnly = exchange.method == "HEAD" || response.status == 204 || response.status == 304
         switch response.body {
@@ -141,7 +148,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                                                contentLength: bytes.count, keepAlive: self.keepAlive, into: &out)
                 if !headOnly { out.append(contentsOf: bytes) }
             }
-            self.finishExchange()
+            self.finishExchange(movingTo: target)
         case .file(let path, let offset, let length):
             guard let stream = FileStream(path: path, offset: offset, length: length) else {
                 self.connection.withOutboundBuffer { out in
@@ -186,16 +193,42 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         if self.fileStream != nil { self.pumpFile() }
     }
 
-    private func finishExchange() {
+    private func finishExchange(movingTo target: EventLoop? = nil) {
         self.current = nil
         if !self.keepAlive {
             self.connection.closeGracefully()
+            return
+        }
+        if let target, self.canMove(to: target) {
+            self.move(to: target)
             return
         }
         self.armTimer(millis: self.configuration.idleTimeoutMillis)
         // Pipelined requests may wait in the read buffer. Inside `parse` the loop there picks them up;
         // a response given later (long-polling) has to restart parsing itself.
         if !self.parsing { self.connection.reparseBufferedInput() }
+    }
+
+    /// Only a connection with nothing in progress moves: no request being parsed or waiting in the buffer.
+    /// And only when connections are hashed evenly over the loops (half of them land away from their
+    /// session): with the default shared socket a session's connections mostly share its loop already, and
+    /// moving the others spread the work over more loops, which measured more CPU per message.
+    private func canMove(to target: EventLoop) -> Bool {
+        self.configuration.connectionSpread == .evenHash
+            && !self.moved && !self.parsing && target !== self.connection.loop && !self.upgraded
+            && !self.connection.hasBufferedInput && !self.parser.isMidMessage && self.head == nil
+    }
+
+    /// Moves the idle keep-alive connection to `target`; its idle timer is armed again there.
+    private func move(to target: EventLoop) {
+        self.moved = true
+        self.moving = true
+        self.cancelTimer()
+        self.connection.migrate(to: target) { [self] in
+            self.moving = false
+            self.armTimer(millis: self.configuration.idleTimeoutMillis)
+            self.connection.reparseBufferedInput()
+        }
     }
 
     /// Answers a malformed or over-limit request and closes.

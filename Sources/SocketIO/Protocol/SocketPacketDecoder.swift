@@ -31,8 +31,20 @@ public struct SocketPacketDecoder: Sendable {
     /// Nesting limit handed to the JSON parser.
     public var maxDepth: Int
 
-    private var pending: SocketPacket?
-    private var pendingBuffers: [[UInt8]] = []
+    /// The packet waiting for its attachments and those received so far, boxed (and replaced, never
+    /// mutated, so copies of the decoder stay independent): the decoder sits in every connection's state, and
+    /// an inline packet cost about 100 bytes per idle connection.
+    private var pendingState: PendingAttachments?
+
+    private final class PendingAttachments: Sendable {
+        let packet: SocketPacket
+        let buffers: [[UInt8]]
+
+        init(packet: SocketPacket, buffers: [[UInt8]]) {
+            self.packet = packet
+            self.buffers = buffers
+        }
+    }
 
     /// Creates a decoder.
     public init(
@@ -48,18 +60,17 @@ public struct SocketPacketDecoder: Sendable {
     }
 
     /// Whether binary messages are expected next.
-    public var isAwaitingAttachments: Bool { pending != nil }
+    public var isAwaitingAttachments: Bool { pendingState != nil }
 
     /// How many binary messages are still expected.
     public var remainingAttachments: Int {
-        guard let pending else { return 0 }
-        return pending.attachments - pendingBuffers.count
+        guard let pendingState else { return 0 }
+        return pendingState.packet.attachments - pendingState.buffers.count
     }
 
     /// Drops a half-received binary packet (e.g. when the connection closes).
     public mutating func reset() {
-        pending = nil
-        pendingBuffers = []
+        pendingState = nil
     }
 
     /// Decodes a text message.
@@ -92,12 +103,13 @@ public struct SocketPacketDecoder: Sendable {
 
     /// Decodes a binary message (an attachment of the pending packet).
     public mutating func decode(binary: [UInt8]) throws(SocketProtocolError) -> SocketDecodeResult {
-        guard var packet = pending else { throw .unexpectedBinaryAttachment }
-        pendingBuffers.append(binary)
-        if pendingBuffers.count < packet.attachments {
-            return .awaitingAttachments(remaining: packet.attachments - pendingBuffers.count)
+        guard let state = pendingState else { throw .unexpectedBinaryAttachment }
+        var packet = state.packet
+        let buffers = state.buffers + [binary]
+        if buffers.count < packet.attachments {
+            pendingState = PendingAttachments(packet: packet, buffers: buffers)
+            return .awaitingAttachments(remaining: packet.attachments - buffers.count)
         }
-        let buffers = pendingBuffers
         let raw = packet.rawData
         reset()
         if let data = packet.data {
@@ -126,7 +138,7 @@ public struct SocketPacketDecoder: Sendable {
         _ parsed: Result<ParsedText, SocketProtocolError>,
         source: ArraySlice<UInt8>?
     ) throws(SocketProtocolError) -> SocketDecodeResult {
-        guard pending == nil else {
+        guard pendingState == nil else {
             reset()
             throw .unexpectedTextPacket
         }
@@ -146,9 +158,7 @@ public struct SocketPacketDecoder: Sendable {
             )
         }
         guard text.type.isBinary else { return .packet(packet) }
-        pending = packet
-        pendingBuffers = []
-        pendingBuffers.reserveCapacity(text.attachments)
+        pendingState = PendingAttachments(packet: packet, buffers: [])
         return .awaitingAttachments(remaining: text.attachments)
     }
 

@@ -159,15 +159,24 @@ final class CompletionTally: Sendable {
 }
 
 /// The sockets of one namespace on one loop, and their rooms.
+///
+/// A socket's own room (its id) is implicit, as it is in Node's adapter logically: the member entry, found by
+/// id, says whether the socket is in it, and `rooms` holds only rooms joined by name. An idle socket that
+/// joined nothing then costs one dictionary entry, not a set of rooms plus a one-member room each.
 final class AdapterShard: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `members` and `rooms` are read and written on `loop` only.
     let loop: EventLoop
-    private var members: [ObjectIdentifier: Member] = [:]
+    /// Sockets by id.
+    private var members: [String: Member] = [:]
+    /// Rooms joined by name (a socket's own id room is not kept here).
     private var rooms: [String: [ObjectIdentifier: Socket]] = [:]
 
     private struct Member {
         let socket: Socket
-        var rooms: Set<String>
+        /// Rooms joined by name; empty (no storage) for a socket only in its own room.
+        var rooms: Set<String> = []
+        /// Whether the socket is in its own id room (it is from its connect until it leaves it).
+        var inOwnRoom = false
     }
 
     init(loop: EventLoop) {
@@ -175,23 +184,42 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     func addAll(_ socket: Socket, rooms: Set<String>) {
-        let key = ObjectIdentifier(socket)
-        if self.members[key] == nil { self.members[key] = Member(socket: socket, rooms: []) }
-        for room in rooms {
-            self.members[key]!.rooms.insert(room)
-            self.rooms[room, default: [:]][key] = socket
+        let id = socket.id
+        var member = self.members.removeValue(forKey: id) ?? Member(socket: socket)
+        // Another socket under the same id (never expected: ids are random) is replaced, as a re-add would.
+        if member.socket !== socket {
+            self.forget(member)
+            member = Member(socket: socket)
         }
+        let key = ObjectIdentifier(socket)
+        for room in rooms {
+            if room == id {
+                member.inOwnRoom = true
+            } else if member.rooms.insert(room).inserted {
+                self.rooms[room, default: [:]][key] = socket
+            }
+        }
+        self.members[id] = member
     }
 
     func del(_ socket: Socket, room: String) {
-        let key = ObjectIdentifier(socket)
-        self.members[key]?.rooms.remove(room)
-        self.removeFromRoom(room, key: key)
+        guard self.members[socket.id]?.socket === socket else { return }
+        if room == socket.id {
+            self.members[socket.id]?.inOwnRoom = false
+            return
+        }
+        self.members[socket.id]?.rooms.remove(room)
+        self.removeFromRoom(room, key: ObjectIdentifier(socket))
     }
 
     func delAll(_ socket: Socket) {
-        let key = ObjectIdentifier(socket)
-        guard let member = self.members.removeValue(forKey: key) else { return }
+        guard let member = self.members[socket.id], member.socket === socket else { return }
+        self.members.removeValue(forKey: socket.id)
+        self.forget(member)
+    }
+
+    private func forget(_ member: Member) {
+        let key = ObjectIdentifier(member.socket)
         for room in member.rooms { self.removeFromRoom(room, key: key) }
     }
 
@@ -202,25 +230,39 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     func rooms(of socket: Socket) -> Set<String> {
-        self.members[ObjectIdentifier(socket)]?.rooms ?? []
+        guard let member = self.members[socket.id], member.socket === socket else { return [] }
+        return member.inOwnRoom ? member.rooms.union([socket.id]) : member.rooms
+    }
+
+    /// Calls `body` for each member of `room`: the sockets that joined it by name, and the socket whose id
+    /// it is (when still in its own room).
+    private func forEachMember(of room: String, _ body: (Socket) -> Void) {
+        if let members = self.rooms[room] {
+            for socket in members.values { body(socket) }
+        }
+        if let owner = self.members[room], owner.inOwnRoom { body(owner.socket) }
     }
 
     /// Calls `body` once for each socket targeted by `options`.
     func apply(_ options: SocketBroadcastOptions, _ body: (Socket) -> Void) {
         var excluded = Set<ObjectIdentifier>()
         for room in options.except {
-            if let members = self.rooms[room] { excluded.formUnion(members.keys) }
+            self.forEachMember(of: room) { excluded.insert(ObjectIdentifier($0)) }
         }
         if options.rooms.isEmpty {
-            for (key, member) in self.members where !excluded.contains(key) { body(member.socket) }
+            for member in self.members.values where !excluded.contains(ObjectIdentifier(member.socket)) { body(member.socket) }
         } else if options.rooms.count == 1, let room = options.rooms.first {
-            guard let members = self.rooms[room] else { return }
-            for (key, socket) in members where !excluded.contains(key) { body(socket) }
+            // One room: a socket is in it once (by name, or as its owner; never both).
+            self.forEachMember(of: room) { socket in
+                if !excluded.contains(ObjectIdentifier(socket)) { body(socket) }
+            }
         } else {
             var seen = Set<ObjectIdentifier>()
             for room in options.rooms {
-                guard let members = self.rooms[room] else { continue }
-                for (key, socket) in members where !excluded.contains(key) && seen.insert(key).inserted { body(socket) }
+                self.forEachMember(of: room) { socket in
+                    let key = ObjectIdentifier(socket)
+                    if !excluded.contains(key) && seen.insert(key).inserted { body(socket) }
+                }
             }
         }
     }

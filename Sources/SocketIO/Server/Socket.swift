@@ -1,4 +1,5 @@
 import EngineIO
+import Foundation
 import Synchronization
 import Transport
 
@@ -17,8 +18,15 @@ public final class Socket: @unchecked Sendable {
     public let id: String
     /// The namespace it belongs to.
     public let nsp: Namespace
-    /// The connection details.
-    public let handshake: SocketHandshake
+    /// The connection details, built on each read from the Engine.IO handshake the session keeps: a copy
+    /// per socket (headers, query pairs, url) cost about 200 bytes per idle connection.
+    public var handshake: SocketHandshake {
+        SocketHandshake(request: self.client.session.handshake, auth: self.auth, time: self.connectTime)
+    }
+    /// The CONNECT packet's payload (`handshake.auth`).
+    private let auth: JSONValue
+    /// When the socket was created (`handshake.time`).
+    private let connectTime: Date
     /// The loop that owns it.
     public let loop: EventLoop
     let client: SocketServerClient
@@ -27,22 +35,22 @@ public final class Socket: @unchecked Sendable {
     public var data = SocketData()
     /// Whether the socket is connected to its namespace (loop only).
     @exclusivity(unchecked) public private(set) var connected = false
+    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
+    /// (Declared beside `connected`: the two flags share a word, which keeps the object in a smaller malloc
+    /// size class.)
+    public let recovered: Bool
 
     typealias EventHandler = @Sendable (SocketEvent) -> Void
     typealias AnyListener = @Sendable (String, [JSONValue]) -> Void
     typealias ReasonHandler = @Sendable (SocketDisconnectReason) -> Void
 
     /// Event handlers in registration order: a flat list is a third of the memory of a dictionary of
-    /// arrays for the dozen handlers a socket typically has, and a lookup compares one word per entry.
+    /// arrays for the dozen handlers a socket typically has, and a lookup compares names in place.
     @exclusivity(unchecked) private var handlers: [HandlerEntry] = []
-    @exclusivity(unchecked) private var anyListeners: [(id: Int, body: AnyListener)] = []
-    @exclusivity(unchecked) private var outgoingListeners: [(id: Int, body: AnyListener)] = []
-    @exclusivity(unchecked) private var disconnectingHandlers: [ReasonHandler] = []
-    @exclusivity(unchecked) private var disconnectHandlers: [ReasonHandler] = []
+    /// Catch-all and lifecycle listeners, per-socket middlewares and error handlers (see
+    /// Socket+RareListeners.swift): in a box taken when the first is added.
+    @exclusivity(unchecked) var rareListeners: SocketRareListeners?
     @exclusivity(unchecked) private var acks: [Int: PendingAck] = [:]
-    /// Per-socket middlewares, already adapted to the chain runner; empty keeps events on the direct path.
-    @exclusivity(unchecked) private var middlewares: [MiddlewareRun<SocketEvent, any Error>.Step] = []
-    @exclusivity(unchecked) private var errorHandlers: [@Sendable (any Error) -> Void] = []
     @exclusivity(unchecked) private var nextAckID = 1
 
     private enum Listener {
@@ -50,28 +58,14 @@ public final class Socket: @unchecked Sendable {
         case values(@Sendable ([JSONValue], SocketAck?) -> Void)
     }
 
+    /// 48 bytes: a stored key of the name's first bytes (it saved a string comparison per entry) made it 56,
+    /// 32 bytes more per idle socket with four handlers. Small names (up to 15 bytes) are stored inline, and
+    /// equal ones compare in one step.
     private struct HandlerEntry {
-        let key: UInt64
         let name: String
         let listener: Listener
         /// What `on` returned, for `off(_:)`.
         let id: Int
-    }
-
-    /// The name's length and first seven UTF-8 bytes in one word: equal names have equal keys, and most
-    /// different names have different keys.
-    /// Reads the bytes through `withUTF8` (a small name is copied to the stack): iterating `utf8.prefix(7)`
-    /// went through the generic slice of the UTF-8 view, about ten times the work.
-    @inline(__always)
-    private static func handlerKey(_ name: String) -> UInt64 {
-        var name = name
-        return name.withUTF8 { bytes in
-            var key = UInt64(truncatingIfNeeded: bytes.count) << 56
-            for index in 0..<min(7, bytes.count) {
-                key |= UInt64(bytes[index]) << (UInt64(truncatingIfNeeded: index) &* 8)
-            }
-            return key
-        }
     }
 
     private struct PendingAck {
@@ -86,8 +80,6 @@ public final class Socket: @unchecked Sendable {
 
     /// The private session id the client presents to recover this socket (nil when recovery is off).
     let pid: String?
-    /// Whether this socket is a disconnected one recovered: same id, rooms and data, missed broadcasts replayed.
-    public let recovered: Bool
 
     init(namespace: Namespace, client: SocketServerClient, auth: JSONValue, restoring session: SocketSession? = nil) {
         self.id = session?.id ?? SocketID.generate()
@@ -97,7 +89,8 @@ public final class Socket: @unchecked Sendable {
         self.nsp = namespace
         self.client = client
         self.loop = client.loop
-        self.handshake = SocketHandshake(request: client.session.handshake, auth: auth)
+        self.auth = auth
+        self.connectTime = Date()
     }
 
     /// The Engine.IO transport in use (loop only).
@@ -143,7 +136,7 @@ public final class Socket: @unchecked Sendable {
     /// Handlers are usually added in the connection handler, on the loop: no closure to allocate then.
     private func addHandler(_ event: String, _ listener: Listener) -> SocketListenerID {
         let id = self.reserveListenerID()
-        let entry = HandlerEntry(key: Self.handlerKey(event), name: event, listener: listener, id: id.rawValue)
+        let entry = HandlerEntry(name: event, listener: listener, id: id.rawValue)
         if self.loop.inEventLoop {
             if self.handlers.isEmpty { self.handlers.reserveCapacity(4) }  // apps add a few; it grows if more
             self.handlers.append(entry)
@@ -396,7 +389,7 @@ public final class Socket: @unchecked Sendable {
     }
 
     private func notifyOutgoing(_ event: String, _ values: @autoclosure () -> [JSONValue]) {
-        guard !self.outgoingListeners.isEmpty else { return }
+        guard let rare = self.rareListeners, !rare.outgoingListeners.isEmpty else { return }
         let values = values()
         for listener in self.outgoingListeners { listener.body(event, values) }
     }
@@ -565,12 +558,12 @@ public final class Socket: @unchecked Sendable {
 
     private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {
         let ack = ackID.map { SocketAck(socket: self, id: $0) }
-        if !self.anyListeners.isEmpty {
+        if let rare = self.rareListeners, !rare.anyListeners.isEmpty {
             let values = arguments.values
             for listener in self.anyListeners { listener.body(name, values) }
         }
         guard self.connected else { return }
-        if !self.middlewares.isEmpty {
+        if let rare = self.rareListeners, !rare.middlewares.isEmpty {
             let event = SocketEvent(name: name, arguments: arguments, ack: ack)
             MiddlewareRun(subject: event, loop: self.loop, middlewares: self.middlewares) { error in
                 if let error {
@@ -587,15 +580,14 @@ public final class Socket: @unchecked Sendable {
     private func callHandlers(name: String, arguments: SocketArguments, ack: SocketAck?) {
         // A snapshot: handlers added while these run wait for the next event.
         let handlers = self.handlers
-        let key = Self.handlerKey(name)
         // Index loops that read an entry's fields in place: they stay allocation-free even in unoptimized
         // builds, where the allocation guard tests run, and the entries that do not match are not copied
         // (a copy retains the name and the closure).
         var first = 0
-        while first < handlers.count && !(handlers[first].key == key && handlers[first].name == name) { first += 1 }
+        while first < handlers.count && handlers[first].name != name { first += 1 }
         guard first < handlers.count else { return }
         let event = SocketEvent(name: name, arguments: arguments, ack: ack)
-        for index in first..<handlers.count where handlers[index].key == key && handlers[index].name == name {
+        for index in first..<handlers.count where handlers[index].name == name {
             switch handlers[index].listener {
             case .event(let handler): handler(event)
             case .values(let handler): handler(arguments.values, ack)

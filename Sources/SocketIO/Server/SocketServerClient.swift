@@ -14,16 +14,18 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     let loop: EventLoop
     /// A Socket.IO v2 client (over Engine.IO v3): implicit connect to `/`, query in CONNECT, errors as strings.
     let isV2: Bool
-    @exclusivity(unchecked) private var decoder: SocketPacketDecoder
+    // The flags sit together after `isV2` (one word, not three: 16 bytes less per connection with the
+    // object's malloc size class).
     /// Mirrors `decoder.isAwaitingAttachments` (reading it through the struct costs a copy of the decoder).
     @exclusivity(unchecked) private var awaitingAttachments = false
+    @exclusivity(unchecked) private var isClosed = false
+    @exclusivity(unchecked) private var decoder: SocketPacketDecoder
     /// The socket of the main namespace, kept apart because nearly every packet is for it.
     @exclusivity(unchecked) private var mainSocket: Socket?
     @exclusivity(unchecked) private var otherSockets: [String: Socket] = [:]
     @exclusivity(unchecked) private var connecting: Set<String> = []
     @exclusivity(unchecked) private var connectTimer: LoopTimer?
     @exclusivity(unchecked) private var closeReason: SocketDisconnectReason?
-    @exclusivity(unchecked) private var isClosed = false
 
     init(server: SocketIOServer, session: EngineSession) {
         self.server = server

@@ -30,7 +30,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// The loop that owns this connection; it changes only through `migrate(to:)`.
     @exclusivity(unchecked) public private(set) var loop: EventLoop
     /// The peer's address.
-    public let remoteAddress: SocketAddress
+    public var remoteAddress: SocketAddress { self.peer.address }
+    private let peer: CompactSocketAddress
     /// The peer's address as text (`127.0.0.1`, `::1`), computed once (it costs a `getnameinfo`).
     public var remoteHost: String {
         if let host = self.cachedRemoteHost { return host }
@@ -89,7 +90,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
         self.loop = loop
-        self.remoteAddress = remoteAddress
+        self.peer = CompactSocketAddress(remoteAddress)
     }
 
     /// Starts receiving events; called once by whoever created the connection, on `loop`.
@@ -250,6 +251,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
 
     // MARK: Reading control
+
+    /// Whether bytes read from the peer wait in the read buffer (a handler left them there).
+    public var hasBufferedInput: Bool { !self.readBuffer.isEmpty }
 
     /// Offers bytes still waiting in the read buffer to the handler again, e.g. pipelined requests held
     /// back while an earlier one was answered.

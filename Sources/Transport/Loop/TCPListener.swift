@@ -1,12 +1,20 @@
 import CEngineIOShims
 import Glibc
 
-/// A listening socket watched by every loop of a group; the kernel wakes one loop per new connection
-/// (EPOLLEXCLUSIVE), which accepts it and keeps it. That spreads connections over the loops with no hand-off.
+/// How a listener of several loops shares new connections among them.
+public enum ConnectionSpread: Sendable {
+    /// One socket watched by every loop with EPOLLEXCLUSIVE: the kernel wakes a loop that waits, so an idle
+    /// server gives most connections to one loop (one run: 472 of 503) and a busy one to whichever is free.
+    /// Less CPU per message on a machine with other work (fewer, fuller wakeups), less parallelism.
+    case firstWaitingLoop
+    /// One socket per loop bound with SO_REUSEPORT: the kernel hashes connections evenly over the loops.
+    case evenHash
+}
+
+/// Listening sockets for a group of loops: one shared socket, or one per loop (see `ConnectionSpread`).
 public final class TCPListener: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `fd` and `address` are immutable after init; the per-loop
-    // acceptors are touched on their own loop only.
-    private let fd: Int32
+    // Invariant for @unchecked Sendable: `address` is immutable after init; the per-loop acceptors are
+    // touched on their own loop only, and `acceptors` is written in init and `close` only.
     /// The bound address; with port 0 this holds the port the kernel chose.
     public let address: SocketAddress
     private let group: EventLoopGroup
@@ -20,60 +28,89 @@ public final class TCPListener: @unchecked Sendable {
     /// it receives any event; set `connection.handler` there. With `tls`, every connection is a TLS server
     /// endpoint: its handler reads and writes plaintext. Connections over `limits` are closed unread.
     public init(host: String, port: Int, group: EventLoopGroup, backlog: Int32 = 4096, tls: TLSServerContext? = nil,
-                limits: ConnectionLimits = ConnectionLimits(), onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
+                limits: ConnectionLimits = ConnectionLimits(), spread: ConnectionSpread = .firstWaitingLoop,
+                onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(EventLoopError) {
         let requested = try SocketAddress.resolve(host: host, port: port)
-        let fd = socket(requested.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw EventLoopError.system("socket", errno) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if requested.family == AF_INET6 {
-            // "::" serves IPv4 too, as people expect from a dual-stack wildcard.
-            var zero: Int32 = 0
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+        let loops = group.loops
+        let perLoop = spread == .evenHash && loops.count > 1
+        var fds: [Int32] = []
+        var bound = requested
+        do {
+            if perLoop {
+                // A socket without SO_REUSEPORT first: it fails on a port already in use, as a single socket
+                // would, instead of silently sharing the port with another process of this user. It also
+                // picks the port when 0 was asked for.
+                let probe = try Self.listeningSocket(requested, reusePort: false, backlog: nil)
+                bound = Self.localAddress(probe)
+                Glibc.close(probe)
+            }
+            for _ in 0..<(perLoop ? loops.count : 1) {
+                let fd = try Self.listeningSocket(bound, reusePort: perLoop, backlog: backlog)
+                fds.append(fd)
+                if fds.count == 1 { bound = Self.localAddress(fd) }
+            }
+        } catch {
+            for fd in fds { Glibc.close(fd) }
+            throw error
         }
-        var storage = requested.storage
-        let bound = withUnsafePointer(to: &storage) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, requested.length) }
-        }
-        guard bound == 0 else {
-            let err = errno
-            Glibc.close(fd)
-            throw EventLoopError.system("bind \(requested)", err)
-        }
-        guard listen(fd, backlog) == 0 else {
-            let err = errno
-            Glibc.close(fd)
-            throw EventLoopError.system("listen", err)
-        }
-        var actual = SocketAddress(storage: sockaddr_storage(), length: socklen_t(MemoryLayout<sockaddr_storage>.size))
-        _ = withUnsafeMutablePointer(to: &actual.storage) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actual.length) }
-        }
-        self.fd = fd
-        self.address = actual
+        self.address = bound
         self.group = group
         self.isSecure = tls != nil
         let admission = ConnectionAdmission(limits: limits)
         self.admission = admission
-        for loop in group.loops {
-            let acceptor = Acceptor(fd: fd, loop: loop, tls: tls, admission: limits.isUnlimited ? nil : admission,
-                                    onAccept: onAccept)
+        // A shared socket is closed by the last loop to let go of it.
+        let holders = perLoop ? nil : SharedCounter(loops.count)
+        for (index, loop) in loops.enumerated() {
+            let acceptor = Acceptor(fd: fds[perLoop ? index : 0], exclusive: !perLoop, holders: holders, loop: loop,
+                                    tls: tls, admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
     }
 
-    /// Stops accepting on every loop and closes the socket once they all let go of it.
+    /// A bound, listening (when `backlog` is given), non-blocking socket.
+    private static func listeningSocket(_ address: SocketAddress, reusePort: Bool, backlog: Int32?) throws(EventLoopError) -> Int32 {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw EventLoopError.system("socket", errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if address.family == AF_INET6 {
+            // "::" serves IPv4 too, as people expect from a dual-stack wildcard.
+            var zero: Int32 = 0
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var storage = address.storage
+        let bound = withUnsafePointer(to: &storage) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
+        }
+        guard bound == 0 else {
+            let err = errno
+            Glibc.close(fd)
+            throw EventLoopError.system("bind \(address)", err)
+        }
+        if let backlog, listen(fd, backlog) != 0 {
+            let err = errno
+            Glibc.close(fd)
+            throw EventLoopError.system("listen", err)
+        }
+        return fd
+    }
+
+    private static func localAddress(_ fd: Int32) -> SocketAddress {
+        var actual = SocketAddress(storage: sockaddr_storage(), length: socklen_t(MemoryLayout<sockaddr_storage>.size))
+        _ = withUnsafeMutablePointer(to: &actual.storage) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actual.length) }
+        }
+        return actual
+    }
+
+    /// Stops accepting on every loop and closes the sockets.
     public func close() {
         let acceptors = self.acceptors
         self.acceptors = []
-        let remaining = SharedCounter(acceptors.count)
-        let fd = self.fd
         for acceptor in acceptors {
-            acceptor.loop.execute {
-                acceptor.stop()
-                if remaining.decrement() == 0 { Glibc.close(fd) }
-            }
+            acceptor.loop.execute { acceptor.shut() }
         }
     }
 }
@@ -82,17 +119,24 @@ public final class TCPListener: @unchecked Sendable {
 private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     // Invariant: touched on `loop` only (created elsewhere, then only used through loop.execute).
     let fd: Int32
+    /// The socket is shared with the other loops (woken with EPOLLEXCLUSIVE); `holders` counts the loops
+    /// still holding it. Nil holders: this loop's own socket.
+    let exclusive: Bool
+    let holders: SharedCounter?
     let loop: EventLoop
     let onAccept: @Sendable (TCPConnection) -> Void
     let tls: TLSServerContext?
     /// Nil when there is no limit: nothing is counted then.
     let admission: ConnectionAdmission?
     private var active = false
+    private var closed = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, loop: EventLoop, tls: TLSServerContext?, admission: ConnectionAdmission?,
-         onAccept: @escaping @Sendable (TCPConnection) -> Void) {
+    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, loop: EventLoop, tls: TLSServerContext?,
+         admission: ConnectionAdmission?, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
+        self.exclusive = exclusive
+        self.holders = holders
         self.loop = loop
         self.tls = tls
         self.admission = admission
@@ -100,13 +144,25 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     }
 
     func start() {
-        guard !self.active else { return }
+        guard !self.active, !self.closed else { return }
         do {
-            try self.loop.register(fd: self.fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, handler: self)
+            let events = EPOLLIN.rawValue | (self.exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
+            try self.loop.register(fd: self.fd, events: events, handler: self)
             self.active = true
         } catch {
-            // Leave this loop out; the others still accept.
+            // The kernel keeps hashing connections to this loop's socket: try again in a moment rather than
+            // leave them queued where nobody accepts.
+            self.backoff = self.loop.schedule(afterMillis: 100) { [weak self] in self?.start() }
         }
+    }
+
+    /// Stops accepting and closes this loop's socket (a shared one once no loop holds it).
+    func shut() {
+        self.stop()
+        guard !self.closed else { return }
+        self.closed = true
+        if let holders = self.holders, holders.decrement() != 0 { return }
+        Glibc.close(self.fd)
     }
 
     func stop() {

@@ -19,6 +19,18 @@ typedef struct {
 } ctc_counts;
 
 /// Starts counting on the calling thread (the counters keep their values).
+// Net heap growth of the calling thread while enabled: usable bytes (malloc_usable_size, so size-class
+// rounding counts) and chunks allocated minus those freed on that thread.
+typedef struct {
+    int64_t bytes;
+    int64_t chunks;
+} ctc_live;
+
+void ctc_live_enable(void);
+void ctc_live_disable(void);
+ctc_live ctc_live_read(void);
+void ctc_live_reset(void);
+
 void ctc_enable(void);
 /// Stops counting on the calling thread.
 void ctc_disable(void);

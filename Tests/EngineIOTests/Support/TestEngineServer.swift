@@ -31,7 +31,7 @@ final class TestEngineServer: Sendable {
 
     /// Starts the server; `configure` may adjust the test-suite options (e.g. a long ping interval for
     /// tests that are not about the heartbeat).
-    init(loops: Int = 2, configure: (inout EngineServerOptions) -> Void = { _ in }) throws {
+    init(loops: Int = 2, spread: ConnectionSpread = .firstWaitingLoop, configure: (inout EngineServerOptions) -> Void = { _ in }) throws {
         var options = Self.testSuiteOptions()
         configure(&options)
         let engine = EngineServer(options: options)
@@ -43,6 +43,7 @@ final class TestEngineServer: Sendable {
         let chain = HTTPHandlerChain([(claims: claims, handler: engine)])
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.limits.maxBodySize = options.maxHttpBufferSize
+        configuration.connectionSpread = spread
         do {
             self.http = try HTTPServer(configuration: configuration, group: group, handler: chain)
         } catch {

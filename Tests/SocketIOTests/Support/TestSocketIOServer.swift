@@ -1,15 +1,16 @@
 import EngineIO
 import SocketIO
 import SocketIOTestSupport
+import Transport
 
 /// The server these tests run against: two loops so that clients land on different loops (round robin) and
 /// broadcasts cross loops, and any origin allowed.
 enum TestSocketIOServer {
-    static func make(loops: Int = 2,
+    static func make(loops: Int = 2, spread: ConnectionSpread = .firstWaitingLoop,
                      engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
                      options configure: (inout SocketIOServerOptions) -> Void = { _ in },
                      setup: (SocketIOServer) -> Void) throws -> InProcessSocketIOServer {
-        try InProcessSocketIOServer(loops: loops, engineOptions: { options in
+        try InProcessSocketIOServer(loops: loops, spread: spread, engineOptions: { options in
             options.cors = .any
             configureEngine(&options)
         }, options: configure, setup: setup)
