@@ -14,6 +14,17 @@ final class CookiesTests: XCTestCase {
         XCTAssertEqual(cookies["b"], "x%20y")
     }
 
+    /// ASCII headers are parsed as bytes, others as characters: the same pairs either way.
+    func testASCIIAndNonASCIIHeadersSplitTrimAndUnquoteAlike() {
+        let header = " \tsid = \"v=1\" ;x=\"\";y=\";=z; ;q=\"a b\"\t; w = \t"
+        let expected = ["sid": "v=1", "x": "", "y": "\"", "q": "a b", "w": ""]
+        XCTAssertEqual(Cookies.parse(header), expected)
+        var withAccent = expected
+        withAccent["é"] = "ü"
+        XCTAssertEqual(Cookies.parse(header + "; é = ü "), withAccent)
+        XCTAssertEqual(Cookies.parse(["é=1; sid=\"2\"", "sid=3"]), ["é": "1", "sid": "2"])
+    }
+
     func testCookiesFromRequestHeaders() {
         let headers: HTTPHeaders = ["Cookie": "a=1", "cookie": "b=2"]
         XCTAssertEqual(Cookies.parse(headers), ["a": "1", "b": "2"])

@@ -27,6 +27,15 @@ final class RouterTests: XCTestCase {
         return router
     }
 
+    /// ASCII paths are split as bytes, others as characters: the same segments either way.
+    func testRequestPathSegmentsAreSplitAndDecodedAlike() {
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "//a/b%2Fc//d%20e/"), ["a", "b/c", "d e"])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "http://host:1/x/y"), ["x", "y"])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "/"), [])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: ""), [])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "//é/b%2Fc/"), ["é", "b/c"])
+    }
+
     func testPathParametersAreCapturedAndDecoded() async {
         let router = makeRouter()
         let r1 = await router.response(for: request("GET", "/ai_project/42?x=1"))

@@ -80,6 +80,20 @@ final class CryptoTests: XCTestCase {
         XCTAssertTrue(header.contains("HttpOnly") && header.contains("SameSite=Lax"))
     }
 
+    func testRandomBytesAndUUIDs() {
+        XCTAssertEqual(SecureRandom.bytes(0), [])
+        let first = SecureRandom.bytes(300), second = SecureRandom.bytes(300)
+        XCTAssertEqual(first.count, 300)
+        XCTAssertNotEqual(first, second)
+        XCTAssertGreaterThan(Set(first).count, 100, "300 random bytes take far more than 100 of the 256 values")
+        for _ in 0..<100 {
+            let id = SecureRandom.uuid()
+            XCTAssertEqual(UUID(uuidString: id)?.uuidString.lowercased(), id)
+            XCTAssertEqual(Array(id)[14], "4", "version 4")
+            XCTAssertTrue("89ab".contains(Array(id)[19]), "RFC 4122 variant")
+        }
+    }
+
     func testConstantTimeEquals() {
         XCTAssertTrue(constantTimeEquals("abc", "abc"))
         XCTAssertFalse(constantTimeEquals("abc", "abd"))

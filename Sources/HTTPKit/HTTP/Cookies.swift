@@ -11,6 +11,13 @@ public enum Cookies {
     public static func parse(_ headerValues: [String]) -> [String: String] {
         var result: [String: String] = [:]
         for header in headerValues {
+            // Every request of a logged-in page carries a cookie: ASCII, the usual case, is parsed as bytes
+            // (the same pairs: in ASCII only CR LF is a multi-byte character, and it is none of `;`, `=`, `"`,
+            // space or tab); anything else as characters.
+            if header.utf8.allSatisfy({ $0 < 0x80 }) {
+                self.parseASCII(header, into: &result)
+                continue
+            }
             for piece in header.split(separator: ";") {
                 guard let equals = piece.firstIndex(of: "=") else { continue }
                 let name = piece[..<equals].trimmingASCIISpaces()
@@ -23,6 +30,32 @@ public enum Cookies {
             }
         }
         return result
+    }
+
+    private static func parseASCII(_ header: String, into result: inout [String: String]) {
+        let bytes = Array(header.utf8)
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
+            defer { start = end + 1 }
+            guard let equals = bytes[start..<end].firstIndex(of: UInt8(ascii: "=")) else { continue }
+            var nameStart = start, nameEnd = equals
+            while nameStart < nameEnd && isSpace(bytes[nameStart]) { nameStart += 1 }
+            while nameEnd > nameStart && isSpace(bytes[nameEnd - 1]) { nameEnd -= 1 }
+            guard nameStart < nameEnd else { continue }
+            let name = String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self)
+            guard result[name] == nil else { continue }
+            var valueStart = equals + 1, valueEnd = end
+            while valueStart < valueEnd && isSpace(bytes[valueStart]) { valueStart += 1 }
+            while valueEnd > valueStart && isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            if valueEnd - valueStart >= 2 && bytes[valueStart] == UInt8(ascii: "\"") && bytes[valueEnd - 1] == UInt8(ascii: "\"") {
+                valueStart += 1
+                valueEnd -= 1
+            }
+            result[name] = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self)
+        }
     }
 
     /// Parses a single `Cookie` header value.

@@ -71,6 +71,23 @@ struct RoutePattern: Sendable {
             path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
             break
         }
+        // ASCII (every path a client sends percent-encoded) is split as bytes: the same segments, since only
+        // a non-ASCII combining mark could join a `/` into a larger character.
+        if path.utf8.allSatisfy({ $0 < 0x80 }) {
+            var segments: [String] = []
+            let bytes = path.utf8
+            var start = bytes.startIndex
+            var index = start
+            while index != bytes.endIndex {
+                if bytes[index] == UInt8(ascii: "/") {
+                    if start != index { segments.append(PercentDecoding.decode(path[start..<index])) }
+                    start = bytes.index(after: index)
+                }
+                index = bytes.index(after: index)
+            }
+            if start != index { segments.append(PercentDecoding.decode(path[start..<index])) }
+            return segments
+        }
         return path.split(separator: "/").map { PercentDecoding.decode($0) }
     }
 }

@@ -190,14 +190,19 @@ extension SpacesCore {
                 self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
-            self.hold(requestID, spaceID: spaceID, workerID: chosen.id, delivery: record.deliveries, now: now,
-                      timeoutSeconds: space.timeoutSeconds)
-            self.workers[chosen.id]?.registrations[spaceID]?.inFlight.insert(requestID)
-            self.metrics.dispatched += 1
-            self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-            self.workers[chosen.id]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-            self.publish(record)
+            self.deliver(record, to: chosen.id, space: space, now: now)
         }
+    }
+
+    /// What a request saved as processing for `workerID` needs in memory: the slot, the timeout, the message.
+    func deliver(_ record: RequestRecord, to workerID: String, space: Space, now: Double) {
+        self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
+                  timeoutSeconds: space.timeoutSeconds)
+        self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
+        self.metrics.dispatched += 1
+        self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
+        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+        self.publish(record)
     }
 
     /// The registered worker with the most free slots (earliest registered on ties), if any has one.
@@ -306,7 +311,7 @@ extension SpacesCore {
     /// Tells the owner's browsers.
     func publish(_ record: RequestRecord, partial: JSONValue? = nil) {
         self.spaceChanged(record.spaceID)
-        guard let onRequestUpdate = self.onRequestUpdate else { return }
+        guard let onRequestUpdate = self.onRequestUpdate, self.wantsRequestUpdates?(record.userID) ?? true else { return }
         var update = JSONObject()
         update["request_id"] = .string(record.id)
         update["space_id"] = .int(record.spaceID)

@@ -39,11 +39,16 @@ final class SpacesCore: @unchecked Sendable {
 
     let queue = DispatchQueue(label: "spaces.core", qos: .userInitiated)
     let store: any SpacesStore
+    /// `store` when it is the SQLite one (told where each job of the queue starts and ends).
+    private let sqliteStore: SQLiteStore?
     let options: CoreOptions
     /// Seconds since 1970 (tests may replace it before `start`).
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     /// Called (on `queue`) when a request changes, with its owner and a JSON summary, for live pages.
     var onRequestUpdate: (@Sendable (_ userID: Int64, _ update: JSONValue) -> Void)?
+    /// Whether a user may have a page that listens to `onRequestUpdate` (nil: assume so). Updates for users
+    /// without one are not built.
+    var wantsRequestUpdates: (@Sendable (_ userID: Int64) -> Bool)?
     /// Called (on `queue`) with a space's public state (workers, queue size) after it changed, at most once per
     /// turn of the queue however many requests moved.
     var onSpaceUpdate: (@Sendable (_ spaceID: Int64, _ state: JSONValue) -> Void)?
@@ -107,6 +112,7 @@ final class SpacesCore: @unchecked Sendable {
         self.store = store
         self.options = options
         self.cluster = store as? any ClusterQueueStore
+        self.sqliteStore = store as? SQLiteStore
     }
 
     deinit {
@@ -117,16 +123,24 @@ final class SpacesCore: @unchecked Sendable {
 
     /// Runs `body` on the queue, later.
     func post(_ body: @escaping @Sendable () -> Void) {
-        self.queue.async(execute: body)
+        self.queue.async { self.asOneTurn(body) }
     }
 
     /// Runs `body` on the queue and returns its result to an async caller.
     func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             self.queue.async {
-                continuation.resume(with: Result { try body() })
+                continuation.resume(with: Result { try self.asOneTurn(body) })
             }
         }
+    }
+
+    /// Runs one job of the queue; the SQLite store checks once per job whether another process wrote the file.
+    private func asOneTurn<T>(_ body: () throws -> T) rethrows -> T {
+        guard let sqlite = self.sqliteStore else { return try body() }
+        sqlite.beginTurn()
+        defer { sqlite.endTurn() }
+        return try body()
     }
 
     /// Runs `body` on the queue and waits (start-up, shutdown and tests only: never from an event loop).

@@ -146,7 +146,7 @@ extension SpacesCore {
             }
         }
 
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = SecureRandom.uuid()
         let token = SecureRandom.token()
         var payload = JSONObject()
         // As typed: design §3 (`payload.prompt` is never trimmed).
@@ -177,7 +177,7 @@ extension SpacesCore {
             payload["files"] = .array(files)
         }
 
-        let record = RequestRecord(
+        var record = RequestRecord(
             id: requestID, spaceID: space.id, userID: submitter.userID, username: submitter.username,
             payload: String(decoding: JSONSerializer.serialize(.object(payload)), as: UTF8.self), status: .queued,
             result: nil, error: nil, token: token, deliveries: 0, workerID: nil, progress: nil, progressMessage: nil,
@@ -186,6 +186,16 @@ extension SpacesCore {
         if let cluster {
             try self.accept(record, on: cluster, space: space, submitter: submitter)
         } else {
+            // Nothing waiting ahead and a free slot: the request is saved already dispatched, one write
+            // instead of an insert and an update.
+            let worker = self.fifos[space.id]?.isEmpty ?? true
+                ? self.holders[space.id].flatMap { self.freestWorker(of: $0, spaceID: space.id, space: space) } : nil
+            if let worker {
+                record.status = .processing
+                record.deliveries = 1
+                record.workerID = worker.id
+                record.startedAt = now
+            }
             do {
                 try self.store.insertRequest(record)
             } catch {
@@ -194,10 +204,15 @@ extension SpacesCore {
             }
             self.nextQueueOrder += 1
             self.lastSubmission[rateKey] = now
+            self.metrics.submitted += 1
+            if let worker {
+                self.deliver(record, to: worker.id, space: space, now: now)
+                return record
+            }
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
         }
-        self.metrics.submitted += 1
         if self.cluster != nil {
+            self.metrics.submitted += 1
             self.claimForLocalWorkers(spaceID: space.id, space: space)
         } else {
             self.dispatch(spaceID: space.id)

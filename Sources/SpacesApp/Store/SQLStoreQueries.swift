@@ -3,9 +3,22 @@
 protocol SQLBackedStore: SpacesStore {
     associatedtype DB: SQLDatabase
     var db: DB { get }
+    /// Told after a row of users, spaces or requests was written, for a backend that keeps rows in memory.
+    func rowWritten(_ row: WrittenRow)
+}
+
+/// A row the shared queries wrote.
+enum WrittenRow {
+    case user(id: Int64)
+    case space(id: Int64)
+    case requestInserted(RequestRecord)
+    /// The mutable columns of `record` were written; `changed`: rows changed (0: no request has that id).
+    case requestUpdated(RequestRecord, changed: Int)
 }
 
 extension SQLBackedStore {
+    func rowWritten(_ row: WrittenRow) {}
+
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try self.db.transaction(body)
     }
@@ -21,6 +34,11 @@ extension SQLBackedStore {
     }
 
     func user(id: Int64) throws -> User? {
+        try self.selectUser(id: id)
+    }
+
+    /// `user(id:)` read from the database (a backend that caches reads calls it on a miss).
+    func selectUser(id: Int64) throws -> User? {
         try self.db.queryFirst("SELECT \(StoreRows.userColumns) FROM users WHERE id = ?", id, map: StoreRows.userFromRow)
     }
 
@@ -38,14 +56,17 @@ extension SQLBackedStore {
 
     func setPasswordHash(userID: Int64, _ hash: String) throws {
         try self.db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+        self.rowWritten(.user(id: userID))
     }
 
     func setDailyQuota(userID: Int64, _ quota: Int) throws {
         try self.db.run("UPDATE users SET daily_quota = ? WHERE id = ?", quota, userID)
+        self.rowWritten(.user(id: userID))
     }
 
     func setAdmin(userID: Int64, _ isAdmin: Bool) throws {
         try self.db.run("UPDATE users SET is_admin = ? WHERE id = ?", isAdmin, userID)
+        self.rowWritten(.user(id: userID))
     }
 
     // MARK: Spaces
@@ -73,6 +94,7 @@ extension SQLBackedStore {
             """, space.name, space.description, space.cardType.rawValue, space.coverImage, space.enablePrompt,
             space.enableAudio, space.enableVideo, space.enableFileUpload, space.rateLimitSeconds, space.maxWorkers,
             space.maxConcurrency, space.timeoutSeconds, space.workerToken, space.maxUploadBytes, space.id)
+        self.rowWritten(.space(id: space.id))
     }
 
     func deleteSpace(id: Int64) throws {
@@ -81,9 +103,15 @@ extension SQLBackedStore {
             try self.db.run("DELETE FROM worker_registrations WHERE space_id = ?", id)
             try self.db.run("DELETE FROM spaces WHERE id = ?", id)
         }
+        self.rowWritten(.space(id: id))
     }
 
     func space(id: Int64) throws -> Space? {
+        try self.selectSpace(id: id)
+    }
+
+    /// `space(id:)` read from the database.
+    func selectSpace(id: Int64) throws -> Space? {
         try self.db.queryFirst("SELECT \(StoreRows.spaceColumns) FROM spaces WHERE id = ?", id, map: StoreRows.spaceFromRow)
     }
 
@@ -107,18 +135,25 @@ extension SQLBackedStore {
             """, r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
             r.deliveries, r.workerID, r.progress, r.progressMessage, r.queueOrder, r.createdAt, r.updatedAt,
             r.startedAt, r.finishedAt, r.baseURL)
+        self.rowWritten(.requestInserted(r))
     }
 
     func updateRequest(_ r: RequestRecord) throws {
-        try self.db.run("""
+        let changed = try self.db.run("""
             UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
                 progress_message = ?, queue_order = ?, updated_at = ?, started_at = ?, finished_at = ?
             WHERE id = ?
             """, r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress, r.progressMessage,
             r.queueOrder, r.updatedAt, r.startedAt, r.finishedAt, r.id)
+        self.rowWritten(.requestUpdated(r, changed: changed))
     }
 
     func request(id: String) throws -> RequestRecord? {
+        try self.selectRequest(id: id)
+    }
+
+    /// `request(id:)` read from the database.
+    func selectRequest(id: String) throws -> RequestRecord? {
         try self.db.queryFirst("SELECT \(StoreRows.requestColumns) FROM requests WHERE id = ?", id, map: StoreRows.requestFromRow)
     }
 

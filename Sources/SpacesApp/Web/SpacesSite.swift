@@ -69,9 +69,25 @@ final class SpacesSite: Sendable {
     func baseURL(_ context: RequestContext) -> String {
         if let publicURL = self.publicURL { return publicURL }
         let host = context.headers["Host"] ?? "localhost"
-        let safeHost = host.filter { $0.isLetter || $0.isNumber || ".-:[]_".contains($0) }
+        let safeHost = Self.safeHost(host)
         // X-Forwarded-Proto counts only behind a trusted proxy (`--trust-proxy`), which `isSecure` reflects.
         return "\(context.request.scheme)://\(safeHost)"
+    }
+
+    /// `host` with only letters, digits and `.-:[]_` kept. Most hosts are plain ASCII and already safe: checked
+    /// as bytes first (filtering by character cost a submit about 19,000 instructions).
+    static func safeHost(_ host: String) -> String {
+        let plain = host.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"),
+                 UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "_"):
+                return true
+            default:
+                return false
+            }
+        }
+        return plain ? host : host.filter { $0.isLetter || $0.isNumber || ".-:[]_".contains($0) }
     }
 
     /// Whether the client prefers an HTML answer (a browser form post) over JSON.

@@ -1,5 +1,6 @@
 import Foundation
 import SocketIO
+import Synchronization
 
 /// A Socket.IO socket seen as a worker channel.
 final class SocketWorkerChannel: WorkerChannel {
@@ -37,6 +38,10 @@ enum WorkerGateway {
     static let maxWatchedSpaces = 50
 
     static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
+        // Behind the Redis adapter a user's pages may sit on another node: every update goes out.
+        let listeners = RequestListeners(everywhere: !(io.sockets.adapter is InMemoryAdapter),
+                                         recoverySeconds: Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000)
+        core.wantsRequestUpdates = { userID in listeners.mayListen(userID, now: Date().timeIntervalSince1970) }
         core.onRequestUpdate = { [weak io] userID, update in
             io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
         }
@@ -44,7 +49,9 @@ enum WorkerGateway {
             io?.to(self.spaceRoom(spaceID)).to(self.allSpacesRoom).emit(self.spaceEvent, state)
         }
         io.on(.connection) { socket in
-            if let userID = sessions.userID(from: socket.handshake.headers, now: Date().timeIntervalSince1970) {
+            let userID = sessions.userID(from: socket.handshake.headers, now: Date().timeIntervalSince1970)
+            if let userID {
+                listeners.joined(userID)
                 socket.join(self.userRoom(userID))
             }
             let channel = SocketWorkerChannel(socket)
@@ -87,6 +94,7 @@ enum WorkerGateway {
                 socket.join(self.allSpacesRoom)
             }
             socket.on(.disconnect) { _ in
+                if let userID { listeners.left(userID, now: Date().timeIntervalSince1970) }
                 core.post { core.workerGone(channel.id) }
             }
         }
@@ -95,4 +103,50 @@ enum WorkerGateway {
     static func userRoom(_ userID: Int64) -> String { "user:\(userID)" }
 
     static func spaceRoom(_ spaceID: Int64) -> String { "space:\(spaceID)" }
+}
+
+/// The users whose pages may receive `request_update` from this node: one with a page connected, or one whose
+/// page left less than the recovery window ago (it may come back and be sent what it missed). A request's life
+/// sends two updates; for a user submitting through the API alone they are not built at all.
+final class RequestListeners: Sendable {
+    private struct State {
+        var connected: [Int64: Int] = [:]
+        /// When the last page of a user left, while that is within the recovery window.
+        var left: [Int64: Double] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let everywhere: Bool
+    private let recoverySeconds: Double
+
+    /// `everywhere`: pages may be connected to other nodes (every user may listen).
+    init(everywhere: Bool, recoverySeconds: Double) {
+        self.everywhere = everywhere
+        self.recoverySeconds = recoverySeconds
+    }
+
+    func joined(_ userID: Int64) {
+        self.state.withLock { $0.connected[userID, default: 0] += 1 }
+    }
+
+    func left(_ userID: Int64, now: Double) {
+        self.state.withLock { state in
+            let remaining = (state.connected[userID] ?? 1) - 1
+            state.connected[userID] = remaining > 0 ? remaining : nil
+            state.left[userID] = now
+            // Forget users whose window closed, now and then, so the map stays as small as the recent departures.
+            if state.left.count > 1024 {
+                state.left = state.left.filter { now - $0.value <= self.recoverySeconds }
+            }
+        }
+    }
+
+    func mayListen(_ userID: Int64, now: Double) -> Bool {
+        if self.everywhere { return true }
+        return self.state.withLock { state in
+            if state.connected[userID] != nil { return true }
+            guard let left = state.left[userID] else { return false }
+            return now - left <= self.recoverySeconds
+        }
+    }
 }

@@ -29,6 +29,7 @@ struct SQLiteError: StoreFailure, Sendable {
 final class Database: SQLDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
+    private var dataVersionStatement: Statement?
     /// Path of the database file.
     let path: String
     var dialect: SQLDialect { .sqlite }
@@ -72,6 +73,7 @@ final class Database: SQLDatabase {
     func close() {
         for statement in self.statements.values { statement.finalize() }
         self.statements.removeAll()
+        self.dataVersionStatement = nil
         if let handle = self.handle {
             sqlite3_close_v2(handle)
             self.handle = nil
@@ -90,8 +92,13 @@ final class Database: SQLDatabase {
         }
     }
 
+    /// Statements run on tables since the connection opened (`PRAGMA`s aside): what a test counts to see that
+    /// the hot paths stay off the database.
+    private(set) var tableStatements = 0
+
     /// A prepared statement for `sql`, reset and reused across calls.
     func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        if !sql.hasPrefix("PRAGMA") { self.tableStatements += 1 }
         if let cached = self.statements[sql] {
             cached.reset()
             return cached
@@ -132,6 +139,20 @@ final class Database: SQLDatabase {
         try statement.bind(parameters)
         defer { statement.reset() }
         return try statement.step() ? try map(SQLiteRow(statement: statement)) : nil
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits to the file (never for our own commits).
+    func dataVersion() throws(SQLiteError) -> Int64 {
+        // Asked before every cached read: kept at hand rather than looked up by its text.
+        let statement: Statement
+        if let kept = self.dataVersionStatement {
+            statement = kept
+        } else {
+            statement = try self.prepare("PRAGMA data_version")
+            self.dataVersionStatement = statement
+        }
+        defer { statement.reset() }
+        return try statement.step() ? sqlite3_column_int64(statement.pointer, 0) : 0
     }
 
     /// The rowid of the last insert.
