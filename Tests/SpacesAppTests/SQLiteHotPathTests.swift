@@ -99,6 +99,81 @@ import Testing
         #expect(try store.space(id: space.id) == nil)
     }
 
+    /// Status reads off the core's queue see only committed rows: a row written is out of the published ones
+    /// before its commit and back as committed when the job ends; a rollback, another connection's commit, or a
+    /// write outside a job leaves it to be read through the core again.
+    @Test func publishedRowsAreTheCommittedOnes() throws {
+        let store = try SQLiteStore(path: self.path)
+        defer { store.close() }
+        let published = store.published
+        let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
+        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true))
+        var record = RequestRecord(id: "r1", spaceID: space.id, userID: user.id, username: "ada", payload: "{}",
+                                   status: .queued, result: nil, error: nil, token: "t", deliveries: 0, workerID: nil,
+                                   progress: nil, progressMessage: nil, queueOrder: 1, createdAt: 10, updatedAt: 10,
+                                   startedAt: nil, finishedAt: nil, baseURL: "")
+        func turn(_ body: () throws -> Void) throws {
+            store.beginTurn()
+            defer { store.endTurn() }
+            try body()
+        }
+
+        try turn {
+            try store.insertRequest(record)
+            #expect(try store.user(id: user.id) != nil)
+            #expect(published.request(id: "r1") == nil, "not before the job ends")
+        }
+        #expect(published.request(id: "r1")?.status == .queued)
+        #expect(published.user(id: user.id)?.username == "ada")
+
+        try turn {
+            record.status = .processing
+            try store.updateRequest(record)
+            #expect(published.request(id: "r1") == nil, "out before the commit")
+        }
+        #expect(published.request(id: "r1")?.status == .processing)
+
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try turn {
+                try store.transaction {
+                    var changed = record
+                    changed.status = .failed
+                    try store.updateRequest(changed)
+                    throw Boom()
+                }
+            }
+        }
+        #expect(published.request(id: "r1") == nil && published.user(id: user.id) == nil, "rolled back: emptied")
+        try turn {
+            let status = try store.request(id: "r1")?.status
+            #expect(status == .processing)
+        }
+        #expect(published.request(id: "r1")?.status == .processing)
+
+        // Another connection's commit, seen by the next job's first read.
+        let other = try Database(path: self.path)
+        try other.run("UPDATE requests SET status = 'canceled' WHERE id = 'r1'")
+        other.close()
+        try turn {
+            let account = try store.user(id: user.id)
+            #expect(account != nil)
+        }
+        #expect(published.request(id: "r1") == nil)
+        try turn {
+            let status = try store.request(id: "r1")?.status
+            #expect(status == .canceled)
+        }
+        #expect(published.request(id: "r1")?.status == .canceled)
+
+        // A write outside a job (a timer of the queue, say) takes the row out, and nothing puts it back.
+        record.status = .completed
+        try store.updateRequest(record)
+        #expect(published.request(id: "r1") == nil)
+        try store.setDailyQuota(userID: user.id, 3)
+        #expect(published.user(id: user.id) == nil)
+    }
+
     /// The status answer is written straight to bytes: the same bytes as the JSONObject it replaced.
     @Test func statusAnswerBytesAreThoseOfTheSummaryObject() throws {
         let records = [
