@@ -41,8 +41,6 @@ final class SpacesCore: @unchecked Sendable {
     let store: any SpacesStore
     /// `store` when it is the SQLite one (told where each job of the queue starts and ends).
     private let sqliteStore: SQLiteStore?
-    /// The SQLite store's committed rows, readable off the queue (nil on PostgreSQL).
-    var publishedRecords: PublishedRecords? { self.sqliteStore?.published }
     let options: CoreOptions
     /// Seconds since 1970 (tests may replace it before `start`).
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }

@@ -38,7 +38,6 @@ enum RequestRoutes {
                 throw APIError.badRequest("missing_request_id", "request_id is required")
             }
             let reader = RequestReader(context, site: site)
-            if let answer = try self.statusFromMemory(requestID, reader: reader, site: site) { return answer }
             let found = try await site.core.perform { () -> (RequestRecord, Int?, User?)? in
                 guard let record = try site.core.store.request(id: requestID) else { return nil }
                 return (record, site.core.queuePosition(record), try reader.account(for: record, in: site.core.store))
@@ -217,21 +216,6 @@ enum RequestRoutes {
     /// The status answer: `summary`'s fields, `success`, `username`, then the payload and result texts spliced in as
     /// stored (a 5 MB result is not re-parsed). Written straight to bytes, in `summary`'s key order: the most
     /// frequent answer of the API skips building a JSONObject.
-    /// A status read answered from the rows this node committed (SQLite), without the trip to the core's queue:
-    /// only when no queue position is needed and the reader holds the token or owns the request. Anything else
-    /// (a queued request, an admin reading another's request, a row not kept) goes through the core.
-    static func statusFromMemory(_ requestID: String, reader: RequestReader, site: SpacesSite) throws(APIError) -> HTTPResponse? {
-        guard let published = site.core.publishedRecords, let record = published.request(id: requestID),
-              record.status != .queued else { return nil }
-        var account: User?
-        if !reader.holdsToken(of: record) {
-            guard let userID = reader.userID, userID == record.userID, let owner = published.user(id: userID) else { return nil }
-            account = owner
-        }
-        try reader.authorize(record, account: account)
-        return HTTPResponse.json(bytes: self.statusJSON(record, position: nil))
-    }
-
     static func statusJSON(_ record: RequestRecord, position: Int?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(400 + record.payload.utf8.count + (record.result?.utf8.count ?? 4))

@@ -8,11 +8,6 @@ final class SQLiteStore: SQLBackedStore {
     private var cache = RecordCache()
     /// `PRAGMA data_version` when the cache was last known current: another connection's commit changes it.
     private var seenDataVersion: Int64 = 0
-    /// Rows as committed, for status reads off the core's queue; filled at the end of each job of the queue.
-    let published = PublishedRecords()
-    /// Requests and users written or read in this job, published when it ends.
-    private var requestsToPublish: [String] = []
-    private var usersToPublish: [Int64] = []
 
     /// Opens (creating if needed) the database file and brings the schema up to date. One SQLite file belongs
     /// to one node (several nodes share PostgreSQL instead). The file stays readable by other processes (no
@@ -32,7 +27,7 @@ final class SQLiteStore: SQLBackedStore {
             return try self.db.transaction(body)
         } catch {
             // Rows written inside were kept as written; the rollback undid them.
-            self.forgetEverything()
+            self.cache.removeAll()
             throw error
         }
     }
@@ -41,7 +36,6 @@ final class SQLiteStore: SQLBackedStore {
 
     func request(id: String) throws -> RequestRecord? {
         try self.dropCacheIfChangedElsewhere()
-        self.toPublish(request: id)
         if let cached = self.cache.request(id: id) { return cached }
         let record = try self.selectRequest(id: id)
         if let record { self.cache.keep(record) }
@@ -50,7 +44,6 @@ final class SQLiteStore: SQLBackedStore {
 
     func user(id: Int64) throws -> User? {
         try self.dropCacheIfChangedElsewhere()
-        if self.inTurn && self.usersToPublish.last != id { self.usersToPublish.append(id) }
         if let cached = self.cache.user(id: id) { return cached }
         let user = try self.selectUser(id: id)
         if let user { self.cache.keep(user) }
@@ -66,14 +59,6 @@ final class SQLiteStore: SQLBackedStore {
     }
 
     func rowWritten(_ row: WrittenRow) {
-        // Out of the published rows before the commit; back, as committed, when the job ends.
-        switch row {
-        case .user(let id): self.published.forgetUser(id: id)
-        case .space: break
-        case .requestInserted(let record), .requestUpdated(let record, _):
-            self.published.forgetRequest(id: record.id)
-            self.toPublish(request: record.id)
-        }
         switch row {
         case .user(let id): self.cache.forgetUser(id: id)
         case .space(let id): self.cache.forgetSpace(id: id)
@@ -111,29 +96,10 @@ final class SQLiteStore: SQLBackedStore {
         self.checkedThisTurn = false
     }
 
-    /// The job ended: its rows are published; reads outside jobs look at the file each time again.
+    /// The job ended: reads outside jobs look at the file each time again.
     func endTurn() {
         self.inTurn = false
         self.checkedThisTurn = false
-        if !self.requestsToPublish.isEmpty || !self.usersToPublish.isEmpty {
-            self.published.publish(requests: self.requestsToPublish.compactMap { self.cache.request(id: $0) },
-                                   users: self.usersToPublish.compactMap { self.cache.user(id: $0) })
-            self.requestsToPublish.removeAll(keepingCapacity: true)
-            self.usersToPublish.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// A job reads and writes a request several times in a row: it is published once.
-    private func toPublish(request id: String) {
-        if self.inTurn && self.requestsToPublish.last != id { self.requestsToPublish.append(id) }
-    }
-
-    /// The cache may no longer match the file: nothing is answered from memory until read again.
-    private func forgetEverything() {
-        self.cache.removeAll()
-        self.published.removeAll()
-        self.requestsToPublish.removeAll()
-        self.usersToPublish.removeAll()
     }
 
     /// Empties the cache when another connection committed since we last looked (a `sqlite3` shell, say).
@@ -144,7 +110,7 @@ final class SQLiteStore: SQLBackedStore {
         }
         let version = try self.db.dataVersion()
         if version != self.seenDataVersion {
-            self.forgetEverything()
+            self.cache.removeAll()
             self.seenDataVersion = version
         }
     }
