@@ -43,6 +43,16 @@ def psql(server, database, sql):
     return [line.split("\t") for line in answer.stdout.splitlines() if line]
 
 
+def commits_and_wal_flushes(server, database):
+    """Transactions committed in `database` and WAL fsyncs of the whole server so far. Backends report their
+    counts at most once a second, hence the pause first."""
+    time.sleep(2)
+    row = psql(server, database, """
+        SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+               (SELECT wal_sync FROM pg_stat_wal)""")[0]
+    return int(row[0]), int(row[1])
+
+
 def queued_or_held(front):
     total = 0
     for line in requests.get(front + "/metrics", timeout=60).text.splitlines():
@@ -107,6 +117,7 @@ def main():
         run_load(args, setup, space_id, cookie, 200)
         wait_until(lambda: queued_or_held(setup.front) == 0, timeout=300, interval=0.2, what="warm-up drained")
         psql(server, name, "SELECT pg_stat_statements_reset()")
+        commits_before, flushes_before = commits_and_wal_flushes(server, name)
         node_before, pg_before = process_cpu_ticks(node.pid) / TICKS, server.backend_cpu_seconds()
         load_before = os.getloadavg()[0]
         result = run_load(args, setup, space_id, cookie, args.requests)
@@ -127,6 +138,10 @@ def main():
             if per >= 0.01:
                 print(f"  {per:6.2f} calls  {float(exec_ms) * 1000 / int(calls):7.1f} us exec  {query[:110]}")
         print(f"statements per request: {total_calls / submits:.2f} (the /metrics polls of this script included)")
+        commits, flushes = (after - before for after, before in
+                            zip(commits_and_wal_flushes(server, name), (commits_before, flushes_before)))
+        print(f"commits per request: {commits / submits:.2f} (read-only ones included); WAL flushes (fdatasync) per "
+              f"request: {flushes / submits:.2f} (a synchronous commit waits for one; the WAL writer's count too)")
         print(f"CPU per request: spaces {node_cpu / submits * 1e6:,.0f} us, PostgreSQL processes "
               f"{pg_cpu / submits * 1e6:,.0f} us")
     finally:

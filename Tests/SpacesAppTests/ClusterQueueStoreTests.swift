@@ -269,4 +269,43 @@ import Testing
         #expect(try first.clusterNodes().isEmpty)
         #expect(try first.renewLease(nodeID: "n1", address: "a:1", leaseSeconds: 60) == false)
     }
+
+    @Test func submitsCommitDurablyAndTheQueuesOwnMovesAsynchronously() throws {
+        let (first, second, _, _, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let setting = "SELECT current_setting('synchronous_commit')"
+        #expect(try first.db.queryFirst(setting) { $0.text(0) } == "on")
+        #expect(try first.redeliverable.queryFirst(setting) { $0.text(0) } == "off")
+    }
+
+    @Test func reconcilingReturnsWhatTheNodeNoLongerHoldsAndReportsWhatTheDatabaseLost() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        _ = try first.joinCluster(nodeID: "n1", address: "a:1", leaseSeconds: 60, maxDeliveries: 3, now: 1)
+        let records = (0..<4).map { Self.record(space: spaceID, user: userID, $0) }
+        for record in records { try Self.enqueue(first, record) }
+        let claimed = try first.claimHeads(spaceID: spaceID, workerIDs: ["w", "w", "w"], nodeID: "n1", now: 2)
+        #expect(claimed.map(\.id) == records.prefix(3).map(\.id))
+        // What a crash of PostgreSQL can leave: the node finished records[0] (its result was lost, the row says
+        // processing), and it holds records[3] whose claim was lost (the row says queued); records[2] is held by
+        // another worker than the row says; another node's request is left alone.
+        let otherSpace = try first.createSpace(Space(name: "Other", cardType: .websockets, enablePrompt: true))
+        let other = Self.record(space: otherSpace.id, user: userID, 9)
+        try Self.enqueue(second, other)
+        #expect(try second.claimNext(spaceID: otherSpace.id, workerID: "v", nodeID: "n2", now: 2)?.id == other.id)
+        let held = [records[1].id: "w", records[2].id: "w-other", records[3].id: "w"]
+        let found = try second.reconcileHeld(nodeID: "n1", held: held, maxDeliveries: 3, now: 3)
+        #expect(found.returned.map(\.id) == [records[0].id])
+        #expect(found.returned.first?.status == .queued && found.returned.first?.deliveries == 1)
+        #expect(found.notHeld == [records[2].id, records[3].id].sorted())
+        #expect(try first.request(id: records[1].id)?.status == .processing)
+        #expect(try first.request(id: other.id)?.workerID == "v")
+        // Back at the head, ahead of the request that still waits; the delivery it had is counted.
+        let again = try first.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n1", now: 4)
+        #expect(again?.id == records[0].id && again?.deliveries == 2)
+        // Agreeing (held exactly as stored): nothing to do.
+        let settled = try first.reconcileHeld(nodeID: "n1", held: [records[0].id: "w", records[1].id: "w", records[2].id: "w"],
+                                              maxDeliveries: 3, now: 5)
+        #expect(settled.returned.isEmpty && settled.notHeld.isEmpty)
+    }
 }

@@ -21,7 +21,11 @@ extension SpacesCore {
             },
             onConnect: { [weak self] in
                 guard let core = self else { return }
-                core.post { core.sweepQueues() }
+                // Reconnected: the database may have restarted, losing claims and results it had not yet flushed.
+                core.post {
+                    core.reconcileHeldRequests()
+                    core.sweepQueues()
+                }
             })
         membership.listener = listener
         listener.start()
@@ -29,6 +33,7 @@ extension SpacesCore {
             self.repeating(every: ClusterMembership.renewSeconds) { $0.renewLease() },
             self.repeating(every: ClusterMembership.reapSeconds) { core in
                 core.reapLostNodes()
+                core.reconcileHeldRequests()
                 core.sweepQueues()
             },
         ]
@@ -92,6 +97,44 @@ extension SpacesCore {
     func sweepQueues() {
         self.membership?.drainedQueues.removeAll()
         for spaceID in self.holders.keys.sorted() { self.dispatch(spaceID: spaceID) }
+    }
+
+    /// Makes what this node holds agree with the database, which may have lost a claim or a result in a crash
+    /// (they commit asynchronously): requests it shows processing here but this node does not hold go back to
+    /// the head of their queue (a redelivery); held requests it shows otherwise are dropped here and their
+    /// workers told to cancel, as when another node ends one.
+    func reconcileHeldRequests() {
+        guard let cluster, self.membership != nil else { return }
+        let held = self.inFlight.mapValues(\.workerID)
+        let found: HeldReconciliation
+        do {
+            found = try cluster.reconcileHeld(nodeID: self.nodeID, held: held, maxDeliveries: self.options.maxDeliveries,
+                                              now: self.clock())
+        } catch {
+            Log.debug("held requests not reconciled: \(error)")
+            return
+        }
+        var spaces = Set<Int64>()
+        for record in found.returned {
+            if record.status == .queued { self.metrics.redelivered += 1 }
+            self.publish(record)
+            spaces.insert(record.spaceID)
+        }
+        for requestID in found.notHeld {
+            guard let flight = self.inFlight.removeValue(forKey: requestID) else { continue }
+            self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
+            self.workers[flight.workerID]?.channel.send("inference_cancel", ["request_id": .string(requestID)])
+            spaces.insert(flight.spaceID)
+        }
+        if !found.returned.isEmpty || !found.notHeld.isEmpty {
+            Log.info("reconciled with the database: \(found.returned.count) request(s) back to their queues, "
+                     + "\(found.notHeld.count) no longer held here")
+        }
+        for spaceID in spaces.sorted() {
+            self.queueMayHoldRequests(spaceID)
+            if found.returned.contains(where: { $0.spaceID == spaceID }) { self.wake(.queued, String(spaceID)) }
+            self.dispatch(spaceID: spaceID)
+        }
     }
 
     /// Renews this node's lease. A node found reaped (it could not reach the database for a whole lease) joins

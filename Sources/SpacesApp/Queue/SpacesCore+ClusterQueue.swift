@@ -82,13 +82,7 @@ extension SpacesCore {
     /// Sends a request this node claimed to the worker it was claimed for, and holds it.
     private func send(claimed record: RequestRecord, space: Space, now: Double) {
         guard let workerID = record.workerID else { return }
-        self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
-                  timeoutSeconds: space.timeoutSeconds)
-        self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
-        self.metrics.dispatched += 1
-        self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
-        self.publish(record)
+        self.deliver(record, to: workerID, space: space, now: now)
     }
 
     /// Every free slot of `workerIDs` in the order `freestWorker` would fill them one by one: the worker with

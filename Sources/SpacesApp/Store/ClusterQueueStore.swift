@@ -68,6 +68,16 @@ protocol ClusterQueueStore: SpacesStore {
     /// overwrite a request another node or a reaper moved meanwhile. False when it changed.
     func updateRequest(_ record: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool
 
+    // MARK: Reconciling after a crash of the database
+
+    /// Reconciles what node `nodeID` holds in memory (`held`: request id → worker id) with the database, in one
+    /// transaction. Requests the database shows `processing` on this node that it does not hold go back to the
+    /// head of their queue, their delivery counted (failed after `maxDeliveries`), as a lost node's do. Held
+    /// requests the database shows otherwise (queued again, ended, on another worker) are reported, for the node
+    /// to drop. Claims and results commit asynchronously, so a crash of the database can lose either.
+    func reconcileHeld(nodeID: String, held: [String: String], maxDeliveries: Int, now: Double) throws
+        -> HeldReconciliation
+
     // MARK: Waking other nodes
 
     /// Sends `payload` to every node listening (LISTEN/NOTIFY; delivered when the caller's transaction commits).
@@ -128,6 +138,14 @@ struct SubmissionRules: Sendable {
     var dailyQuota: Int
     /// Start of the current UTC day (seconds since 1970), for the quota.
     var dayStart: Double
+}
+
+/// What `reconcileHeld` found.
+struct HeldReconciliation: Sendable, Equatable {
+    /// Requests sent back to their queue (or failed), oldest first.
+    var returned: [RequestRecord]
+    /// Ids of held requests the database no longer shows as held by this node and that worker.
+    var notHeld: [String]
 }
 
 /// What `acceptRequest` decided.

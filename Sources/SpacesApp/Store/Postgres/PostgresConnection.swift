@@ -12,11 +12,18 @@ final class PostgresConnection: SQLDatabase {
     var dialect: SQLDialect { .postgres }
 
     /// Connects to `url` (`postgres://user:password@host:port/db`, libpq's URI form; settings in the URL win
-    /// over the defaults given here).
-    init(url: String, connectTimeoutSeconds: Int = 5) throws(PostgresError) {
+    /// over the defaults given here). `options` are server settings for the session (libpq's `options`,
+    /// e.g. `-c synchronous_commit=off`), sent with the startup packet: no round trip of their own.
+    init(url: String, connectTimeoutSeconds: Int = 5, options: String? = nil) throws(PostgresError) {
         // libpq reads keywords in order and keeps the last value: the URL (dbname, expanded) comes last.
-        let keywords = ["connect_timeout", "application_name", "client_encoding", "dbname"]
-        let values = [String(connectTimeoutSeconds), "spaces", "UTF8", url]
+        var keywords = ["connect_timeout", "application_name", "client_encoding"]
+        var values = [String(connectTimeoutSeconds), "spaces", "UTF8"]
+        if let options {
+            keywords.append("options")
+            values.append(options)
+        }
+        keywords.append("dbname")
+        values.append(url)
         let keyCopies = keywords.map { strdup($0) }
         let valueCopies = values.map { strdup($0) }
         defer { for copy in keyCopies + valueCopies { free(copy) } }

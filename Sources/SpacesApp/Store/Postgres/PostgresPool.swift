@@ -16,6 +16,8 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     let size: Int
     let checkoutTimeout: Double
     let connectTimeoutSeconds: Int
+    /// Server settings every connection of the pool starts its session with (see `PostgresConnection.init`).
+    let sessionOptions: String?
     var dialect: SQLDialect { .postgres }
 
     private let lock = NSCondition()
@@ -31,8 +33,11 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     static let notifyChannel = "spaces_queue"
     static let rowsChangedPayload = "c rows"
 
-    init(url: String, size: Int = 4, checkoutTimeout: Double = 5, connectTimeoutSeconds: Int = 3) {
+    init(url: String, size: Int = 4, checkoutTimeout: Double = 5, connectTimeoutSeconds: Int = 3,
+         sessionOptions: String? = nil)
+    {
         self.url = url
+        self.sessionOptions = sessionOptions
         self.size = max(1, size)
         self.checkoutTimeout = checkoutTimeout
         self.connectTimeoutSeconds = max(1, connectTimeoutSeconds)
@@ -154,7 +159,8 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
                 self.open += 1
                 self.lock.unlock()
                 do {
-                    return (try PostgresConnection(url: self.url, connectTimeoutSeconds: self.connectTimeoutSeconds), false)
+                    return (try PostgresConnection(url: self.url, connectTimeoutSeconds: self.connectTimeoutSeconds,
+                                                   options: self.sessionOptions), false)
                 } catch {
                     self.lock.lock()
                     self.open -= 1

@@ -20,12 +20,14 @@ extension PostgresStore: ClusterQueueStore {
                 """, nodeID, address, leaseSeconds)
             // What a previous run of this node left (it died): its workers are gone, its requests go back.
             try self.db.run("DELETE FROM worker_registrations WHERE node_id = ?", nodeID)
-            return try self.returnLostRequests(where: "node_id = ?", nodeID, maxDeliveries: maxDeliveries, now: now)
+            return try self.returnLostRequests(on: self.db, where: "node_id = ?", nodeID, maxDeliveries: maxDeliveries,
+                                               now: now)
         }
     }
 
     func renewLease(nodeID: String, address: String, leaseSeconds: Double) throws -> Bool {
-        try self.db.run("UPDATE nodes SET lease_expires = \(Self.databaseNow) + ?, address = ? WHERE id = ?",
+        // A lost renewal is renewed again 3 s later: no need to wait for the disk.
+        try self.redeliverable.run("UPDATE nodes SET lease_expires = \(Self.databaseNow) + ?, address = ? WHERE id = ?",
                         leaseSeconds, address, nodeID) == 1
     }
 
@@ -43,26 +45,28 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func reapLostNodes(expireLeases: Bool, maxDeliveries: Int, now: Double) throws -> [RequestRecord] {
-        try self.db.transaction {
+        // Lost in a crash of PostgreSQL, the next reaper run does it again.
+        let db = self.redeliverable
+        return try db.transaction {
             if expireLeases {
-                try self.db.run("DELETE FROM nodes WHERE lease_expires < \(Self.databaseNow)")
+                try db.run("DELETE FROM nodes WHERE lease_expires < \(Self.databaseNow)")
             }
-            try self.db.run("""
+            try db.run("""
                 DELETE FROM worker_registrations r WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = r.node_id)
                 """)
             return try self.returnLostRequests(
-                where: "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = requests.node_id)", maxDeliveries: maxDeliveries, now: now)
+                on: db, where: "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = requests.node_id)", maxDeliveries: maxDeliveries, now: now)
         }
     }
 
     /// Processing requests matching `condition` whose node is gone: back to the head (they keep their queue
     /// order), the delivery they got counted, or failed once they used them all (as a worker disconnect does on
     /// one node). Oldest first.
-    private func returnLostRequests(where condition: String, _ parameters: SQLBindable..., maxDeliveries: Int, now: Double)
-        throws -> [RequestRecord]
+    private func returnLostRequests(on db: PostgresPool, where condition: String, _ parameters: SQLBindable...,
+                                    maxDeliveries: Int, now: Double) throws -> [RequestRecord]
     {
         let values: [SQLBindable] = [maxDeliveries, maxDeliveries, maxDeliveries, now, now] + parameters
-        let moved = try self.db.query("""
+        let moved = try db.query("""
             UPDATE requests SET
                 status = CASE WHEN deliveries >= ? THEN 'failed' ELSE 'queued' END,
                 error = CASE WHEN deliveries >= ? THEN \(Self.lostError) ELSE error END,
@@ -221,7 +225,9 @@ extension PostgresStore: ClusterQueueStore {
     private func claimHead(spaceID: Int64, workerID: String, nodeID: String, now: Double) throws -> RequestRecord? {
         // One statement, so one transaction: the head is locked (rows another node is claiming right now are
         // skipped, not waited for), re-checked and taken.
-        try self.db.queryFirst("""
+        // Asynchronous commit: a claim lost in a crash of PostgreSQL leaves the request queued (the claimer's
+        // `reconcileHeld` drops its copy); one that reached the disk but not the worker is returned by it.
+        try self.redeliverable.queryFirst("""
             UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
                 started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
             WHERE id = (
@@ -238,7 +244,7 @@ extension PostgresStore: ClusterQueueStore {
         // One statement, so one transaction and one round trip: up to `workerIDs.count` heads are locked (rows
         // another node is claiming right now are skipped, not waited for), numbered in queue order (a window
         // cannot sit beside FOR UPDATE, hence the second step), re-checked and given to the slot of that number.
-        try self.db.query("""
+        try self.redeliverable.query("""
             WITH locked AS (
                 SELECT id, queue_order FROM requests WHERE space_id = ? AND status = 'queued'
                 ORDER BY queue_order LIMIT ? FOR UPDATE SKIP LOCKED),
@@ -270,7 +276,8 @@ extension PostgresStore: ClusterQueueStore {
         let deliveries = countDelivery ? "deliveries" : "GREATEST(deliveries - 1, 0)"
         // Queued again (any node may claim it) or failed: re-read from now on.
         self.db.rowCache.dropRequest(requestID)
-        return try self.db.queryFirst("""
+        // Lost in a crash of PostgreSQL, the request is still `processing` here: `reconcileHeld` returns it.
+        return try self.redeliverable.queryFirst("""
             UPDATE requests SET
                 status = CASE WHEN \(deliveries) >= ? THEN 'failed' ELSE 'queued' END,
                 error = CASE WHEN \(deliveries) >= ? THEN \(Self.lostError) ELSE error END,
@@ -285,7 +292,9 @@ extension PostgresStore: ClusterQueueStore {
 
     func updateRequest(_ r: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool {
         let generation = self.db.rowCache.generation
-        let saved = try self.db.run("""
+        // A result, progress or status lost in a crash of PostgreSQL leaves the request `processing` on this node,
+        // which no longer holds it: `reconcileHeld` sends it back to the queue (a redelivery).
+        let saved = try self.redeliverable.run("""
             UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
                 progress_message = ?, updated_at = ?, started_at = ?, finished_at = ?,
                 node_id = CASE WHEN CAST(? AS TEXT) = 'processing' THEN node_id ELSE NULL END
@@ -301,10 +310,36 @@ extension PostgresStore: ClusterQueueStore {
         return saved
     }
 
+    // MARK: Reconciling
+
+    func reconcileHeld(nodeID: String, held: [String: String], maxDeliveries: Int, now: Double) throws
+        -> HeldReconciliation
+    {
+        let ids = held.keys.sorted()
+        let idArray = Self.textArray(ids), workerArray = Self.textArray(ids.map { held[$0] ?? "" })
+        let db = self.redeliverable
+        return try db.transaction {
+            // Shown processing here, not held here: a result or return that PostgreSQL lost, or a claim whose answer
+            // never reached this node. Back to the head, the delivery counted, as for a lost node.
+            let returned = try self.returnLostRequests(
+                on: db, where: "node_id = ? AND NOT (id = ANY(CAST(? AS TEXT[])))", nodeID, idArray,
+                maxDeliveries: maxDeliveries, now: now)
+            // Held here, shown otherwise: a claim PostgreSQL lost (the request is queued again), or a move unheard.
+            let gone = try db.query("""
+                SELECT h.id FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS h(id, worker)
+                WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = h.id AND r.status = 'processing'
+                    AND r.node_id = ? AND r.worker_id = h.worker)
+                ORDER BY h.id
+                """, idArray, workerArray, nodeID) { $0.text(0) }
+            for id in gone { self.db.rowCache.dropRequest(id) }
+            return HeldReconciliation(returned: returned, notHeld: gone)
+        }
+    }
+
     // MARK: Waking
 
     func wakeNodes(_ payload: String) throws {
-        _ = try self.db.queryFirst("SELECT pg_notify(?, ?)", Self.wakeChannel, payload) { _ in 0 }
+        _ = try self.redeliverable.queryFirst("SELECT pg_notify(?, ?)", Self.wakeChannel, payload) { _ in 0 }
     }
 
     func wakeListener(onWake: @escaping @Sendable (String) -> Void, onConnect: @escaping @Sendable () -> Void)

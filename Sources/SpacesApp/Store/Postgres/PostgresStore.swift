@@ -1,17 +1,29 @@
 /// The store on a PostgreSQL server (`--database postgres://user:password@host:port/db`), for sites whose
 /// nodes share one database. Calls go through a small pool of connections with prepared statements.
+///
+/// Two pools: `db` commits durably (a commit returns once PostgreSQL flushed its WAL), for everything a user
+/// or an admin wrote, submissions first. `redeliverable` commits asynchronously (`synchronous_commit=off`),
+/// for the queue's own moves whose loss in a crash of PostgreSQL only means a redelivery: claims, results,
+/// progress, returns to the queue, leases. Such a commit is visible at once and reaches the disk within
+/// ~0.6 s (PostgreSQL's WAL writer), or with the next durable commit, whichever is first; it is lost only when
+/// PostgreSQL itself crashes before that, the same class as SQLite's WAL with `synchronous=NORMAL`. What a
+/// node holds is reconciled with the database whenever its listener reconnects and at every sweep
+/// (`reconcileHeld`), so a lost claim or result does not leave a request `processing` for ever.
 final class PostgresStore: SQLBackedStore {
     let db: PostgresPool
+    let redeliverable: PostgresPool
     var backendName: String { "postgres" }
 
     /// Connects and brings the schema up to date (several nodes may do so at once).
     init(url: String, poolSize: Int = 4) throws {
         self.db = PostgresPool(url: url, size: poolSize)
+        self.redeliverable = PostgresPool(url: url, size: 2, sessionOptions: "-c synchronous_commit=off")
         try self.db.withConnection { try Migrations.migrate($0) }
     }
 
     func close() {
         self.db.close()
+        self.redeliverable.close()
     }
 
     // Spaces, users and requests through the row cache (kept while the node listens; see `PostgresRowCache`).
