@@ -100,14 +100,31 @@ def wait_for_sends(client_queue, join):
 # ---------------------------------------------------------------------------------------------------------
 
 
+class OrderedClient(engineio.Client):
+    """engineio.Client that also records each message in the order its read loop decoded it.
+
+    The threaded client runs every "message" handler in a thread of its own, so the order in which handlers
+    run is up to the thread scheduler, not the wire (a burst test saw one echo three places late). The read
+    loop itself is sequential: recording there shows the order the server sent.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_wire_order = queue.Queue()
+
+    def _receive_packet(self, pkt):
+        if pkt.packet_type == engineio.packet.MESSAGE:
+            self.in_wire_order.put(pkt.data)
+        super()._receive_packet(pkt)
+
+
 class SyncSession:
-    """A connected engineio.Client whose received messages and disconnect land in queues."""
+    """A connected engineio.Client whose received messages (in wire order) and disconnect land in queues."""
 
     def __init__(self, transports):
-        self.client = engineio.Client(request_timeout=WAIT)
-        self.messages = queue.Queue()
+        self.client = OrderedClient(request_timeout=WAIT)
+        self.messages = self.client.in_wire_order
         self.disconnects = queue.Queue()
-        self.client.on("message", self.messages.put)
         self.client.on("disconnect", lambda *reason: self.disconnects.put(reason))
         self.client.connect(URL, transports=transports, engineio_path=PATH)
 
