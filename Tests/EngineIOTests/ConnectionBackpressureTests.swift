@@ -13,6 +13,8 @@ final class ConnectionBackpressureTests: XCTestCase {
 
     override func tearDown() {
         self.harness?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the loops and connections.
+        self.harness = nil
         super.tearDown()
     }
 

@@ -14,6 +14,8 @@ final class EngineSessionBackpressureTests: XCTestCase {
 
     override func tearDown() {
         self.server?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the server and its loops.
+        self.server = nil
         super.tearDown()
     }
 

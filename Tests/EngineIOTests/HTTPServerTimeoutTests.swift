@@ -25,6 +25,8 @@ final class HTTPServerTimeoutTests: XCTestCase {
     override func tearDown() {
         self.server?.stopAccepting()
         self.group?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the server and its loops.
+        (self.server, self.group, self.handler) = (nil, nil, nil)
         super.tearDown()
     }
 

@@ -15,6 +15,8 @@ final class LoopLagTests: XCTestCase {
     override func tearDown() {
         self.listener?.close()
         self.group?.shutdown(timeoutSeconds: 5)
+        // XCTest keeps every test case until the process exits: let go of the listener and its loops.
+        (self.listener, self.group) = (nil, nil)
         super.tearDown()
     }
 

@@ -15,6 +15,8 @@ final class TCPListenerSpreadTests: XCTestCase {
     override func tearDown() {
         self.listener?.close()
         self.group?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the listener and its loops.
+        (self.listener, self.group) = (nil, nil)
         super.tearDown()
     }
 

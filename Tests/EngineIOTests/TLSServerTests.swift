@@ -34,6 +34,8 @@ final class TLSServerTests: XCTestCase {
         self.server?.stopAccepting()
         self.serverGroup?.shutdown()
         self.clientGroup?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the servers, loops and TLS context.
+        (self.server, self.serverGroup, self.clientGroup, self.context) = (nil, nil, nil, nil)
         if let directory = self.directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 

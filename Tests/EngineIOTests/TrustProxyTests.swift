@@ -20,6 +20,8 @@ final class TrustProxyTests: XCTestCase {
     override func tearDown() {
         self.server?.stopAccepting()
         self.group?.shutdown()
+        // XCTest keeps every test case until the process exits: let go of the server and its loops.
+        (self.server, self.group) = (nil, nil)
         super.tearDown()
     }
 

@@ -28,6 +28,8 @@ final class ServerBackpressureTests: XCTestCase {
     override func tearDown() {
         self.server.shutdown()
         self.server = nil
+        // XCTest keeps every test case until the process exits: let go of the sockets too.
+        self.sockets.update { $0.removeAll() }
     }
 
     /// Emits `count` events of 1 KB to the connected socket, 50 per loop turn (each turn is flushed before the

@@ -54,7 +54,7 @@ final class ServerMiddlewareTests: XCTestCase {
 
     override func tearDown() {
         self.server.shutdown()
-        self.server = nil
+        (self.server, self.dynamic) = (nil, nil)
     }
 
     func testMiddlewareRejectionCarriesMessageAndData() throws {

@@ -6,6 +6,13 @@ import Synchronization
 protocol EventLoopHandler: AnyObject {
     /// Called on the loop thread with the epoll event mask.
     func handleEvents(_ mask: UInt32)
+    /// Called on the loop thread once the loop has stopped, for each handler still registered: a connection
+    /// closes, a listener lets go of its socket. The loop drops its reference right after.
+    func loopStopped()
+}
+
+extension EventLoopHandler {
+    func loopStopped() {}
 }
 
 /// Something that buffered output during this loop iteration and writes it out once at the end.
@@ -304,6 +311,39 @@ public final class EventLoop: @unchecked Sendable {
         // Run what was queued before stop so that shutdown work (closing sessions) completes.
         if self.runPendingTasks(sliceNanos: .max) { _ = self.runPendingTasks(sliceNanos: .max) }
         self.flushAll()
+        self.releaseAfterStop()
+    }
+
+    /// Closes what is still registered and lets go of everything the loop holds once it has stopped: open
+    /// connections hold their loop, so a stopped loop that kept them (or timers and tasks capturing them) would
+    /// stay in a cycle with them, and with it its group and whatever holds the group. Loop thread only.
+    private func releaseAfterStop() {
+        for index in self.handlers.indices {
+            guard let handler = self.handlers[index].handler else { continue }
+            handler.loopStopped()
+            self.handlers[index] = Slot(generation: 0, handler: nil)
+        }
+        // What those closes queued (a session hopping back to this loop) runs too, then the loop refuses work.
+        if self.runPendingTasks(sliceNanos: .max) { _ = self.runPendingTasks(sliceNanos: .max) }
+        self.flushAll()
+        let dropped = self.pending.withLock { state -> [@Sendable () -> Void] in
+            state.stopped = true
+            var tasks: [@Sendable () -> Void] = []
+            swap(&tasks, &state.tasks)
+            return tasks
+        }
+        self.taskDepth.store(0, ordering: .relaxed)
+        // Dropped outside the lock: a task's captures may run deinits that call `execute`.
+        withExtendedLifetime(dropped) {}
+        self.runningTasks = []
+        self.taskCursor = 0
+        self.handlers = []
+        let actions = self.timers.removeAllActions()
+        withExtendedLifetime(actions) {}
+        self.flushQueue = []
+        self.flushing = []
+        self.lagTarget = nil
+        self.lagWaiters = []
     }
 
     /// Stops the loop after its current iteration. Safe from any thread.

@@ -402,6 +402,11 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         self.lingerTimer = self.loop.schedule(afterMillis: 2000) { [weak self] in self?.close(error: nil) }
     }
 
+    /// Its loop stopped with the connection still open: it closes, as its peer would see at process exit.
+    func loopStopped() {
+        self.close(error: ECANCELED)
+    }
+
     /// Closes now, dropping queued output.
     public func close(error: Int32? = nil) {
         guard !self.isClosed else { return }

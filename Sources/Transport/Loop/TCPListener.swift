@@ -165,6 +165,10 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
         Glibc.close(self.fd)
     }
 
+    func loopStopped() {
+        self.shut()
+    }
+
     func stop() {
         if let timer = self.backoff { self.loop.cancel(timer) }
         guard self.active else { return }

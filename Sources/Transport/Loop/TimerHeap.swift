@@ -43,6 +43,19 @@ struct TimerHeap {
         }
     }
 
+    /// Takes every timer off the heap and returns their actions (for a loop that has ended: the caller drops
+    /// them, and with them whatever they captured).
+    mutating func removeAllActions() -> [() -> Void] {
+        var actions: [() -> Void] = []
+        for timer in self.items {
+            timer.heapIndex = -1
+            if let action = timer.action { actions.append(action) }
+            timer.action = nil
+        }
+        self.items = []
+        return actions
+    }
+
     /// Removes and returns the earliest timer if it is due at `now`.
     mutating func popDue(now: UInt64) -> LoopTimer? {
         guard !self.items.isEmpty, self.items[0].deadline <= now else { return nil }
