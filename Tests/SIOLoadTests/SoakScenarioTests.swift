@@ -14,9 +14,12 @@ import XCTest
 final class SoakScenarioTests: XCTestCase {
     func testSoakReplacesClientsWhileEchoesAndBroadcastsFlow() throws {
         let addresses = Mutex<Set<String>>([])
+        // Connections by the transport their handshake arrived on (`transport` of the Engine.IO handshake).
+        let transports = Mutex<[String: Int]>([:])
         let server = try InProcessSocketIOServer(loops: 1) { io in
             io.on(.connection) { socket in
                 addresses.withLock { _ = $0.insert(socket.handshake.address) }
+                transports.withLock { $0[socket.handshake.query["transport"] ?? "?", default: 0] += 1 }
                 BenchmarkApp.install(on: socket)
             }
         }
@@ -44,7 +47,11 @@ final class SoakScenarioTests: XCTestCase {
         for key in ["bad_replies", "protocol_errors"] {
             XCTAssertEqual(result[key] as? Int, 0, key)
         }
-        XCTAssertGreaterThan(result["polling_open"] as? Int ?? 0, 0, "polling clients are part of the population")
+        // Over the whole run, not at its last moment: with 20 replacements a second among 12 clients, both polling
+        // places may be between an old client and its replacement when the run ends.
+        let polling = transports.withLock { $0["polling"] ?? 0 }
+        XCTAssertGreaterThanOrEqual(polling, 2, "polling clients are part of the population: \(transports.withLock { $0 })")
+        XCTAssertNotNil(result["polling_open"] as? Int, "the result reports open polling clients")
         let fromSources = addresses.withLock { seen in
             ["127.0.0.2", "127.0.0.3"].filter { address in seen.contains { $0.hasSuffix(address) } }
         }
