@@ -11,6 +11,8 @@ import time
 
 import socketio
 
+from process_lifetime import die_with_parent
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN_DIR = os.environ.get("CLUSTER_BIN_DIR", os.path.join(ROOT, ".build", "release"))
@@ -59,7 +61,7 @@ class Redis:
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
         wait_until(lambda: self.proc.poll() is not None or self._answers_ping(), what=f"redis on {self.port}")
         if self.proc.poll() is not None:
             raise RuntimeError(f"redis-server exited with {self.proc.returncode} (port {self.port} taken?)")
@@ -153,7 +155,7 @@ class Node:
 
     def start(self, timeout=WAIT):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     errors="replace")
+                                     errors="replace", preexec_fn=die_with_parent)
         ready = threading.Event()
 
         def pump():
