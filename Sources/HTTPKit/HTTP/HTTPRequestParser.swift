@@ -295,9 +295,22 @@ public struct HTTPRequestParser: Sendable {
         }
         guard major == 1 && (minor == 0 || minor == 1) else { return .failure(.versionNotSupported()) }
 
-        let method = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<methodEnd]), as: UTF8.self)
+        let method = Self.method(UnsafeRawBufferPointer(rebasing: line[0..<methodEnd]))
         let target = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd]), as: UTF8.self)
         return .line(method: method, target: target, major: major, minor: minor)
+    }
+
+    /// The method as a `String`: a literal for the common ones (no UTF-8 validation or copy per request).
+    private static func method(_ bytes: UnsafeRawBufferPointer) -> String {
+        func spells(_ name: StaticString) -> Bool {
+            guard bytes.count == name.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
+            return memcmp(base, UnsafeRawPointer(name.utf8Start), bytes.count) == 0
+        }
+        if spells("GET") { return "GET" }
+        if spells("POST") { return "POST" }
+        if spells("HEAD") { return "HEAD" }
+        if spells("OPTIONS") { return "OPTIONS" }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static let httpSlash: [UInt8] = Array("HTTP/".utf8)
