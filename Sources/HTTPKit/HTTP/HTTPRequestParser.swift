@@ -279,6 +279,7 @@ public struct HTTPRequestParser: Sendable {
         let methodEnd = i
         i += 1
         let targetStart = i
+        i = Self.skipTargetWords(line, from: i, to: end)
         while i < end && line[i] != UInt8(ascii: " ") {
             guard HTTPSyntax.isTargetChar(line[i]) else {
                 return .failure(.badRequest("invalid character in request target"))
@@ -311,6 +312,34 @@ public struct HTTPRequestParser: Sendable {
         if spells("HEAD") { return "HEAD" }
         if spells("OPTIONS") { return "OPTIONS" }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The first offset from `from` whose eight-byte word is not all target characters (visible ASCII):
+    /// the byte loop after it finds the space or the bad byte. A target is most of a request line.
+    @inline(__always)
+    private static func skipTargetWords(_ line: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int {
+        guard let base = line.baseAddress else { return from }
+        var i = from
+        while end - i >= 8 {
+            let word = (base + i).loadUnaligned(as: UInt64.self)
+            if ByteWord.below(word, 0x21) | ByteWord.nonASCII(word) | ByteWord.equal(word, 0x7F) != 0 { break }
+            i += 8
+        }
+        return i
+    }
+
+    /// `skipTargetWords` for field values: words of visible ASCII and spaces (tabs and obs-text go to the
+    /// byte loop).
+    @inline(__always)
+    private static func skipFieldValueWords(_ line: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int {
+        guard let base = line.baseAddress else { return from }
+        var i = from
+        while end - i >= 8 {
+            let word = (base + i).loadUnaligned(as: UInt64.self)
+            if ByteWord.below(word, 0x20) | ByteWord.nonASCII(word) | ByteWord.equal(word, 0x7F) != 0 { break }
+            i += 8
+        }
+        return i
     }
 
     private static let httpSlash: [UInt8] = Array("HTTP/".utf8)
@@ -362,7 +391,7 @@ public struct HTTPRequestParser: Sendable {
         while valueEnd > i && (line[valueEnd - 1] == UInt8(ascii: " ") || line[valueEnd - 1] == UInt8(ascii: "\t")) {
             valueEnd -= 1
         }
-        var j = i
+        var j = Self.skipFieldValueWords(line, from: i, to: valueEnd)
         while j < valueEnd {
             guard HTTPSyntax.isFieldValueChar(line[j]) else {
                 return .failure(.badRequest("invalid character in header value"))
