@@ -97,7 +97,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.head = nil
                 let body = self.body
                 self.body = []
-                self.dispatch(self.request(head: head, body: body), buffer: &buffer)
+                var request = self.request(head: head, body: body)
+                self.dispatch(request, buffer: &buffer)
+                // A handler that kept the request keeps its headers; otherwise their storage is reused.
+                self.parser.recycle(&request.head.headers)
             }
         }
     }
