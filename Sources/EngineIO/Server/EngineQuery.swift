@@ -11,6 +11,15 @@ struct EngineQuery {
     var eio: EngineQueryToken?
     var sid: EngineQueryToken?
 
+    /// 4 or 3 when `EIO` is exactly that, else nil (compared without building optional pairs, which went
+    /// through the runtime's generic tuple destroy).
+    var protocolVersion: Int? {
+        guard let eio = self.eio else { return nil }
+        if eio == .four { return 4 }
+        if eio == .three { return 3 }
+        return nil
+    }
+
     /// A value as text (tests compare it with `QueryParameters`).
     subscript(name: String) -> String? {
         switch name {

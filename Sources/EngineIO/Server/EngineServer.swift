@@ -109,7 +109,11 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             return .unknownTransport
         }
         if isUpgrade != (transport == .websocket) { return .badRequest }
-        guard query.eio == .four || (query.eio == .three && self.options.allowEIO3) else { return .unsupportedProtocolVersion }
+        switch query.protocolVersion {
+        case 4: break
+        case 3 where self.options.allowEIO3: break
+        default: return .unsupportedProtocolVersion
+        }
         if query.sid == nil {
             // Only GET opens a session (a WebSocket upgrade is a GET too).
             if head.method != "GET" { return .badHandshakeMethod }
@@ -129,7 +133,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
-        let isV3 = query.eio == .three
+        let isV3 = query.protocolVersion == 3
         var polling = EnginePollingFlavor()
         if isV3 || (query.transport == .polling && request.head.target.contains("j=")) {
             let query = QueryParameters(parsing: request.head.rawQuery)
