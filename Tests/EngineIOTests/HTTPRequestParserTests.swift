@@ -158,6 +158,29 @@ final class HTTPRequestParserTests: XCTestCase {
                                  limits: limits).last, .end)
     }
 
+    /// Targets and field values are checked eight bytes at a time: a bad byte is found at every offset
+    /// (inside a word or in the tail after the last one), and good bytes at every offset pass.
+    func testTargetAndValueBytesAreCheckedAtEveryOffset() throws {
+        for length in 0..<20 {
+            let filler = String(repeating: "a", count: length)
+            for bad in ["\u{01}", "\u{7F}", "\u{80}", "\u{E9}"] {
+                assertStatus("GET /\(filler)\(bad)b HTTP/1.1\r\n\r\n", 400)
+            }
+            for bad in ["\u{00}", "\u{01}", "\u{7F}", "\r"] {
+                assertStatus("GET / HTTP/1.1\r\nA: \(filler)\(bad)c\r\n\r\n", 400)
+            }
+            XCTAssertEqual(try parse("GET /\(filler)?x=\(filler)~ HTTP/1.1\r\nA: \(filler)b\t\u{E9}~\r\n\r\n"),
+                           [.head("GET", "/\(filler)?x=\(filler)~", ["A=\(filler)b\t\u{E9}~"]), .end])
+        }
+    }
+
+    /// The common methods come out as the same strings as any other token.
+    func testCommonMethodsAreParsedAsSent() throws {
+        for method in ["GET", "POST", "HEAD", "OPTIONS", "PUT", "get", "GETS", "POS"] {
+            XCTAssertEqual(try parse("\(method) /x HTTP/1.1\r\n\r\n"), [.head(method, "/x", []), .end])
+        }
+    }
+
     // MARK: - Rejections
 
     func testMalformedRequestLinesAre400() {

@@ -60,6 +60,28 @@ final class HTTPResponseEncoderTests: XCTestCase {
         XCTAssertFalse(text.contains("\r\nSet-Cookie"))
     }
 
+    /// Fields are written in place: CR, LF and NUL become spaces wherever they sit (inside an eight-byte
+    /// word or after the last one), and every other byte is copied as it is.
+    func testFieldBytesAreCopiedAndSanitizedAtEveryOffset() {
+        for length in 0..<20 {
+            let filler = String(repeating: "v", count: length)
+            for bad in ["\r", "\n", "\u{00}"] {
+                let text = encode(HTTPResponse(status: 200, headers: ["X-\(filler)": "\(filler)\(bad)\u{E9}z"]))
+                XCTAssertTrue(text.contains("\r\nX-\(filler): \(filler) \u{E9}z\r\n"), text.debugDescription)
+            }
+        }
+    }
+
+    /// Many fields (more separators than one block of zeros), in order, and framing fields seen among them.
+    func testManyFieldsKeepTheirOrder() {
+        var headers = HTTPHeaders()
+        for index in 0..<100 { headers.add("X-\(index)", "\(index * 7)") }
+        headers.add("date", "then")
+        let text = encode(HTTPResponse(status: 200, headers: headers), contentLength: 0)
+        let expected = (0..<100).map { "X-\($0): \($0 * 7)\r\n" }.joined()
+        XCTAssertEqual(text, "HTTP/1.1 200 OK\r\n" + expected + "date: then\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
+    }
+
     func testHTTPDateFormatsAndParsesAllThreeForms() {
         XCTAssertEqual(HTTPDate.format(epochSeconds: 0), "Thu, 01 Jan 1970 00:00:00 GMT")
         XCTAssertEqual(HTTPDate.format(epochSeconds: 951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT")

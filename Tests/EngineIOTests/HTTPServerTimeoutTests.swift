@@ -107,7 +107,7 @@ private final class HoldingHandler: HTTPRequestHandling {
             exchange.respond(.text("ok"))
             return
         }
-        exchange.abandonHandler = { [self] in self.abandoned.add(1, ordering: .relaxed) }
+        exchange.abandonHandler = { [self] _ in self.abandoned.add(1, ordering: .relaxed) }
         self.held.withLock { $0.append(exchange) }
     }
 

@@ -12,9 +12,12 @@ import XCTest
 /// packet, namespace connect, close). The budgets sit a little above what the server does today (debug
 /// build, `swift test`); lower them when the server gets leaner.
 final class PollingHandshakeCostTests: XCTestCase {
-    /// Allocations per polling echo: two requests parsed and answered, the packet decoded and encoded.
-    static let pollingAllocationBudget = 64.0
-    /// Socket calls per polling echo: a read and a write for each of the two requests, plus loop waits.
+    /// Allocations per polling echo: two requests parsed and answered, the packet decoded and encoded
+    /// (46 to 49 measured once query values became inline bytes and header storage is reused; under 64
+    /// before).
+    static let pollingAllocationBudget = 52.0
+    /// Socket calls per polling echo: a read and a write for each of the two requests, plus loop waits
+    /// (5.1 to 5.7 measured: the waits depend on timing).
     static let pollingSystemCallBudget = 6.0
     /// Allocations per WebSocket connection: accepted, upgraded, Engine.IO and Socket.IO sessions, closed.
     static let handshakeAllocationBudget = 225.0

@@ -76,7 +76,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             exchange.respond(Self.errorResponse(error, cors: self.options.cors, head: head))
             return
         }
-        guard let sid = query["sid"] else {
+        guard let sid = query.sid else {
             self.openPollingSession(request, query: query, exchange: exchange)
             return
         }
@@ -104,13 +104,17 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     /// Checks the query of a request as Node's `verify` does; nil when it may proceed.
     private func verify(head: HTTPRequestHead, query: EngineQuery, isUpgrade: Bool) -> EngineErrorCode? {
-        guard let transportName = query["transport"], let transport = EngineTransport(rawValue: transportName),
+        guard let token = query.transport, let transport = EngineTransport(token),
               self.options.transports.contains(transport) else {
             return .unknownTransport
         }
         if isUpgrade != (transport == .websocket) { return .badRequest }
-        guard query["EIO"] == "4" || (query["EIO"] == "3" && self.options.allowEIO3) else { return .unsupportedProtocolVersion }
-        if query["sid"] == nil {
+        switch query.protocolVersion {
+        case 4: break
+        case 3 where self.options.allowEIO3: break
+        default: return .unsupportedProtocolVersion
+        }
+        if query.sid == nil {
             // Only GET opens a session (a WebSocket upgrade is a GET too).
             if head.method != "GET" { return .badHandshakeMethod }
         } else if !isUpgrade && head.method != "GET" && head.method != "POST" {
@@ -129,9 +133,9 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
 
     private func makeSession(_ request: HTTPRequest, query: EngineQuery, loop: EventLoop) -> EngineSession {
         // Only a v3 or JSONP handshake needs more of the query than `EngineQuery` reads.
-        let isV3 = query.eio == "3"
+        let isV3 = query.protocolVersion == 3
         var polling = EnginePollingFlavor()
-        if isV3 || (query.transport == "polling" && request.head.target.contains("j=")) {
+        if isV3 || (query.transport == .polling && request.head.target.contains("j=")) {
             let query = QueryParameters(parsing: request.head.rawQuery)
             polling.jsonpIndex = query["j"].map(EngineV3PayloadCodec.jsonpIndex)
             polling.base64Only = query["b64"] != nil
@@ -192,7 +196,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         } catch {
             return .rejected(error.response)
         }
-        if let sid = query["sid"] {
+        if let sid = query.sid {
             guard let session = self.registry.lookup(sid) else {
                 return .rejected(Self.errorResponse(.unknownSessionID, cors: self.options.cors, head: head))
             }
@@ -263,131 +267,5 @@ extension EnginePacket {
         var out: [UInt8] = []
         _ = EnginePacketCodec.write(self, into: &out)
         return out
-    }
-}
-
-/// The query parameters the server reads (`transport`, `EIO`, `sid`), found without building a
-/// `QueryParameters` when the target is plain ASCII without escapes (`%`, `+`); otherwise (or for anything
-/// unusual) through `QueryParameters`, whose first-value semantics the fast path reproduces.
-struct EngineQuery {
-    var transport: String?
-    var eio: String?
-    var sid: String?
-
-    subscript(name: String) -> String? {
-        switch name {
-        case "transport": return self.transport
-        case "EIO": return self.eio
-        case "sid": return self.sid
-        default: return nil
-        }
-    }
-
-    init(target: String) {
-        var target = target
-        if let fast = target.withUTF8({ Self.scan($0) }) {
-            self = fast
-            return
-        }
-        let query = QueryParameters(parsing: HTTPRequestHead(method: "GET", target: target).rawQuery)
-        self.init(transport: query["transport"], eio: query["EIO"], sid: query["sid"])
-    }
-
-    private init(transport: String?, eio: String?, sid: String?) {
-        self.transport = transport
-        self.eio = eio
-        self.sid = sid
-    }
-
-    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> EngineQuery? {
-        var result = EngineQuery(transport: nil, eio: nil, sid: nil)
-        guard let base = bytes.baseAddress else { return result }
-        let count = bytes.count
-        var i = 0
-        while i < count, base[i] != 0x3F {  // ?
-            guard base[i] < 0x80 else { return nil }
-            i += 1
-        }
-        i += 1
-        // The query must be plain ASCII without escapes (`%`) or `+` (a space): checked for the whole query
-        // up front, eight bytes at a time, so the loops below only look for `&` and `=`.
-        guard i >= count || !Self.holdsSpecialByte(UnsafeBufferPointer(rebasing: bytes[i...])) else { return nil }
-        var seenTransport = false, seenEIO = false, seenSID = false
-        while i < count {
-            let start = i
-            while i < count, base[i] != 0x26 { i += 1 }  // &
-            let end = i
-            i += 1
-            guard end > start else { continue }  // empty pieces are skipped
-            var nameEnd = start
-            while nameEnd < end, base[nameEnd] != 0x3D { nameEnd += 1 }  // =
-            let name = UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])
-            // Strings only for the three names we read (the `t` cache buster and others are skipped).
-            func value() -> String {
-                nameEnd == end ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(nameEnd + 1)..<end]), as: UTF8.self)
-            }
-            if !seenTransport && Self.matches(name, "transport") {
-                seenTransport = true
-                result.transport = value()
-            } else if !seenEIO && Self.matches(name, "EIO") {
-                seenEIO = true
-                result.eio = value()
-            } else if !seenSID && Self.matches(name, "sid") {
-                seenSID = true
-                result.sid = value()
-            }
-        }
-        // Anything after the query's end (a fragment cannot occur in a request target) is not special-cased.
-        return result
-    }
-
-    /// Whether `bytes` hold a byte from 0x80 up, a `%` or a `+`.
-    private static func holdsSpecialByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        var i = 0
-        while bytes.count - i >= 8 {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if ByteWord.nonASCII(word) | ByteWord.equal(word, 0x25) | ByteWord.equal(word, 0x2B) != 0 { return true }
-            i += 8
-        }
-        while i < bytes.count {
-            let byte = base[i]
-            if byte >= 0x80 || byte == 0x25 || byte == 0x2B { return true }
-            i += 1
-        }
-        return false
-    }
-
-    /// Whether `bytes` spell `name` exactly (a byte comparison, no String).
-    @inline(__always)
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
-        return memcmp(base, name.utf8Start, bytes.count) == 0
-    }
-
-    /// `claims` for ASCII targets: the path (before `?`) starts with `prefix` or equals it without its
-    /// final `/`. Nil when the target is not ASCII.
-    static func claims(target: String, prefix: [UInt8]) -> Bool? {
-        var target = target
-        return target.withUTF8 { bytes -> Bool? in
-            var end = 0
-            while end < bytes.count, bytes[end] != 0x3F {
-                guard bytes[end] < 0x80 else { return nil }
-                end += 1
-            }
-            let length: Int
-            if end >= prefix.count {
-                length = prefix.count  // the path starts with the prefix
-            } else if end == prefix.count - 1 {
-                length = end  // the path is the prefix without its final "/"
-            } else {
-                return false
-            }
-            // memcmp, not elementsEqual: this runs for every request that reaches the chain.
-            return prefix.withUnsafeBufferPointer { wanted in
-                guard let a = bytes.baseAddress, let b = wanted.baseAddress else { return length == 0 }
-                return memcmp(a, b, length) == 0
-            }
-        }
     }
 }

@@ -219,8 +219,15 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         self.flushScheduled = false
         guard self.websocket == nil, let poll = self.pendingPoll, !self.outbox.isEmpty else { return }
         let count = min(self.outbox.count, max(1, self.options.maxPacketsPerPoll))
-        let packets = Array(self.outbox.prefix(count))
-        self.outbox.removeFirst(count)
+        let packets: [EnginePacket]
+        if count == self.outbox.count {
+            // The usual case, all of it: the outbox's buffer becomes the answer's (no copy, no new buffer).
+            packets = self.outbox
+            self.outbox = []
+        } else {
+            packets = Array(self.outbox.prefix(count))
+            self.outbox.removeFirst(count)
+        }
         self.outboxBase += count
         if !self.uncompressedQueued.isEmpty {
             let base = self.outboxBase
@@ -386,12 +393,11 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// Ends the session when the client of the pending poll goes away. The poll's connection may belong to
     /// another loop than the session: its abandon handler is set and called on that loop, and hops back here
     /// (TSan found the session's timers cancelled from the connection's loop). The session is held until
-    /// the exchange goes.
+    /// the exchange goes; the handler gets the exchange as its argument (no capture, no cycle).
     private func watchForAbandon(_ exchange: HTTPExchange) {
-        let abandoned: @Sendable () -> Void = { [weak exchange] in
-            let gone = exchange
+        let abandoned: @Sendable (HTTPExchange) -> Void = { gone in
             self.loop.executeOrRun {
-                guard let gone, self.pendingPoll === gone else { return }
+                guard self.pendingPoll === gone else { return }
                 self.pendingPoll = nil
                 self.finish(.transportError)
             }
@@ -403,7 +409,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         exchange.loop.execute {
             // Answered already: either the poll was answered (then it is no longer pending, and `abandoned`
             // does nothing) or its connection closed before the handler could be set.
-            if exchange.isAnswered { abandoned() } else { exchange.abandonHandler = abandoned }
+            if exchange.isAnswered { abandoned(exchange) } else { exchange.abandonHandler = abandoned }
         }
     }
 

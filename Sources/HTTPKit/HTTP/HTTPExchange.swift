@@ -37,7 +37,7 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
     func abandon() {
         self.connection = nil
         if !self.answered.exchange(true, ordering: .acquiringAndReleasing) {
-            self.abandonHandler?()
+            self.abandonHandler?(self)
         }
         self.abandonHandler = nil
     }
@@ -53,7 +53,9 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
     /// loops. Set on the connection's loop before handing the work over.
     @exclusivity(unchecked) public var preferredLoop: EventLoop?
 
-    /// Called (on the loop) if the connection closes before a response was given: long-polling uses it
-    /// to forget a poll whose client left. Set and read on the loop only (no dynamic exclusivity check).
-    @exclusivity(unchecked) public var abandonHandler: (() -> Void)?
+    /// Called (on the loop) with this exchange if the connection closes before a response was given:
+    /// long-polling uses it to forget a poll whose client left. The exchange is passed in so that a handler
+    /// need not capture it (weakly, which costs every exchange a side table). Set and read on the loop only
+    /// (no dynamic exclusivity check).
+    @exclusivity(unchecked) public var abandonHandler: ((HTTPExchange) -> Void)?
 }

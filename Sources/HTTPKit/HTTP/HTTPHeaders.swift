@@ -41,6 +41,16 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.bytes.reserveCapacity(count * 32)
     }
 
+    /// Empties the fields and keeps the storage when nothing else shares it (a parser reuses it for the
+    /// next request); shared storage is replaced by new storage of the same size.
+    mutating func removeAllKeepingCapacity() {
+        self.bytes.removeAll(keepingCapacity: true)
+        self.entries.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes and fields the storage holds without growing.
+    var capacity: (bytes: Int, fields: Int) { (self.bytes.capacity, self.entries.capacity) }
+
     /// A copy whose storage holds exactly its fields, for heads kept as long as a connection lives (a
     /// parser reserves room for a typical request).
     public func compacted() -> HTTPHeaders {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The parsed start line and header fields of a request.
 public struct HTTPRequestHead: Sendable {
     /// Method token as sent, e.g. `GET` (methods are case-sensitive).
@@ -32,18 +38,27 @@ public struct HTTPRequestHead: Sendable {
         return ""
     }
 
-    /// Where the first `?` Character of the target is. Found in the UTF-8 bytes: a Character-wise search
-    /// steps through grapheme breaks and cost about 4,000 instructions per polling request. A `?` byte
-    /// with ASCII (or nothing) on both sides is a Character of its own, so the answer is the same; any
-    /// other case (never a parsed target, which is ASCII) takes the Character-wise search.
+    /// Where the first `?` Character of the target is. Found in the UTF-8 bytes (memchr over the contiguous
+    /// storage): a Character-wise search steps through grapheme breaks and cost about 4,000 instructions per
+    /// polling request, a walk of the UTF-8 view about 300. A `?` byte with ASCII (or nothing) on both sides
+    /// is a Character of its own, so the answer is the same; any other case (never a parsed target, which is
+    /// ASCII) takes the Character-wise search.
     private var queryMark: String.Index? {
         let utf8 = self.target.utf8
-        guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        let next = utf8.index(after: q)
-        if (q == utf8.startIndex || utf8[utf8.index(before: q)] < 0x80) && (next == utf8.endIndex || utf8[next] < 0x80) {
-            return q
+        let offset: Int?? = utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+            guard let base = bytes.baseAddress, let hit = memchr(base, 0x3F, bytes.count) else { return nil }
+            let q = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+            let alone = (q == 0 || bytes[q - 1] < 0x80) && (q + 1 == bytes.count || bytes[q + 1] < 0x80)
+            return alone ? q : -1
         }
-        return self.target.firstIndex(of: "?")
+        switch offset {
+        case .some(.none):
+            return nil
+        case .some(.some(let q)) where q >= 0:
+            return utf8.index(utf8.startIndex, offsetBy: q)
+        default:
+            return self.target.firstIndex(of: "?")
+        }
     }
 
     /// Whether the connection stays open after this exchange (HTTP/1.1 default, HTTP/1.0 opt-in).

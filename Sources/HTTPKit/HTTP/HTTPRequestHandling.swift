@@ -12,6 +12,10 @@ public protocol HTTPRequestHandling: AnyObject, Sendable {
     func handle(_ request: HTTPRequest, exchange: HTTPExchange)
     /// Handles a request carrying `Upgrade: websocket`. Return `.notHandled` to treat it as a plain request.
     func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult
+    /// The handler that serves every step of the request with this head (the server asks once per request,
+    /// then calls `maxBodySize`, `handle` and `upgrade` on it): a chain answers with the handler that
+    /// claims the head, so it does not search its entries for each call.
+    func resolvedHandler(for head: HTTPRequestHead) -> HTTPRequestHandling
 }
 
 extension HTTPRequestHandling {
@@ -19,6 +23,8 @@ extension HTTPRequestHandling {
     public func maxBodySize(for head: HTTPRequestHead) -> Int? { nil }
     /// No upgrades: the request is handled as a plain one.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult { .notHandled }
+    /// The handler itself.
+    public func resolvedHandler(for head: HTTPRequestHead) -> HTTPRequestHandling { self }
 }
 
 /// The outcome of an upgrade attempt.
@@ -47,6 +53,11 @@ public final class HTTPHandlerChain: HTTPRequestHandling {
     private func target(for head: HTTPRequestHead) -> HTTPRequestHandling? {
         for entry in self.entries where entry.claims(head) { return entry.handler }
         return self.fallback
+    }
+
+    /// The handler that claims the head (resolved in turn), or the chain itself, which answers 404.
+    public func resolvedHandler(for head: HTTPRequestHead) -> HTTPRequestHandling {
+        self.target(for: head)?.resolvedHandler(for: head) ?? self
     }
 
     /// The limit of the handler that claims the request.

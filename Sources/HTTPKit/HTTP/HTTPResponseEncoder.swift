@@ -49,34 +49,20 @@ public struct HTTPResponseEncoder: Sendable {
             out.append(10)
         }
 
-        var hasLength = false, hasDate = false, hasConnection = false
-        headers.forEachField { name, value, known in
-            switch known {
-            case .contentLength, .transferEncoding: hasLength = true
-            case .date: hasDate = true
-            case .connection: hasConnection = true
-            default: break
-            }
-            Self.appendSanitized(name, into: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(UInt8(ascii: " "))
-            Self.appendSanitized(value, into: &out)
-            out.append(13)
-            out.append(10)
-        }
-        if !hasLength, let contentLength, !HTTPStatus.forbidsBody(status) {
+        let framing = headers.appendWireFields(into: &out)
+        if !framing.length, let contentLength, !HTTPStatus.forbidsBody(status) {
             out.append(contentsOf: Self.contentLengthName)
             Self.appendDecimal(contentLength, into: &out)
             out.append(13)
             out.append(10)
         }
-        if !hasDate {
+        if !framing.date {
             out.append(contentsOf: Self.dateName)
             out.append(contentsOf: self.dateCache.currentBytes())
             out.append(13)
             out.append(10)
         }
-        if !hasConnection {
+        if !framing.connection {
             out.append(contentsOf: keepAlive ? Self.keepAliveLine : Self.closeLine)
         }
         out.append(13)
@@ -107,22 +93,6 @@ public struct HTTPResponseEncoder: Sendable {
                 count += 1
             }
             out.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
-
-    private static func appendSanitized(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        // Nearly always nothing to replace: one scan, then one bulk copy.
-        var clean = true
-        for byte in bytes where byte == 13 || byte == 10 || byte == 0 {
-            clean = false
-            break
-        }
-        if clean {
-            out.append(contentsOf: bytes)
-            return
-        }
-        for byte in bytes {
-            out.append(byte == 13 || byte == 10 || byte == 0 ? UInt8(ascii: " ") : byte)
         }
     }
 }

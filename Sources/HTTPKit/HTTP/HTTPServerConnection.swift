@@ -13,6 +13,8 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     private let handler: HTTPRequestHandling
     @exclusivity(unchecked) private var parser: HTTPRequestParser
     @exclusivity(unchecked) private var head: HTTPRequestHead?
+    /// The handler of the current request, resolved once from its head (a chain searches its entries once).
+    @exclusivity(unchecked) private var requestHandler: HTTPRequestHandling?
     @exclusivity(unchecked) private var body: [UInt8] = []
     @exclusivity(unchecked) private var bodyLimit = 0
     @exclusivity(unchecked) private var current: HTTPExchange?
@@ -65,6 +67,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                     // A request has started: the client now has a bounded time to finish its headers. The
                     // parser may already hold (and have consumed) whole lines of it, so its state counts too.
                     self.armTimer(millis: self.configuration.headerTimeoutMillis, purpose: .headers)
+                } else if self.head != nil && self.timerPurpose != .body {
+                    // The head is complete and its body is not: the body has a bounded time from now.
+                    self.armTimer(millis: self.configuration.bodyTimeoutMillis, purpose: .body)
                 }
                 return
             }
@@ -72,12 +77,15 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
             case .head(let head):
                 self.head = head
                 self.body = []
-                self.bodyLimit = self.handler.maxBodySize(for: head) ?? self.configuration.limits.maxBodySize
+                let handler = self.handler.resolvedHandler(for: head)
+                self.requestHandler = handler
+                self.bodyLimit = handler.maxBodySize(for: head) ?? self.configuration.limits.maxBodySize
                 if head.expectsContinue {
                     // curl waits for this before sending bodies over 1 KiB.
                     self.connection.write(HTTPResponseEncoder.continueResponse)
                 }
-                self.armTimer(millis: self.configuration.bodyTimeoutMillis, purpose: .body)
+                // The body timer is armed only if the body is still missing when the buffer runs out
+                // (below): a request that came whole skips a timer update.
             case .body(let chunk):
                 guard self.body.count + chunk.count <= self.bodyLimit else {
                     self.fail(status: 413, message: "Payload Too Large")
@@ -89,7 +97,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.head = nil
                 let body = self.body
                 self.body = []
-                self.dispatch(self.request(head: head, body: body), buffer: &buffer)
+                var request = self.request(head: head, body: body)
+                self.dispatch(request, buffer: &buffer)
+                // A handler that kept the request keeps its headers; otherwise their storage is reused.
+                self.parser.recycle(&request.head.headers)
             }
         }
     }
@@ -103,10 +114,12 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {
+        let handler = self.requestHandler ?? self.handler
+        self.requestHandler = nil
         self.disarmTimer()
         self.keepAlive = request.head.keepAlive
         if request.headers.hasToken("upgrade", in: .connection) && request.headers.contains(.upgrade) {
-            switch self.handler.upgrade(request, connection: self.connection) {
+            switch handler.upgrade(request, connection: self.connection) {
             case .upgraded:
                 self.upgraded = true
                 self.cancelTimer()
@@ -128,7 +141,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         }
         let exchange = HTTPExchange(loop: self.connection.loop, method: request.method, connection: self)
         self.current = exchange
-        self.handler.handle(request, exchange: exchange)
+        handler.handle(request, exchange: exchange)
     }
 
     // MARK: Writing
