@@ -105,7 +105,9 @@ extension SpacesCore {
     /// workers told to cancel, as when another node ends one.
     func reconcileHeldRequests() {
         guard let cluster, self.membership != nil else { return }
+        // A submission committed claimed but not yet sent (`finishAccept` runs next) counts as held.
         let held = self.inFlight.mapValues(\.workerID)
+            .merging(self.reservedSlots.mapValues(\.workerID)) { current, _ in current }
         let found: HeldReconciliation
         do {
             found = try cluster.reconcileHeld(nodeID: self.nodeID, held: held, maxDeliveries: self.options.maxDeliveries,
