@@ -122,15 +122,18 @@ extension SpacesCore {
             self.publish(record)
             spaces.insert(record.spaceID)
         }
+        var dropped = 0
+        // A reserved slot's request may not be committed yet: not held by the database's account, and kept here.
         for requestID in found.notHeld {
             guard let flight = self.inFlight.removeValue(forKey: requestID) else { continue }
+            dropped += 1
             self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
             self.workers[flight.workerID]?.channel.send("inference_cancel", ["request_id": .string(requestID)])
             spaces.insert(flight.spaceID)
         }
-        if !found.returned.isEmpty || !found.notHeld.isEmpty {
+        if !found.returned.isEmpty || dropped > 0 {
             Log.info("reconciled with the database: \(found.returned.count) request(s) back to their queues, "
-                     + "\(found.notHeld.count) no longer held here")
+                     + "\(dropped) no longer held here")
         }
         for spaceID in spaces.sorted() {
             self.queueMayHoldRequests(spaceID)

@@ -58,7 +58,8 @@ extension SpacesCore {
                 if slotStillHeld && !self.draining {
                     // Nothing was queued ahead of it: the queue is empty, as far as this node knows.
                     self.membership?.drainedQueues.insert(space.id)
-                    self.deliver(stored, to: workerID, space: space, now: stored.startedAt ?? record.createdAt)
+                    // Its timeout and the dispatch wait count from now: the worker had to wait for the commit.
+                    self.deliver(stored, to: workerID, space: space, now: self.clock())
                     return stored
                 }
                 self.handBack(stored, from: workerID)

@@ -33,6 +33,10 @@ final class SubmissionCommits: @unchecked Sendable {
         return true
     }
 
+    /// On the core's queue: whether no commit is waiting or running (a stopping server waits for this, so that
+    /// what it answered 200 is handed to the cluster before it leaves).
+    var isIdle: Bool { self.waiting.allSatisfy { $0 == 0 } }
+
     /// On the core's queue: a commit of `lane` is done.
     func finished(lane: Int) {
         self.waiting[lane] = max(0, self.waiting[lane] - 1)
