@@ -96,6 +96,7 @@ extension SpacesCore {
     /// Claims for every space this node's workers serve (a wake-up may have been lost).
     func sweepQueues() {
         self.membership?.drainedQueues.removeAll()
+        self.queueNews &+= 1
         for spaceID in self.holders.keys.sorted() { self.dispatch(spaceID: spaceID) }
     }
 

@@ -109,6 +109,7 @@ extension SpacesCore {
     /// Requests may wait in `spaceID`'s shared queue: the next free slot claims (see `drainedQueues`).
     func queueMayHoldRequests(_ spaceID: Int64) {
         self.membership?.drainedQueues.remove(spaceID)
+        self.queueNews &+= 1
     }
 
     /// Whether a worker serves `spaceID` anywhere: one of this node's answers without asking the database.

@@ -12,6 +12,8 @@ struct PendingSubmit: Sendable {
     /// claimed in the same statement when nobody waits ahead, so the slot must not be given to another request
     /// while the commit runs.
     let slot: ClusterSlot?
+    /// `queueNews` when it was prepared.
+    let queueNews: UInt64
 }
 
 /// Submissions on a cluster in three steps: checked and a slot reserved on the queue (`prepareAccept`), the row
@@ -29,7 +31,8 @@ extension SpacesCore {
             self.reservedSlots[record.id] = (space.id, slot.workerID)
         }
         return PendingSubmit(record: record, space: space, submitter: submitter, rules: rules,
-                             wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)", slot: slot)
+                             wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)", slot: slot,
+                             queueNews: self.queueNews)
     }
 
     /// On any thread: stores the request for the whole cluster (rate limit and daily quota checked atomically
@@ -49,25 +52,29 @@ extension SpacesCore {
     {
         let record = pending.record, space = pending.space
         let slotStillHeld = self.releaseReservedSlot(of: record.id)
-        if pending.slot != nil { self.queueMayHoldRequests(space.id) }
         let refusal: APIError
         switch committed {
-        case .success(.accepted(let stored)):
+        case .success(.accepted(var stored)):
             self.metrics.submitted += 1
             if stored.status == .processing, let workerID = stored.workerID {
                 if slotStillHeld && !self.draining {
-                    // Nothing was queued ahead of it: the queue is empty, as far as this node knows.
-                    self.membership?.drainedQueues.insert(space.id)
+                    // Nothing was queued ahead of it when it committed: the queue is empty, as far as this node
+                    // knows, unless it heard of a queued request since (another commit, a wake-up).
+                    if self.queueNews == pending.queueNews { self.membership?.drainedQueues.insert(space.id) }
                     // Its timeout and the dispatch wait count from now: the worker had to wait for the commit.
                     self.deliver(stored, to: workerID, space: space, now: self.clock())
                     return stored
                 }
-                self.handBack(stored, from: workerID)
+                stored = self.handBack(stored, from: workerID) ?? stored
             } else {
                 self.queueMayHoldRequests(space.id)
             }
             self.claimForLocalWorkers(spaceID: space.id, space: space)
-            return self.publishIfQueued(stored)
+            // Claimed here just now: `deliver` published it and the row cache holds it. Otherwise it is queued as far
+            // as this node knows (another node may claim it any moment): no need to read it again.
+            if self.inFlight[stored.id] != nil { return (try? self.store.request(id: stored.id)) ?? nil ?? stored }
+            self.publish(stored)
+            return stored
         case .success(.rateLimited(let retryAfter)):
             refusal = Self.rateLimited(retryAfter: retryAfter)
         case .success(.quotaExceeded(let used)):
@@ -92,16 +99,19 @@ extension SpacesCore {
 
     /// A request committed as claimed for a slot that is gone: back to the head of its queue, the delivery not
     /// counted (no worker saw it), and the other nodes woken.
-    private func handBack(_ record: RequestRecord, from workerID: String) {
+    /// Returns the request as it is now (nil when it could not be moved).
+    private func handBack(_ record: RequestRecord, from workerID: String) -> RequestRecord? {
+        let returned: RequestRecord?
         do {
-            _ = try self.cluster?.returnToQueue(requestID: record.id, workerID: workerID, countDelivery: false,
-                                                maxDeliveries: self.options.maxDeliveries, now: self.clock())
+            returned = try self.cluster?.returnToQueue(requestID: record.id, workerID: workerID, countDelivery: false,
+                                                       maxDeliveries: self.options.maxDeliveries, now: self.clock())
         } catch {
             // The reconciliation returns it once the database answers again (this node does not hold it).
             Log.info("could not hand back request \(record.id): \(error)")
-            return
+            return nil
         }
         self.queueMayHoldRequests(record.spaceID)
         self.wake(.queued, String(record.spaceID))
+        return returned
     }
 }

@@ -110,6 +110,9 @@ final class SpacesCore: @unchecked Sendable {
     /// Slots reserved for submissions whose rows are being committed (cluster path): request id → its space
     /// and worker. The id also sits in the worker's registration `inFlight`, so that nobody else takes the slot.
     var reservedSlots: [String: (spaceID: Int64, workerID: String)] = [:]
+    /// Bumped whenever this node hears that a request may wait in a shared queue (`queueMayHoldRequests`, a
+    /// sweep): a submission claimed in its commit marks its queue drained only when nothing was heard meanwhile.
+    var queueNews: UInt64 = 0
     /// Where submissions commit on a cluster, off this queue.
     let submitCommits = SubmissionCommits()
 
