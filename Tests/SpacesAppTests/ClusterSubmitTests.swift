@@ -108,8 +108,10 @@ import Testing
         let fixture = try self.makeCore(url: url, spaces: ["Slow", "Fast"])
         let core = fixture.core, spaces = fixture.spaces, workers = fixture.workers
         defer { self.stop(core) }
-        // The marked insert waits for a lock the test holds: a commit as slow as the test wants, without timing.
-        try Self.installTrigger(url: url, marker: "slow-commit", action: "PERFORM pg_advisory_xact_lock(4242)")
+        // The marked insert waits for a lock the test holds: a commit as slow as the test wants, without timing
+        // (20 s at most: a regression that waits for it on the core's queue fails the test rather than hanging).
+        try Self.installTrigger(url: url, marker: "slow-commit",
+                                action: "PERFORM set_config('lock_timeout', '20s', true); PERFORM pg_advisory_xact_lock(4242)")
         let holder = PostgresPool(url: url, size: 1)
         defer { holder.close() }
         _ = try holder.query("SELECT pg_advisory_lock(4242)") { _ in 0 }
