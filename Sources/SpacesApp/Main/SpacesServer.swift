@@ -157,7 +157,7 @@ final class SpacesServer: Sendable {
             Log.info("shutting down")
             core.sync { core.beginDraining() }
             let deadline = ContinuousClock.now + .milliseconds(Int(graceSeconds * 1000))
-            while core.sync({ !core.inFlight.isEmpty }) && ContinuousClock.now < deadline {
+            while core.sync({ !core.inFlight.isEmpty || !core.submitCommits.isIdle }) && ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             core.sync { core.requeueInFlight() }

@@ -96,6 +96,7 @@ extension SpacesCore {
     /// Claims for every space this node's workers serve (a wake-up may have been lost).
     func sweepQueues() {
         self.membership?.drainedQueues.removeAll()
+        self.queueNews &+= 1
         for spaceID in self.holders.keys.sorted() { self.dispatch(spaceID: spaceID) }
     }
 
@@ -105,7 +106,9 @@ extension SpacesCore {
     /// workers told to cancel, as when another node ends one.
     func reconcileHeldRequests() {
         guard let cluster, self.membership != nil else { return }
+        // A submission committed claimed but not yet sent (`finishAccept` runs next) counts as held.
         let held = self.inFlight.mapValues(\.workerID)
+            .merging(self.reservedSlots.mapValues(\.workerID)) { current, _ in current }
         let found: HeldReconciliation
         do {
             found = try cluster.reconcileHeld(nodeID: self.nodeID, held: held, maxDeliveries: self.options.maxDeliveries,
@@ -120,15 +123,18 @@ extension SpacesCore {
             self.publish(record)
             spaces.insert(record.spaceID)
         }
+        var dropped = 0
+        // A reserved slot's request may not be committed yet: not held by the database's account, and kept here.
         for requestID in found.notHeld {
             guard let flight = self.inFlight.removeValue(forKey: requestID) else { continue }
+            dropped += 1
             self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
             self.workers[flight.workerID]?.channel.send("inference_cancel", ["request_id": .string(requestID)])
             spaces.insert(flight.spaceID)
         }
-        if !found.returned.isEmpty || !found.notHeld.isEmpty {
+        if !found.returned.isEmpty || dropped > 0 {
             Log.info("reconciled with the database: \(found.returned.count) request(s) back to their queues, "
-                     + "\(found.notHeld.count) no longer held here")
+                     + "\(dropped) no longer held here")
         }
         for spaceID in spaces.sorted() {
             self.queueMayHoldRequests(spaceID)

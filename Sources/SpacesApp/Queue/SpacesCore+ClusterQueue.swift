@@ -33,7 +33,8 @@ extension SpacesCore {
             self.holders[spaceID]?.removeAll { $0 == channelID }
             if self.holders[spaceID]?.isEmpty == true { self.holders[spaceID] = nil }
             var returned = 0
-            for requestID in registration.inFlight.sorted() {
+            // A slot reserved for a submission still committing is handed back by `finishAccept`.
+            for requestID in registration.inFlight.sorted() where self.reservedSlots[requestID] == nil {
                 self.inFlight[requestID] = nil
                 guard let record = try? cluster.returnToQueue(requestID: requestID, workerID: channelID, countDelivery: true,
                                                               maxDeliveries: self.options.maxDeliveries, now: now) else { continue }
@@ -87,7 +88,7 @@ extension SpacesCore {
 
     /// Every free slot of `workerIDs` in the order `freestWorker` would fill them one by one: the worker with
     /// the most free slots first, earliest registered on ties.
-    private func freeSlots(of workerIDs: [String], spaceID: Int64, space: Space) -> [String] {
+    func freeSlots(of workerIDs: [String], spaceID: Int64, space: Space) -> [String] {
         var free: [(id: String, count: Int)] = workerIDs.compactMap { id in
             guard let registration = self.workers[id]?.registrations[spaceID] else { return nil }
             let limit = max(1, min(registration.concurrency, max(1, space.maxConcurrency)))
@@ -105,44 +106,10 @@ extension SpacesCore {
         }
     }
 
-    /// Stores an accepted submission on the cluster: the rate limit and the daily quota are checked there,
-    /// atomically with the insert, and the other nodes are woken. Removes the request's files when refused.
-    func accept(_ record: RequestRecord, on cluster: any ClusterQueueStore, space: Space, submitter: Submitter) throws(APIError) {
-        let rules = SubmissionRules(rateLimitSeconds: space.rateLimitSeconds, dailyQuota: submitter.dailyQuota,
-                                    dayStart: ISOTime.startOfDay(record.createdAt))
-        // A free slot here: the request is claimed for it in the same statement when nothing waits ahead of it.
-        let slot = self.draining ? nil : self.freeSlots(of: self.holders[space.id] ?? [], spaceID: space.id, space: space)
-            .first.map { ClusterSlot(workerID: $0, nodeID: self.nodeID) }
-        let outcome: SubmissionOutcome
-        do {
-            outcome = try cluster.acceptRequest(record, rules: rules, wake: "\(ClusterWake.queued.rawValue) \(space.id) \(self.nodeID)",
-                                                claim: slot)
-        } catch {
-            self.removeFiles(of: record.id)
-            throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
-        }
-        switch outcome {
-        case .accepted(let stored):
-            if stored.status == .processing {
-                // Nothing was queued ahead of it: the queue is empty, as far as this node knows.
-                self.membership?.drainedQueues.insert(space.id)
-                self.send(claimed: stored, space: space, now: stored.startedAt ?? record.createdAt)
-            } else {
-                self.queueMayHoldRequests(space.id)
-            }
-            return
-        case .rateLimited(let retryAfter):
-            self.removeFiles(of: record.id)
-            throw Self.rateLimited(retryAfter: retryAfter)
-        case .quotaExceeded(let used):
-            self.removeFiles(of: record.id)
-            throw Self.quotaExceeded(submitter.dailyQuota, used: used)
-        }
-    }
-
     /// Requests may wait in `spaceID`'s shared queue: the next free slot claims (see `drainedQueues`).
     func queueMayHoldRequests(_ spaceID: Int64) {
         self.membership?.drainedQueues.remove(spaceID)
+        self.queueNews &+= 1
     }
 
     /// Whether a worker serves `spaceID` anywhere: one of this node's answers without asking the database.
@@ -151,7 +118,7 @@ extension SpacesCore {
         return self.workerCount(spaceID: spaceID) > 0
     }
 
-    private func removeFiles(of requestID: String) {
+    func removeFiles(of requestID: String) {
         try? FileManager.default.removeItem(atPath: self.options.uploadsDirectory + "/" + requestID)
     }
 }

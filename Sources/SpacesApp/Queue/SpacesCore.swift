@@ -107,6 +107,14 @@ final class SpacesCore: @unchecked Sendable {
     var lastPosition: (id: String, position: Int)?
     /// Recent counts of the shared queues, for `queueSizeForLimit`.
     var queuedEstimate: [Int64: (count: Int, at: Double)] = [:]
+    /// Slots reserved for submissions whose rows are being committed (cluster path): request id → its space
+    /// and worker. The id also sits in the worker's registration `inFlight`, so that nobody else takes the slot.
+    var reservedSlots: [String: (spaceID: Int64, workerID: String)] = [:]
+    /// Bumped whenever this node hears that a request may wait in a shared queue (`queueMayHoldRequests`, a
+    /// sweep): a submission claimed in its commit marks its queue drained only when nothing was heard meanwhile.
+    var queueNews: UInt64 = 0
+    /// Where submissions commit on a cluster, off this queue.
+    let submitCommits = SubmissionCommits()
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
@@ -131,6 +139,22 @@ final class SpacesCore: @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             self.queue.async {
                 continuation.resume(with: Result { try self.asOneTurn(body) })
+            }
+        }
+    }
+
+    /// Runs `body` on the queue and returns to an async caller what `body` hands to `finish` (on the queue, now or
+    /// in a later job: a submission waiting for its commit). `body` either throws or calls `finish`, once.
+    func performDeferred<T: Sendable>(
+        _ body: @escaping @Sendable (_ finish: @escaping @Sendable (Result<T, any Error>) -> Void) throws -> Void
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            self.post {
+                do {
+                    try body { continuation.resume(with: $0) }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
             }
         }
     }

@@ -100,12 +100,72 @@ struct Submitter: Sendable {
     var dailyQuota: Int
 }
 
+/// How far `startSubmit` took a submission.
+enum SubmitStage: Sendable {
+    /// Stored and queued or dispatched (SQLite, whose commit is cheap and stays on the queue).
+    case done(RequestRecord)
+    /// Checked and ready; its row still has to be committed (`commitAccept`) and the result applied (`finishAccept`).
+    case commit(PendingSubmit)
+}
+
 extension SpacesCore {
-    /// Accepts a submission: every check first (space, worker online, inputs, sizes), then the rate limit and
-    /// the daily quota are spent, the files moved next to the request, and the request queued and dispatched.
-    /// Throws `APIError`s; the caller deletes the temporary files on error.
+    /// Accepts a submission and waits for its commit on the queue (tests, tools; the HTTP route uses
+    /// `submit(_:spaceID:by:baseURL:done:)`). Throws `APIError`s; the caller deletes the temporary files on error.
     func submit(_ submission: Submission, spaceID: Int64, by submitter: Submitter, baseURL: String) throws(APIError)
         -> RequestRecord
+    {
+        switch try self.startSubmit(submission, spaceID: spaceID, by: submitter, baseURL: baseURL) {
+        case .done(let record): return record
+        case .commit(let pending): return try self.finishAccept(pending, self.commitAccept(pending))
+        }
+    }
+
+    /// Accepts a submission and calls `done` on the queue once it is durable, or refused. On PostgreSQL the commit
+    /// runs off the queue (`SubmissionCommits`), so dispatch and results of other requests do not wait for it; the
+    /// request reaches a worker only after its row is committed, and `done` answers only then.
+    func submit(_ submission: Submission, spaceID: Int64, by submitter: Submitter, baseURL: String,
+                done: @escaping @Sendable (Result<RequestRecord, APIError>) -> Void)
+    {
+        let pending: PendingSubmit
+        do {
+            switch try self.startSubmit(submission, spaceID: spaceID, by: submitter, baseURL: baseURL) {
+            case .done(let record):
+                done(.success(record))
+                return
+            case .commit(let ready):
+                pending = ready
+            }
+        } catch {
+            done(.failure(error))
+            return
+        }
+        let started = self.submitCommits.start { lane in
+            let committed = self.commitAccept(pending)
+            self.post {
+                self.submitCommits.finished(lane: lane)
+                do throws(APIError) {
+                    done(.success(try self.finishAccept(pending, committed)))
+                } catch {
+                    done(.failure(error))
+                }
+            }
+        }
+        if !started {
+            let busy = APIError(503, "database_busy", "Too many submissions are waiting for the database, try again shortly",
+                                extra: ["retry_after": .int(1)])
+            do {
+                _ = try self.finishAccept(pending, .failure(busy))
+            } catch {
+                done(.failure(error))
+            }
+        }
+    }
+
+    /// Every check of a submission (space, worker online, inputs, sizes, and on one node the rate limit and the
+    /// daily quota), then the files moved next to the request. On SQLite the request is also stored, queued and
+    /// dispatched; on a cluster it is ready for `commitAccept`, which checks the limits atomically.
+    private func startSubmit(_ submission: Submission, spaceID: Int64, by submitter: Submitter, baseURL: String)
+        throws(APIError) -> SubmitStage
     {
         let found: Space?
         do {
@@ -183,8 +243,8 @@ extension SpacesCore {
             result: nil, error: nil, token: token, deliveries: 0, workerID: nil, progress: nil, progressMessage: nil,
             queueOrder: self.nextQueueOrder, createdAt: now, updatedAt: now, startedAt: nil, finishedAt: nil,
             baseURL: baseURL)
-        if let cluster {
-            try self.accept(record, on: cluster, space: space, submitter: submitter)
+        if self.cluster != nil {
+            return .commit(self.prepareAccept(record, space: space, submitter: submitter))
         } else {
             // Nothing waiting ahead and a free slot: the request is saved already dispatched, one write
             // instead of an insert and an update.
@@ -207,18 +267,18 @@ extension SpacesCore {
             self.metrics.submitted += 1
             if let worker {
                 self.deliver(record, to: worker.id, space: space, now: now)
-                return record
+                return .done(record)
             }
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
         }
-        if self.cluster != nil {
-            self.metrics.submitted += 1
-            self.claimForLocalWorkers(spaceID: space.id, space: space)
-        } else {
-            self.dispatch(spaceID: space.id)
-        }
-        let saved = (try? self.store.request(id: requestID)) ?? nil ?? record
-        // A dispatched request was published by `dispatch`; a waiting one is news for the owner's other pages.
+        self.dispatch(spaceID: space.id)
+        return .done(self.publishIfQueued(record))
+    }
+
+    /// The request as stored now; a dispatched one was published by `deliver`, a waiting one is news for the
+    /// owner's other pages.
+    func publishIfQueued(_ record: RequestRecord) -> RequestRecord {
+        let saved = (try? self.store.request(id: record.id)) ?? nil ?? record
         if saved.status == .queued { self.publish(saved) }
         return saved
     }

@@ -2,7 +2,8 @@
 /// registered on every node, and each node's lease live in the database, and nodes claim requests atomically.
 ///
 /// A core whose store conforms runs the cluster path (`SpacesCore+Cluster*.swift`); SQLite keeps the in-memory
-/// path of one node. Every call blocks and runs on the core's queue.
+/// path of one node. Every call blocks and runs on the core's queue, except `acceptRequest`, which the core runs
+/// off it (see `SubmissionCommits`) and must therefore be safe on any thread.
 protocol ClusterQueueStore: SpacesStore {
     // MARK: Nodes and leases (times are the database's clock, so nodes need not agree on theirs)
 

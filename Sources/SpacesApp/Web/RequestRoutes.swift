@@ -15,11 +15,14 @@ enum RequestRoutes {
             let submission = try self.parseSubmission(context, site: site)
             let baseURL = site.baseURL(context)
             do {
-                let (record, position) = try await site.core.perform {
-                    guard let user = try site.core.store.user(id: userID) else { throw APIError.notLoggedIn() }
+                // Answered once the request is durable (on PostgreSQL its commit runs off the core's queue).
+                let (record, position) = try await site.core.performDeferred { finish in
+                    let core = site.core
+                    guard let user = try core.store.user(id: userID) else { throw APIError.notLoggedIn() }
                     let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
-                    let record = try site.core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL)
-                    return (record, site.core.queuePosition(record))
+                    core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL) { result in
+                        finish(result.map { ($0, core.queuePosition($0)) }.mapError { $0 })
+                    }
                 }
                 // A form posted without the page's script: back to the space page, where the request is listed.
                 if SpacesSite.wantsHTML(context) { return .redirect(to: "/ai_project/\(spaceID)") }

@@ -152,15 +152,15 @@ extension PostgresStore: ClusterQueueStore {
         let generation = self.db.rowCache.generation
         let limited = rules.rateLimitSeconds > 0 || rules.dailyQuota > 0
         // Without limits the INSERT alone does it (one statement, one transaction).
-        return try (limited ? self.db.transaction : { try $0() }) {
+        return try (limited ? self.submissions.transaction : { try $0() }) {
             if limited {
                 // One submission per user at a time, on every node: the limits below count what is committed.
-                _ = try self.db.queryFirst("SELECT id FROM users WHERE id = ? FOR UPDATE", record.userID) { $0.int64(0) }
+                _ = try self.submissions.queryFirst("SELECT id FROM users WHERE id = ? FOR UPDATE", record.userID) { $0.int64(0) }
                 // After the lock (a statement of its own, so that it sees what the previous holder committed), over
                 // the window that matters: today for the quota, the last `rateLimitSeconds` for the rate limit.
                 let day = rules.dailyQuota > 0 ? rules.dayStart : .infinity
                 let rate = rules.rateLimitSeconds > 0 ? record.createdAt - Double(rules.rateLimitSeconds) : .infinity
-                let (last, used) = try self.db.queryFirst("""
+                let (last, used) = try self.submissions.queryFirst("""
                     SELECT MAX(created_at) FILTER (WHERE space_id = ?), COUNT(*) FILTER (WHERE created_at >= ?)
                     FROM requests WHERE user_id = ? AND created_at >= ?
                     """, record.spaceID, rules.dayStart, record.userID, min(day, rate)) {
@@ -175,7 +175,7 @@ extension PostgresStore: ClusterQueueStore {
             let r = record
             // `claim` row: the slot, only when given and nothing waits in the space (read in this statement's
             // snapshot, as a claim reads the head). Without it the request is inserted queued, as given.
-            let stored = try self.db.queryFirst("""
+            let stored = try self.submissions.queryFirst("""
                 WITH claim AS (
                     SELECT CAST(? AS TEXT) AS worker, CAST(? AS TEXT) AS node, CAST(? AS DOUBLE PRECISION) AS at
                     WHERE CAST(? AS TEXT) IS NOT NULL

@@ -9,21 +9,27 @@
 /// PostgreSQL itself crashes before that, the same class as SQLite's WAL with `synchronous=NORMAL`. What a
 /// node holds is reconciled with the database whenever its listener reconnects and at every sweep
 /// (`reconcileHeld`), so a lost claim or result does not leave a request `processing` for ever.
+///
+/// `submissions` commits durably too, and serves only `acceptRequest`, which the core runs off its queue: a
+/// submission waiting for its commit (a WAL flush, milliseconds) never holds a connection the core needs.
 final class PostgresStore: SQLBackedStore {
     let db: PostgresPool
     let redeliverable: PostgresPool
+    let submissions: PostgresPool
     var backendName: String { "postgres" }
 
     /// Connects and brings the schema up to date (several nodes may do so at once).
     init(url: String, poolSize: Int = 4) throws {
         self.db = PostgresPool(url: url, size: poolSize)
         self.redeliverable = PostgresPool(url: url, size: 2, sessionOptions: "-c synchronous_commit=off")
+        self.submissions = PostgresPool(url: url, size: SubmissionCommits.laneCount)
         try self.db.withConnection { try Migrations.migrate($0) }
     }
 
     func close() {
         self.db.close()
         self.redeliverable.close()
+        self.submissions.close()
     }
 
     // Spaces, users and requests through the row cache (kept while the node listens; see `PostgresRowCache`).
