@@ -52,6 +52,8 @@ final class SpacesCore: @unchecked Sendable {
     /// Called (on `queue`) with a space's public state (workers, queue size) after it changed, at most once per
     /// turn of the queue however many requests moved.
     var onSpaceUpdate: (@Sendable (_ spaceID: Int64, _ state: JSONValue) -> Void)?
+    /// Whether any page may listen to `onSpaceUpdate` (nil: assume so). With none, changes are not gathered.
+    var wantsSpaceUpdates: (@Sendable () -> Bool)?
     /// Spaces whose state changed since the last `onSpaceUpdate` round.
     var changedSpaces: Set<Int64> = []
 

@@ -219,20 +219,25 @@ enum RequestRoutes {
     static func statusJSON(_ record: RequestRecord, position: Int?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(400 + record.payload.utf8.count + (record.result?.utf8.count ?? 4))
-        func key(_ name: String) {
+        // Names and literals as static bytes: appending a String's UTF-8 view cost more than the rest of a key.
+        func raw(_ text: StaticString) {
+            text.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+        func key(_ name: StaticString) {
             out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
             out.append(UInt8(ascii: "\""))
-            out += name.utf8
-            out += "\":".utf8
+            raw(name)
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
         }
-        func string(_ name: String, _ value: String?) {
+        func string(_ name: StaticString, _ value: String?) {
             key(name)
-            if let value { JSONSerializer.appendQuoted(value, into: &out) } else { out += "null".utf8 }
+            if let value { JSONSerializer.appendQuoted(value, into: &out) } else { raw("null") }
         }
-        func time(_ name: String, _ seconds: Double?) {
+        func time(_ name: StaticString, _ seconds: Double?) {
             key(name)
             guard let seconds else {
-                out += "null".utf8
+                raw("null")
                 return
             }
             out.append(UInt8(ascii: "\""))
@@ -244,9 +249,9 @@ enum RequestRoutes {
         out += String(record.spaceID).utf8
         string("status", record.status.rawValue)
         key("queue_position")
-        out += position.map { String($0) }.map { Array($0.utf8) } ?? Array("null".utf8)
+        if let position { out += String(position).utf8 } else { raw("null") }
         key("progress")
-        if let progress = record.progress { JSONSerializer.serialize(.double(progress), into: &out) } else { out += "null".utf8 }
+        if let progress = record.progress { JSONSerializer.serialize(.double(progress), into: &out) } else { raw("null") }
         string("progress_message", record.progressMessage)
         string("error", record.error)
         key("deliveries")
@@ -256,11 +261,11 @@ enum RequestRoutes {
         time("started_at", record.startedAt)
         time("finished_at", record.finishedAt)
         key("success")
-        out += "true".utf8
+        raw("true")
         string("username", record.username)
         // The payload is JSON the server wrote at submission: spliced in as stored, not parsed and written again.
         key("payload")
-        let payload = Array(record.payload.utf8)
+        let payload = record.payload.utf8
         if payload.first == UInt8(ascii: "{") && payload.last == UInt8(ascii: "}") {
             out += payload
         } else {
