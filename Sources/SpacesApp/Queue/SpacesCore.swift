@@ -128,6 +128,12 @@ final class SpacesCore: @unchecked Sendable {
         self.queue.async { self.asOneTurn(body) }
     }
 
+    /// Runs `body` (on the queue) with the SQLite store's writes in one commit: a result that frees a slot saves
+    /// the finished request and the next one dispatched together. PostgreSQL's writes go as they are.
+    func writingTogether(_ body: () -> Void) {
+        if let sqlite = self.sqliteStore { sqlite.writingTogether(body) } else { body() }
+    }
+
     /// Runs `body` on the queue and returns its result to an async caller.
     func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
