@@ -172,6 +172,13 @@ import Testing
             object["result"] = record.result.flatMap { try? JSONParser.parse($0) } ?? .null
             #expect(String(decoding: RequestRoutes.statusJSON(record, position: position), as: UTF8.self)
                     == String(decoding: JSONSerializer.serialize(.object(object)), as: UTF8.self))
+            // The submit answer, against the object it was built as before.
+            let submitted: JSONValue = [
+                "success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue),
+                "queue_position": position.map { .int(Int64($0)) } ?? .null,
+            ]
+            #expect(String(decoding: RequestRoutes.submitJSON(record, position: position), as: UTF8.self)
+                    == String(decoding: JSONSerializer.serialize(submitted), as: UTF8.self))
         }
     }
 }

@@ -23,10 +23,7 @@ enum RequestRoutes {
                 }
                 // A form posted without the page's script: back to the space page, where the request is listed.
                 if SpacesSite.wantsHTML(context) { return .redirect(to: "/ai_project/\(spaceID)") }
-                return SpacesSite.json([
-                    "success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue),
-                    "queue_position": position.map { .int(Int64($0)) } ?? .null,
-                ])
+                return HTTPResponse.json(bytes: self.submitJSON(record, position: position))
             } catch {
                 for file in submission.files { _ = unlink(file.path) }
                 throw error
@@ -211,6 +208,21 @@ enum RequestRoutes {
         object["started_at"] = record.startedAt.map { .string(ISOTime.format($0)) } ?? .null
         object["finished_at"] = record.finishedAt.map { .string(ISOTime.format($0)) } ?? .null
         return object
+    }
+
+    /// The submit answer `{success, request_id, status, queue_position}`, written straight to bytes (one per
+    /// request: building and serializing a JSONObject cost several thousand instructions).
+    static func submitJSON(_ record: RequestRecord, position: Int?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out += #"{"success":true,"request_id":"#.utf8
+        JSONSerializer.appendQuoted(record.id, into: &out)
+        out += #","status":"#.utf8
+        JSONSerializer.appendQuoted(record.status.rawValue, into: &out)
+        out += #","queue_position":"#.utf8
+        if let position { out += String(position).utf8 } else { out += "null".utf8 }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The status answer: `summary`'s fields, `success`, `username`, then the payload and result texts spliced in as
