@@ -39,13 +39,13 @@ enum WorkerGateway {
 
     static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
         // Behind the Redis adapter a user's pages may sit on another node: every update goes out.
-        let listeners = RequestListeners(everywhere: !(io.sockets.adapter is InMemoryAdapter),
-                                         recoverySeconds: Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000)
+        let everywhere = !(io.sockets.adapter is InMemoryAdapter)
+        let recoverySeconds = Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000
+        let listeners = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
         core.wantsRequestUpdates = { userID in listeners.mayListen(userID, now: Date().timeIntervalSince1970) }
         // Pages watching spaces, counted under one key: with none, space updates are not built (a request's life
         // changes its space's state twice, and an API-only site has nobody to tell).
-        let watchers = RequestListeners(everywhere: !(io.sockets.adapter is InMemoryAdapter),
-                                        recoverySeconds: Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000)
+        let watchers = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
         core.wantsSpaceUpdates = { watchers.mayListen(Self.anySpaceWatcher, now: Date().timeIntervalSince1970) }
         core.onRequestUpdate = { [weak io] userID, update in
             io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
