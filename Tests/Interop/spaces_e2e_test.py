@@ -672,6 +672,48 @@ def test_live_updates_and_progress(server):
         worker.stop()
 
 
+def test_space_updates_reach_pages_that_watch(server):
+    """Space updates are built only while some page watches spaces: one that starts watching gets the state at once
+    and every change after, whether it watches one space or all of them."""
+    space_id, name = create_space(server)
+    pages = {kind: socketio.Client(reconnection=False) for kind in ("one", "all")}
+    updates = {kind: [] for kind in pages}
+    for kind, page in pages.items():
+        page.on("space_update", lambda state, *rest, kind=kind: updates[kind].append(state))
+    worker = None
+    try:
+        pages["one"].connect(server.url, transports=["websocket"])
+        pages["one"].emit("watch_space", {"space_id": space_id})
+        wait_for(lambda: updates["one"], what="the state sent on watch_space")
+        assert updates["one"][0] == {"space_id": space_id, "connected": False, "workers": 0, "queue_size": 0,
+                                     "processing": 0}
+        worker = SyncWorker(server.url, name, behaviour=Behaviour(delay=0.5)).start()
+        wait_for(lambda: any(u["workers"] == 1 for u in updates["one"]), what="the registration's update")
+        pages["all"].connect(server.url, transports=["websocket"])
+        pages["all"].emit("watch_spaces")
+        user = new_user(server)
+        request_id = submit(user, server, space_id, prompt="watched").json()["request_id"]
+        for kind in pages:
+            wait_for(lambda: any(u["space_id"] == space_id and u["processing"] == 1 for u in updates[kind]),
+                     what=f"the submission's update on the page watching {kind}")
+        wait_status(user, server, request_id)
+        wait_for(lambda: [u for u in updates["all"] if u["space_id"] == space_id][-1]["processing"] == 0,
+                 what="the result's update")
+    finally:
+        for page in pages.values():
+            page.disconnect()
+        if worker:
+            worker.stop()
+
+
+def test_http_layer_errors_get_a_code(server):
+    """Answers of the router itself (405, 404) get `code` like the API's own errors."""
+    refused = requests.put(server.url + "/websockets/status")
+    assert refused.status_code == 405 and refused.json()["code"] == "method_not_allowed", refused.text
+    missing = requests.get(server.url + "/no/such/page")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found", missing.text
+
+
 def test_cross_site_posts_refused(server):
     base = server.url
     host = f"127.0.0.1:{server.port}"

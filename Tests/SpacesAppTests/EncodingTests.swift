@@ -31,7 +31,12 @@ final class EncodingTests: XCTestCase {
     }
 
     func testISOTimeMatchesStrftime() {
-        for seconds in [0.0, 0.999, 951_782_400.5, 1_700_000_000.123, 1_796_608_000.007, 4_102_444_799.9994] {
+        // Dates are computed, not asked of gmtime_r: leap days, century years, before 1970, and a day every
+        // 37 days and 7,211 seconds for 400 years.
+        var samples = [0.0, 0.999, 951_782_400.5, 1_700_000_000.123, 1_796_608_000.007, 4_102_444_799.9994,
+                       -1.5, -86_400, -2_208_988_800, 951_868_799, 4_107_542_400, 253_402_300_799]
+        samples += stride(from: -2_208_988_800.0, to: 10_413_792_000, by: 37 * 86_400 + 7211.25)
+        for seconds in samples {
             var time = time_t(seconds.rounded(.down))
             var parts = tm()
             gmtime_r(&time, &parts)

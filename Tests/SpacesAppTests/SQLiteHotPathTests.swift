@@ -99,6 +99,58 @@ import Testing
         #expect(try store.space(id: space.id) == nil)
     }
 
+    /// A result that frees a slot saves the finished request and the next one dispatched in one commit: fewer WAL
+    /// frames than the same writes committed one by one, the same rows in the file, and a failing statement inside
+    /// throws to its caller while the others still commit.
+    @Test func writesGatheredIntoOneCommit() throws {
+        let store = try SQLiteStore(path: self.path)
+        defer { store.close() }
+        let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
+        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true))
+        var records: [RequestRecord] = []
+        for index in 1...6 {
+            let record = RequestRecord(id: "r\(index)", spaceID: space.id, userID: user.id, username: "ada", payload: "{}",
+                                       status: .queued, result: nil, error: nil, token: "t", deliveries: 0, workerID: nil,
+                                       progress: nil, progressMessage: nil, queueOrder: Int64(index), createdAt: 10,
+                                       updatedAt: 10, startedAt: nil, finishedAt: nil, baseURL: "")
+            try store.insertRequest(record)
+            records.append(record)
+        }
+        func processing(_ index: Int) -> RequestRecord {
+            var record = records[index]
+            record.status = .processing
+            record.workerID = "w"
+            record.deliveries = 1
+            return record
+        }
+        // WAL frames written since the WAL was last emptied.
+        func frames(_ writes: () throws -> Void) throws -> Int64 {
+            _ = try store.db.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) }
+            try writes()
+            return try #require(try store.db.queryFirst("PRAGMA wal_checkpoint(PASSIVE)") { $0.int64(1) })
+        }
+        let apart = try frames {
+            try store.updateRequest(processing(0))
+            try store.updateRequest(processing(1))
+        }
+        let together = try frames {
+            store.writingTogether {
+                #expect((try? store.updateRequest(processing(2))) != nil)
+                #expect((try? store.updateRequest(processing(3))) != nil)
+            }
+        }
+        #expect(together < apart, "one commit writes each page once: \(together) frames against \(apart)")
+        store.writingTogether {
+            #expect((try? store.updateRequest(processing(4))) != nil)
+            #expect(throws: (any Error).self) { try store.insertRequest(records[0]) }  // the id exists
+            #expect((try? store.updateRequest(processing(5))) != nil)
+        }
+        let other = try Database(path: self.path)
+        defer { other.close() }
+        let statuses = try other.query("SELECT status FROM requests ORDER BY id") { $0.text(0) }
+        #expect(statuses == Array(repeating: "processing", count: 6))
+    }
+
     /// The status answer is written straight to bytes: the same bytes as the JSONObject it replaced.
     @Test func statusAnswerBytesAreThoseOfTheSummaryObject() throws {
         let records = [
@@ -120,6 +172,13 @@ import Testing
             object["result"] = record.result.flatMap { try? JSONParser.parse($0) } ?? .null
             #expect(String(decoding: RequestRoutes.statusJSON(record, position: position), as: UTF8.self)
                     == String(decoding: JSONSerializer.serialize(.object(object)), as: UTF8.self))
+            // The submit answer, against the object it was built as before.
+            let submitted: JSONValue = [
+                "success": true, "request_id": .string(record.id), "status": .string(record.status.rawValue),
+                "queue_position": position.map { .int(Int64($0)) } ?? .null,
+            ]
+            #expect(String(decoding: RequestRoutes.submitJSON(record, position: position), as: UTF8.self)
+                    == String(decoding: JSONSerializer.serialize(submitted), as: UTF8.self))
         }
     }
 }

@@ -32,11 +32,8 @@ enum CrossOriginProtection {
         return host.isEmpty ? nil : host
     }
 
-    /// Middleware answering 403 `{error, code: "cross_origin_request"}` to refused requests.
-    static let middleware: Middleware = { context, next in
-        guard Self.allows(method: context.method, headers: context.headers) else {
-            return APIError(403, "cross_origin_request", "Cross-origin request refused").response
-        }
-        return try await next(context)
+    /// The answer to a refused request: 403 `{error, code: "cross_origin_request"}` (SpacesServer.frontDoor).
+    static var refusal: HTTPResponse {
+        APIError(403, "cross_origin_request", "Cross-origin request refused").response
     }
 }

@@ -15,6 +15,8 @@ struct SessionCookie: Sendable {
     let secret: [UInt8]
     /// Cookies already verified: every API call of a logged-in page presents the same one.
     private let verified = VerifiedCookies()
+    /// Whole `Cookie` headers whose session cookie is in `verified`, with the same user and expiry.
+    private let verifiedHeaders = VerifiedCookies()
 
     init(secret: [UInt8]) {
         self.secret = secret
@@ -45,8 +47,17 @@ struct SessionCookie: Sendable {
 
     /// The user id from a request's cookies.
     func userID(from headers: HTTPHeaders, now: Double) -> Int64? {
-        guard let value = Cookies.parse(headers)[Self.name] else { return nil }
-        return self.verify(value, now: now)
+        let values = headers.values("Cookie")
+        // A page sends the same `Cookie` header with every call: one whose session cookie was verified before
+        // is looked up whole, without splitting it into cookies again (the expiry is still checked).
+        if values.count == 1, let known = self.verifiedHeaders.lookup(values[0]) {
+            return Double(known.expiry) > now ? known.userID : nil
+        }
+        guard let value = Cookies.parse(values)[Self.name], let userID = self.verify(value, now: now) else { return nil }
+        if values.count == 1, let known = self.verified.lookup(value) {
+            self.verifiedHeaders.remember(values[0], userID: userID, expiry: known.expiry)
+        }
+        return userID
     }
 
     /// `Set-Cookie` for a new login; `secure` (the client came over https) keeps it off plain http.

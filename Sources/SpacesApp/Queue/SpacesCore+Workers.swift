@@ -139,7 +139,9 @@ extension SpacesCore {
             errorText = result?["error"]?.stringValue ?? result?.stringValue
                 ?? (status.map { "worker reported status \"\($0)\"" } ?? "worker sent no status")
         }
-        self.finish(requestID, event: .result(success: success), result: result, error: errorText)
+        self.writingTogether {
+            self.finish(requestID, event: .result(success: success), result: result, error: errorText)
+        }
     }
 
     /// Handles `inference_progress {request_id, progress (0-1 or 0-100), message?, partial?}`.

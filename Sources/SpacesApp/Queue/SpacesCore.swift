@@ -52,6 +52,8 @@ final class SpacesCore: @unchecked Sendable {
     /// Called (on `queue`) with a space's public state (workers, queue size) after it changed, at most once per
     /// turn of the queue however many requests moved.
     var onSpaceUpdate: (@Sendable (_ spaceID: Int64, _ state: JSONValue) -> Void)?
+    /// Whether any page may listen to `onSpaceUpdate` (nil: assume so). With none, changes are not gathered.
+    var wantsSpaceUpdates: (@Sendable () -> Bool)?
     /// Spaces whose state changed since the last `onSpaceUpdate` round.
     var changedSpaces: Set<Int64> = []
 
@@ -132,6 +134,12 @@ final class SpacesCore: @unchecked Sendable {
     /// Runs `body` on the queue, later.
     func post(_ body: @escaping @Sendable () -> Void) {
         self.queue.async { self.asOneTurn(body) }
+    }
+
+    /// Runs `body` (on the queue) with the SQLite store's writes in one commit: a result that frees a slot saves
+    /// the finished request and the next one dispatched together. PostgreSQL's writes go as they are.
+    func writingTogether(_ body: () -> Void) {
+        if let sqlite = self.sqliteStore { sqlite.writingTogether(body) } else { body() }
     }
 
     /// Runs `body` on the queue and returns its result to an async caller.

@@ -11,10 +11,25 @@ enum ISOTime {
 
     /// Appends the timestamp's bytes to `out` (a status answer writes four, straight into its bytes).
     static func append(_ seconds: Double, to out: inout [UInt8]) {
-        var time = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
+        let whole = Int64(seconds.rounded(.down))
         let millis = Int((seconds - seconds.rounded(.down)) * 1000)
+        // The civil date by arithmetic (days since 1970 to year, month, day): glibc's gmtime_r takes the time-zone
+        // lock, and a status answer writes up to four timestamps.
+        var days = whole / 86_400
+        var secondOfDay = whole % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let shifted = days + 719_468  // days since 0000-03-01
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         // Written digit by digit: String(format:) went through Foundation's format parser on every status read.
         func digits(_ value: Int, _ count: Int, then separator: UInt8?) {
             var divisor = 1
@@ -27,12 +42,12 @@ enum ISOTime {
             }
             if let separator { out.append(separator) }
         }
-        digits(Int(parts.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(Int(year), 4, then: UInt8(ascii: "-"))
+        digits(Int(month), 2, then: UInt8(ascii: "-"))
+        digits(Int(day), 2, then: UInt8(ascii: "T"))
+        digits(Int(secondOfDay / 3600), 2, then: UInt8(ascii: ":"))
+        digits(Int(secondOfDay / 60 % 60), 2, then: UInt8(ascii: ":"))
+        digits(Int(secondOfDay % 60), 2, then: UInt8(ascii: "."))
         digits(millis, 3, then: UInt8(ascii: "Z"))
     }
 

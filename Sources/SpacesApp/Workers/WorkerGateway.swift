@@ -39,9 +39,14 @@ enum WorkerGateway {
 
     static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
         // Behind the Redis adapter a user's pages may sit on another node: every update goes out.
-        let listeners = RequestListeners(everywhere: !(io.sockets.adapter is InMemoryAdapter),
-                                         recoverySeconds: Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000)
+        let everywhere = !(io.sockets.adapter is InMemoryAdapter)
+        let recoverySeconds = Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000
+        let listeners = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
         core.wantsRequestUpdates = { userID in listeners.mayListen(userID, now: Date().timeIntervalSince1970) }
+        // Pages watching spaces, counted under one key: with none, space updates are not built (a request's life
+        // changes its space's state twice, and an API-only site has nobody to tell).
+        let watchers = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
+        core.wantsSpaceUpdates = { watchers.mayListen(Self.anySpaceWatcher, now: Date().timeIntervalSince1970) }
         core.onRequestUpdate = { [weak io] userID, update in
             io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
         }
@@ -53,6 +58,11 @@ enum WorkerGateway {
             if let userID {
                 listeners.joined(userID)
                 socket.join(self.userRoom(userID))
+            }
+            // A recovered socket is back in the rooms it watched before.
+            let watching = WatchingFlag()
+            if socket.recovered && socket.rooms.contains(where: { $0 == self.allSpacesRoom || $0.hasPrefix("space:") }) {
+                watching.start(watchers)
             }
             let channel = SocketWorkerChannel(socket)
             let authToken = socket.handshake.auth["token"]?.stringValue
@@ -87,14 +97,17 @@ enum WorkerGateway {
             socket.on("watch_space") { args, _ in
                 guard let spaceID = args.first?["space_id"]?.intValue.map(Int64.init),
                       socket.rooms.filter({ $0.hasPrefix("space:") }).count < self.maxWatchedSpaces else { return }
+                watching.start(watchers)
                 socket.join(self.spaceRoom(spaceID))
                 core.post { socket.emit(self.spaceEvent, core.spaceState(spaceID)) }
             }
             socket.on("watch_spaces") { _, _ in
+                watching.start(watchers)
                 socket.join(self.allSpacesRoom)
             }
             socket.on(.disconnect) { _ in
                 if let userID { listeners.left(userID, now: Date().timeIntervalSince1970) }
+                if watching.isSet { watchers.left(Self.anySpaceWatcher, now: Date().timeIntervalSince1970) }
                 core.post { core.workerGone(channel.id) }
             }
         }
@@ -102,7 +115,23 @@ enum WorkerGateway {
 
     static func userRoom(_ userID: Int64) -> String { "user:\(userID)" }
 
+    /// The key `RequestListeners` counts space-watching pages under.
+    static let anySpaceWatcher: Int64 = 0
+
     static func spaceRoom(_ spaceID: Int64) -> String { "space:\(spaceID)" }
+}
+
+/// Whether a socket counts as a page watching spaces (set once, by its first watch, on the socket's loop).
+final class WatchingFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { self.flag.load(ordering: .relaxed) }
+
+    /// Counts the socket among `watchers` the first time.
+    func start(_ watchers: RequestListeners) {
+        guard !self.flag.exchange(true, ordering: .relaxed) else { return }
+        watchers.joined(WorkerGateway.anySpaceWatcher)
+    }
 }
 
 /// The users whose pages may receive `request_update` from this node: one with a page connected, or one whose

@@ -73,6 +73,8 @@ final class Database: SQLDatabase {
     func close() {
         for statement in self.statements.values { statement.finalize() }
         self.statements.removeAll()
+        for statement in self.controlStatements.values { statement.finalize() }
+        self.controlStatements.removeAll()
         self.dataVersionStatement = nil
         if let handle = self.handle {
             sqlite3_close_v2(handle)
@@ -117,7 +119,63 @@ final class Database: SQLDatabase {
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         while try statement.step() {}
+        if self.gathered != nil && sqlite3_get_autocommit(self.handle) == 0 {
+            self.gathered?.append((sql, parameters))
+        }
         return Int(sqlite3_changes(self.handle))
+    }
+
+    // MARK: Writes gathered into one commit
+
+    /// The writes made inside `writingTogether`'s transaction, to make again one by one if it does not commit.
+    private var gathered: [(sql: String, parameters: [SQLValue])]?
+    private var controlStatements: [String: Statement] = [:]
+
+    /// Runs `body` with its writes in one transaction: one WAL commit (its pages, locks and `pwrite`s) instead of
+    /// one per statement. `body` goes on as if each write committed by itself: a statement that fails throws to
+    /// its caller as before, and when the transaction cannot commit (or a failure rolled it back) the writes that
+    /// had succeeded in it are made again, each on its own. Returns false when one of those failed again (the
+    /// caller's copies of rows may then be ahead of the file). Not nested; inside a transaction, `body` just runs.
+    @discardableResult
+    func writingTogether(_ body: () -> Void) -> Bool {
+        guard self.gathered == nil, sqlite3_get_autocommit(self.handle) != 0, self.control("BEGIN IMMEDIATE") else {
+            body()
+            return true
+        }
+        self.gathered = []
+        body()
+        let writes = self.gathered ?? []
+        self.gathered = nil
+        if sqlite3_get_autocommit(self.handle) == 0 {
+            if self.control("COMMIT") { return true }
+            _ = self.control("ROLLBACK")
+        }
+        var all = true
+        for write in writes {
+            do {
+                _ = try self.run(write.sql, parameters: write.parameters)
+            } catch {
+                all = false
+            }
+        }
+        return all
+    }
+
+    /// BEGIN, COMMIT or ROLLBACK from a kept statement (sqlite3_exec parses the text each time); not counted in
+    /// `tableStatements`.
+    private func control(_ sql: String) -> Bool {
+        let statement: Statement
+        if let kept = self.controlStatements[sql] {
+            statement = kept
+        } else {
+            var raw: OpaquePointer?
+            guard self.handle != nil, sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil) == SQLITE_OK,
+                  let raw else { return false }
+            statement = Statement(raw, database: self)
+            self.controlStatements[sql] = statement
+        }
+        defer { statement.reset() }
+        return (try? statement.step()) != nil
     }
 
     func insertReturningID(_ sql: String, parameters: [SQLValue]) throws(SQLiteError) -> Int64 {

@@ -32,6 +32,12 @@ final class SQLiteStore: SQLBackedStore {
         }
     }
 
+    /// `Database.writingTogether`; when a write could not be made again after a failed commit, the rows kept in
+    /// memory are dropped (they may be ahead of the file).
+    func writingTogether(_ body: () -> Void) {
+        if !self.db.writingTogether(body) { self.cache.removeAll() }
+    }
+
     // MARK: Cached reads
 
     func request(id: String) throws -> RequestRecord? {
