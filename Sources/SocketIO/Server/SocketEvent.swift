@@ -69,8 +69,8 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
 
     /// The comma-separated JSON text of the values as received, when available.
     var rawText: ArraySlice<UInt8>? {
-        guard let raw = self.raw else { return nil }
-        return raw.elements(from: self.rawStart)
+        // Optional chaining reads `raw` in place (a `guard let` copies it, retains included).
+        self.raw?.elements(from: self.rawStart)
     }
 
     /// One element of validated JSON text.
