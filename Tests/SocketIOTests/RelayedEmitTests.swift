@@ -59,6 +59,26 @@ final class RelayedEmitTests: XCTestCase {
         XCTAssertEqual(written.count - 1, length, "announced length", file: file, line: line)
     }
 
+    func testConnectAnswerMatchesTheEncoder() throws {
+        for namespace in ["/", "", "/chat", "/é"] {
+            for pid in [nil, "p1d-_Xy", "another0pid"] as [String?] {
+                let sid = "AbC-_0123456789xyzAAAB"
+                var object = JSONObject()
+                object["sid"] = .string(sid)
+                if let pid { object["pid"] = .string(pid) }
+                let expected = try XCTUnwrap(OutgoingPacket.control(.connect(namespace: namespace, data: object))).text
+                let length = try XCTUnwrap(OutgoingPacket.connectLength(namespace: namespace, sid: sid, pid: pid))
+                var written: [UInt8] = [0x34]
+                OutgoingPacket.appendConnect(namespace: namespace, sid: sid, pid: pid, to: &written)
+                XCTAssertEqual(String(decoding: written.dropFirst(), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+                XCTAssertEqual(written.count - 1, length)
+            }
+        }
+        XCTAssertNil(OutgoingPacket.connectLength(namespace: "/", sid: "a\"b", pid: nil))
+        XCTAssertNil(OutgoingPacket.connectLength(namespace: "/", sid: "ab", pid: "p\n"))
+        XCTAssertNil(OutgoingPacket.connectLength(namespace: "nsp", sid: "ab", pid: nil))
+    }
+
     private static func withBuffer<R>(_ bytes: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
         guard let bytes else { return try body(nil) }
         return try bytes.withUnsafeBufferPointer { try body($0) }

@@ -116,6 +116,44 @@ enum OutgoingPacket {
         text.append(0x5D)
     }
 
+    /// The length of the CONNECT answer `appendConnect` writes (`0[/nsp,]{"sid":"…"[,"pid":"…"]}`, as the
+    /// encoder writes a `.connect` packet with that object), or nil when the encoder must write it: a
+    /// namespace it refuses, or ids that would need JSON escapes (generated ids never do).
+    static func connectLength(namespace: String, sid: String, pid: String?) -> Int? {
+        var length = 11 + sid.utf8.count  // 0{"sid":""}
+        if Self.namesNamespace(namespace) {
+            guard namespace.utf8.first == 0x2F, !namespace.utf8.contains(0x2C) else { return nil }
+            length += namespace.utf8.count + 1
+        }
+        guard Self.isPlainJSONText(sid) else { return nil }
+        if let pid {
+            guard Self.isPlainJSONText(pid) else { return nil }
+            length += 9 + pid.utf8.count  // ,"pid":""
+        }
+        return length
+    }
+
+    /// Appends what `connectLength` measured.
+    static func appendConnect(namespace: String, sid: String, pid: String?, to text: inout [UInt8]) {
+        text.append(0x30 + SocketPacketType.connect.rawValue)
+        if Self.namesNamespace(namespace) {
+            text.append(contentsOf: namespace.utf8)
+            text.append(0x2C)
+        }
+        text.append(contentsOf: #"{"sid":""#.utf8)
+        text.append(contentsOf: sid.utf8)
+        if let pid {
+            text.append(contentsOf: #"","pid":""#.utf8)
+            text.append(contentsOf: pid.utf8)
+        }
+        text.append(contentsOf: #""}"#.utf8)
+    }
+
+    /// Whether `string` is written in JSON as its own bytes between quotes.
+    private static func isPlainJSONText(_ string: String) -> Bool {
+        !string.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    }
+
     /// Whether a packet names `namespace` (the encoder omits "" and "/", the main one), by length first.
     @inline(__always)
     private static func namesNamespace(_ namespace: String) -> Bool {

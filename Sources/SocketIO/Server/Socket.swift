@@ -532,12 +532,20 @@ public final class Socket: @unchecked Sendable {
     func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
         self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
-        var payload = JSONObject()
-        payload["sid"] = .string(self.id)
-        if let pid = self.pid { payload["pid"] = .string(pid) }
-        // A v2 client's CONNECT answer carries no data.
-        if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: self.client.isV2 ? nil : payload)) {
-            self.client.write(packet, volatile: false)
+        let namespace = self.nsp.name
+        if !self.client.isV2, let length = OutgoingPacket.connectLength(namespace: namespace, sid: self.id, pid: self.pid) {
+            // The usual answer, written in place: no JSON object, packet or intermediate buffer per connection.
+            self.client.write(textLength: length, volatile: false, compress: true) { text in
+                OutgoingPacket.appendConnect(namespace: namespace, sid: self.id, pid: self.pid, to: &text)
+            }
+        } else {
+            var payload = JSONObject()
+            payload["sid"] = .string(self.id)
+            if let pid = self.pid { payload["pid"] = .string(pid) }
+            // A v2 client's CONNECT answer carries no data.
+            if let packet = OutgoingPacket.control(.connect(namespace: namespace, data: self.client.isV2 ? nil : payload)) {
+                self.client.write(packet, volatile: false)
+            }
         }
         for arguments in missed {
             guard case .string(let event)? = arguments.first else { continue }
@@ -576,8 +584,11 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// Handles an EVENT read by the fast path (`IncomingEvent`): its arguments stay JSON text until read.
-    func receiveEvent(_ event: IncomingEvent) {
-        self.dispatchEvent(name: event.name, arguments: SocketArguments(raw: event.raw, rawStart: 1), ackID: event.ackID)
+    func receiveEvent(_ event: consuming IncomingEvent) {
+        // Consumed: the payload moves into the arguments instead of being copied (retained) and released.
+        let ackID = event.ackID
+        let name = event.name
+        self.dispatchEvent(name: name, arguments: SocketArguments(raw: (consume event).raw, rawStart: 1), ackID: ackID)
     }
 
     private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {

@@ -27,10 +27,10 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
     }
 
     /// Arguments that are decoded from `raw` when read: its elements from `rawStart` on.
-    init(raw: SocketRawData, rawStart: Int) {
+    init(raw: consuming SocketRawData, rawStart: Int) {
         self.decoded = nil
-        self.raw = raw
         self.rawStart = Swift.min(Swift.max(0, rawStart), raw.count)
+        self.raw = raw
     }
 
     /// The decoded values (binary attachments already in place).
