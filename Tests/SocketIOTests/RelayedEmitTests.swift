@@ -59,6 +59,15 @@ final class RelayedEmitTests: XCTestCase {
         XCTAssertEqual(written.count - 1, length, "announced length", file: file, line: line)
     }
 
+    func testReservedNamesAreRecognisedInBytes() {
+        for name in ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+                     "connecT", "connect_errors", "disconnectin", "newlistener", "", "echo", "remove_Listener"] {
+            var name = name
+            let expected = isReservedEventName(name)
+            name.withUTF8 { XCTAssertEqual(isReservedEventName($0), expected, String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
     func testConnectAnswerMatchesTheEncoder() throws {
         for namespace in ["/", "", "/chat", "/é"] {
             for pid in [nil, "p1d-_Xy", "another0pid"] as [String?] {
@@ -103,6 +112,11 @@ final class RelayedEmitTests: XCTestCase {
                     socket.onEvent("accent") { socket.emit("é-back", $0.arguments) }
                     socket.onEvent("echo-ack") { $0.ack?.send($0.arguments) }
                     socket.onEvent("tail") { socket.emit("tail", $0.arguments.dropping(first: 1)) }
+                    socket.onEvent("é") { socket.emit("é", $0.arguments) }
+                    socket.onAny { name, args in
+                        guard name.hasPrefix("unheard") else { return }
+                        socket.emit("heard", arguments: [.string(name)] + args)
+                    }
                     socket.onEvent("later") { event in
                         let arguments = event.arguments
                         DispatchQueue.global().async { socket.emit("later", arguments) }
@@ -128,7 +142,7 @@ final class RelayedEmitTests: XCTestCase {
 
     private func exchange(_ client: SIOTestClient, prefix nsp: String) throws {
         let payload = String(repeating: "x", count: 2_000)
-        let cases: [(sent: String, answer: String)] = [
+        let cases: [(sent: String, answer: String?)] = [
             (#"42\#(nsp)["echo",1,"\#(payload)"]"#, #"42\#(nsp)["echo",1,"\#(payload)"]"#),
             (#"42\#(nsp)["echo"]"#, #"42\#(nsp)["echo"]"#),
             (#"42\#(nsp)[ "echo" , 1.50 , {"b":1,"a":2},"\u00e9" ]"#, #"42\#(nsp)["echo",1.50 , {"b":1,"a":2},"\u00e9"]"#),
@@ -138,10 +152,23 @@ final class RelayedEmitTests: XCTestCase {
             (#"42\#(nsp)18["echo-ack"]"#, #"43\#(nsp)18[]"#),
             (#"42\#(nsp)["tail","drop",{"k":null}]"#, #"42\#(nsp)["tail",{"k":null}]"#),
             (#"42\#(nsp)["later","x"]"#, #"42\#(nsp)["later","x"]"#),
+            // Names are matched against the handlers' by their bytes; escaped ones are decoded first.
+            (#"42\#(nsp)["ech\u006f",2]"#, #"42\#(nsp)["echo",2]"#),
+            (#"42\#(nsp)["é",3]"#, #"42\#(nsp)["é",3]"#),
+            (#"42\#(nsp)["\u00e9",4]"#, #"42\#(nsp)["é",4]"#),
+            (#"42\#(nsp)["echoo",5]"#, nil),
+            (#"42\#(nsp)["ech",6]"#, nil),
+            (#"42\#(nsp)["unheard-é",7]"#, #"42\#(nsp)["heard","unheard-é",7]"#),
         ]
         for (sent, answer) in cases {
             try client.send(sent)
-            XCTAssertEqual(try client.nextText(), answer, sent)
+            if let answer {
+                XCTAssertEqual(try client.nextText(), answer, sent)
+            } else {
+                // An event without a handler answers nothing: the next answer is the probe's.
+                try client.send(#"42\#(nsp)["echo","probe"]"#)
+                XCTAssertEqual(try client.nextText(), #"42\#(nsp)["echo","probe"]"#, sent)
+            }
         }
     }
 

@@ -587,7 +587,7 @@ public final class Socket: @unchecked Sendable {
     func receiveEvent(_ event: consuming IncomingEvent) {
         // Consumed: the payload moves into the arguments instead of being copied (retained) and released.
         let ackID = event.ackID
-        let name = event.name
+        let name = event.escapedName ?? self.eventName(event.raw.bytes[event.nameRange])
         self.dispatchEvent(name: name, arguments: SocketArguments(raw: (consume event).raw, rawStart: 1), ackID: ackID)
     }
 
@@ -629,6 +629,28 @@ public final class Socket: @unchecked Sendable {
             case .values(let handler): handler(arguments.values, ack)
             }
         }
+    }
+
+    /// The event name spelled by `text` (plain UTF-8): a handler's stored name when one matches, so that the
+    /// usual event builds no String, else a new one.
+    private func eventName(_ text: ArraySlice<UInt8>) -> String {
+        text.withUnsafeBufferPointer { bytes in
+            let handlers = self.handlers
+            var index = 0
+            while index < handlers.count {
+                if Self.spells(handlers[index].name, bytes) { return handlers[index].name }
+                index += 1
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Whether `name`'s UTF-8 is `bytes`.
+    @inline(__always)
+    private static func spells(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.utf8.count == bytes.count else { return false }
+        var name = name
+        return name.withUTF8 { $0.elementsEqual(bytes) }
     }
 
     /// Name equality that skips the string comparison call for names of another length (most of them).
