@@ -650,7 +650,11 @@ public final class Socket: @unchecked Sendable {
     private static func spells(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard name.utf8.count == bytes.count else { return false }
         var name = name
-        return name.withUTF8 { $0.elementsEqual(bytes) }
+        // memcmp: `elementsEqual` walks both through iterators, several times the cost for short names.
+        return name.withUTF8 { stored in
+            guard let lhs = stored.baseAddress, let rhs = bytes.baseAddress else { return true }  // both empty
+            return memcmp(lhs, rhs, bytes.count) == 0
+        }
     }
 
     /// Name equality that skips the string comparison call for names of another length (most of them).
