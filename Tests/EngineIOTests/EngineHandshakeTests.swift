@@ -20,6 +20,18 @@ final class EngineHandshakeTests: XCTestCase {
         )
     }
 
+    func testNumbersAreSpelledAsStringDoes() {
+        for value in [0, 1, 9, 10, 99, 100, 25_000, 1_000_000, 999_999_999, -1, -10, Int.max, Int.min] {
+            let handshake = EngineHandshake(sid: "s", upgrades: [], pingInterval: value, pingTimeout: value, maxPayload: value)
+            XCTAssertEqual(
+                handshake.json,
+                #"{"sid":"s","upgrades":[],"pingInterval":\#(value),"pingTimeout":\#(value),"maxPayload":\#(value)}"#
+            )
+        }
+        let v3 = EngineHandshake(sid: "s", upgrades: [], pingInterval: 5, pingTimeout: 7, includesMaxPayload: false)
+        XCTAssertEqual(v3.json, #"{"sid":"s","upgrades":[],"pingInterval":5,"pingTimeout":7}"#)
+    }
+
     func testHandshakeEscapesStringsLikeJSONStringify() {
         let handshake = EngineHandshake(sid: "a\"b\\c\n\u{1}é", upgrades: ["websocket", "x"])
         XCTAssertTrue(handshake.json.hasPrefix(#"{"sid":"a\"b\\c\n\u0001é","upgrades":["websocket","x"],"#), handshake.json)

@@ -46,15 +46,29 @@ public struct EngineHandshake: Sendable, Hashable {
             JSONStringEscaping.appendQuoted(upgrade, to: &out)
         }
         out.append(contentsOf: #"],"pingInterval":"#.utf8)
-        out.append(contentsOf: String(self.pingInterval).utf8)
+        Self.appendDecimal(self.pingInterval, to: &out)
         out.append(contentsOf: #","pingTimeout":"#.utf8)
-        out.append(contentsOf: String(self.pingTimeout).utf8)
+        Self.appendDecimal(self.pingTimeout, to: &out)
         if self.includesMaxPayload {
             out.append(contentsOf: #","maxPayload":"#.utf8)
-            out.append(contentsOf: String(self.maxPayload).utf8)
+            Self.appendDecimal(self.maxPayload, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// Appends `value` in decimal, as `String(value)` spells it, without building the string (one per
+    /// number per handshake).
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") &+ UInt8(magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        }
     }
 
     /// The handshake JSON as a `String`.

@@ -164,6 +164,23 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
+    /// Sends a text message of exactly `length` bytes that `write` appends to the array it is given: over
+    /// WebSocket straight into the connection's output buffer, so an encoder needs no buffer of its own.
+    public func send(textLength length: Int, compress: Bool = true, _ write: (inout [UInt8]) -> Void) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendText(length: length + 1, compress: compress) { out in
+                out.append(EnginePacketType.message.asciiDigit)
+                write(&out)
+            }
+        } else {
+            var text: [UInt8] = []
+            text.reserveCapacity(length)
+            write(&text)
+            self.enqueue(EnginePacket(type: .message, textBytes: text), compress: compress)
+        }
+    }
+
     /// Sends a text message.
     public func send(text: String, compress: Bool = true) { self.send(text: text.utf8, compress: compress) }
 

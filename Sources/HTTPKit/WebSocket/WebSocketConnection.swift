@@ -69,6 +69,25 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         bytes.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: prefix, $0, compress: compress) }
     }
 
+    /// Sends a text message of exactly `length` bytes that `write` appends to the array it is given: without
+    /// deflate, straight into the connection's output buffer (no intermediate copy of the message).
+    public func sendText(length: Int, compress: Bool = true, _ write: (inout [UInt8]) -> Void) {
+        guard !self.sentClose, !self.connection.isClosed else { return }
+        if self.compressor != nil, compress, length >= self.compressionThreshold {
+            var plain: [UInt8] = []
+            plain.reserveCapacity(length)
+            write(&plain)
+            plain.withUnsafeBytes { self.sendMessage(opcode: .text, prefix: nil, $0, compress: true) }
+            return
+        }
+        self.writeFrame(opcode: .text, rsv1: false, length: length) { out in
+            let start = out.count
+            write(&out)
+            // The header already announced `length`: a writer that disagrees would corrupt the stream.
+            precondition(out.count - start == length, "sendText(length:) wrote a different length")
+        }
+    }
+
     /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
     @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
         if let done = bytes.withContiguousStorageIfAvailable({

@@ -12,9 +12,18 @@ import Transport
 struct IncomingEvent {
     var namespace: String
     var ackID: Int?
-    var name: String
+    /// The event name when it had escapes (decoded by the full parser); nil when it is the plain text at
+    /// `nameRange`, which the socket turns into a String only if no handler's name already spells it.
+    var escapedName: String?
+    /// Indices into `raw.bytes` of the name's text between its quotes.
+    var nameRange: Range<Int>
     /// The payload text and its element ranges (indices into the message's storage).
     var raw: SocketRawData
+
+    /// The event name.
+    var name: String {
+        self.escapedName ?? String(decoding: self.raw.bytes[self.nameRange], as: UTF8.self)
+    }
 
     /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles.
     static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> IncomingEvent? {
@@ -52,18 +61,18 @@ struct IncomingEvent {
         guard scanner.scanArray(from: i), let first = scanner.firstRange else { return nil }
         // The event name: a string, decoded here (escapes through the full parser).
         guard bytes[first.lowerBound] == 0x22 else { return nil }
-        let name: String
+        var escapedName: String?
         if scanner.firstStringHasEscapes {
             guard case .string(let decoded)? = try? JSONParser.parse(
                 UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[first]))) else { return nil }
-            name = decoded
-        } else {
-            name = String(decoding: UnsafeBufferPointer(rebasing: bytes[(first.lowerBound + 1)..<(first.upperBound - 1)]),
-                          as: UTF8.self)
+            if isReservedEventName(decoded) { return nil }
+            escapedName = decoded
+        } else if isReservedEventName(UnsafeBufferPointer(rebasing: bytes[(first.lowerBound + 1)..<(first.upperBound - 1)])) {
+            return nil
         }
-        if isReservedEventName(name) { return nil }
         let payload = source[(base + i)...]
-        return IncomingEvent(namespace: namespace, ackID: ackID, name: name,
+        return IncomingEvent(namespace: namespace, ackID: ackID, escapedName: escapedName,
+                             nameRange: (base + first.lowerBound + 1)..<(base + first.upperBound - 1),
                              raw: SocketRawData(bytes: payload, count: scanner.count,
                                                 tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
     }
@@ -80,6 +89,21 @@ func isReservedEventName(_ name: String) -> Bool {
     case 11: return name == "newListener"
     case 13: return name == "connect_error" || name == "disconnecting"
     case 14: return name == "removeListener"
+    default: return false
+    }
+}
+
+/// `isReservedEventName` for a name's UTF-8 (an unescaped JSON string's text).
+func isReservedEventName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+    func equals(_ literal: StaticString) -> Bool {
+        name.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+    switch name.count {
+    case 7: return equals("connect")
+    case 10: return equals("disconnect")
+    case 11: return equals("newListener")
+    case 13: return equals("connect_error") || equals("disconnecting")
+    case 14: return equals("removeListener")
     default: return false
     }
 }

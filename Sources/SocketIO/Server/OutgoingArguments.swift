@@ -75,6 +75,103 @@ enum OutgoingPacket {
         return true
     }
 
+    /// The length of the EVENT (`name` given) or ACK (`name` nil) that `appendRelayed` writes, or nil when
+    /// that form does not apply: a namespace that cannot be encoded, a negative id, or an event name that
+    /// needs JSON escapes (those take `appendEvent` / `appendAck`). `name` is the name's UTF-8.
+    static func relayedLength(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: ArraySlice<UInt8>, id: Int?) -> Int? {
+        var length = 3 + raw.count  // type digit, brackets
+        if Self.namesNamespace(namespace) {
+            guard namespace.utf8.first == 0x2F, !namespace.utf8.contains(0x2C) else { return nil }
+            length += namespace.utf8.count + 1
+        }
+        if let id {
+            guard id >= 0 else { return nil }
+            length += decimalDigits(id)
+        }
+        if let name {
+            for byte in name where byte < 0x20 || byte == 0x22 || byte == 0x5C { return nil }
+            length += name.count + 2 + (raw.isEmpty ? 0 : 1)
+        }
+        return length
+    }
+
+    /// Appends what `relayedLength` measured: the same bytes `appendEvent` (with `name`) or `appendAck`
+    /// (without) write, for the cases `relayedLength` accepted.
+    static func appendRelayed(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: ArraySlice<UInt8>, id: Int?,
+                              to text: inout [UInt8]) {
+        text.append(0x30 + (name == nil ? SocketPacketType.ack : SocketPacketType.event).rawValue)
+        if Self.namesNamespace(namespace) {
+            text.append(contentsOf: namespace.utf8)
+            text.append(0x2C)
+        }
+        if let id { JSONNumberFormatting.appendInteger(Int64(id), to: &text) }
+        text.append(0x5B)
+        if let name {
+            text.append(0x22)
+            text.append(contentsOf: name)
+            text.append(0x22)
+            if !raw.isEmpty { text.append(0x2C) }
+        }
+        text.append(contentsOf: raw)
+        text.append(0x5D)
+    }
+
+    /// The length of the CONNECT answer `appendConnect` writes (`0[/nsp,]{"sid":"…"[,"pid":"…"]}`, as the
+    /// encoder writes a `.connect` packet with that object), or nil when the encoder must write it: a
+    /// namespace it refuses, or ids that would need JSON escapes (generated ids never do).
+    static func connectLength(namespace: String, sid: String, pid: String?) -> Int? {
+        var length = 11 + sid.utf8.count  // 0{"sid":""}
+        if Self.namesNamespace(namespace) {
+            guard namespace.utf8.first == 0x2F, !namespace.utf8.contains(0x2C) else { return nil }
+            length += namespace.utf8.count + 1
+        }
+        guard Self.isPlainJSONText(sid) else { return nil }
+        if let pid {
+            guard Self.isPlainJSONText(pid) else { return nil }
+            length += 9 + pid.utf8.count  // ,"pid":""
+        }
+        return length
+    }
+
+    /// Appends what `connectLength` measured.
+    static func appendConnect(namespace: String, sid: String, pid: String?, to text: inout [UInt8]) {
+        text.append(0x30 + SocketPacketType.connect.rawValue)
+        if Self.namesNamespace(namespace) {
+            text.append(contentsOf: namespace.utf8)
+            text.append(0x2C)
+        }
+        text.append(contentsOf: #"{"sid":""#.utf8)
+        text.append(contentsOf: sid.utf8)
+        if let pid {
+            text.append(contentsOf: #"","pid":""#.utf8)
+            text.append(contentsOf: pid.utf8)
+        }
+        text.append(contentsOf: #""}"#.utf8)
+    }
+
+    /// Whether `string` is written in JSON as its own bytes between quotes.
+    private static func isPlainJSONText(_ string: String) -> Bool {
+        !string.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    }
+
+    /// Whether a packet names `namespace` (the encoder omits "" and "/", the main one), by length first.
+    @inline(__always)
+    private static func namesNamespace(_ namespace: String) -> Bool {
+        let count = namespace.utf8.count
+        return count > 1 || (count == 1 && namespace != "/")
+    }
+
+    /// How many decimal digits a non-negative `value` has.
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    }
+
     /// A control packet (CONNECT, CONNECT_ERROR, DISCONNECT).
     static func control(_ packet: SocketPacket) -> SocketEncodedPacket? {
         try? self.encoder.encode(packet)

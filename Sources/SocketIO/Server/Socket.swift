@@ -284,7 +284,14 @@ public final class Socket: @unchecked Sendable {
     /// Sends `event` with received arguments, relaying their JSON text unchanged when possible.
     @discardableResult
     public func emit(_ event: String, _ arguments: SocketArguments) -> Bool {
-        self.emit(event, arguments: .forwarded(arguments), options: SocketEmitOptions(), ack: nil)
+        // The relay (an echo): on the loop, with nothing watching outgoing packets, the text goes straight
+        // to the transport without the `OutgoingArguments` wrapping `emitOnLoop` takes.
+        if self.loop.inEventLoop, self.rareListeners?.outgoingListeners.isEmpty ?? true, let raw = arguments.rawText {
+            if isReservedEventName(event) { return false }
+            if self.connected { self.writeRelayed(event, raw: raw, id: nil, volatile: false, compress: true) }
+            return true
+        }
+        return self.emit(event, arguments: .forwarded(arguments), options: SocketEmitOptions(), ack: nil)
     }
 
     /// Sends `event` and calls `ack` with the client's answer (or with an error when the socket disconnects).
@@ -363,12 +370,7 @@ public final class Socket: @unchecked Sendable {
         }
         self.notifyOutgoing(event, arguments.values)
         if case .forwarded(let forwarded) = arguments, let raw = forwarded.rawText {
-            // Relayed JSON text: encoded in the loop's scratch buffer, copied once into the transport.
-            let namespace = self.nsp.name
-            self.loop.withScratchBytes { text in
-                guard OutgoingPacket.appendEvent(namespace: namespace, name: event, raw: raw, ackID: ackID, to: &text) else { return }
-                self.client.write(text: text, attachments: [], volatile: options.volatile, compress: options.compress)
-            }
+            self.writeRelayed(event, raw: raw, id: ackID, volatile: options.volatile, compress: options.compress)
             return
         }
         guard let packet = OutgoingPacket.event(namespace: self.nsp.name, name: event, arguments: arguments, ackID: ackID) else {
@@ -394,14 +396,36 @@ public final class Socket: @unchecked Sendable {
         for listener in self.outgoingListeners { listener.body(event, values) }
     }
 
+    /// Writes an EVENT named `event` (an ACK when nil) relaying argument JSON text (loop only): encoded in
+    /// place in the transport's output when the name needs no escapes, else through the loop's scratch buffer.
+    private func writeRelayed(_ event: String?, raw: ArraySlice<UInt8>, id: Int?, volatile: Bool, compress: Bool) {
+        let namespace = self.nsp.name
+        var name = event ?? ""
+        let written = name.withUTF8 { utf8 -> Bool in
+            let nameBytes = event == nil ? nil : utf8
+            guard let length = OutgoingPacket.relayedLength(namespace: namespace, name: nameBytes, raw: raw, id: id) else {
+                return false
+            }
+            self.client.write(textLength: length, volatile: volatile, compress: compress) { text in
+                OutgoingPacket.appendRelayed(namespace: namespace, name: nameBytes, raw: raw, id: id, to: &text)
+            }
+            return true
+        }
+        if written { return }
+        self.loop.withScratchBytes { text in
+            if let event {
+                guard OutgoingPacket.appendEvent(namespace: namespace, name: event, raw: raw, ackID: id, to: &text) else { return }
+            } else {
+                guard let id, OutgoingPacket.appendAck(namespace: namespace, id: id, raw: raw, to: &text) else { return }
+            }
+            self.client.write(text: text, attachments: [], volatile: volatile, compress: compress)
+        }
+    }
+
     /// Writes the answer to an acknowledgement the client asked for (loop only).
     func writeAck(id: Int, arguments: OutgoingArguments) {
         if case .forwarded(let forwarded) = arguments, let raw = forwarded.rawText {
-            let namespace = self.nsp.name
-            self.loop.withScratchBytes { text in
-                guard OutgoingPacket.appendAck(namespace: namespace, id: id, raw: raw, to: &text) else { return }
-                self.client.write(text: text, attachments: [], volatile: false)
-            }
+            self.writeRelayed(nil, raw: raw, id: id, volatile: false, compress: true)
             return
         }
         guard let packet = OutgoingPacket.ack(namespace: self.nsp.name, id: id, arguments: arguments) else { return }
@@ -508,12 +532,20 @@ public final class Socket: @unchecked Sendable {
     func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
         self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
-        var payload = JSONObject()
-        payload["sid"] = .string(self.id)
-        if let pid = self.pid { payload["pid"] = .string(pid) }
-        // A v2 client's CONNECT answer carries no data.
-        if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: self.client.isV2 ? nil : payload)) {
-            self.client.write(packet, volatile: false)
+        let namespace = self.nsp.name
+        if !self.client.isV2, let length = OutgoingPacket.connectLength(namespace: namespace, sid: self.id, pid: self.pid) {
+            // The usual answer, written in place: no JSON object, packet or intermediate buffer per connection.
+            self.client.write(textLength: length, volatile: false, compress: true) { text in
+                OutgoingPacket.appendConnect(namespace: namespace, sid: self.id, pid: self.pid, to: &text)
+            }
+        } else {
+            var payload = JSONObject()
+            payload["sid"] = .string(self.id)
+            if let pid = self.pid { payload["pid"] = .string(pid) }
+            // A v2 client's CONNECT answer carries no data.
+            if let packet = OutgoingPacket.control(.connect(namespace: namespace, data: self.client.isV2 ? nil : payload)) {
+                self.client.write(packet, volatile: false)
+            }
         }
         for arguments in missed {
             guard case .string(let event)? = arguments.first else { continue }
@@ -552,8 +584,11 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// Handles an EVENT read by the fast path (`IncomingEvent`): its arguments stay JSON text until read.
-    func receiveEvent(_ event: IncomingEvent) {
-        self.dispatchEvent(name: event.name, arguments: SocketArguments(raw: event.raw, rawStart: 1), ackID: event.ackID)
+    func receiveEvent(_ event: consuming IncomingEvent) {
+        // Consumed: the payload moves into the arguments instead of being copied (retained) and released.
+        let ackID = event.ackID
+        let name = event.escapedName ?? self.eventName(event.raw.bytes[event.nameRange])
+        self.dispatchEvent(name: name, arguments: SocketArguments(raw: (consume event).raw, rawStart: 1), ackID: ackID)
     }
 
     private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {
@@ -584,15 +619,48 @@ public final class Socket: @unchecked Sendable {
         // builds, where the allocation guard tests run, and the entries that do not match are not copied
         // (a copy retains the name and the closure).
         var first = 0
-        while first < handlers.count && handlers[first].name != name { first += 1 }
+        let length = name.utf8.count
+        while first < handlers.count && !Self.same(handlers[first].name, name, length: length) { first += 1 }
         guard first < handlers.count else { return }
         let event = SocketEvent(name: name, arguments: arguments, ack: ack)
-        for index in first..<handlers.count where handlers[index].name == name {
+        for index in first..<handlers.count where Self.same(handlers[index].name, name, length: length) {
             switch handlers[index].listener {
             case .event(let handler): handler(event)
             case .values(let handler): handler(arguments.values, ack)
             }
         }
+    }
+
+    /// The event name spelled by `text` (plain UTF-8): a handler's stored name when one matches, so that the
+    /// usual event builds no String, else a new one.
+    private func eventName(_ text: ArraySlice<UInt8>) -> String {
+        text.withUnsafeBufferPointer { bytes in
+            let handlers = self.handlers
+            var index = 0
+            while index < handlers.count {
+                if Self.spells(handlers[index].name, bytes) { return handlers[index].name }
+                index += 1
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Whether `name`'s UTF-8 is `bytes`.
+    @inline(__always)
+    private static func spells(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.utf8.count == bytes.count else { return false }
+        var name = name
+        // memcmp: `elementsEqual` walks both through iterators, several times the cost for short names.
+        return name.withUTF8 { stored in
+            guard let lhs = stored.baseAddress, let rhs = bytes.baseAddress else { return true }  // both empty
+            return memcmp(lhs, rhs, bytes.count) == 0
+        }
+    }
+
+    /// Name equality that skips the string comparison call for names of another length (most of them).
+    @inline(__always)
+    private static func same(_ stored: String, _ name: String, length: Int) -> Bool {
+        stored.utf8.count == length && stored == name
     }
 
     /// Emits the `error` event (loop only).

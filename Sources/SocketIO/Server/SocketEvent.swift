@@ -27,10 +27,10 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
     }
 
     /// Arguments that are decoded from `raw` when read: its elements from `rawStart` on.
-    init(raw: SocketRawData, rawStart: Int) {
+    init(raw: consuming SocketRawData, rawStart: Int) {
         self.decoded = nil
-        self.raw = raw
         self.rawStart = Swift.min(Swift.max(0, rawStart), raw.count)
+        self.raw = raw
     }
 
     /// The decoded values (binary attachments already in place).
@@ -69,8 +69,8 @@ public struct SocketArguments: Sendable, RandomAccessCollection {
 
     /// The comma-separated JSON text of the values as received, when available.
     var rawText: ArraySlice<UInt8>? {
-        guard let raw = self.raw else { return nil }
-        return raw.elements(from: self.rawStart)
+        // Optional chaining reads `raw` in place (a `guard let` copies it, retains included).
+        self.raw?.elements(from: self.rawStart)
     }
 
     /// One element of validated JSON text.

@@ -58,6 +58,13 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         for attachment in attachments { self.session.send(binary: attachment, compress: compress) }
     }
 
+    /// Writes one text packet (no attachments) of exactly `length` bytes that `encode` appends in place.
+    func write(textLength length: Int, volatile: Bool, compress: Bool, _ encode: (inout [UInt8]) -> Void) {
+        guard !self.isClosed else { return }
+        if volatile && self.session.hasPendingOutput { return }
+        self.session.send(textLength: length, compress: compress, encode)
+    }
+
     // MARK: Incoming (EngineSessionDelegate)
 
     func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
