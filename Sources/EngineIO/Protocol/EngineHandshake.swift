@@ -46,15 +46,31 @@ public struct EngineHandshake: Sendable, Hashable {
             JSONStringEscaping.appendQuoted(upgrade, to: &out)
         }
         out.append(contentsOf: #"],"pingInterval":"#.utf8)
-        out.append(contentsOf: String(self.pingInterval).utf8)
+        Self.appendDecimal(self.pingInterval, to: &out)
         out.append(contentsOf: #","pingTimeout":"#.utf8)
-        out.append(contentsOf: String(self.pingTimeout).utf8)
+        Self.appendDecimal(self.pingTimeout, to: &out)
         if self.includesMaxPayload {
             out.append(contentsOf: #","maxPayload":"#.utf8)
-            out.append(contentsOf: String(self.maxPayload).utf8)
+            Self.appendDecimal(self.maxPayload, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// Appends `value` in decimal, with no String in between (this runs three times per new session).
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of UInt64.max
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var start = raw.count
+            repeat {
+                start -= 1
+                raw[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
+        }
     }
 
     /// The handshake JSON as a `String`.

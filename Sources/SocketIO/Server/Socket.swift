@@ -508,17 +508,36 @@ public final class Socket: @unchecked Sendable {
     func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
         self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
+        if self.nsp.name == "/" && self.pid == nil && !self.client.isV2 && EngineSessionID.isWellFormed(self.id) {
+            // The usual answer, `0{"sid":"…"}`, written in place: the id needs no escaping, and a JSON object
+            // and the encoder cost several thousand instructions per new connection.
+            var text: [UInt8] = []
+            text.reserveCapacity(Self.connectAnswerHead.count + EngineSessionID.length + 2)
+            text.append(contentsOf: Self.connectAnswerHead)
+            text.append(contentsOf: self.id.utf8)
+            text.append(UInt8(ascii: "\""))
+            text.append(UInt8(ascii: "}"))
+            self.client.write(text: text, attachments: [], volatile: false)
+        } else {
+            self.sendConnectAnswer()
+        }
+        for arguments in missed {
+            guard case .string(let event)? = arguments.first else { continue }
+            let packet = SocketBroadcastPacket(namespace: self.nsp.name, event: event, arguments: Array(arguments.dropFirst()))
+            self.deliver(packet, volatile: false)
+        }
+    }
+
+    private static let connectAnswerHead: [UInt8] = Array(#"0{"sid":""#.utf8)
+
+    /// The CONNECT answer through the encoder: another namespace, a `pid`, or a v2 client (no data).
+    private func sendConnectAnswer() {
         var payload = JSONObject()
         payload["sid"] = .string(self.id)
         if let pid = self.pid { payload["pid"] = .string(pid) }
         // A v2 client's CONNECT answer carries no data.
         if let packet = OutgoingPacket.control(.connect(namespace: self.nsp.name, data: self.client.isV2 ? nil : payload)) {
             self.client.write(packet, volatile: false)
-        }
-        for arguments in missed {
-            guard case .string(let event)? = arguments.first else { continue }
-            let packet = SocketBroadcastPacket(namespace: self.nsp.name, event: event, arguments: Array(arguments.dropFirst()))
-            self.deliver(packet, volatile: false)
         }
     }
 
