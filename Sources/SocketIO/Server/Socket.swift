@@ -508,9 +508,9 @@ public final class Socket: @unchecked Sendable {
     func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
         self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
-        if self.nsp.name == "/" && self.pid == nil && !self.client.isV2 && EngineSessionID.isWellFormed(self.id) {
-            // The usual answer, `0{"sid":"…"}`, written in place: the id needs no escaping, and a JSON object
-            // and the encoder cost several thousand instructions per new connection.
+        if self.nsp.name == "/" && self.pid == nil && !self.client.isV2 && !self.recovered {
+            // The usual answer, `0{"sid":"…"}`, written in place: a generated id (not a recovered one) needs no
+            // escaping, and a JSON object and the encoder cost several thousand instructions per connection.
             var text: [UInt8] = []
             text.reserveCapacity(Self.connectAnswerHead.count + EngineSessionID.length + 2)
             text.append(contentsOf: Self.connectAnswerHead)
