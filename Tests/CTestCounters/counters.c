@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -57,7 +58,7 @@ void ctc_enable(void) { ctc_on = 1; }
 void ctc_disable(void) { ctc_on = 0; }
 ctc_counts ctc_read(void) { return ctc_c; }
 void ctc_reset(void) {
-    ctc_counts zero = {0, 0, 0, 0, 0};
+    ctc_counts zero = {0, 0, 0, 0, 0, 0};
     ctc_c = zero;
 }
 
@@ -230,5 +231,47 @@ int epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout, cons
     NEXT(epoll_pwait);
     if (ctc_on) ctc_c.waits++;
     return real_epoll_pwait(epfd, events, max, timeout, mask);
+}
+// The calls a new connection makes besides reading, writing and waiting.
+int accept(int fd, struct sockaddr *addr, socklen_t *len) {
+    NEXT(accept);
+    if (ctc_on) ctc_c.others++;
+    return real_accept(fd, addr, len);
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+    NEXT(accept4);
+    if (ctc_on) ctc_c.others++;
+    return real_accept4(fd, addr, len, flags);
+}
+
+int setsockopt(int fd, int level, int name, const void *value, socklen_t len) {
+    NEXT(setsockopt);
+    if (ctc_on) ctc_c.others++;
+    return real_setsockopt(fd, level, name, value, len);
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
+    NEXT(epoll_ctl);
+    if (ctc_on) ctc_c.others++;
+    return real_epoll_ctl(epfd, op, fd, event);
+}
+
+ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
+    NEXT(getrandom);
+    if (ctc_on) ctc_c.others++;
+    return real_getrandom(buf, len, flags);
+}
+
+int shutdown(int fd, int how) {
+    NEXT(shutdown);
+    if (ctc_on) ctc_c.others++;
+    return real_shutdown(fd, how);
+}
+
+int close(int fd) {
+    NEXT(close);
+    if (ctc_on) ctc_c.others++;
+    return real_close(fd);
 }
 #endif  // CTC_SANITIZED

@@ -2,6 +2,7 @@ import XCTest
 
 import EngineIO
 import Foundation
+import Synchronization
 import Transport
 
 /// Session ids: 20 URL-safe characters from 15 random bytes, like Node's `base64id`.
@@ -18,6 +19,18 @@ final class EngineSessionIDTests: XCTestCase {
     func testGeneratedIdsAreDistinct() {
         let ids = Set((0..<10_000).map { _ in EngineSessionID.generate() })
         XCTAssertEqual(ids.count, 10_000)
+    }
+
+    /// Ids come from per-thread pools of getrandom bytes: threads drawing at once, through many refills,
+    /// still never see the same id.
+    func testPooledIdsAreDistinctAcrossThreadsAndRefills() {
+        let perThread = 2_000
+        let all = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let ids = (0..<perThread).map { _ in EngineSessionID.generate() }
+            all.withLock { $0.append(contentsOf: ids) }
+        }
+        XCTAssertEqual(Set(all.withLock { $0 }).count, 4 * perThread)
     }
 
     func testSeededGeneratorGivesReproducibleIds() {

@@ -192,6 +192,7 @@ final class EchoAllocationTests: XCTestCase {
             total.sends += counts.sends
             total.receives += counts.receives
             total.waits += counts.waits
+            total.others += counts.others
         }
         return total
     }

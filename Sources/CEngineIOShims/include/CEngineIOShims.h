@@ -34,4 +34,7 @@ int ceio_pipe_cloexec(int fds[2]);
 int ceio_set_mmap_threshold(int bytes);
 /// Caps how many malloc arenas glibc creates (mallopt(M_ARENA_MAX)); threads beyond that share them.
 int ceio_set_arena_max(int count);
+/// Fills `out` with `count` bytes from getrandom(2), served from a per-thread pool refilled 512 bytes at a
+/// time (shims.c; one C file, as valgrind 3.19 misreads a module's second DWARF 5 unit); 0 on success, -1 when getrandom failed.
+int ceio_random_bytes(void *out, size_t count);
 #endif

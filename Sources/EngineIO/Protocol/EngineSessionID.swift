@@ -9,9 +9,9 @@ public enum EngineSessionID {
     /// Characters in every generated id.
     public static let length = 20
 
-    /// A fresh id from the system's cryptographically secure generator.
+    /// A fresh id from the system's cryptographically secure generator (pooled: no system call per id).
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledSystemRandom()
         return generate(using: &generator)
     }
 

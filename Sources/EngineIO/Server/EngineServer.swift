@@ -148,10 +148,10 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         return session
     }
 
-    private func handshakePacket(_ session: EngineSession, upgrades: [String]) -> EnginePacket {
+    private func handshake(_ session: EngineSession, upgrades: [String]) -> EngineHandshake {
         EngineHandshake(sid: session.id, upgrades: upgrades, pingInterval: self.options.pingInterval,
                         pingTimeout: self.options.pingTimeout, maxPayload: self.options.maxHttpBufferSize,
-                        includesMaxPayload: session.protocolVersion >= 4).openPacket
+                        includesMaxPayload: session.protocolVersion >= 4)
     }
 
     private func openPollingSession(_ request: HTTPRequest, query: EngineQuery, exchange: HTTPExchange) {
@@ -161,7 +161,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let session = self.makeSession(request, query: query, loop: exchange.loop)
         let canUpgrade = self.options.allowUpgrades && self.options.transports.contains(.websocket)
-        let open = self.handshakePacket(session, upgrades: canUpgrade ? ["websocket"] : [])
+        let open = self.handshake(session, upgrades: canUpgrade ? ["websocket"] : []).openPacket
         let (contentType, body) = session.pollingBody([open])
         var headers = HTTPHeaders()
         headers.add("Content-Type", contentType)
@@ -232,8 +232,8 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         self.addCookie(session, to: &extra)
         accepted.writeResponse(to: connection, extraHeaders: extra)
         session.attachWebSocket(ws)
-        let open = self.handshakePacket(session, upgrades: [])
-        ws.sendText(prefix: nil, open.encodedTextFrame)
+        // The type digit goes in as the frame's prefix: no packet and no second array for the open packet.
+        ws.sendText(prefix: EnginePacketType.open.asciiDigit, self.handshake(session, upgrades: []).jsonBytes)
         session.start()
         self.onConnection?(session)
         return .upgraded
@@ -258,14 +258,5 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
             for (name, value) in CORSHeaders.forRequest(head, options: cors) { headers.add(name, value) }
         }
         return HTTPResponse(status: code.httpStatus, headers: headers, body: code.jsonBytes(message: message))
-    }
-}
-
-extension EnginePacket {
-    /// The packet as the text of a WebSocket frame (`0{...}`, `4hello`).
-    var encodedTextFrame: [UInt8] {
-        var out: [UInt8] = []
-        _ = EnginePacketCodec.write(self, into: &out)
-        return out
     }
 }

@@ -60,11 +60,13 @@ public enum WebSocketHandshake {
 
     /// Whether `key` is a valid `Sec-WebSocket-Key`: base64 that decodes to exactly 16 bytes.
     public static func isValidKey(_ key: String) -> Bool {
-        // 16 bytes in base64 are exactly 22 alphabet characters and "==".
-        let bytes = Array(key.utf8)
-        guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
-        return bytes[0..<22].allSatisfy { byte in
-            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
+        // 16 bytes in base64 are exactly 22 alphabet characters and "==". Read in place (no array per upgrade).
+        var key = key
+        return key.withUTF8 { bytes in
+            guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
+            return bytes[0..<22].allSatisfy { byte in
+                (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
+            }
         }
     }
 

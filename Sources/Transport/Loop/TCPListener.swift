@@ -75,6 +75,9 @@ public final class TCPListener: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        // Accepted sockets inherit TCP_NODELAY from the listener on Linux: set once here, not per connection
+        // (one system call less for each new one).
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         if address.family == AF_INET6 {
             // "::" serves IPv4 too, as people expect from a dual-stack wildcard.
             var zero: Int32 = 0
@@ -203,8 +206,6 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
                     continue
                 }
             }
-            var one: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let connection = TCPConnection(fd: client, loop: self.loop, remoteAddress: remote)
             if let admission = self.admission, let ticket { connection.admission = (admission, ticket) }
             if let tls = self.tls, !connection.beginTLS(tls) {

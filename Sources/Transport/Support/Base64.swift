@@ -98,7 +98,10 @@ public enum Base64 {
 
     /// Encodes `bytes` to a base64 `String`.
     public static func encodeToString(_ bytes: [UInt8]) -> String {
-        String(decoding: encode(bytes), as: UTF8.self)
+        // Straight into the string's storage (a WebSocket upgrade's accept value comes through here).
+        bytes.withUnsafeBufferPointer { input in
+            String(unsafeUninitializedCapacity: encodedLength(byteCount: input.count)) { encode(input, into: $0) }
+        }
     }
 
     // MARK: - Decoding

@@ -4,7 +4,8 @@
 //
 // The test executable defines malloc, calloc, realloc, posix_memalign, aligned_alloc and memalign (which
 // forward to glibc's __libc_* entry points) and send, sendto, sendmsg, writev, write, recv, recvfrom,
-// recvmsg, read, readv, epoll_wait, epoll_pwait (which forward to the next definition, libc's). Because
+// recvmsg, read, readv, epoll_wait, epoll_pwait, accept, accept4, setsockopt, epoll_ctl, getrandom, shutdown,
+// close (which forward to the next definition, libc's). Because
 // libraries in the link reference them, the linker exports these definitions and they interpose libc's in
 // the whole process. Counting is off everywhere until a thread turns it on for itself, so every other test
 // only pays one thread-local check per call.
@@ -16,6 +17,7 @@ typedef struct {
     uint64_t sends;         // send, sendto, sendmsg, write, writev
     uint64_t receives;      // recv, recvfrom, recvmsg, read, readv
     uint64_t waits;         // epoll_wait, epoll_pwait
+    uint64_t others;        // accept, accept4, setsockopt, epoll_ctl, getrandom, shutdown, close
 } ctc_counts;
 
 /// Starts counting on the calling thread (the counters keep their values).
