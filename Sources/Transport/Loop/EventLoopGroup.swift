@@ -25,9 +25,10 @@ public final class EventLoopGroup: Sendable {
         let started = DispatchSemaphore(value: 0)
         for loop in loops {
             group.enter()
-            let thread = Thread {
-                loop.run()
-                loop.markStopped()
+            // The thread holds its loop only while running it: once `shutdown` has seen it leave, the thread
+            // (which may still be ending) no longer keeps the loop, and what the loop held, alive.
+            let thread = Thread { [owned = Unmanaged.passRetained(loop)] in
+                Self.runToEnd(owned.takeRetainedValue())
                 group.leave()
             }
             thread.name = "eio-loop-\(loop.index)"
@@ -39,6 +40,11 @@ public final class EventLoopGroup: Sendable {
             started.wait()
         }
         self.threads = Mutex(threads)
+    }
+
+    private static func runToEnd(_ loop: EventLoop) {
+        loop.run()
+        loop.markStopped()
     }
 
     /// The next loop in round-robin order.
