@@ -6,6 +6,7 @@ its standard input closes (the test ended or died).
 """
 import argparse
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,6 +20,12 @@ def main():
     parser.add_argument("--nodes", type=int, default=2)
     args = parser.parse_args()
     cluster_support.SIO_ECHO = os.path.join(args.bin, "sio-echo")
+    # A Swift test starts us with almost every signal blocked (the mask of the thread that spawned us): its
+    # SIGTERM stayed pending until the SIGKILL after it, and the nodes and redis-server inherited the mask (an
+    # ASan-built node then hung at exit, waiting inside LeakSanitizer). Start from an empty mask, and leave on
+    # SIGTERM through `finally`, which stops the nodes and redis-server: they were left running after each run.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     redis = Redis().start()
     nodes = []
     try:
@@ -32,6 +39,10 @@ def main():
         print(f"cluster listening on port {nodes[0].port} nodes {ports}", flush=True)
         sys.stdin.read()  # until EOF
     finally:
+        # Every node at once: the test kills us 5 s after its SIGTERM, and each node may take seconds to end.
+        for node in nodes:
+            if node.alive():
+                node.proc.send_signal(signal.SIGTERM)
         for node in nodes:
             node.stop()
         redis.stop()

@@ -36,6 +36,22 @@ final class EventLoopShutdownTests: XCTestCase {
         XCTAssertNil(weakConnection, "the stopped loop still holds the connection")
         XCTAssertNil(weakLoop, "the stopped loop is kept alive")
     }
+
+    /// A deadline (`scheduleDeadline`) still pending when its loop stops runs then, once; a plain timer is
+    /// dropped unrun.
+    func testStoppedLoopRunsPendingDeadlinesAndDropsPlainTimers() throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        let ran = Mutex<[String]>([])
+        let scheduled = DispatchSemaphore(value: 0)
+        group.loops[0].execute {
+            group.loops[0].schedule(afterMillis: 60_000) { ran.withLock { $0.append("timer") } }
+            group.loops[0].scheduleDeadline(afterMillis: 60_000) { ran.withLock { $0.append("deadline") } }
+            scheduled.signal()
+        }
+        XCTAssertEqual(scheduled.wait(timeout: .now() + 5), .success)
+        group.shutdown(timeoutSeconds: 5)
+        XCTAssertEqual(ran.withLock { $0 }, ["deadline"])
+    }
 }
 
 /// Records the errno each connection closed with.

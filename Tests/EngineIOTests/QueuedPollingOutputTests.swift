@@ -109,4 +109,21 @@ final class QueuedPollingOutputTests: XCTestCase {
         let poll = try server.poll(sid: sid)
         XCTAssertEqual(poll.status, 400, poll.text)
     }
+
+    /// A session still waiting for the poll that would carry its queue and close packet when the loops stop
+    /// ends then (its delegate is told, the registry lets go of it) and is freed: LeakSanitizer found it in a
+    /// cycle with the registry, its close timer dropped unfired with the loop.
+    func testASessionWaitingForItsLastPollEndsWhenTheLoopsStop() throws {
+        var server: TestEngineServer? = try self.makeServer()
+        let (sid, _) = try XCTUnwrap(server).openPollingSession()
+        weak var weakSession: EngineSession?
+        try XCTUnwrap(server).onLoop(of: sid) { session in session.send(text: "never polled") }
+        weakSession = server?.session(sid)
+        XCTAssertNotNil(weakSession)
+        server?.shutdown()
+        XCTAssertEqual(server?.closeReason(sid), .serverShutdown)
+        XCTAssertEqual(server?.engine.sessionCount, 0)
+        server = nil
+        XCTAssertNil(weakSession, "the closed session is still held")
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import SocketIO
+import Transport
 
 final class JSONParserTests: XCTestCase {
     private func parse(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> JSONValue? {
@@ -244,6 +246,30 @@ final class JSONParserTests: XCTestCase {
         // Unclosed and far beyond any stack: must be a clean error.
         assertRejects(String(repeating: "[", count: 200_000), .tooDeep)
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 200_000), maxDepth: .max))
+    }
+
+    /// The deepest value the parser accepts by default goes through what a server does with an event's
+    /// arguments (parse, serialize, compare, free; all but the parse recurse once per level) on an event loop
+    /// thread, also under ASan's larger frames: with 1 MiB loop stacks it overflowed there.
+    func testDeepestAcceptedValueFitsALoopThreadsStack() throws {
+        let depth = JSONParser.defaultMaxDepth
+        let text = String(repeating: #"{"a":["#, count: depth / 2) + "1" + String(repeating: "]}", count: depth / 2)
+        let group = try EventLoopGroup(loopCount: 1)
+        defer { group.shutdown(timeoutSeconds: 5) }
+        let outcome = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        group.loops[0].execute {
+            defer { done.signal() }
+            do {
+                let value = try JSONParser.parse(text)
+                let again = try JSONParser.parse(JSONSerializer.serialize(value))
+                outcome.withLock { $0 = value == again ? JSONSerializer.string(again) : "round trip differs" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(outcome.withLock { $0 }, text)
     }
 
     func testParsesFromEveryInputForm() throws {

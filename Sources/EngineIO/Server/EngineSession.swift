@@ -581,7 +581,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         // Wait (bounded) for the next poll to hand over what is queued (a message emitted just before a
         // shutdown, as Node delivers it) and the close packet.
         self.closing = reason
-        self.closeTimer = self.loop.schedule(afterMillis: self.options.closeTimeout) { self.finish(reason) }
+        // A loop that stops first ends the session then: dropped with the loop's timers, it would stay in the
+        // registry (which it holds), never telling its delegate.
+        self.closeTimer = self.loop.scheduleDeadline(afterMillis: self.options.closeTimeout) { self.finish(reason) }
     }
 
     /// Ends the session now and tells the delegate once.

@@ -151,6 +151,16 @@ public final class EventLoop: @unchecked Sendable {
         return timer
     }
 
+    /// Schedules `action` after `delayMillis`, or when the loop stops if that comes first: for a deadline whose
+    /// action ends something (a session's bounded close) and that a stopped loop must not simply drop, which
+    /// would leave it, and what its action captures, waiting forever. Loop thread only.
+    @discardableResult
+    public func scheduleDeadline(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
+        let timer = self.schedule(afterMillis: delayMillis, action)
+        timer.fireOnStop()
+        return timer
+    }
+
     /// Re-arms an existing timer (fired or not) without allocating a new one. Loop thread only.
     public func reschedule(_ timer: LoopTimer, afterMillis delayMillis: Int, _ action: (() -> Void)? = nil) {
         self.timers.remove(timer)
@@ -318,6 +328,8 @@ public final class EventLoop: @unchecked Sendable {
     /// connections hold their loop, so a stopped loop that kept them (or timers and tasks capturing them) would
     /// stay in a cycle with them, and with it its group and whatever holds the group. Loop thread only.
     private func releaseAfterStop() {
+        // Deadlines that end something run now rather than never, while their connections are still registered.
+        for action in self.timers.removeFiringOnStop() { action() }
         for index in self.handlers.indices {
             guard let handler = self.handlers[index].handler else { continue }
             handler.loopStopped()

@@ -4,6 +4,8 @@ public final class LoopTimer: @unchecked Sendable {
     fileprivate(set) var deadline: UInt64
     fileprivate var action: (() -> Void)?
     fileprivate var heapIndex: Int = -1
+    /// Run when the loop stops before the deadline, instead of being dropped (see `EventLoop.scheduleDeadline`).
+    fileprivate(set) var firesOnStop = false
 
     init(deadline: UInt64, action: @escaping () -> Void) {
         self.deadline = deadline
@@ -56,6 +58,15 @@ struct TimerHeap {
         return actions
     }
 
+    /// Takes the timers that fire on stop off the heap and returns their actions, in deadline order.
+    mutating func removeFiringOnStop() -> [() -> Void] {
+        let firing = self.items.filter { $0.firesOnStop }.sorted { $0.deadline < $1.deadline }
+        return firing.compactMap { timer in
+            self.remove(timer)
+            return timer.takeAction()
+        }
+    }
+
     /// Removes and returns the earliest timer if it is due at `now`.
     mutating func popDue(now: UInt64) -> LoopTimer? {
         guard !self.items.isEmpty, self.items[0].deadline <= now else { return nil }
@@ -106,4 +117,5 @@ extension LoopTimer {
 
     func reset(deadline: UInt64) { self.deadline = deadline }
     func setAction(_ action: @escaping () -> Void) { self.action = action }
+    func fireOnStop() { self.firesOnStop = true }
 }
