@@ -20,8 +20,8 @@ final class PollingHandshakeCostTests: XCTestCase {
     /// (5.1 to 5.7 measured: the waits depend on timing).
     static let pollingSystemCallBudget = 6.0
     /// Allocations per WebSocket connection: accepted, upgraded, Engine.IO and Socket.IO sessions, closed
-    /// (198 on its own branch once the CONNECT answer was written in place; 206 with the round's other
-    /// changes merged, which keep a request's header storage for reuse).
+    /// (198 on its own branch once the CONNECT answer was written in place; 206 measured once merged with the
+    /// round's other branches).
     static let handshakeAllocationBudget = 212.0
     /// Socket calls per WebSocket connection.
     static let handshakeSystemCallBudget = 12.5
