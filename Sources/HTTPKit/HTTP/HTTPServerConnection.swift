@@ -116,7 +116,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest, buffer: inout ByteBuffer) {
         let handler = self.requestHandler ?? self.handler
         self.requestHandler = nil
-        self.disarmTimer()
+        // An idle timer stays on the schedule while the request is handled: if it fires meanwhile it sees
+        // the exchange and lets go (see `timedOut`). Only a header or body timer is taken off.
+        if self.timerPurpose != .idle { self.disarmTimer() }
         self.keepAlive = request.head.keepAlive
         if request.headers.hasToken("upgrade", in: .connection) && request.headers.contains(.upgrade) {
             switch handler.upgrade(request, connection: self.connection) {
@@ -209,6 +211,8 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     private func finishExchange(movingTo target: EventLoop? = nil) {
         self.current = nil
         if !self.keepAlive {
+            // An idle timer left on the schedule during the request must not cut the graceful close short.
+            self.disarmTimer()
             self.connection.closeGracefully()
             return
         }
@@ -216,7 +220,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
             self.move(to: target)
             return
         }
-        self.armTimer(millis: self.configuration.idleTimeoutMillis)
+        self.armIdleTimer()
         // Pipelined requests may wait in the read buffer. Inside `parse` the loop there picks them up;
         // a response given later (long-polling) has to restart parsing itself.
         if !self.parsing { self.connection.reparseBufferedInput() }
@@ -239,7 +243,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         self.cancelTimer()
         self.connection.migrate(to: target) { [self] in
             self.moving = false
-            self.armTimer(millis: self.configuration.idleTimeoutMillis)
+            self.armIdleTimer()
             self.connection.reparseBufferedInput()
         }
     }
@@ -256,6 +260,19 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     private enum TimerPurpose { case idle, headers, body }
     @exclusivity(unchecked) private var timerPurpose: TimerPurpose = .idle
+
+    /// When the idle connection may be closed; the idle timer's own deadline may be earlier (see `armIdleTimer`).
+    @exclusivity(unchecked) private var idleDeadline: UInt64 = 0
+
+    /// Starts the idle period. An idle timer still on the schedule (armed after the previous request, which
+    /// came whole) is left there and only the deadline moves: when it fires it looks at the deadline and
+    /// re-arms for the rest. That saves two updates of the loop's timer heap per keep-alive request.
+    private func armIdleTimer() {
+        let millis = self.configuration.idleTimeoutMillis
+        self.idleDeadline = monotonicNanos() &+ UInt64(max(0, millis)) &* 1_000_000
+        if self.timerPurpose == .idle, let timer = self.timer, timer.isScheduled { return }
+        self.armTimer(millis: millis)
+    }
 
     private func armTimer(millis: Int, purpose: TimerPurpose = .idle) {
         self.timerPurpose = purpose
@@ -279,10 +296,19 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     private func timedOut() {
+        guard let timer = self.timer else { return }
         self.timer = nil
         guard self.current == nil, !self.upgraded else { return }
         switch self.timerPurpose {
         case .idle:
+            let now = monotonicNanos()
+            guard now >= self.idleDeadline else {
+                // A request came and went since the timer was armed: wait out the rest of the idle period.
+                let millis = Int((self.idleDeadline - now + 999_999) / 1_000_000)
+                self.timer = timer
+                self.connection.loop.reschedule(timer, afterMillis: millis) { self.timedOut() }
+                return
+            }
             self.connection.close()
         case .headers, .body:
             self.fail(status: 408, message: "Request Timeout")
