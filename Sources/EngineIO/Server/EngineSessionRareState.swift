@@ -4,8 +4,8 @@ import Transport
 /// What an `EngineSession` keeps only while it polls, upgrades or closes, or for unusual polling flavors (a
 /// box, so that an idle WebSocket session does not carry it). Touched on the session's loop only.
 final class EngineSessionRareState {
-    var pollHeaders: HTTPHeaders?
-    var postHeaders: HTTPHeaders?
+    var pollHead: HTTPPreparedHead?
+    var postHead: HTTPPreparedHead?
     var polling = EnginePollingFlavor()
     var probe: WebSocketConnection?
     var upgradeTimer: LoopTimer?

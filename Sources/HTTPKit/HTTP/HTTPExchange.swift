@@ -33,6 +33,17 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
         }
     }
 
+    /// Sends a response made of `head` and `body`: the same bytes as an `HTTPResponse` with the head's status
+    /// and headers, without encoding the headers again. Hops to the connection's loop when called elsewhere.
+    public func respond(_ head: HTTPPreparedHead, body: [UInt8]) {
+        guard !self.answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if self.loop.inEventLoop {
+            self.connection?.send(head, body: body, for: self)
+        } else {
+            self.loop.execute { [self] in self.connection?.send(head, body: body, for: self) }
+        }
+    }
+
     /// Marks the exchange dead because its connection closed; `onAbandon` listeners fire on the loop.
     func abandon() {
         self.connection = nil

@@ -150,12 +150,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Writes the response of the current exchange (loop thread).
     func send(_ response: HTTPResponse, for exchange: HTTPExchange) {
-        // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
-        exchange.abandonHandler = nil
-        exchange.detach()
+        guard self.takeAnswer(of: exchange) else { return }
         let target = exchange.preferredLoop
-        guard exchange === self.current, !self.connection.isClosed else { return }
-        let headOnly = exchange.method == "HEAD" || response.status == 204 || response.status == 304
+        let headOnly = Self.isHeadOnly(exchange, status: response.status)
         switch response.body {
         case .bytes(let bytes):
             self.connection.withOutboundBuffer { out in
@@ -185,6 +182,29 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.pumpFile()
             }
         }
+    }
+
+    /// Writes the answer of the current exchange from a prepared head and its body (loop thread).
+    func send(_ head: HTTPPreparedHead, body: [UInt8], for exchange: HTTPExchange) {
+        guard self.takeAnswer(of: exchange) else { return }
+        let headOnly = Self.isHeadOnly(exchange, status: head.status)
+        self.connection.withOutboundBuffer { out in
+            Self.encoder.encodeHead(head, contentLength: body.count, keepAlive: self.keepAlive, into: &out)
+            if !headOnly { out.append(contentsOf: body) }
+        }
+        self.finishExchange(movingTo: exchange.preferredLoop)
+    }
+
+    /// Lets `exchange` go; true when its answer is to be written (it is current and the connection open).
+    private func takeAnswer(of exchange: HTTPExchange) -> Bool {
+        // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
+        exchange.abandonHandler = nil
+        exchange.detach()
+        return exchange === self.current && !self.connection.isClosed
+    }
+
+    private static func isHeadOnly(_ exchange: HTTPExchange, status: Int) -> Bool {
+        exchange.method == "HEAD" || status == 204 || status == 304
     }
 
     /// Sends file chunks while the peer keeps up; resumes from `connectionWritable`.
