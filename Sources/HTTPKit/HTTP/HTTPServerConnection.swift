@@ -93,10 +93,10 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 }
                 self.body.append(contentsOf: chunk)
             case .end:
-                guard let head = self.head else { return }
-                self.head = nil
-                let body = self.body
-                self.body = []
+                // Moved out, not copied: a copy of the head cost about 130 instructions in retains and releases.
+                guard let head = self.head.take() else { return }
+                var body: [UInt8] = []
+                swap(&body, &self.body)
                 var request = self.request(head: head, body: body)
                 self.dispatch(request, buffer: &buffer)
                 // A handler that kept the request keeps its headers; otherwise their storage is reused.
