@@ -255,7 +255,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             exchange.respond(HTTPResponse(status: 200, headers: self.responseHeaders(contentType: contentType), body: body))
             return
         }
-        exchange.respond(self.pollHead, body: EnginePayloadCodec.encode(packets))
+        exchange.respond(self.pollHead, bodyLength: EnginePayloadCodec.encodedLength(of: packets)) { out in
+            EnginePayloadCodec.append(packets, to: &out)
+        }
     }
 
     private func responseHeaders(contentType: String) -> HTTPHeaders {

@@ -195,6 +195,21 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         self.finishExchange(movingTo: exchange.preferredLoop)
     }
 
+    /// Writes the answer of the current exchange from a prepared head and a body `write` appends in place.
+    func send(_ head: HTTPPreparedHead, bodyLength: Int, writingBody write: (inout [UInt8]) -> Void,
+              for exchange: HTTPExchange) {
+        guard self.takeAnswer(of: exchange) else { return }
+        let headOnly = Self.isHeadOnly(exchange, status: head.status)
+        self.connection.withOutboundBuffer { out in
+            Self.encoder.encodeHead(head, contentLength: bodyLength, keepAlive: self.keepAlive, into: &out)
+            if !headOnly {
+                out.reserveCapacity(out.count + bodyLength)
+                write(&out)
+            }
+        }
+        self.finishExchange(movingTo: exchange.preferredLoop)
+    }
+
     /// Lets `exchange` go; true when its answer is to be written (it is current and the connection open).
     private func takeAnswer(of exchange: HTTPExchange) -> Bool {
         // The abandon handler may capture the exchange; an answered exchange must not keep it alive.
