@@ -120,7 +120,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         // the exchange and lets go (see `timedOut`). Only a header or body timer is taken off.
         if self.timerPurpose != .idle { self.disarmTimer() }
         self.keepAlive = request.head.keepAlive
-        if request.headers.hasToken("upgrade", in: .connection) && request.headers.contains(.upgrade) {
+        // The cheap test first: a plain request has no Upgrade field, and the token search cost about 180
+        // instructions per request.
+        if request.headers.contains(.upgrade) && request.headers.hasToken("upgrade", in: .connection) {
             switch handler.upgrade(request, connection: self.connection) {
             case .upgraded:
                 self.upgraded = true
