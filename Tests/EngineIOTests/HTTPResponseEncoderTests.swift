@@ -20,6 +20,27 @@ final class HTTPResponseEncoderTests: XCTestCase {
             + "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: keep-alive\r\n\r\n")
     }
 
+    func testPreparedHeadEncodesTheSameBytesAsItsHeaders() {
+        let encoder = HTTPResponseEncoder(dateCache: fixedCache)
+        let cases: [(Int, HTTPHeaders, Int?)] = [
+            (200, ["Content-Type": "text/plain; charset=UTF-8", "Access-Control-Allow-Origin": "*"], 12),
+            (200, ["Content-Type": "text/html"], 0),
+            (404, ["Connection": "Upgrade", "Date": "x"], 3),
+            (204, [:], 0),
+            (200, ["Content-Length": "5"], nil),
+        ]
+        for (status, headers, length) in cases {
+            for keepAlive in [true, false] {
+                var plain: [UInt8] = []
+                encoder.encodeHead(status: status, headers: headers, contentLength: length, keepAlive: keepAlive, into: &plain)
+                var prepared: [UInt8] = []
+                encoder.encodeHead(HTTPPreparedHead(status: status, headers: headers), contentLength: length,
+                                   keepAlive: keepAlive, into: &prepared)
+                XCTAssertEqual(String(decoding: prepared, as: UTF8.self), String(decoding: plain, as: UTF8.self))
+            }
+        }
+    }
+
     func testConnectionCloseWhenNotKeepingAlive() {
         XCTAssertTrue(encode(HTTPResponse(status: 404), keepAlive: false).contains("\r\nConnection: close\r\n"))
     }

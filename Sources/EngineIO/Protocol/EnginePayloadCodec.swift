@@ -90,6 +90,13 @@ public enum EnginePayloadCodec {
     public static func encode(_ packets: [EnginePacket]) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(encodedLength(of: packets))
+        self.append(packets, to: &body)
+        return body
+    }
+
+    /// Appends the encoded body of `packets` (`encodedLength(of:)` bytes) to `body`: a polling answer writes
+    /// it straight into the connection's output buffer.
+    public static func append(_ packets: [EnginePacket], to body: inout [UInt8]) {
         for index in packets.indices {
             if index > 0 { body.append(recordSeparator) }
             let packet = packets[index]
@@ -108,7 +115,6 @@ public enum EnginePayloadCodec {
                 }
             }
         }
-        return body
     }
 
     /// Appends the encoded body of `packets` to `buffer`.

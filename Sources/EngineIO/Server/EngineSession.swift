@@ -94,15 +94,21 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         set { self.rareState(creating: newValue != 0)?.outboxBase = newValue }
     }
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
-    /// Headers of polling answers (data, and POST's "ok"), built on first use: CORS depends only on the
-    /// handshake, so every answer of the session carries the same ones.
-    private var pollHeaders: HTTPHeaders? {
-        get { self.rareState?.pollHeaders }
-        set { self.makeRareState().pollHeaders = newValue }
+    /// Heads of polling answers (data, and POST's "ok"), encoded on first use: CORS depends only on the
+    /// handshake, so every answer of the session carries the same headers.
+    private var pollHead: HTTPPreparedHead {
+        let state = self.makeRareState()
+        if let head = state.pollHead { return head }
+        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: "text/plain; charset=UTF-8"))
+        state.pollHead = head
+        return head
     }
-    private var postHeaders: HTTPHeaders? {
-        get { self.rareState?.postHeaders }
-        set { self.makeRareState().postHeaders = newValue }
+    private var postHead: HTTPPreparedHead {
+        let state = self.makeRareState()
+        if let head = state.postHead { return head }
+        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: "text/html"))
+        state.postHead = head
+        return head
     }
     /// State only polling sessions and unusual clients have, in a box taken on first use: inline, it cost
     /// every idle WebSocket session about 110 bytes.
@@ -266,9 +272,9 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             exchange.respond(HTTPResponse(status: 200, headers: self.responseHeaders(contentType: contentType), body: body))
             return
         }
-        if self.pollHeaders == nil { self.pollHeaders = self.responseHeaders(contentType: "text/plain; charset=UTF-8") }
-        exchange.respond(HTTPResponse(status: 200, headers: self.pollHeaders ?? HTTPHeaders(),
-                                      body: EnginePayloadCodec.encode(packets)))
+        exchange.respond(self.pollHead, bodyLength: EnginePayloadCodec.encodedLength(of: packets)) { out in
+            EnginePayloadCodec.append(packets, to: &out)
+        }
     }
 
     private func responseHeaders(contentType: String) -> HTTPHeaders {
@@ -448,8 +454,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
             self.finish(.parseError)
             return
         }
-        if self.postHeaders == nil { self.postHeaders = self.responseHeaders(contentType: "text/html") }
-        exchange.respond(HTTPResponse(status: 200, headers: self.postHeaders ?? HTTPHeaders(), body: Self.okBody))
+        exchange.respond(self.postHead, body: Self.okBody)
         for packet in packets {
             if self.isClosed { break }
             self.receive(packet)

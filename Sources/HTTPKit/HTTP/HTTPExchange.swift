@@ -33,6 +33,32 @@ public final class HTTPExchange: HTTPResponder, @unchecked Sendable {
         }
     }
 
+    /// Sends a response made of `head` and `body`: the same bytes as an `HTTPResponse` with the head's status
+    /// and headers, without encoding the headers again. Hops to the connection's loop when called elsewhere.
+    public func respond(_ head: HTTPPreparedHead, body: [UInt8]) {
+        guard !self.answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if self.loop.inEventLoop {
+            self.connection?.send(head, body: body, for: self)
+        } else {
+            self.loop.execute { [self] in self.connection?.send(head, body: body, for: self) }
+        }
+    }
+
+    /// Sends a response made of `head` and a body of `bodyLength` bytes that `write` appends: on the
+    /// connection's loop straight into its output buffer (no body array, no copy). `write` must append
+    /// exactly `bodyLength` bytes; it runs at most once, before this returns.
+    public func respond(_ head: HTTPPreparedHead, bodyLength: Int, writingBody write: (inout [UInt8]) -> Void) {
+        guard self.loop.inEventLoop else {
+            var body: [UInt8] = []
+            body.reserveCapacity(bodyLength)
+            write(&body)
+            self.respond(head, body: body)
+            return
+        }
+        guard !self.answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        self.connection?.send(head, bodyLength: bodyLength, writingBody: write, for: self)
+    }
+
     /// Marks the exchange dead because its connection closed; `onAbandon` listeners fire on the loop.
     func abandon() {
         self.connection = nil

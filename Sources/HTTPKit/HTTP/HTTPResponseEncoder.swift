@@ -38,18 +38,45 @@ public struct HTTPResponseEncoder: Sendable {
         status: Int, headers: HTTPHeaders, contentLength: Int?, keepAlive: Bool, into out: inout [UInt8]
     ) {
         out.reserveCapacity(out.count + 128 + headers.count * 40)
+        Self.appendStatusLine(status, into: &out)
+        let framing = headers.appendWireFields(into: &out)
+        self.appendFraming(framing, status: status, contentLength: contentLength, keepAlive: keepAlive, into: &out)
+    }
+
+    /// Appends a prepared head (its status line and fields as encoded once) and the framing fields it lacks,
+    /// as `encodeHead(status:headers:contentLength:keepAlive:into:)` does for the same headers.
+    public func encodeHead(_ head: HTTPPreparedHead, contentLength: Int?, keepAlive: Bool, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 96 + head.bytes.count)
+        out.append(contentsOf: head.bytes)
+        self.appendFraming(head.framing, status: head.status, contentLength: contentLength, keepAlive: keepAlive, into: &out)
+    }
+
+    /// `HTTP/1.1 <status> <reason>\r\n`.
+    static func appendStatusLine(_ status: Int, into out: inout [UInt8]) {
         if status == 200 {
             out.append(contentsOf: Self.statusLine200)
-        } else {
-            out.append(contentsOf: "HTTP/1.1 ".utf8)
-            Self.appendDecimal(status, into: &out)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
-            out.append(13)
-            out.append(10)
+            return
         }
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendDecimal(status, into: &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
+        out.append(13)
+        out.append(10)
+    }
 
-        let framing = headers.appendWireFields(into: &out)
+    /// The framing fields the headers lack, then the blank line that ends the head.
+    private func appendFraming(_ framing: HTTPHeaders.FramingFields, status: Int, contentLength: Int?, keepAlive: Bool,
+                               into out: inout [UInt8]) {
+        if !framing.length && !framing.date && !framing.connection, let contentLength, !HTTPStatus.forbidsBody(status) {
+            // The usual answer: the same bytes as below in four appends instead of eleven.
+            out.append(contentsOf: Self.contentLengthName)
+            Self.appendDecimal(contentLength, into: &out)
+            out.append(contentsOf: Self.endLineDateName)
+            out.append(contentsOf: self.dateCache.currentBytes())
+            out.append(contentsOf: keepAlive ? Self.endLineKeepAliveEnd : Self.endLineCloseEnd)
+            return
+        }
         if !framing.length, let contentLength, !HTTPStatus.forbidsBody(status) {
             out.append(contentsOf: Self.contentLengthName)
             Self.appendDecimal(contentLength, into: &out)
@@ -74,6 +101,9 @@ public struct HTTPResponseEncoder: Sendable {
     private static let dateName: [UInt8] = Array("Date: ".utf8)
     private static let keepAliveLine: [UInt8] = Array("Connection: keep-alive\r\n".utf8)
     private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
+    private static let endLineDateName: [UInt8] = Array("\r\nDate: ".utf8)
+    private static let endLineKeepAliveEnd: [UInt8] = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
+    private static let endLineCloseEnd: [UInt8] = Array("\r\nConnection: close\r\n\r\n".utf8)
 
     /// A non-negative number in decimal, without a String.
     private static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
