@@ -75,6 +75,29 @@ struct RoutePattern: Sendable {
 
     /// Splits a raw request path into decoded segments. Empty segments (`//`, a trailing `/`) are dropped,
     /// so `/a/` and `/a` route alike; decoding after splitting keeps an encoded `%2F` inside its segment.
+    /// The decoded segments of an ASCII path's bytes, or nil when a byte is not ASCII. Works on the buffer
+    /// (no per-byte index checks), and a segment without `%` becomes its string without decoding.
+    private static func asciiSegments(of bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var segments: [String] = []
+        var start = 0
+        var hasEscape = false
+        for index in 0...bytes.count {
+            let byte = index < bytes.count ? bytes[index] : UInt8(ascii: "/")
+            if byte >= 0x80 { return nil }
+            if byte == UInt8(ascii: "%") { hasEscape = true }
+            guard byte == UInt8(ascii: "/") else { continue }
+            if start != index {
+                let segment = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                segments.append(hasEscape
+                    ? String(decoding: PercentDecoding.decodeBytes(segment), as: UTF8.self)
+                    : String(decoding: segment, as: UTF8.self))
+            }
+            start = index + 1
+            hasEscape = false
+        }
+        return segments
+    }
+
     static func segments(ofRequestPath rawPath: Substring) -> [String] {
         var path = rawPath
         // absolute-form targets (`http://host/path`, RFC 9112 §3.2.2) route by their path.
@@ -88,19 +111,7 @@ struct RoutePattern: Sendable {
         }
         // ASCII (every path a client sends percent-encoded) is split as bytes: the same segments, since only
         // a non-ASCII combining mark could join a `/` into a larger character.
-        if path.utf8.allSatisfy({ $0 < 0x80 }) {
-            var segments: [String] = []
-            let bytes = path.utf8
-            var start = bytes.startIndex
-            var index = start
-            while index != bytes.endIndex {
-                if bytes[index] == UInt8(ascii: "/") {
-                    if start != index { segments.append(PercentDecoding.decode(path[start..<index])) }
-                    start = bytes.index(after: index)
-                }
-                index = bytes.index(after: index)
-            }
-            if start != index { segments.append(PercentDecoding.decode(path[start..<index])) }
+        if let segments = path.utf8.withContiguousStorageIfAvailable(Self.asciiSegments(of:)), let segments {
             return segments
         }
         return path.split(separator: "/").map { PercentDecoding.decode($0) }
