@@ -34,6 +34,9 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(RoutePattern.segments(ofRequestPath: "/"), [])
         XCTAssertEqual(RoutePattern.segments(ofRequestPath: ""), [])
         XCTAssertEqual(RoutePattern.segments(ofRequestPath: "//é/b%2Fc/"), ["é", "b/c"])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "/a%41/b+c/%zz%4/%"), ["aA", "b+c", "%zz%4", "%"])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "/x/%C3%A9/%FF"), ["x", "é", "\u{FFFD}"])
+        XCTAssertEqual(RoutePattern.segments(ofRequestPath: "https://h"), [])
     }
 
     func testPathParametersAreCapturedAndDecoded() async {

@@ -52,6 +52,29 @@ final class URLEncodedFormTests: XCTestCase {
         XCTAssertEqual(URLEncodedForm.parse(body), QueryParameters(pairs))
     }
 
+    func testFormBodiesParseLikeTheirQueryStrings() {
+        let cases: [[UInt8]] = [
+            [], Array("&".utf8), Array("=".utf8), Array("prompt=benchmark".utf8), Array("a=1&&b&=c&d=e=f&".utf8),
+            Array("x=a+b%2Bc%zz%4".utf8), Array("n=\u{E9}t\u{E9}&m=%C3%A9".utf8),
+        ]
+        for body in cases {
+            let text = String(decoding: body, as: UTF8.self)
+            XCTAssertEqual(URLEncodedForm.parse(body), QueryParameters(parsing: text), text)
+            XCTAssertEqual(URLEncodedForm.parse(body[...]), QueryParameters(parsing: text[...]), text)
+        }
+        XCTAssertEqual(URLEncodedForm.parse(Array("prompt=benchmark".utf8)).pairs.map(\.value), ["benchmark"])
+        XCTAssertEqual(URLEncodedForm.parse(Array("=".utf8)).pairs.map(\.name), [""])
+    }
+
+    /// Raw bytes are repaired as UTF-8 before escapes are decoded: a raw lead byte does not join a decoded
+    /// continuation byte.
+    func testInvalidRawUTF8IsReplacedBeforeEscapesAreDecoded() {
+        let body: [UInt8] = Array("v=".utf8) + [0xC3] + Array("%A9&w=".utf8) + [0xFF]
+        let form = URLEncodedForm.parse(body)
+        XCTAssertEqual(form["v"], "\u{FFFD}\u{FFFD}")
+        XCTAssertEqual(form["w"], "\u{FFFD}")
+    }
+
     func testContentTypeMatchingIgnoresParametersAndCase() {
         XCTAssertTrue(URLEncodedForm.matches(contentType: "application/x-www-form-urlencoded; charset=UTF-8"))
         XCTAssertTrue(URLEncodedForm.matches(contentType: "Application/X-WWW-Form-URLEncoded"))

@@ -19,22 +19,46 @@ public struct QueryParameters: Sendable, Sequence, Equatable {
     /// first `=` splits name from value (no `=` means an empty value), `+` is a space, and percent escapes are
     /// decoded leniently (see `PercentDecoding`): invalid escapes stay literal, invalid UTF-8 becomes U+FFFD.
     public init(parsing query: some StringProtocol) {
-        self.pairs = []
-        for piece in query.utf8.split(separator: UInt8(ascii: "&")) {
-            let name: String, value: String
-            if let equals = piece.firstIndex(of: UInt8(ascii: "=")) {
-                name = Self.decode(piece[piece.startIndex..<equals])
-                value = Self.decode(piece[piece.index(after: equals)...])
-            } else {
-                name = Self.decode(piece)
-                value = ""
-            }
-            self.pairs.append((name: name, value: value))
-        }
+        let utf8 = query.utf8
+        self.pairs = utf8.withContiguousStorageIfAvailable { Self.parsePairs($0) }
+            ?? Array(utf8).withUnsafeBufferPointer { Self.parsePairs($0) }
     }
 
-    private static func decode(_ bytes: some Collection<UInt8>) -> String {
-        String(decoding: PercentDecoding.decodeBytes(bytes, plusAsSpace: true), as: UTF8.self)
+    /// Parses bytes that are valid UTF-8 (see `URLEncodedForm.parse`).
+    init(parsingValidUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        self.pairs = Self.parsePairs(bytes)
+    }
+
+    /// Parses bytes that are valid UTF-8 (a String's, or checked by the caller). One pass over
+    /// the buffer with no per-piece arrays; a component without `%` or `+` becomes its string directly.
+    private static func parsePairs(_ bytes: UnsafeBufferPointer<UInt8>) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            var equals: Int?
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") {
+                if equals == nil, bytes[end] == UInt8(ascii: "=") { equals = end }
+                end += 1
+            }
+            if end > start {
+                if let equals {
+                    pairs.append((name: Self.decode(bytes, start..<equals), value: Self.decode(bytes, equals + 1..<end)))
+                } else {
+                    pairs.append((name: Self.decode(bytes, start..<end), value: ""))
+                }
+            }
+            start = end + 1
+        }
+        return pairs
+    }
+
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let component = UnsafeBufferPointer(rebasing: bytes[range])
+        if !component.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            return String(decoding: component, as: UTF8.self)
+        }
+        return String(decoding: PercentDecoding.decodeBytes(component, plusAsSpace: true), as: UTF8.self)
     }
 
     /// Number of pairs.

@@ -23,24 +23,11 @@ public typealias Middleware = @Sendable (RequestContext, _ next: @escaping Route
 /// Routes and middleware may be added at any time (a lock guards them), though normally all are added
 /// before the server starts.
 public final class Router: HTTPServerHandler, @unchecked Sendable {
-    private struct Route: Sendable {
-        let method: String
-        let pattern: RoutePattern
-        let handler: RouteHandler
-        let order: Int
-    }
-
-    /// How a request resolved against the route table.
-    private enum Resolution: Sendable {
-        case route(Route, RouteParameters)
-        case methodNotAllowed(allow: [String])
-        case options(allow: [String])
-        case notFound
-    }
-
     // Guarded by `lock`; the reason this class can be `@unchecked Sendable`.
     private let lock = NSLock()
-    private var routes: [Route] = []
+    private var routes: [RouteTable.Entry] = []
+    /// Built from `routes` on the first request after a change, so routing indexes routes once.
+    private var table: RouteTable?
     private var middleware: [Middleware] = []
     private var fallback: RouteHandler?
     private let onError: (@Sendable (any Error, RequestContext) -> Void)?
@@ -57,7 +44,8 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         let pattern = RoutePattern(path)
         self.lock.lock()
         defer { self.lock.unlock() }
-        self.routes.append(Route(method: method, pattern: pattern, handler: handler, order: self.routes.count))
+        self.routes.append(RouteTable.Entry(method: method, pattern: pattern, handler: handler, order: self.routes.count))
+        self.table = nil
     }
 
     /// Registers a GET route (which also serves HEAD).
@@ -100,8 +88,8 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
 
     /// The response for `request`; never throws (errors become error responses).
     public func response(for request: HTTPRequest) async -> HTTPResponse {
-        let (routes, middleware, fallback) = self.snapshot()
-        let resolution = Self.resolve(request, in: routes)
+        let (table, middleware, fallback) = self.snapshot()
+        let resolution = table.resolve(method: request.method, path: request.path)
 
         var context: RequestContext
         let endpoint: RouteHandler
@@ -147,10 +135,12 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         }
     }
 
-    private func snapshot() -> ([Route], [Middleware], RouteHandler?) {
+    private func snapshot() -> (RouteTable, [Middleware], RouteHandler?) {
         self.lock.lock()
         defer { self.lock.unlock() }
-        return (self.routes, self.middleware, self.fallback)
+        let table = self.table ?? RouteTable(self.routes)
+        self.table = table
+        return (table, self.middleware, self.fallback)
     }
 
     /// The response for an error escaping the handler chain.
@@ -171,44 +161,5 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
             response.headers.set("Content-Length", String(HTTPResponseEncoder.bodyLength(of: response)))
         }
         response.body = .bytes([])
-    }
-
-    private static func resolve(_ request: HTTPRequest, in routes: [Route]) -> Resolution {
-        let segments = RoutePattern.segments(ofRequestPath: request.path)
-        let method = request.method
-
-        var best: (route: Route, captures: [(String, String)])?
-        var bestGet: (route: Route, captures: [(String, String)])?
-        var allowed: Set<String> = []
-        for route in routes {
-            guard let captures = route.pattern.match(segments) else { continue }
-            allowed.insert(route.method)
-            if route.method == method, best.map({ Self.isMoreSpecific(route, than: $0.route) }) ?? true {
-                best = (route, captures)
-            }
-            if method == "HEAD", route.method == "GET",
-               bestGet.map({ Self.isMoreSpecific(route, than: $0.route) }) ?? true {
-                bestGet = (route, captures)
-            }
-        }
-        if let match = best ?? bestGet {
-            return .route(match.route, RouteParameters(match.captures))
-        }
-        guard !allowed.isEmpty else { return .notFound }
-        if allowed.contains("GET") { allowed.insert("HEAD") }
-        if method == "OPTIONS" {
-            allowed.insert("OPTIONS")
-            return .options(allow: allowed.sorted())
-        }
-        return .methodNotAllowed(allow: allowed.sorted())
-    }
-
-    private static func isMoreSpecific(_ candidate: Route, than current: Route) -> Bool {
-        let a = candidate.pattern.specificity, b = current.pattern.specificity
-        for (x, y) in zip(a, b) where x != y { return x > y }
-        // Same kinds up to the shorter length: the longer one ends in a wildcard matching nothing, and the
-        // exact pattern is the better match.
-        if a.count != b.count { return a.count < b.count }
-        return candidate.order < current.order
     }
 }
