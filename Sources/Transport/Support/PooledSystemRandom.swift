@@ -4,8 +4,10 @@ import CEngineIOShims
 /// bytes: as unpredictable as `SystemRandomNumberGenerator`, without a system call for each value (a new
 /// connection takes 32 random bytes for its session and socket ids).
 public struct PooledSystemRandom: RandomNumberGenerator {
+    /// A generator on the calling thread's pool (the pool is per thread, not per value).
     public init() {}
 
+    /// The next eight random bytes.
     public mutating func next() -> UInt64 {
         var value: UInt64 = 0
         if ceio_random_bytes(&value, MemoryLayout<UInt64>.size) == 0 { return value }
