@@ -55,8 +55,9 @@ public enum HTTPDate {
 
     private static func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : (a - b + 1) / b }
 
-    /// Proleptic Gregorian date for days since 1970-01-01 (the well-known era-based conversion).
-    static func civil(fromDays z0: Int) -> (year: Int, month: Int, day: Int) {
+    /// Proleptic Gregorian date for days since 1970-01-01 (the well-known era-based conversion), also used for
+    /// other timestamp formats (SpacesApp's ISO 8601).
+    public static func civil(fromDays z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = floorDivide(z, 146_097)
         let dayOfEra = z - era * 146_097

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 
 /// ISO 8601 timestamps (UTC, milliseconds) for JSON answers.
 enum ISOTime {
@@ -21,15 +22,7 @@ enum ISOTime {
             secondOfDay += 86_400
             days -= 1
         }
-        let shifted = days + 719_468  // days since 0000-03-01
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = HTTPDate.civil(fromDays: Int(days))
         // Written digit by digit: String(format:) went through Foundation's format parser on every status read.
         func digits(_ value: Int, _ count: Int, then separator: UInt8?) {
             var divisor = 1
