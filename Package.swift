@@ -62,7 +62,7 @@ let package = Package(
         // Pipelined PUBLISH throughput of the Redis client (the adapter's hot path), against a running redis-server.
         .executableTarget(name: "redis-bench", dependencies: ["Redis", "Transport"]),
         // The Swift SpacesApp worker (SocketIOClient's showcase).
-        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "Transport", "CEngineIOShims"]),
+        .executableTarget(name: "spaces-worker", dependencies: ["SocketIOClient", "EngineIO", "HTTPKit", "Transport", "CEngineIOShims"]),
         // The in-process Socket.IO server and the event recorder that the Socket.IO test targets share.
         .target(name: "SocketIOTestSupport", dependencies: ["SocketIO", "EngineIO", "HTTPKit", "Transport"], path: "Tests/SocketIOTestSupport"),
         .testTarget(

@@ -102,7 +102,7 @@ final class Worker: Sendable {
     }
 
     func log(_ message: String) {
-        let stamp = ISO8601DateFormatter().string(from: Date())
+        let stamp = ISOTimestamp.string()
         FileHandle.standardError.write(Data("[\(stamp)] \(message)\n".utf8))
     }
 
@@ -191,7 +191,7 @@ final class Worker: Sendable {
             "model_used": "spaces-worker-simulation",
             "processing_time_seconds": .double((elapsed * 1000).rounded() / 1000),
             "tokens_used": .int(Int64(words + 8)),
-            "timestamp": .string(ISO8601DateFormatter().string(from: Date())),
+            "timestamp": .string(ISOTimestamp.string()),
         ])
     }
 }

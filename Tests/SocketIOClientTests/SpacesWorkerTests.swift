@@ -83,6 +83,11 @@ final class SpacesWorkerTests: XCTestCase {
         XCTAssertEqual(results["r1"]?["status"], "completed")
         XCTAssertTrue(results["r1"]?["result"]?["text_output"]?.stringValue?.contains("hello world") ?? false)
         XCTAssertNotNil(results["r1"]?["result"]?["processing_time_seconds"])
+        // The timestamp reads as ISO8601DateFormatter writes it (the worker formats it by arithmetic), and is now.
+        let stamp = results["r1"]?["result"]?["timestamp"]?.stringValue ?? ""
+        let parsed = ISO8601DateFormatter().date(from: stamp)
+        XCTAssertEqual(parsed.map { ISO8601DateFormatter().string(from: $0) }, stamp)
+        XCTAssertLessThan(abs(parsed?.timeIntervalSinceNow ?? .infinity), 60)
         let register = contract.registers.withLock { $0.first }
         XCTAssertEqual(register?["space_name"], "demo")
         XCTAssertEqual(register?["token"], "tok")
