@@ -81,7 +81,7 @@ final class Worker: Sendable {
     let configuration: WorkerConfiguration
     let manager: SocketManager
     let socket: ClientSocket
-    private let slots: Slots
+    private let slots: RequestSlots
     /// Requests received and not answered yet (waiting for a slot or being processed).
     private let pending = Mutex<Set<String>>([])
 
@@ -98,12 +98,18 @@ final class Worker: Sendable {
         // Results of a dropped connection are delivered when it comes back.
         socketOptions.bufferWhileDisconnected = true
         self.socket = self.manager.socket("/", options: socketOptions)
-        self.slots = Slots(configuration.concurrency)
+        self.slots = RequestSlots(configuration.concurrency)
     }
 
     func log(_ message: String) {
-        let stamp = ISOTimestamp.string()
-        FileHandle.standardError.write(Data("[\(stamp)] \(message)\n".utf8))
+        var line = "[\(ISOTimestamp.string())] \(message)\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { break }
+            }
+        }
     }
 
     func run() async {
@@ -137,34 +143,53 @@ final class Worker: Sendable {
                 self.log("Registration failed: \(data?["message"]?.stringValue ?? "unknown error")")
             }
         }
-        if configuration.verbose {
-            socket.onAny { [self] name, args in self.log("<- \(name) \(args.map { JSONSerializer.string($0) }.joined(separator: " "))") }
+        // One handler for every event, on the client's loop: a request's verbose line comes before its result.
+        socket.onAny { [self] name, args in
+            if configuration.verbose { self.log("<- \(name) \(args.map { JSONSerializer.string($0) }.joined(separator: " "))") }
+            if name == "inference_request" { self.received(args.first) }
         }
-        let requests = socket.events("inference_request")
         socket.connect()
-        for await request in requests {
-            guard let data = request.arguments.first, let requestID = data["request_id"]?.stringValue else { continue }
-            // The server delivers a request again after a reconnection. If this process still has it, the copy
-            // is dropped: the first one answers on the new connection, which now holds the request.
-            guard self.pending.withLock({ $0.insert(requestID).inserted }) else {
-                self.log("request \(requestID): delivered again while still in progress here; not run twice")
-                continue
-            }
-            Task { [self] in
-                await self.slots.acquire()
-                let (status, result) = await self.process(data)
-                await self.slots.release()
-                _ = self.pending.withLock { $0.remove(requestID) }
-                socket.emit("inference_result", ["request_id": .string(requestID), "status": .string(status), "result": result])
-                self.log("request \(requestID): \(status)")
-            }
+        // Everything happens in the handlers; this task only keeps `main` waiting.
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// An `inference_request`, on the client's loop.
+    private func received(_ request: JSONValue?) {
+        guard let data = request, let requestID = data["request_id"]?.stringValue else { return }
+        // The server delivers a request again after a reconnection. If this process still has it, the copy
+        // is dropped: the first one answers on the new connection, which now holds the request.
+        guard self.pending.withLock({ $0.insert(requestID).inserted }) else {
+            self.log("request \(requestID): delivered again while still in progress here; not run twice")
+            return
         }
+        if self.configuration.command == nil && self.configuration.delaySeconds <= 0 {
+            // Nothing to wait for: answered right here, so the results of the requests that came in one read
+            // leave in one write, with no task or thread hop per request.
+            let (status, result) = self.simulate(data, start: Date())
+            self.answer(requestID, status: status, result: result)
+            return
+        }
+        self.slots.run { [self] in
+            let (status, result) = await self.process(data)
+            self.answer(requestID, status: status, result: result)
+        }
+    }
+
+    private func answer(_ requestID: String, status: String, result: JSONValue) {
+        _ = self.pending.withLock { $0.remove(requestID) }
+        // Keys in sorted order, as the `[String: JSONValue]` literal this replaces was sent.
+        var message = JSONObject()
+        message["request_id"] = .string(requestID)
+        message["result"] = result
+        message["status"] = .string(status)
+        self.socket.emit("inference_result", arguments: [.object(message)])
+        self.log("request \(requestID): \(status)")
     }
 
     /// Produces `(status, result)` for one request.
     func process(_ request: JSONValue) async -> (String, JSONValue) {
-        let payload = request["payload"] ?? .object(JSONObject())
         if let command = self.configuration.command {
+            let payload = request["payload"] ?? .object(JSONObject())
             var environment: [String: String] = [:]
             environment["SPACES_REQUEST_ID"] = request["request_id"]?.stringValue
             environment["SPACES_SPACE_NAME"] = request["space_name"]?.stringValue
@@ -177,22 +202,38 @@ final class Worker: Sendable {
                 return ("failed", ["error": .string("cannot run command: \(error)")])
             }
         }
-        // The original worker's simulation: a result whose text_output contains the prompt.
         let start = Date()
-        let prompt = payload["prompt"]?.stringValue ?? ""
         if self.configuration.delaySeconds > 0 {
             try? await Task.sleep(for: .milliseconds(Int(self.configuration.delaySeconds * 1000)))
         }
+        return self.simulate(request, start: start)
+    }
+
+    /// The original worker's simulation: a result whose text_output contains the prompt.
+    private func simulate(_ request: JSONValue, start: Date) -> (String, JSONValue) {
+        let prompt = request["payload"]?["prompt"]?.stringValue ?? ""
         let elapsed = Date().timeIntervalSince(start)
-        let words = prompt.split(separator: " ").count
         return ("completed", [
             "text_output": .string("Processed by the Swift worker: \(prompt)"),
             "confidence": 0.95,
             "model_used": "spaces-worker-simulation",
             "processing_time_seconds": .double((elapsed * 1000).rounded() / 1000),
-            "tokens_used": .int(Int64(words + 8)),
+            "tokens_used": .int(Int64(Self.wordCount(prompt) + 8)),
             "timestamp": .string(ISOTimestamp.string()),
         ])
+    }
+
+    /// `prompt.split(separator: " ").count`, without the array and the grapheme breaking for ASCII text.
+    static func wordCount(_ prompt: String) -> Int {
+        let utf8 = prompt.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return prompt.split(separator: " ").count }
+        var count = 0
+        var previous = UInt8(ascii: " ")
+        for byte in utf8 {
+            if byte != UInt8(ascii: " ") && previous == UInt8(ascii: " ") { count += 1 }
+            previous = byte
+        }
+        return count
     }
 }
 
@@ -231,30 +272,6 @@ enum StopSignals {
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
                 signal(number, SIG_IGN)
             }
-        }
-    }
-}
-
-/// Limits how many requests run at once; the rest wait in arrival order.
-actor Slots {
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) { self.free = count }
-
-    func acquire() async {
-        if self.free > 0 {
-            self.free -= 1
-            return
-        }
-        await withCheckedContinuation { self.waiting.append($0) }
-    }
-
-    func release() {
-        if self.waiting.isEmpty {
-            self.free += 1
-        } else {
-            self.waiting.removeFirst().resume()
         }
     }
 }

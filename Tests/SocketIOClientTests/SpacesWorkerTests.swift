@@ -10,6 +10,8 @@ final class SpacesWorkerTests: XCTestCase {
     private final class Contract: Sendable {
         let registers = Mutex<[JSONValue]>([])
         let results = Mutex<[String: JSONValue]>([:])
+        /// Request ids in the order their results arrived.
+        let order = Mutex<[String]>([])
         /// Requests handed to each newly registered worker.
         let requests: Mutex<[JSONValue]>
 
@@ -28,6 +30,7 @@ final class SpacesWorkerTests: XCTestCase {
                 socket.on("inference_result") { args, _ in
                     guard let data = args.first, let id = data["request_id"]?.stringValue else { return }
                     self.results.withLock { $0[id] = data }
+                    self.order.withLock { $0.append(id) }
                 }
             }
         }
@@ -88,10 +91,47 @@ final class SpacesWorkerTests: XCTestCase {
         let parsed = ISO8601DateFormatter().date(from: stamp)
         XCTAssertEqual(parsed.map { ISO8601DateFormatter().string(from: $0) }, stamp)
         XCTAssertLessThan(abs(parsed?.timeIntervalSinceNow ?? .infinity), 60)
+        // The keys in the order they are sent: the result message sorted, the simulation's in the original order.
+        XCTAssertEqual(results["r1"]?.objectValue?.keys, ["request_id", "result", "status"])
+        XCTAssertEqual(results["r1"]?["result"]?.objectValue?.keys,
+                       ["text_output", "confidence", "model_used", "processing_time_seconds", "tokens_used", "timestamp"])
+        XCTAssertEqual(results["r1"]?["result"]?["tokens_used"], 10)
         let register = contract.registers.withLock { $0.first }
         XCTAssertEqual(register?["space_name"], "demo")
         XCTAssertEqual(register?["token"], "tok")
         XCTAssertEqual(register?["concurrency"], 3)
+    }
+
+    /// With --delay 0 the worker answers on its connection's loop as requests are read: a burst of them, many per
+    /// read, is answered once each, in arrival order, with the word counts of ASCII and other prompts.
+    func testEchoAnswersABurstOnceEachInArrivalOrder() throws {
+        let prompts = ["a b  c", " héllo  wörld ", "", "one"]
+        let requests = (0..<300).map { Self.request("e\($0)", ["prompt": .string(prompts[$0 % prompts.count])]) }
+        let contract = Contract(requests: requests)
+        let server = try ClientTestServer.make(setup: contract.install)
+        defer { server.shutdown() }
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--concurrency", "8", "--delay", "0",
+                              "--transports", "websocket"])
+        let results = contract.waitForResults(requests.count)
+        XCTAssertEqual(results.count, requests.count)
+        XCTAssertEqual(contract.order.withLock { $0 }, (0..<300).map { "e\($0)" })
+        for index in 0..<4 {
+            let result = results["e\(index)"]?["result"]
+            XCTAssertEqual(result?["text_output"]?.stringValue, "Processed by the Swift worker: \(prompts[index])")
+            XCTAssertEqual(result?["tokens_used"]?.intValue, prompts[index].split(separator: " ").count + 8)
+        }
+    }
+
+    /// Requests beyond --concurrency wait and start in the order they arrived.
+    func testWaitingRequestsStartInArrivalOrder() throws {
+        let requests = (1...5).map { Self.request("w\($0)", ["prompt": .string("p\($0)")]) }
+        let contract = Contract(requests: requests)
+        let server = try ClientTestServer.make(setup: contract.install)
+        defer { server.shutdown() }
+        try self.startWorker(["--host", server.url, "--spaces", "demo", "--exec", "cat", "--concurrency", "1",
+                              "--transports", "websocket"])
+        XCTAssertEqual(contract.waitForResults(5).count, 5)
+        XCTAssertEqual(contract.order.withLock { $0 }, ["w1", "w2", "w3", "w4", "w5"])
     }
 
     func testExecRunsTheCommandPerRequest() throws {
