@@ -131,13 +131,22 @@ final class WebSocketTransport: EngineClientTransport, ClientStreamDelegate, @un
     /// Appends one masked frame to the stream's output (a fresh key per frame, RFC 6455 §5.3).
     private func writeFrame(_ opcode: WebSocketOpcode, rsv1: Bool, length: Int, on stream: any ClientStream,
                             payload: (inout [UInt8]) -> Void) {
-        let key = WebSocketMaskingKey.random()
+        let key = Self.maskingKey()
         stream.withOutboundBuffer { out in
             WebSocketFrameEncoder.headerBytes(opcode: opcode, payloadLength: length, rsv1: rsv1, maskingKey: key, into: &out)
             let start = out.count
             payload(&out)
             key.apply(to: &out, range: start..<out.count)
         }
+    }
+
+    /// A key from the system's secure generator through the thread's pool of its bytes: as unpredictable as
+    /// `WebSocketMaskingKey.random()`, without a getrandom call per frame.
+    private static func maskingKey() -> WebSocketMaskingKey {
+        var generator = PooledSystemRandom()
+        let value = UInt32(truncatingIfNeeded: generator.next())
+        return WebSocketMaskingKey(UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+                                   UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value))
     }
 
     // MARK: Receiving
