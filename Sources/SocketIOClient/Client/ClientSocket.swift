@@ -303,7 +303,7 @@ public final class ClientSocket: @unchecked Sendable {
                          ack: (@Sendable (Result<[JSONValue], ClientAckError>) -> Void)?) -> Int {
         let id = ack == nil ? -1 : self.nextAckID.wrappingAdd(1, ordering: .relaxed).oldValue
         let packet = SocketPacket.event(event, arguments, namespace: self.namespace, id: ack == nil ? nil : id)
-        self.loop.execute {
+        self.onLoopInOrder {
             if let ack {
                 var pending = PendingAck(callback: ack, timer: nil)
                 if let timeoutMillis {
@@ -327,6 +327,17 @@ public final class ClientSocket: @unchecked Sendable {
             }
         }
         return id
+    }
+
+    /// Runs `work` on the loop: at once when already there with nothing queued before it, so that an emit from a
+    /// handler leaves in the write of the loop's current iteration instead of waking the loop once more; queued
+    /// otherwise, behind what was queued before.
+    private func onLoopInOrder(_ work: @escaping @Sendable () -> Void) {
+        if self.loop.inEventLoop && self.loop.hasNoQueuedTasks {
+            work()
+        } else {
+            self.loop.execute(work)
+        }
     }
 
     /// Forgets a pending acknowledgement; returns its callback.

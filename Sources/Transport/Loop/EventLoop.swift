@@ -115,6 +115,14 @@ public final class EventLoop: @unchecked Sendable {
         return pthread_equal(pthread_self(), tid) != 0
     }
 
+    /// True when no task waits to run, neither queued nor left in the batch being run. Work that code on the loop
+    /// thread would queue may then run at once and still come after everything queued before it (a client's emit
+    /// from an event handler). The queue itself, not `taskDepth`: `execute` counts a task after queueing it, so the
+    /// count can lag behind the queue. Loop thread only.
+    package var hasNoQueuedTasks: Bool {
+        self.taskCursor >= self.runningTasks.count && self.pending.withLock { $0.tasks.isEmpty }
+    }
+
     // MARK: Cross-thread work
 
     /// Runs `task` on the loop thread, soon. Safe from any thread.
