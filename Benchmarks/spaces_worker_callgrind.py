@@ -67,15 +67,17 @@ def main():
         run_load(args, setup, space_id, cookie, 200)
         wait_until(lambda: backlog(setup.front) == 0, timeout=300, interval=0.2, what="warm-up drained")
         if args.strace:
-            # strace -c counts from the start: the warm-up is measured separately and subtracted below.
+            # strace -c counts from the start: the warm-up's requests are counted in, and so is the connection setup.
             result = run_load(args, setup, space_id, cookie, args.requests)
             wait_until(lambda: backlog(setup.front) == 0, timeout=300, interval=0.5, what="measured run drained")
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(30)
             worker = None
             print(open(out).read())
-            total = sum(int(line.split()[3]) for line in open(out)
-                        if line.split() and line.split()[0][0].isdigit() and len(line.split()) >= 5)
+            # Rows: % time, seconds, usecs/call, calls, [errors,] syscall; the last row is the total.
+            rows = [line.split() for line in open(out)]
+            total = sum(int(row[3]) for row in rows
+                        if len(row) >= 5 and row[0][0].isdigit() and row[-1] != "total")
             print(f"spaces-worker: {total} syscalls over {200 + result['submits']} requests "
                   f"(warm-up included): {total / (200 + result['submits']):.1f} per request", flush=True)
             return
