@@ -92,7 +92,8 @@ final class Worker: Sendable {
         options.maxMessageSize = 64 * 1024 * 1024
         // Handlers are installed first, then `run()` connects: no connect event can be missed.
         options.autoConnect = false
-        self.manager = try SocketManager(url: configuration.host, options: options)
+        // The log's loop: lines written there are gathered per iteration.
+        self.manager = try SocketManager(url: configuration.host, options: options, loop: WorkerLog.shared.loop)
         var socketOptions = ClientSocketOptions()
         if let token = configuration.token { socketOptions.auth = ["token": .string(token)] }
         // Results of a dropped connection are delivered when it comes back.
@@ -102,14 +103,7 @@ final class Worker: Sendable {
     }
 
     func log(_ message: String) {
-        var line = "[\(ISOTimestamp.string())] \(message)\n"
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { break }
-            }
-        }
+        WorkerLog.shared.write(message)
     }
 
     func run() async {
@@ -260,6 +254,7 @@ enum StopSignals {
                 if errno != EINTR { return }
             }
             RunningCommands.killAll()
+            WorkerLog.shared.flushNow()
             exit(128 + Int32(number))
         }
         for number in [SIGINT, SIGTERM, SIGHUP] {

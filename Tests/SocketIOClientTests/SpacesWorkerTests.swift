@@ -58,7 +58,9 @@ final class SpacesWorkerTests: XCTestCase {
         self.processes = []
     }
 
-    private func startWorker(_ arguments: [String]) throws {
+    /// Starts spaces-worker; its log (stderr) goes to `log` when given.
+    @discardableResult
+    private func startWorker(_ arguments: [String], log: URL? = nil) throws -> Process {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("spaces-worker")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -68,9 +70,15 @@ final class SpacesWorkerTests: XCTestCase {
         process.executableURL = binary
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         self.processes.append(process)
+        return process
     }
 
     private static func request(_ id: String, _ payload: JSONValue) -> JSONValue {
@@ -110,11 +118,20 @@ final class SpacesWorkerTests: XCTestCase {
         let contract = Contract(requests: requests)
         let server = try ClientTestServer.make(setup: contract.install)
         defer { server.shutdown() }
-        try self.startWorker(["--host", server.url, "--spaces", "demo", "--concurrency", "8", "--delay", "0",
-                              "--transports", "websocket"])
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("spaces-worker-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let worker = try self.startWorker(["--host", server.url, "--spaces", "demo", "--concurrency", "8", "--delay", "0",
+                                           "--transports", "websocket"], log: log)
         let results = contract.waitForResults(requests.count)
         XCTAssertEqual(results.count, requests.count)
         XCTAssertEqual(contract.order.withLock { $0 }, (0..<300).map { "e\($0)" })
+        // The log lines written on the loop are gathered per iteration: every one arrives, in order, by the exit.
+        worker.terminate()
+        worker.waitUntilExit()
+        let lines = (try String(contentsOf: log, encoding: .utf8)).split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains("] request ") }.map { $0.split(separator: "]", maxSplits: 1)[1] },
+                       (0..<300).map { " request e\($0): completed" })
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("[") && $0.count > 22 }, "\(lines.prefix(3))")
         for index in 0..<4 {
             let result = results["e\(index)"]?["result"]
             XCTAssertEqual(result?["text_output"]?.stringValue, "Processed by the Swift worker: \(prompts[index])")
