@@ -34,6 +34,14 @@ struct EngineQueryToken: Hashable, Sendable {
     }
 
     /// The value as text (made on each call: for the rare reader that needs one).
+    /// The bytes when held inline (nil for a long value).
+    func withInlineBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        guard self.long == nil else { return nil }
+        var words = (self.first, self.second, self.third)
+        let count = self.count
+        return withUnsafeBytes(of: &words) { raw in body(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+    }
+
     var string: String {
         if let long = self.long { return long }
         var words = (self.first, self.second, self.third)

@@ -25,12 +25,16 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         if !options.path.hasSuffix("/") { options.path += "/" }
         self.options = options
         self.sharedOptions = EngineSharedOptions(options)
+        self.openTemplate = EngineOpenPacketTemplate(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,
+                                                     maxPayload: options.maxHttpBufferSize)
         let bytes = Array(options.path.utf8)
         self.pathBytes = bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
     }
 
     /// `options` as its sessions share them.
     private let sharedOptions: EngineSharedOptions
+    /// The open packet's JSON around the session id.
+    private let openTemplate: EngineOpenPacketTemplate
 
     /// `options.path` as bytes when it is ASCII (for `claims`).
     private let pathBytes: [UInt8]?
@@ -154,6 +158,30 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
                         includesMaxPayload: session.protocolVersion >= 4)
     }
 
+    /// The open packet's JSON for `session`, from the template.
+    private func openJSON(_ session: EngineSession, upgradesToWebSocket: Bool) -> [UInt8] {
+        guard let length = self.openTemplate.length(sid: session.id, upgradesToWebSocket: upgradesToWebSocket, isV3: session.isV3)
+        else { return self.handshake(session, upgrades: upgradesToWebSocket ? ["websocket"] : []).jsonBytes }
+        var json: [UInt8] = []
+        json.reserveCapacity(length)
+        self.openTemplate.append(sid: session.id, upgradesToWebSocket: upgradesToWebSocket, isV3: session.isV3, to: &json)
+        return json
+    }
+
+    /// Writes the open packet of a session that starts on `ws` straight into its output (no upgrades).
+    private func sendOpenPacket(_ session: EngineSession, over ws: WebSocketConnection) {
+        let isV3 = session.isV3
+        guard let length = self.openTemplate.length(sid: session.id, upgradesToWebSocket: false, isV3: isV3) else {
+            // The type digit goes in as the frame's prefix: no packet and no second array for the open packet.
+            ws.sendText(prefix: EnginePacketType.open.asciiDigit, self.handshake(session, upgrades: []).jsonBytes)
+            return
+        }
+        ws.sendText(length: length + 1) { out in
+            out.append(EnginePacketType.open.asciiDigit)
+            self.openTemplate.append(sid: session.id, upgradesToWebSocket: false, isV3: isV3, to: &out)
+        }
+    }
+
     private func openPollingSession(_ request: HTTPRequest, query: EngineQuery, exchange: HTTPExchange) {
         if let (code, message) = self.admit(request) {
             exchange.respond(Self.errorResponse(code, message: message, cors: self.options.cors, head: request.head))
@@ -161,7 +189,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         }
         let session = self.makeSession(request, query: query, loop: exchange.loop)
         let canUpgrade = self.options.allowUpgrades && self.options.transports.contains(.websocket)
-        let open = self.handshake(session, upgrades: canUpgrade ? ["websocket"] : []).openPacket
+        let open = EnginePacket(type: .open, textBytes: self.openJSON(session, upgradesToWebSocket: canUpgrade))
         let (contentType, body) = session.pollingBody([open])
         var headers = HTTPHeaders()
         headers.add("Content-Type", contentType)
@@ -232,8 +260,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
         self.addCookie(session, to: &extra)
         accepted.writeResponse(to: connection, extraHeaders: extra)
         session.attachWebSocket(ws)
-        // The type digit goes in as the frame's prefix: no packet and no second array for the open packet.
-        ws.sendText(prefix: EnginePacketType.open.asciiDigit, self.handshake(session, upgrades: []).jsonBytes)
+        self.sendOpenPacket(session, over: ws)
         session.start()
         self.onConnection?(session)
         return .upgraded

@@ -101,6 +101,23 @@ public struct EngineServerOptions: Sendable {
 /// One server's options behind a reference, so that its sessions share them.
 final class EngineSharedOptions: Sendable {
     let value: EngineServerOptions
+    /// Heads of polling answers (data, and POST's "ok") when no CORS headers make them depend on the
+    /// handshake: one pair for the server instead of one per polling session (about 270 bytes a session).
+    let pollHead: HTTPPreparedHead?
+    let postHead: HTTPPreparedHead?
 
-    init(_ value: EngineServerOptions) { self.value = value }
+    /// Content types of the polling answers.
+    static let pollContentType = "text/plain; charset=UTF-8"
+    static let postContentType = "text/html"
+
+    init(_ value: EngineServerOptions) {
+        self.value = value
+        guard value.cors == nil else {
+            self.pollHead = nil
+            self.postHead = nil
+            return
+        }
+        self.pollHead = HTTPPreparedHead(headers: ["Content-Type": Self.pollContentType])
+        self.postHead = HTTPPreparedHead(headers: ["Content-Type": Self.postContentType])
+    }
 }

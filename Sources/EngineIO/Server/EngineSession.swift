@@ -94,19 +94,21 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         set { self.rareState(creating: newValue != 0)?.outboxBase = newValue }
     }
     @exclusivity(unchecked) private var heartbeatTimer: LoopTimer?
-    /// Heads of polling answers (data, and POST's "ok"), encoded on first use: CORS depends only on the
-    /// handshake, so every answer of the session carries the same headers.
+    /// Heads of polling answers (data, and POST's "ok"): the server's own without CORS, else encoded on
+    /// first use (CORS depends only on the handshake, so every answer of the session carries the same headers).
     private var pollHead: HTTPPreparedHead {
+        if let shared = self.sharedOptions.pollHead { return shared }
         let state = self.makeRareState()
         if let head = state.pollHead { return head }
-        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: "text/plain; charset=UTF-8"))
+        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: EngineSharedOptions.pollContentType))
         state.pollHead = head
         return head
     }
     private var postHead: HTTPPreparedHead {
+        if let shared = self.sharedOptions.postHead { return shared }
         let state = self.makeRareState()
         if let head = state.postHead { return head }
-        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: "text/html"))
+        let head = HTTPPreparedHead(headers: self.responseHeaders(contentType: EngineSharedOptions.postContentType))
         state.postHead = head
         return head
     }

@@ -34,7 +34,9 @@ struct PackedHTTPRequest: Sendable {
         self.storage = Self.pack(head).map(Storage.packed) ?? .plain(Box(head))
     }
 
-    /// One pass to size the array, one to fill it; the header bytes are read in place (no strings).
+    /// One pass to size the array, one to fill it in place through a pointer (lengths at the front, text
+    /// behind them); the header bytes are read in place (no strings). Appending byte by byte in three passes
+    /// cost about 2,600 instructions per handshake.
     private static func pack(_ head: HTTPRequestHead) -> [UInt8]? {
         guard head.versionMajor >= 0, head.versionMajor <= 255, head.versionMinor >= 0, head.versionMinor <= 255
         else { return nil }
@@ -47,27 +49,47 @@ struct PackedHTTPRequest: Sendable {
             if name.count > maxLength || value.count > maxLength { fits = false }
         }
         guard fits, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 + 2 * count + textLength)
-        Self.appendLength(count, to: &bytes)
-        Self.appendLength(method.utf8.count, to: &bytes)
-        Self.appendLength(target.utf8.count, to: &bytes)
-        head.headers.forEachField { name, value, _ in
-            Self.appendLength(name.count, to: &bytes)
-            Self.appendLength(value.count, to: &bytes)
+        let total = 2 + 2 * count + textLength
+        return method.withUTF8 { method in
+            target.withUTF8 { target in
+                [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                    guard let base = out.baseAddress else { return }
+                    var writer = Writer(base: base, textAt: 2 + 2 * count)
+                    writer.putLength(count)
+                    writer.put(method)
+                    writer.put(target)
+                    head.headers.forEachField { name, value, _ in
+                        writer.put(name)
+                        writer.put(value)
+                    }
+                    initialized = total
+                }
+            }
         }
-        method.withUTF8 { bytes.append(contentsOf: $0) }
-        target.withUTF8 { bytes.append(contentsOf: $0) }
-        head.headers.forEachField { name, value, _ in
-            bytes.append(contentsOf: name)
-            bytes.append(contentsOf: value)
-        }
-        return bytes
     }
 
-    private static func appendLength(_ length: Int, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: length))
+    /// Fills the packed form: each length goes at the front, in order, and its bytes at the end of the text.
+    private struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var lengthAt = 0
+        var textAt: Int
+
+        init(base: UnsafeMutablePointer<UInt8>, textAt: Int) {
+            self.base = base
+            self.textAt = textAt
+        }
+
+        mutating func putLength(_ length: Int) {
+            self.base[self.lengthAt] = UInt8(truncatingIfNeeded: length >> 8)
+            self.base[self.lengthAt + 1] = UInt8(truncatingIfNeeded: length)
+            self.lengthAt += 2
+        }
+
+        mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+            self.putLength(bytes.count)
+            if let source = bytes.baseAddress { (self.base + self.textAt).update(from: source, count: bytes.count) }
+            self.textAt += bytes.count
+        }
     }
 
     /// The request as it was given (with an empty body).

@@ -51,6 +51,11 @@ public final class InMemoryAdapter: SocketAdapter {
         self.shard(for: socket.loop).addAll(socket, rooms: rooms)
     }
 
+    /// SocketAdapter: adds a new socket to its own room (no set of rooms to build for it).
+    public func addToOwnRoom(_ socket: Socket) {
+        self.shard(for: socket.loop).addToOwnRoom(socket)
+    }
+
     /// SocketAdapter: removes the socket from `room`.
     public func del(_ socket: Socket, room: String) {
         self.existingShard(for: socket.loop)?.del(socket, room: room)
@@ -202,6 +207,18 @@ final class AdapterShard: @unchecked Sendable {
         self.members[id] = member
     }
 
+    func addToOwnRoom(_ socket: Socket) {
+        var taken = false
+        // One hash lookup: the entry is made in place when the socket has none yet (always, in practice).
+        Self.markOwnRoom(of: socket, in: &self.members[socket.id, default: Member(socket: socket)], taken: &taken)
+        if taken { self.addAll(socket, rooms: [socket.id]) }
+    }
+
+    /// Marks `member` as in its own room if it is `socket`'s entry; sets `taken` if another socket holds the id.
+    private static func markOwnRoom(of socket: Socket, in member: inout Member, taken: inout Bool) {
+        if member.socket === socket { member.inOwnRoom = true } else { taken = true }
+    }
+
     func del(_ socket: Socket, room: String) {
         guard self.members[socket.id]?.socket === socket else { return }
         if room == socket.id {
@@ -213,8 +230,12 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     func delAll(_ socket: Socket) {
-        guard let member = self.members[socket.id], member.socket === socket else { return }
-        self.members.removeValue(forKey: socket.id)
+        // One hash lookup: remove, and put back the entry of another socket under this id (never expected).
+        guard let member = self.members.removeValue(forKey: socket.id) else { return }
+        guard member.socket === socket else {
+            self.members[socket.id] = member
+            return
+        }
         self.forget(member)
     }
 

@@ -113,23 +113,33 @@ public final class Namespace: Sendable {
     /// Creates a socket for `client` (its old session's, when the client recovers one), runs the middlewares
     /// (unless a recovered socket may skip them), then connects it or refuses it.
     func add(_ client: SocketServerClient, auth: JSONValue) {
-        client.beginConnecting(self.name)
         guard let recovery = self.recovery, case .string(let pid)? = auth["pid"], case .string(let offset)? = auth["offset"] else {
-            return self.admit(Socket(namespace: self, client: client, auth: auth), client: client, runMiddlewares: true,
-                              restored: nil)
+            let socket = Socket(namespace: self, client: client, auth: auth)
+            let middlewares = self.registrations.withLock { $0.middlewares }
+            // Without middlewares the socket connects now: no chain to run and no CONNECT to wait for.
+            if middlewares.isEmpty {
+                if client.isOpen { self.connect(socket, client: client, restored: nil) }
+                return
+            }
+            client.beginConnecting(self.name)
+            return self.admit(socket, client: client, middlewares: middlewares, restored: nil)
         }
+        client.beginConnecting(self.name)
         self.adapter.restoreSession(pid: pid, offset: offset) { restored in
             client.loop.execute {
                 guard client.isOpen else { return client.endConnecting(self.name) }
                 let socket = Socket(namespace: self, client: client, auth: auth, restoring: restored?.session)
-                self.admit(socket, client: client, runMiddlewares: restored == nil || !recovery.skipMiddlewares,
-                           restored: restored)
+                let runMiddlewares = restored == nil || !recovery.skipMiddlewares
+                let middlewares = runMiddlewares ? self.registrations.withLock { $0.middlewares } : []
+                self.admit(socket, client: client, middlewares: middlewares, restored: restored)
             }
         }
     }
 
-    private func admit(_ socket: Socket, client: SocketServerClient, runMiddlewares: Bool, restored: RecoveredSocketSession?) {
-        let middlewares = runMiddlewares ? self.registrations.withLock { $0.middlewares } : []
+    /// Runs `middlewares` (possibly asynchronous; the client is marked as connecting here meanwhile), then
+    /// connects the socket or refuses it.
+    private func admit(_ socket: Socket, client: SocketServerClient, middlewares: [NamespaceMiddleware],
+                       restored: RecoveredSocketSession?) {
         MiddlewareRun(subject: socket, loop: socket.loop, middlewares: middlewares) { error in
             client.endConnecting(self.name)
             guard client.isOpen else { return }
@@ -138,11 +148,20 @@ public final class Namespace: Sendable {
                 if let encoded = OutgoingPacket.control(packet) { client.write(encoded, volatile: false) }
                 return
             }
-            socket.didConnect(rooms: restored?.session.rooms ?? [], missed: restored?.missedPackets ?? [])
-            client.register(socket)
-            let handlers = self.registrations.withLock { $0.connectionHandlers }
-            for handler in handlers { handler(socket) }
+            self.connect(socket, client: client, restored: restored)
         }.start()
+    }
+
+    /// The socket is in: joins its rooms, answers the CONNECT, then the connection handlers run.
+    private func connect(_ socket: Socket, client: SocketServerClient, restored: RecoveredSocketSession?) {
+        if let restored {
+            socket.didConnect(rooms: restored.session.rooms, missed: restored.missedPackets)
+        } else {
+            socket.didConnect()
+        }
+        client.register(socket)
+        let handlers = self.registrations.withLock { $0.connectionHandlers }
+        for handler in handlers { handler(socket) }
     }
 
     /// Called after a socket left; lets a dynamic child namespace remove itself when it became empty.

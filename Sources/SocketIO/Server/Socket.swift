@@ -531,7 +531,11 @@ public final class Socket: @unchecked Sendable {
     /// client, then replay the broadcasts it missed (`missed`: `[event, ...args, offset]` each, oldest first).
     func didConnect(rooms: Set<String> = [], missed: [[JSONValue]] = []) {
         self.connected = true
-        self.nsp.adapter.addAll(self, rooms: rooms.isEmpty ? [self.id] : rooms.union([self.id]))
+        if rooms.isEmpty {
+            self.nsp.adapter.addToOwnRoom(self)
+        } else {
+            self.nsp.adapter.addAll(self, rooms: rooms.union([self.id]))
+        }
         let namespace = self.nsp.name
         if !self.client.isV2, let length = OutgoingPacket.connectLength(namespace: namespace, sid: self.id, pid: self.pid) {
             // The usual answer, written in place: no JSON object, packet or intermediate buffer per connection.
@@ -678,18 +682,23 @@ public final class Socket: @unchecked Sendable {
         self.nsp.adapter.delAll(self)
         self.client.remove(self)
         self.connected = false
-        let pending = self.acks
-        self.acks.removeAll()
-        for (_, entry) in pending {
-            if let timer = entry.timer { self.loop.cancel(timer) }
-            entry.callback(.failure(.disconnected))
+        if !self.acks.isEmpty {
+            let pending = self.acks
+            self.acks.removeAll()
+            for (_, entry) in pending {
+                if let timer = entry.timer { self.loop.cancel(timer) }
+                entry.callback(.failure(.disconnected))
+            }
         }
         for handler in self.disconnectHandlers { handler(reason) }
         self.handlers.removeAll()
-        self.disconnectingHandlers.removeAll()
-        self.disconnectHandlers.removeAll()
-        self.middlewares.removeAll()
-        self.errorHandlers.removeAll()
+        // Most sockets never took the box of rare listeners: nothing to empty then.
+        if let rare = self.rareListeners {
+            rare.disconnectingHandlers.removeAll()
+            rare.disconnectHandlers.removeAll()
+            rare.middlewares.removeAll()
+            rare.errorHandlers.removeAll()
+        }
         self.nsp.socketDidLeave(self)
     }
 }

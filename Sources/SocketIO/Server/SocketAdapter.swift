@@ -66,6 +66,9 @@ public struct SocketSnapshot: Sendable {
 public protocol SocketAdapter: AnyObject, Sendable {
     /// Adds `socket` to `rooms`, registering it on first use. On the socket's loop.
     func addAll(_ socket: Socket, rooms: Set<String>)
+    /// Adds a newly connected `socket` to its own id room, its only room then. On the socket's loop. The
+    /// default is `addAll` with that one room.
+    func addToOwnRoom(_ socket: Socket)
     /// Removes `socket` from `room`. On the socket's loop.
     func del(_ socket: Socket, room: String)
     /// Removes `socket` from every room and forgets it. On the socket's loop.
@@ -124,6 +127,11 @@ public protocol SocketAdapter: AnyObject, Sendable {
 }
 
 extension SocketAdapter {
+    /// Default: `addAll` with the socket's id as the only room.
+    public func addToOwnRoom(_ socket: Socket) {
+        self.addAll(socket, rooms: [socket.id])
+    }
+
     /// Snapshots of the targeted local sockets.
     public func fetchSockets(_ options: SocketBroadcastOptions, completion: @escaping @Sendable ([SocketSnapshot]) -> Void) {
         let found = Mutex<[SocketSnapshot]>([])

@@ -85,6 +85,8 @@ public final class SocketIOServer: Sendable {
 
     /// An existing namespace, or a new dynamic child if a parent accepts the name; nil otherwise.
     func namespace(for name: String, auth: JSONValue) -> Namespace? {
+        // The main namespace is registered for good at init: nearly every connection asks for it.
+        if name == "/" { return self.sockets }
         let parents: [ParentNamespace] = self.registry.withLock { registry in
             registry.namespaces[name] == nil ? registry.parents : []
         }

@@ -246,10 +246,17 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
             self.loop.cancel(timer)
             self.connectTimer = nil
         }
-        let sockets = self.sockets
+        let main = self.mainSocket
         self.mainSocket = nil
-        self.otherSockets.removeAll()
-        for socket in sockets { socket.close(reason: reason) }
+        if self.otherSockets.isEmpty {
+            // The usual client, in the main namespace only: no array of its sockets to build.
+            main?.close(reason: reason)
+        } else {
+            let others = Array(self.otherSockets.values)
+            self.otherSockets.removeAll()
+            main?.close(reason: reason)
+            for socket in others { socket.close(reason: reason) }
+        }
         self.decoder.reset()
         self.awaitingAttachments = false
     }
