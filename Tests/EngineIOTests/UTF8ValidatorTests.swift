@@ -134,6 +134,28 @@ final class UTF8ValidatorTests: XCTestCase {
         }
     }
 
+    func testShortTailsAfterASCIIAgreeWithStandardLibrary() {
+        // The bytes after the last full 8-byte ASCII word take a per-byte ASCII shortcut: what follows an
+        // ASCII run of every tail length must still be judged like the standard library does.
+        let endings: [[UInt8]] = [
+            [], [0x41], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xC3], [0xE2, 0x82],
+            [0x80], [0xC0, 0x80], [0xFF], [0xED, 0xA0, 0x80], [0xC3, 0xA9, 0x41, 0x80], [0x41, 0xF5],
+        ]
+        for length in 0...17 {
+            for ending in endings {
+                let bytes = [UInt8](repeating: 0x7A, count: length) + ending
+                let expected = String(validating: bytes, as: UTF8.self) != nil
+                XCTAssertEqual(UTF8Validator.isValid(bytes), expected, "\(bytes)")
+                // The same bytes fed in two chunks split inside the ASCII run agree too.
+                var validator = UTF8Validator()
+                let cut = length / 2
+                let first = validator.validate(Array(bytes[..<cut]))
+                let second = validator.validate(Array(bytes[cut...]))
+                XCTAssertEqual(first && second && validator.isComplete, expected, "\(bytes) cut at \(cut)")
+            }
+        }
+    }
+
     func testAgreesWithStandardLibraryOnAllTwoByteSequences() {
         for first in 0...255 {
             for second in 0...255 {

@@ -121,6 +121,39 @@ final class WebSocketFrameDecoderTests: XCTestCase {
         }
     }
 
+    func testHeaderCutAtEveryByteOfEachLengthFormIsNotReadPastItsEnd() throws {
+        // 7-, 16- and 64-bit lengths, each with its masking key: a header cut anywhere yields no header and
+        // no frame, and the whole header reports its exact sizes and key.
+        let key = WebSocketMaskingKey(0x01, 0x80, 0x7F, 0xFE)
+        for (length, headerLength) in [(3, 6), (125, 6), (126, 8), (65535, 8), (65536, 14)] {
+            let frame = WebSocketTestFrames.client(.binary, WebSocketTestFrames.payload(length), key: key)
+            let decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: 1 << 20)
+            for cut in 0..<headerLength {
+                XCTAssertNil(try decoder.peekHeader(in: ByteBuffer(bytes: frame[..<cut])), "length \(length) cut \(cut)")
+            }
+            let header = try XCTUnwrap(try decoder.peekHeader(in: ByteBuffer(bytes: frame[..<headerLength])))
+            XCTAssertEqual(header.headerLength, headerLength)
+            XCTAssertEqual(header.payloadLength, length)
+            XCTAssertEqual(header.maskingKey, key)
+            XCTAssertEqual(try decodeAll(frame, role: .server), [WebSocketFrame(opcode: .binary, payload: WebSocketTestFrames.payload(length))])
+        }
+    }
+
+    func testHeaderIsReadFromTheUnreadPartOfTheBuffer() throws {
+        // A buffer whose reader index has moved (frames consumed before) is parsed from that index on.
+        let first = WebSocketTestFrames.client(.text, Array("one".utf8))
+        let second = WebSocketTestFrames.client(.binary, WebSocketTestFrames.payload(300))
+        var decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: 1 << 20)
+        var buffer = ByteBuffer(bytes: first + second[..<5])
+        XCTAssertEqual(try decoder.next(from: &buffer), WebSocketFrame(opcode: .text, payload: Array("one".utf8)))
+        XCTAssertNil(try decoder.peekHeader(in: buffer))
+        buffer.append(contentsOf: second[5...])
+        let header = try XCTUnwrap(try decoder.peekHeader(in: buffer))
+        XCTAssertEqual(header.opcode, .binary)
+        XCTAssertEqual(header.payloadLength, 300)
+        XCTAssertEqual(try decoder.next(from: &buffer), WebSocketFrame(opcode: .binary, payload: WebSocketTestFrames.payload(300)))
+    }
+
     func testFrameArrivingByteByByteDecodesOnceComplete() throws {
         let frame = WebSocketTestFrames.client(.text, Array("byte by byte".utf8))
         var decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: 1024)

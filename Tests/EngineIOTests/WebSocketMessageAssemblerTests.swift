@@ -87,6 +87,21 @@ final class WebSocketMessageAssemblerTests: XCTestCase {
 
     // MARK: Fragmentation errors
 
+    func testOneByteOfTheNextFrameWaitsForTheRest() throws {
+        // A read that ends one byte into the next frame (too little for a header) delivers what is whole and
+        // keeps that byte; the rest of the frame completes it.
+        let assembler = WebSocketMessageAssembler(role: .server, maxMessageSize: 1 << 20)
+        let next = c(.text, Array("second".utf8))
+        var buffer = ByteBuffer(bytes: c(.text, Array("first".utf8)) + next[..<1])
+        XCTAssertEqual(try assembler.next(from: &buffer), .text(Array("first".utf8)))
+        XCTAssertNil(try assembler.next(from: &buffer))
+        XCTAssertEqual(buffer.readableBytes, 1)
+        buffer.append(contentsOf: next[1...])
+        XCTAssertEqual(try assembler.next(from: &buffer), .text(Array("second".utf8)))
+        XCTAssertNil(try assembler.next(from: &buffer))
+        XCTAssertEqual(buffer.readableBytes, 0)
+    }
+
     func testContinuationWithoutStartFailsWith1002() {
         assertFails(c(.continuation, [1]), with: .unexpectedContinuation, code: 1002)
     }

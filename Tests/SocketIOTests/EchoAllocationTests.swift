@@ -123,6 +123,36 @@ final class EchoAllocationTests: XCTestCase {
         XCTAssertLessThanOrEqual(Double(counts.sends), Double(rounds * clients.count) * 1.05, "more than one write per connection per wakeup")
     }
 
+    /// The fixed-rate path (`sioload rate`): messages one at a time, each in its own wakeup, with the default
+    /// two loops. Each costs what limitd's costs: one wait, one receive, one send, and nothing else: no
+    /// interest changes (EPOLLOUT toggling), no second read to see EAGAIN, no wakeup of the other loop.
+    func testOneMessagePerWakeupSystemCalls() throws {
+        let server = try TestSocketIOServer.make(loops: 2) { BenchmarkApp.install(on: $0) }
+        defer { server.shutdown() }
+        let clients = try (0..<4).map { _ in try SIOTestClient(port: server.port) }
+        for client in clients { try client.connectNamespace() }
+        var next = 0
+        func exchange() throws {
+            for client in clients {
+                next += 1
+                try client.send(batch: [#"42["echo",\#(next),"\#(Self.payload)"]"#])
+                XCTAssertEqual(try client.nextText(), #"42["echo",\#(next),"\#(Self.payload)"]"#)
+            }
+        }
+        for _ in 0..<20 { try exchange() }
+        let rounds = 50
+        let counts = try Self.counting(on: server.group.loops) {
+            for _ in 0..<rounds { try exchange() }
+        }
+        let messages = Double(rounds * clients.count)
+        print("one per wakeup, 2 loops: sends \(counts.sends), receives \(counts.receives), waits \(counts.waits), others \(counts.others), messages \(Int(messages))")
+        // A few calls come from starting and stopping the count on each loop (a task and its wakeup).
+        XCTAssertLessThanOrEqual(Double(counts.sends), messages + 4, "more than one send per message")
+        XCTAssertLessThanOrEqual(Double(counts.receives), messages + 4, "more than one receive per message")
+        XCTAssertLessThanOrEqual(Double(counts.waits), messages + 6, "more than one wait per message")
+        XCTAssertLessThanOrEqual(counts.others, 2, "epoll_ctl or other calls on the per-message path")
+    }
+
     // MARK: Helpers
 
     /// Echoes `rounds` x `batch` messages over one connection (each batch in one write) while counting on

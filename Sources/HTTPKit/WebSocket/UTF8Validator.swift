@@ -71,6 +71,11 @@ public struct UTF8Validator: Sendable, Hashable {
                     index += 8
                 }
                 if index == count { break }
+                // An ASCII byte of the tail (fewer than 8 left) or before a non-ASCII one needs no transition.
+                if bytes[index] < 0x80 {
+                    index += 1
+                    continue
+                }
             }
             state = Self.step(state, bytes[index])
             if state == .invalid {

@@ -150,21 +150,22 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     public func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
         guard self.active else { return }
         while !self.connection.isClosed {
-            let message: WebSocketMessageAssembler.Event?
+            let message: WebSocketMessageAssembler.Event
             do {
-                message = try self.assembler.next(from: &buffer)
+                guard let next = try self.assembler.next(from: &buffer) else { return }
+                message = next
             } catch {
                 self.close(code: error.closeCode)
                 buffer.clear()
                 return
             }
-            guard let message else { return }
             if self.sentClose {
                 // After our close frame only the peer's close matters.
                 if case .close = message { self.connection.close() }
                 continue
             }
-            switch message {
+            // Consumed rather than copied: the payload array goes to the delegate without a retain/release.
+            switch consume message {
             case .text(let bytes):
                 self.delegate?.webSocket(self, didReceiveText: bytes)
             case .binary(let bytes):

@@ -87,7 +87,19 @@ public struct WebSocketFrameDecoder: Sendable {
     /// - Returns: the header, or nil when the header itself is not complete yet.
     /// - Throws: the same errors as `next(from:)`, as soon as the available bytes prove them.
     public func peekHeader(in buffer: ByteBuffer) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
-        guard let first = buffer.peek(at: 0), let second = buffer.peek(at: 1) else { return nil }
+        // One pass over the raw bytes: `peek(at:)` per byte re-checks bounds and the array each time, which
+        // cost ~200 instructions per frame on the echo path.
+        let result = buffer.withReadableBytes { raw in
+            Result { () throws(WebSocketProtocolError) in try self.parseHeader(raw) }
+        }
+        return try result.get()
+    }
+
+    private func parseHeader(_ raw: UnsafeRawBufferPointer) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
+        let available = raw.count
+        guard available >= 2 else { return nil }
+        let first = raw[0]
+        let second = raw[1]
         let fin = first & 0x80 != 0
         let rsv = first & 0x70
         let opcode = WebSocketOpcode(rawValue: first)
@@ -114,14 +126,14 @@ public struct WebSocketFrameDecoder: Sendable {
         let payloadLength: UInt64
         switch shortLength {
         case 126:
-            guard let high = buffer.peek(at: 2), let low = buffer.peek(at: 3) else { return nil }
-            payloadLength = UInt64(high) << 8 | UInt64(low)
+            guard available >= 4 else { return nil }
+            payloadLength = UInt64(raw[2]) << 8 | UInt64(raw[3])
             headerLength = 4
         case 127:
-            guard buffer.readableBytes >= 10 else { return nil }
+            guard available >= 10 else { return nil }
             var value: UInt64 = 0
             for index in 2..<10 {
-                value = value << 8 | UInt64(buffer.peek(at: index) ?? 0)
+                value = value << 8 | UInt64(raw[index])
             }
             if value & (1 << 63) != 0 { throw .invalidPayloadLength }
             payloadLength = value
@@ -137,11 +149,9 @@ public struct WebSocketFrameDecoder: Sendable {
 
         var maskingKey: WebSocketMaskingKey?
         if masked {
-            guard
-                let b0 = buffer.peek(at: headerLength), let b1 = buffer.peek(at: headerLength + 1),
-                let b2 = buffer.peek(at: headerLength + 2), let b3 = buffer.peek(at: headerLength + 3)
-            else { return nil }
-            maskingKey = WebSocketMaskingKey(b0, b1, b2, b3)
+            guard available >= headerLength + 4 else { return nil }
+            maskingKey = WebSocketMaskingKey(
+                raw[headerLength], raw[headerLength + 1], raw[headerLength + 2], raw[headerLength + 3])
             headerLength += 4
         }
         // The length fits in Int: it is no larger than maxPayloadLength.

@@ -102,6 +102,9 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
 
     private func readEvent(from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Event? {
         while !self.isClosed {
+            // No frame header fits in fewer than two bytes, and there is nothing to prevalidate: the common
+            // end of a read that held whole frames, answered without parsing anything.
+            guard buffer.readableBytes >= 2 else { return nil }
             self.decoder.maxPayloadLength = self.frameLimit()
             guard let frame = try self.decoder.next(from: &buffer) else {
                 try self.prevalidatePartialTextFrame(in: buffer)
