@@ -14,8 +14,10 @@ extension SpacesCore {
     func register(_ channel: WorkerChannel, _ request: RegistrationRequest) {
         func refuse(_ message: String, disconnect: Bool) {
             self.metrics.registrationsRefused += 1
-            channel.send("register_response", ["success": false, "message": .string(message)])
-            if disconnect { channel.disconnect() }
+            self.whenDurable {
+                channel.send("register_response", ["success": false, "message": .string(message)])
+                if disconnect { channel.disconnect() }
+            }
             Log.info("worker \(channel.id) from \(channel.address) refused: \(message)")
         }
         guard let name = request.spaceName, !name.isEmpty else {
@@ -66,14 +68,15 @@ extension SpacesCore {
             self.spaceChanged(space.id)
             Log.info("worker \(channel.id) from \(channel.address) registered for space \"\(space.name)\" (#\(space.id), concurrency \(concurrency))")
         }
-        channel.send("register_response", [
+        let answer: JSONValue = [
             "success": true,
             "connection_id": .string(channel.id),
             "space_id": .int(space.id),
             "space_name": .string(space.name),
             "concurrency": .int(Int64(concurrency)),
             "message": .string("Successfully registered for space \"\(space.name)\""),
-        ])
+        ]
+        self.whenDurable { channel.send("register_response", answer) }
         self.dispatch(spaceID: space.id)
     }
 
@@ -203,7 +206,11 @@ extension SpacesCore {
         self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
         self.metrics.dispatched += 1
         self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+        if let channel = self.workers[workerID]?.channel {
+            // Sent once the row saying so is committed (SpacesCore+Durability).
+            let message = self.inferenceRequest(record, space: space)
+            self.whenDurable(request: record.id) { channel.send("inference_request", message) }
+        }
         self.publish(record)
     }
 
@@ -327,6 +334,7 @@ extension SpacesCore {
             update["error"] = record.error.map { .string($0) } ?? .null
         }
         update["updated_at"] = .string(ISOTime.format(record.updatedAt))
-        onRequestUpdate(record.userID, .object(update))
+        let userID = record.userID
+        self.whenDurable(request: record.id) { onRequestUpdate(userID, .object(update)) }
     }
 }

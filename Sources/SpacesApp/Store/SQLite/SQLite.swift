@@ -116,6 +116,7 @@ final class Database: SQLDatabase {
 
     /// Runs `sql` with `parameters` for its effect; returns the number of rows changed.
     func run(_ sql: String, parameters: [SQLValue]) throws(SQLiteError) -> Int {
+        if self.gatherFromNextWrite, self.gathered == nil, self.beginGathering() { self.gatheringOpened?() }
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         while try statement.step() {}
@@ -127,38 +128,78 @@ final class Database: SQLDatabase {
 
     // MARK: Writes gathered into one commit
 
-    /// The writes made inside `writingTogether`'s transaction, to make again one by one if it does not commit.
+    /// The writes made inside the gathering transaction, to make again one by one if it does not commit.
     private var gathered: [(sql: String, parameters: [SQLValue])]?
     private var controlStatements: [String: Statement] = [:]
+    /// While set, the first write made outside a transaction opens a gathering transaction (`beginGathering`) and
+    /// `gatheringOpened` runs: its owner commits it later (`commitGathered`), with the writes of other jobs.
+    var gatherFromNextWrite = false
+    var gatheringOpened: (() -> Void)?
 
-    /// Runs `body` with its writes in one transaction: one WAL commit (its pages, locks and `pwrite`s) instead of
-    /// one per statement. `body` goes on as if each write committed by itself: a statement that fails throws to
-    /// its caller as before, and when the transaction cannot commit (or a failure rolled it back) the writes that
-    /// had succeeded in it are made again, each on its own. Returns false when one of those failed again (the
-    /// caller's copies of rows may then be ahead of the file). Not nested; inside a transaction, `body` just runs.
+    /// A write of the gathering transaction that failed again when made on its own.
+    struct FailedWrite {
+        let sql: String
+        let parameters: [SQLValue]
+        let error: any Error
+    }
+
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { sqlite3_get_autocommit(self.handle) == 0 }
+
+    /// Gathering transactions opened so far (tells one from the next).
+    private(set) var gatheringsOpened = 0
+
+    /// Whether a gathering transaction is open.
+    var isGathering: Bool { self.gathered != nil }
+
+    /// Opens a transaction whose writes commit together (`commitGathered`): one WAL commit (its pages, locks and
+    /// `pwrite`s) instead of one per statement. The writer goes on as if each write committed by itself: a
+    /// statement that fails throws to its caller as before. False when one is open already or inside another
+    /// transaction (the writes then just run).
     @discardableResult
-    func writingTogether(_ body: () -> Void) -> Bool {
+    func beginGathering() -> Bool {
         guard self.gathered == nil, sqlite3_get_autocommit(self.handle) != 0, self.control("BEGIN IMMEDIATE") else {
-            body()
-            return true
+            return false
         }
         self.gathered = []
-        body()
-        let writes = self.gathered ?? []
+        self.gatheringsOpened += 1
+        return true
+    }
+
+    /// Commits the gathering transaction. When it cannot commit (or a failure rolled it back), the writes that
+    /// had succeeded in it are made again, each on its own; returns those that failed again (the caller's copies
+    /// of rows may then be ahead of the file).
+    func commitGathered() -> [FailedWrite] {
+        guard let writes = self.gathered else { return [] }
         self.gathered = nil
         if sqlite3_get_autocommit(self.handle) == 0 {
-            if self.control("COMMIT") { return true }
+            if self.control("COMMIT") { return [] }
             _ = self.control("ROLLBACK")
         }
-        var all = true
+        let gathering = self.gatherFromNextWrite
+        self.gatherFromNextWrite = false
+        defer { self.gatherFromNextWrite = gathering }
+        var failed: [FailedWrite] = []
         for write in writes {
             do {
                 _ = try self.run(write.sql, parameters: write.parameters)
             } catch {
-                all = false
+                failed.append(FailedWrite(sql: write.sql, parameters: write.parameters, error: error))
             }
         }
-        return all
+        return failed
+    }
+
+    /// Runs `body` with its writes gathered into one commit (`beginGathering`, `commitGathered`). Returns false
+    /// when a write failed again after a failed commit. Inside a transaction, `body` just runs.
+    @discardableResult
+    func writingTogether(_ body: () -> Void) -> Bool {
+        guard self.beginGathering() else {
+            body()
+            return true
+        }
+        body()
+        return self.commitGathered().isEmpty
     }
 
     /// BEGIN, COMMIT or ROLLBACK from a kept statement (sqlite3_exec parses the text each time); not counted in
@@ -219,7 +260,21 @@ final class Database: SQLDatabase {
     /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken up front), committing when it
     /// returns and rolling back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
+        guard let before = self.gathered?.count, sqlite3_get_autocommit(self.handle) == 0 else {
+            return try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
+        }
+        // Inside a gathering transaction: a savepoint, so that a throw undoes `body`'s writes only.
+        try self.execute("SAVEPOINT nested")
+        do {
+            let value = try body()
+            try self.execute("RELEASE nested")
+            return value
+        } catch {
+            try? self.execute("ROLLBACK TO nested")
+            try? self.execute("RELEASE nested")
+            if let writes = self.gathered, writes.count > before { self.gathered = Array(writes.prefix(before)) }
+            throw error
+        }
     }
 
     /// `PRAGMA user_version`: the schema version of databases made before the `schema_version` table.
