@@ -200,7 +200,8 @@ extension SpacesCore {
     }
 
     /// What a request saved as processing for `workerID` needs in memory: the slot, the timeout, the message.
-    func deliver(_ record: RequestRecord, to workerID: String, space: Space, now: Double) {
+    /// `payload`: the request's payload when the caller has it as a value (a submission), instead of parsing it.
+    func deliver(_ record: RequestRecord, to workerID: String, space: Space, now: Double, payload: JSONValue? = nil) {
         self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
                   timeoutSeconds: space.timeoutSeconds)
         self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
@@ -208,7 +209,7 @@ extension SpacesCore {
         self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
         if let channel = self.workers[workerID]?.channel {
             // Sent once the row saying so is committed (SpacesCore+Durability).
-            let message = self.inferenceRequest(record, space: space)
+            let message = self.inferenceRequest(record, space: space, payload: payload)
             self.whenDurable(request: record.id) { channel.send("inference_request", message) }
         }
         self.publish(record)
@@ -227,11 +228,11 @@ extension SpacesCore {
     }
 
     /// The `inference_request` message of the contract, plus what lets the worker upload result files.
-    func inferenceRequest(_ record: RequestRecord, space: Space) -> JSONValue {
+    func inferenceRequest(_ record: RequestRecord, space: Space, payload: JSONValue? = nil) -> JSONValue {
         var message = JSONObject()
         message["request_id"] = .string(record.id)
         message["username"] = .string(record.username)
-        message["payload"] = (try? JSONParser.parse(record.payload)) ?? .object(JSONObject())
+        message["payload"] = payload ?? (try? JSONParser.parse(record.payload)) ?? .object(JSONObject())
         message["space_id"] = .int(space.id)
         message["space_name"] = .string(space.name)
         message["token"] = .string(record.token)

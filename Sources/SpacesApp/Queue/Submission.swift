@@ -270,7 +270,7 @@ extension SpacesCore {
             self.lastSubmission[rateKey] = now
             self.metrics.submitted += 1
             if let worker {
-                self.deliver(record, to: worker.id, space: space, now: now)
+                self.deliver(record, to: worker.id, space: space, now: now, payload: .object(payload))
                 return .done(record)
             }
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)

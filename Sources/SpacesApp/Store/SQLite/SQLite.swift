@@ -29,6 +29,10 @@ struct SQLiteError: StoreFailure, Sendable {
 final class Database: SQLDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
+    /// The same statements by where their text lies in memory: the queries are string literals, whose bytes stay
+    /// put, so a lookup compares one address instead of hashing a few hundred bytes of SQL. A hit is confirmed by
+    /// comparing the text (immediate for the same literal).
+    private var statementsByAddress: [UnsafeRawPointer: Statement] = [:]
     private var dataVersionStatement: Statement?
     /// Path of the database file.
     let path: String
@@ -73,6 +77,7 @@ final class Database: SQLDatabase {
     func close() {
         for statement in self.statements.values { statement.finalize() }
         self.statements.removeAll()
+        self.statementsByAddress.removeAll()
         for statement in self.controlStatements.values { statement.finalize() }
         self.controlStatements.removeAll()
         self.dataVersionStatement = nil
@@ -100,8 +105,17 @@ final class Database: SQLDatabase {
 
     /// A prepared statement for `sql`, reset and reused across calls.
     func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        let address = sql.utf8.withContiguousStorageIfAvailable { $0.baseAddress.map(UnsafeRawPointer.init) } ?? nil
+        if let address, let cached = self.statementsByAddress[address], cached.sql == sql {
+            if cached.onTable { self.tableStatements += 1 }
+            cached.reset()
+            return cached
+        }
         if !sql.hasPrefix("PRAGMA") { self.tableStatements += 1 }
         if let cached = self.statements[sql] {
+            // Text built at run time lands at ever new addresses: the index stays bounded by starting over.
+            if self.statementsByAddress.count > 2 * self.statements.count + 64 { self.statementsByAddress.removeAll() }
+            if let address { self.statementsByAddress[address] = cached }
             cached.reset()
             return cached
         }
@@ -109,8 +123,9 @@ final class Database: SQLDatabase {
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard rc == SQLITE_OK, let raw else { throw self.error(rc) }
-        let statement = Statement(raw, database: self)
+        let statement = Statement(raw, database: self, sql: sql)
         self.statements[sql] = statement
+        if let address { self.statementsByAddress[address] = statement }
         return statement
     }
 
@@ -212,7 +227,7 @@ final class Database: SQLDatabase {
             var raw: OpaquePointer?
             guard self.handle != nil, sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil) == SQLITE_OK,
                   let raw else { return false }
-            statement = Statement(raw, database: self)
+            statement = Statement(raw, database: self, sql: sql)
             self.controlStatements[sql] = statement
         }
         defer { statement.reset() }
@@ -297,10 +312,16 @@ final class Database: SQLDatabase {
 final class Statement {
     private var raw: OpaquePointer?
     private unowned let database: Database
+    /// The text it was prepared from.
+    let sql: String
+    /// Whether it runs on a table (not a PRAGMA), for `Database.tableStatements`.
+    let onTable: Bool
 
-    init(_ raw: OpaquePointer, database: Database) {
+    init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
         self.database = database
+        self.sql = sql
+        self.onTable = !sql.hasPrefix("PRAGMA")
     }
 
     /// Binds `parameters` to `?1...?n` (clearing earlier bindings).
