@@ -120,4 +120,29 @@ private final class FileCheckingWorker: WorkerChannel {
         #expect(core.sync { core.processingCount(spaceID: space.id) } == 2)
         #expect(core.sync { core.inFlight.count } == 2)
     }
+
+    /// A transaction asked for while writes are gathered (deleting a space) becomes a savepoint: its throw undoes
+    /// its own writes only, and what was gathered before commits.
+    @Test func aTransactionInsideTheGatheringUndoesOnlyItsOwnWrites() throws {
+        let store = try SQLiteStore(path: self.path)
+        defer { store.close() }
+        let opened = Mutex(0)
+        store.gatheringOpened = { opened.withLock { $0 += 1 } }
+        store.openGathering()
+        try store.setDailyQuota(userID: try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1).id, 3)
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try store.transaction {
+                _ = try store.createUser(username: "bob", passwordHash: "h", isAdmin: false, now: 1)
+                throw Boom()
+            }
+        }
+        #expect(store.isGathering, "still one transaction")
+        #expect(store.commitGathered().isEmpty)
+        #expect(opened.withLock { $0 } == 1)
+        let other = try Database(path: self.path)
+        defer { other.close() }
+        let users = try other.query("SELECT username, daily_quota FROM users ORDER BY id") { "\($0.text(0)):\($0.int(1))" }
+        #expect(users == ["ada:3"])
+    }
 }
