@@ -68,15 +68,21 @@ private final class FileCheckingWorker: WorkerChannel {
         return prompts.indices.compactMap { all[$0] }
     }
 
-    @Test func submissionsWaitingOnTheQueueShareOneCommitAndAreDispatchedOnlyOnceCommitted() throws {
+    /// A core on a new SQLite store, a user, and a space with a worker of 8 slots registered.
+    private func makeCore() throws -> (SQLiteStore, SpacesCore, User, Space, FileCheckingWorker) {
         let store = try SQLiteStore(path: self.path)
-        defer { store.close() }
         let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
         try core.sync { try core.start() }
         let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
         let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 8))
         let worker = FileCheckingWorker(path: self.path)
         core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 8)) }
+        return (store, core, user, space, worker)
+    }
+
+    @Test func submissionsWaitingOnTheQueueShareOneCommitAndAreDispatchedOnlyOnceCommitted() throws {
+        let (store, core, user, space, worker) = try self.makeCore()
+        defer { store.close() }
 
         let before = core.sync { store.db.gatheringsOpened }
         let answers = try self.submitTogether(["a", "b", "c", "d"], core: core, user: user, spaceID: space.id)
@@ -88,14 +94,8 @@ private final class FileCheckingWorker: WorkerChannel {
     }
 
     @Test func aRowThatCannotBeSavedIsAnsweredWithItsErrorAndTheOthersGoThrough() throws {
-        let store = try SQLiteStore(path: self.path)
+        let (store, core, user, space, worker) = try self.makeCore()
         defer { store.close() }
-        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
-        try core.sync { try core.start() }
-        let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
-        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 8))
-        let worker = FileCheckingWorker(path: self.path)
-        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 8)) }
         // A request with "boom" in its prompt breaks a deferred foreign key: its INSERT succeeds, and the COMMIT
         // holding it fails, as a full disk fails a commit; made again on its own, that INSERT fails alone.
         let other = try Database(path: self.path)

@@ -279,14 +279,10 @@ final class Database: SQLDatabase {
             return try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
         }
         // Inside a gathering transaction: a savepoint, so that a throw undoes `body`'s writes only.
-        try self.execute("SAVEPOINT nested")
         do {
-            let value = try body()
-            try self.execute("RELEASE nested")
-            return value
+            return try self.inTransaction(begin: "SAVEPOINT nested", commit: "RELEASE nested",
+                                          rollback: "ROLLBACK TO nested; RELEASE nested", body)
         } catch {
-            try? self.execute("ROLLBACK TO nested")
-            try? self.execute("RELEASE nested")
             if let writes = self.gathered, writes.count > before { self.gathered = Array(writes.prefix(before)) }
             throw error
         }
