@@ -151,6 +151,32 @@ import Testing
         #expect(statuses == Array(repeating: "processing", count: 6))
     }
 
+    /// A request dispatched at once and one dispatched from its queue carry in `inference_request` the payload the
+    /// file holds (taken as a value kept from the submission, not parsed again).
+    @Test func dispatchedPayloadIsTheStoredOne() throws {
+        let store = try SQLiteStore(path: self.path)
+        defer { store.close() }
+        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
+        try core.sync { try core.start() }
+        let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
+        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 1))
+        let worker = FakeWorker("w")
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 1)) }
+        let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: 0)
+        let records = try ["first \"quoted\"\n", "second ü"].map { prompt in
+            try core.sync { try core.submit(Submission(prompt: prompt), spaceID: space.id, by: submitter, baseURL: "http://t") }
+        }
+        #expect(records.map(\.status) == [.processing, .queued])
+        core.sync { core.result(from: "w", requestID: records[0].id, status: "completed", result: ["ok": true]) }
+        let sent = worker.events.filter { $0.0 == "inference_request" }.map(\.1)
+        #expect(sent.count == 2)
+        for (message, record) in zip(sent, records) {
+            let stored = try #require(try store.request(id: record.id))
+            #expect(message["payload"] == (try JSONParser.parse(stored.payload)))
+        }
+        #expect(core.sync { core.queuedPayloads.isEmpty })
+    }
+
     /// The status answer is written straight to bytes: the same bytes as the JSONObject it replaced.
     @Test func statusAnswerBytesAreThoseOfTheSummaryObject() throws {
         let records = [

@@ -48,6 +48,7 @@ extension SpacesCore {
                 self.workers[flight.workerID]?.registrations[flight.spaceID]?.inFlight.remove(requestID)
             }
             self.fifos[place.spaceID]?.remove(id: requestID, order: place.order)
+            self.queuedPayloads[requestID] = nil
             self.metrics.submitted -= 1
             freed.insert(place.spaceID)
         }

@@ -180,6 +180,7 @@ extension SpacesCore {
         while !fifo.isEmpty {
             let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space)
             guard let chosen, let requestID = fifo.popFirst() else { return }
+            let payload = self.queuedPayloads.removeValue(forKey: requestID)
             guard var record = try? self.store.request(id: requestID), record.status == .queued else { continue }
             let now = self.clock()
             record.status = .processing
@@ -195,8 +196,15 @@ extension SpacesCore {
                 self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
-            self.deliver(record, to: chosen.id, space: space, now: now)
+            self.deliver(record, to: chosen.id, space: space, now: now, payload: payload)
         }
+    }
+
+    /// Keeps the payload of a request that waits in its queue as a value, so that its dispatch does not parse the
+    /// stored text again; short payloads and a bounded number only (the rest is parsed at dispatch).
+    func keepQueuedPayload(_ record: RequestRecord, _ payload: JSONValue) {
+        guard record.payload.utf8.count <= 1024, self.queuedPayloads.count < 4096 else { return }
+        self.queuedPayloads[record.id] = payload
     }
 
     /// What a request saved as processing for `workerID` needs in memory: the slot, the timeout, the message.
@@ -266,6 +274,7 @@ extension SpacesCore {
         }
         if record.status == .queued {
             self.fifos[record.spaceID]?.remove(id: record.id, order: record.queueOrder)
+            self.queuedPayloads[record.id] = nil
         }
         record.status = next
         record.updatedAt = now

@@ -274,6 +274,7 @@ extension SpacesCore {
                 return .done(record)
             }
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
+            self.keepQueuedPayload(record, .object(payload))
         }
         self.dispatch(spaceID: space.id)
         return .done(self.publishIfQueued(record))
