@@ -20,14 +20,20 @@ import Testing
 
     private var path: String { self.directory + "/db.sqlite3" }
 
-    @Test func aRequestsLifeCostsTwoStatements() throws {
+    /// A core on a new store, a user, and a space with a worker of `slots` registered.
+    private func makeCore(slots: Int) throws -> (SQLiteStore, SpacesCore, User, Space, FakeWorker) {
         let store = try SQLiteStore(path: self.path)
         let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
         try core.sync { try core.start() }
         let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
-        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 8))
+        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: slots))
         let worker = FakeWorker("w")
-        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 8)) }
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: slots)) }
+        return (store, core, user, space, worker)
+    }
+
+    @Test func aRequestsLifeCostsTwoStatements() throws {
+        let (store, core, user, space, worker) = try self.makeCore(slots: 8)
         func life(_ prompt: String) throws -> RequestRecord? {
             try core.sync {
                 let account = try #require(try store.user(id: user.id))
@@ -154,14 +160,8 @@ import Testing
     /// A request dispatched at once and one dispatched from its queue carry in `inference_request` the payload the
     /// file holds (taken as a value kept from the submission, not parsed again).
     @Test func dispatchedPayloadIsTheStoredOne() throws {
-        let store = try SQLiteStore(path: self.path)
+        let (store, core, user, space, worker) = try self.makeCore(slots: 1)
         defer { store.close() }
-        let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
-        try core.sync { try core.start() }
-        let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
-        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 1))
-        let worker = FakeWorker("w")
-        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 1)) }
         let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: 0)
         let records = try ["first \"quoted\"\n", "second ü"].map { prompt in
             try core.sync { try core.submit(Submission(prompt: prompt), spaceID: space.id, by: submitter, baseURL: "http://t") }
