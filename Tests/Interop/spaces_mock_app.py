@@ -21,6 +21,17 @@ import time
 import requests
 import socketio
 
+_say_lock = threading.Lock()
+
+
+def say(line):
+    """Prints one whole line: the Socket.IO handler thread and the processing thread print concurrently, and print()
+    writes the text and its newline apart (a register_response followed at once by an inference_request printed
+    "Registration successful!processing ..." on one line)."""
+    with _say_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
 
 def make_result(request, worker_name, started, extra=None):
     payload = request.get("payload") or {}
@@ -115,7 +126,7 @@ class SyncWorker:
     def _on_register_response(self, data):
         self.responses.append(data)
         if data.get("success"):
-            print("Registration successful!", flush=True)
+            say("Registration successful!")
             self.registered.set()
         else:
             self.refused.set()
@@ -135,7 +146,7 @@ class SyncWorker:
         b = self.behaviour
         started = time.monotonic()
         request_id = request["request_id"]
-        print(f"processing {request_id}", flush=True)
+        say(f"processing {request_id}")
         if b.progress:
             self.sio.emit("inference_progress", {"request_id": request_id, "progress": 50, "message": "halfway"})
         if b.delay:
@@ -160,7 +171,7 @@ class SyncWorker:
         except socketio.exceptions.BadNamespaceError:
             return  # disconnected meanwhile (the test stopped us, or the server went away)
         self.done.append(request_id)
-        print(f"done {request_id}", flush=True)
+        say(f"done {request_id}")
 
 
 class AsyncWorker:
@@ -198,7 +209,7 @@ class AsyncWorker:
         async def register_response(data):
             self.responses.append(data)
             if data.get("success"):
-                print("Registration successful!", flush=True)
+                say("Registration successful!")
                 self.registered.set()
 
         @self.sio.event
@@ -246,7 +257,7 @@ def main():
         while True:
             time.sleep(1)
             if worker.disconnected.is_set() and not args.reconnect:
-                print("disconnected", flush=True)
+                say("disconnected")
                 return
     except KeyboardInterrupt:
         worker.stop()

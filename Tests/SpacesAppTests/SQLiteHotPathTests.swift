@@ -20,14 +20,20 @@ import Testing
 
     private var path: String { self.directory + "/db.sqlite3" }
 
-    @Test func aRequestsLifeCostsTwoStatements() throws {
+    /// A core on a new store, a user, and a space with a worker of `slots` registered.
+    private func makeCore(slots: Int) throws -> (SQLiteStore, SpacesCore, User, Space, FakeWorker) {
         let store = try SQLiteStore(path: self.path)
         let core = SpacesCore(store: store, options: CoreOptions(uploadsDirectory: self.directory + "/uploads"))
         try core.sync { try core.start() }
         let user = try store.createUser(username: "ada", passwordHash: "h", isAdmin: false, now: 1)
-        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: 8))
+        let space = try store.createSpace(Space(name: "Echo", cardType: .websockets, enablePrompt: true, maxConcurrency: slots))
         let worker = FakeWorker("w")
-        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: 8)) }
+        core.sync { core.register(worker, RegistrationRequest(spaceName: "Echo", concurrency: slots)) }
+        return (store, core, user, space, worker)
+    }
+
+    @Test func aRequestsLifeCostsTwoStatements() throws {
+        let (store, core, user, space, worker) = try self.makeCore(slots: 8)
         func life(_ prompt: String) throws -> RequestRecord? {
             try core.sync {
                 let account = try #require(try store.user(id: user.id))
@@ -149,6 +155,26 @@ import Testing
         defer { other.close() }
         let statuses = try other.query("SELECT status FROM requests ORDER BY id") { $0.text(0) }
         #expect(statuses == Array(repeating: "processing", count: 6))
+    }
+
+    /// A request dispatched at once and one dispatched from its queue carry in `inference_request` the payload the
+    /// file holds (taken as a value kept from the submission, not parsed again).
+    @Test func dispatchedPayloadIsTheStoredOne() throws {
+        let (store, core, user, space, worker) = try self.makeCore(slots: 1)
+        defer { store.close() }
+        let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: 0)
+        let records = try ["first \"quoted\"\n", "second ü"].map { prompt in
+            try core.sync { try core.submit(Submission(prompt: prompt), spaceID: space.id, by: submitter, baseURL: "http://t") }
+        }
+        #expect(records.map(\.status) == [.processing, .queued])
+        core.sync { core.result(from: "w", requestID: records[0].id, status: "completed", result: ["ok": true]) }
+        let sent = worker.events.filter { $0.0 == "inference_request" }.map(\.1)
+        #expect(sent.count == 2)
+        for (message, record) in zip(sent, records) {
+            let stored = try #require(try store.request(id: record.id))
+            #expect(message["payload"] == (try JSONParser.parse(stored.payload)))
+        }
+        #expect(core.sync { core.queuedPayloads.isEmpty })
     }
 
     /// The status answer is written straight to bytes: the same bytes as the JSONObject it replaced.

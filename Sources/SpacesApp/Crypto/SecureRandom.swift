@@ -1,12 +1,30 @@
 import Foundation
+import Transport
 
 /// Random bytes and tokens from the kernel (getrandom via /dev/urandom semantics).
 enum SecureRandom {
+    /// Requests of at most this many bytes are served from the thread's pool of kernel random bytes.
+    private static let pooledLimit = 64
+
     /// `count` cryptographically secure random bytes.
     static func bytes(_ count: Int) -> [UInt8] {
-        // One getentropy(3) (a getrandom(2) call) per 256 bytes: the standard generator draws eight bytes per call,
-        // five calls per submit.
         var out = [UInt8](repeating: 0, count: count)
+        if count <= Self.pooledLimit {
+            // Ids and tokens (a submit takes 40 bytes): from the per-thread pool PooledSystemRandom refills with one
+            // getrandom(2) per 512 bytes, rather than a system call each.
+            var generator = PooledSystemRandom()
+            var filled = 0
+            while filled < count {
+                withUnsafeBytes(of: generator.next()) { word in
+                    for byte in word where filled < count {
+                        out[filled] = byte
+                        filled += 1
+                    }
+                }
+            }
+            return out
+        }
+        // One getentropy(3) (a getrandom(2) call) per 256 bytes.
         var filled = 0
         while filled < count {
             let chunk = min(256, count - filled)

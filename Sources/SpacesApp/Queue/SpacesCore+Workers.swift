@@ -14,8 +14,10 @@ extension SpacesCore {
     func register(_ channel: WorkerChannel, _ request: RegistrationRequest) {
         func refuse(_ message: String, disconnect: Bool) {
             self.metrics.registrationsRefused += 1
-            channel.send("register_response", ["success": false, "message": .string(message)])
-            if disconnect { channel.disconnect() }
+            self.whenDurable {
+                channel.send("register_response", ["success": false, "message": .string(message)])
+                if disconnect { channel.disconnect() }
+            }
             Log.info("worker \(channel.id) from \(channel.address) refused: \(message)")
         }
         guard let name = request.spaceName, !name.isEmpty else {
@@ -66,14 +68,15 @@ extension SpacesCore {
             self.spaceChanged(space.id)
             Log.info("worker \(channel.id) from \(channel.address) registered for space \"\(space.name)\" (#\(space.id), concurrency \(concurrency))")
         }
-        channel.send("register_response", [
+        let answer: JSONValue = [
             "success": true,
             "connection_id": .string(channel.id),
             "space_id": .int(space.id),
             "space_name": .string(space.name),
             "concurrency": .int(Int64(concurrency)),
             "message": .string("Successfully registered for space \"\(space.name)\""),
-        ])
+        ]
+        self.whenDurable { channel.send("register_response", answer) }
         self.dispatch(spaceID: space.id)
     }
 
@@ -177,6 +180,7 @@ extension SpacesCore {
         while !fifo.isEmpty {
             let chosen = self.freestWorker(of: workerIDs, spaceID: spaceID, space: space)
             guard let chosen, let requestID = fifo.popFirst() else { return }
+            let payload = self.queuedPayloads.removeValue(forKey: requestID)
             guard var record = try? self.store.request(id: requestID), record.status == .queued else { continue }
             let now = self.clock()
             record.status = .processing
@@ -192,18 +196,30 @@ extension SpacesCore {
                 self.whenStoreReturns(error) { $0.dispatch(spaceID: spaceID) }
                 return
             }
-            self.deliver(record, to: chosen.id, space: space, now: now)
+            self.deliver(record, to: chosen.id, space: space, now: now, payload: payload)
         }
     }
 
+    /// Keeps the payload of a request that waits in its queue as a value, so that its dispatch does not parse the
+    /// stored text again; short payloads and a bounded number only (the rest is parsed at dispatch).
+    func keepQueuedPayload(_ record: RequestRecord, _ payload: JSONValue) {
+        guard record.payload.utf8.count <= 1024, self.queuedPayloads.count < 4096 else { return }
+        self.queuedPayloads[record.id] = payload
+    }
+
     /// What a request saved as processing for `workerID` needs in memory: the slot, the timeout, the message.
-    func deliver(_ record: RequestRecord, to workerID: String, space: Space, now: Double) {
+    /// `payload`: the request's payload when the caller has it as a value (a submission), instead of parsing it.
+    func deliver(_ record: RequestRecord, to workerID: String, space: Space, now: Double, payload: JSONValue? = nil) {
         self.hold(record.id, spaceID: space.id, workerID: workerID, delivery: record.deliveries, now: now,
                   timeoutSeconds: space.timeoutSeconds)
         self.workers[workerID]?.registrations[space.id]?.inFlight.insert(record.id)
         self.metrics.dispatched += 1
         self.metrics.dispatchWait.observe(max(0, now - record.createdAt))
-        self.workers[workerID]?.channel.send("inference_request", self.inferenceRequest(record, space: space))
+        if let channel = self.workers[workerID]?.channel {
+            // Sent once the row saying so is committed (SpacesCore+Durability).
+            let message = self.inferenceRequest(record, space: space, payload: payload)
+            self.whenDurable(request: record.id) { channel.send("inference_request", message) }
+        }
         self.publish(record)
     }
 
@@ -220,11 +236,11 @@ extension SpacesCore {
     }
 
     /// The `inference_request` message of the contract, plus what lets the worker upload result files.
-    func inferenceRequest(_ record: RequestRecord, space: Space) -> JSONValue {
+    func inferenceRequest(_ record: RequestRecord, space: Space, payload: JSONValue? = nil) -> JSONValue {
         var message = JSONObject()
         message["request_id"] = .string(record.id)
         message["username"] = .string(record.username)
-        message["payload"] = (try? JSONParser.parse(record.payload)) ?? .object(JSONObject())
+        message["payload"] = payload ?? (try? JSONParser.parse(record.payload)) ?? .object(JSONObject())
         message["space_id"] = .int(space.id)
         message["space_name"] = .string(space.name)
         message["token"] = .string(record.token)
@@ -258,6 +274,7 @@ extension SpacesCore {
         }
         if record.status == .queued {
             self.fifos[record.spaceID]?.remove(id: record.id, order: record.queueOrder)
+            self.queuedPayloads[record.id] = nil
         }
         record.status = next
         record.updatedAt = now
@@ -327,6 +344,7 @@ extension SpacesCore {
             update["error"] = record.error.map { .string($0) } ?? .null
         }
         update["updated_at"] = .string(ISOTime.format(record.updatedAt))
-        onRequestUpdate(record.userID, .object(update))
+        let userID = record.userID
+        self.whenDurable(request: record.id) { onRequestUpdate(userID, .object(update)) }
     }
 }

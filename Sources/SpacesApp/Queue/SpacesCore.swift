@@ -40,7 +40,7 @@ final class SpacesCore: @unchecked Sendable {
     let queue = DispatchQueue(label: "spaces.core", qos: .userInitiated)
     let store: any SpacesStore
     /// `store` when it is the SQLite one (told where each job of the queue starts and ends).
-    private let sqliteStore: SQLiteStore?
+    let sqliteStore: SQLiteStore?
     let options: CoreOptions
     /// Seconds since 1970 (tests may replace it before `start`).
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -117,12 +117,23 @@ final class SpacesCore: @unchecked Sendable {
     var queueNews: UInt64 = 0
     /// Where submissions commit on a cluster, off this queue.
     let submitCommits = SubmissionCommits()
+    /// What waits for the SQLite store's gathering transaction to commit (SpacesCore+Durability), in order.
+    var afterCommit: [AfterCommit] = []
+    /// Payloads of queued requests as values (`keepQueuedPayload`), taken at dispatch.
+    var queuedPayloads: [String: JSONValue] = [:]
+    /// Requests inserted in the open gathering transaction: request id → space and queue order.
+    var gatheredSubmits: [String: (spaceID: Int64, order: Int64)] = [:]
 
     init(store: any SpacesStore, options: CoreOptions) {
         self.store = store
         self.options = options
         self.cluster = store as? any ClusterQueueStore
         self.sqliteStore = store as? SQLiteStore
+        // The commit goes behind the jobs already waiting: their writes join it.
+        self.sqliteStore?.gatheringOpened = { [weak self] in
+            guard let core = self else { return }
+            core.queue.async { core.commitGathered() }
+        }
     }
 
     deinit {
@@ -136,17 +147,20 @@ final class SpacesCore: @unchecked Sendable {
         self.queue.async { self.asOneTurn(body) }
     }
 
-    /// Runs `body` (on the queue) with the SQLite store's writes in one commit: a result that frees a slot saves
-    /// the finished request and the next one dispatched together. PostgreSQL's writes go as they are.
+    /// Runs `body` (on the queue) with the SQLite store's writes in one commit, made after the jobs waiting now
+    /// (SpacesCore+Durability): a result that frees a slot saves the finished request and the next one dispatched
+    /// together. PostgreSQL's writes go as they are.
     func writingTogether(_ body: () -> Void) {
-        if let sqlite = self.sqliteStore { sqlite.writingTogether(body) } else { body() }
+        self.sqliteStore?.openGathering()
+        body()
     }
 
     /// Runs `body` on the queue and returns its result to an async caller.
     func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             self.queue.async {
-                continuation.resume(with: Result { try self.asOneTurn(body) })
+                let result = Result { try self.asOneTurn(body) }
+                self.whenDurable { continuation.resume(with: result) }
             }
         }
     }
@@ -159,9 +173,9 @@ final class SpacesCore: @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             self.post {
                 do {
-                    try body { continuation.resume(with: $0) }
+                    try body { result in self.whenDurable { continuation.resume(with: result) } }
                 } catch {
-                    continuation.resume(throwing: error)
+                    self.whenDurable { continuation.resume(throwing: error) }
                 }
             }
         }
@@ -175,9 +189,14 @@ final class SpacesCore: @unchecked Sendable {
         return try body()
     }
 
-    /// Runs `body` on the queue and waits (start-up, shutdown and tests only: never from an event loop).
+    /// Runs `body` on the queue and waits (start-up, shutdown and tests only: never from an event loop). What
+    /// `body` wrote is committed when this returns.
     func sync<T>(_ body: () throws -> T) rethrows -> T {
-        try self.queue.sync(execute: body)
+        try self.queue.sync {
+            self.commitGathered()
+            defer { self.commitGathered() }
+            return try body()
+        }
     }
 
     // MARK: Start and stop (on the queue)

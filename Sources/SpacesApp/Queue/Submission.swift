@@ -130,7 +130,10 @@ extension SpacesCore {
         do {
             switch try self.startSubmit(submission, spaceID: spaceID, by: submitter, baseURL: baseURL) {
             case .done(let record):
-                done(.success(record))
+                // Answered once the row is committed; a row that could not be saved answers its error.
+                self.whenDurable(request: record.id, { done(.success(record)) }, unsaved: { error in
+                    done(.failure(APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))))
+                })
                 return
             case .commit(let ready):
                 pending = ready
@@ -262,14 +265,16 @@ extension SpacesCore {
                 Log.info("could not save request \(requestID): \(error)")
                 throw APIError.store(error, fallback: APIError(500, "storage_error", "Could not save the request"))
             }
+            self.insertedWhileGathering(record)
             self.nextQueueOrder += 1
             self.lastSubmission[rateKey] = now
             self.metrics.submitted += 1
             if let worker {
-                self.deliver(record, to: worker.id, space: space, now: now)
+                self.deliver(record, to: worker.id, space: space, now: now, payload: .object(payload))
                 return .done(record)
             }
             self.fifos[space.id, default: RequestFIFO()].insert(id: record.id, order: record.queueOrder)
+            self.keepQueuedPayload(record, .object(payload))
         }
         self.dispatch(spaceID: space.id)
         return .done(self.publishIfQueued(record))
@@ -301,8 +306,8 @@ extension SpacesCore {
         guard RequestLifecycle.next(record.status, on: .cancel) != nil else {
             throw APIError(409, "not_cancelable", "The request is already \(record.status.rawValue)")
         }
-        if let flight = self.inFlight[requestID] {
-            self.workers[flight.workerID]?.channel.send("inference_cancel", ["request_id": .string(requestID)])
+        if let flight = self.inFlight[requestID], let channel = self.workers[flight.workerID]?.channel {
+            self.whenDurable { channel.send("inference_cancel", ["request_id": .string(requestID)]) }
         }
         self.finish(requestID, event: .cancel, result: nil, error: "Canceled by the user")
         return (try? self.store.request(id: requestID)) ?? nil ?? record
@@ -311,7 +316,7 @@ extension SpacesCore {
     /// Deletes a space: its workers are disconnected and its unfinished requests canceled.
     func deleteSpace(id spaceID: Int64) throws {
         for workerID in self.holders[spaceID] ?? [] {
-            self.workers[workerID]?.channel.disconnect()
+            if let channel = self.workers[workerID]?.channel { self.whenDurable { channel.disconnect() } }
         }
         let active = try self.store.activeRequests().filter { $0.spaceID == spaceID }
         for record in active {

@@ -82,16 +82,17 @@ extension SQLDatabase {
         try self.queryFirst(sql, parameters: parameters.map(\.sqlValue), map: map)
     }
 
-    /// Runs `body` between `begin` and COMMIT; a throw rolls back (a ROLLBACK that fails, on a lost
+    /// Runs `body` between `begin` and `commit`; a throw rolls back (a `rollback` that fails, on a lost
     /// connection, is ignored: the server drops the transaction anyway) and is rethrown.
-    func inTransaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+    func inTransaction<T>(begin: String, commit: String = "COMMIT", rollback: String = "ROLLBACK",
+                          _ body: () throws -> T) throws -> T {
         try self.execute(begin)
         do {
             let value = try body()
-            try self.execute("COMMIT")
+            try self.execute(commit)
             return value
         } catch {
-            try? self.execute("ROLLBACK")
+            try? self.execute(rollback)
             throw error
         }
     }

@@ -23,25 +23,36 @@ enum ISOTime {
             days -= 1
         }
         let (year, month, day) = HTTPDate.civil(fromDays: Int(days))
-        // Written digit by digit: String(format:) went through Foundation's format parser on every status read.
-        func digits(_ value: Int, _ count: Int, then separator: UInt8?) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = max(0, value)
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
+        // Written digit by digit into 24 bytes on the stack, appended at once: String(format:) went through
+        // Foundation's format parser, and a byte-by-byte append checks the array's capacity 24 times.
+        let zero = UInt8(ascii: "0")
+        let hour = Int(secondOfDay / 3600), minute = Int(secondOfDay / 60 % 60), second = Int(secondOfDay % 60)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            /// The last two decimal digits of `value` at `index`.
+            func two(_ value: Int, at index: Int) {
+                text[index] = zero + UInt8(value / 10 % 10)
+                text[index + 1] = zero + UInt8(value % 10)
             }
-            if let separator { out.append(separator) }
+            let fourDigitYear = max(0, Int(year)), threeDigitMillis = max(0, millis)
+            text[0] = zero + UInt8(fourDigitYear / 1000 % 10)
+            text[1] = zero + UInt8(fourDigitYear / 100 % 10)
+            two(fourDigitYear, at: 2)
+            text[4] = UInt8(ascii: "-")
+            two(Int(month), at: 5)
+            text[7] = UInt8(ascii: "-")
+            two(Int(day), at: 8)
+            text[10] = UInt8(ascii: "T")
+            two(hour, at: 11)
+            text[13] = UInt8(ascii: ":")
+            two(minute, at: 14)
+            text[16] = UInt8(ascii: ":")
+            two(second, at: 17)
+            text[19] = UInt8(ascii: ".")
+            text[20] = zero + UInt8(threeDigitMillis / 100 % 10)
+            two(threeDigitMillis, at: 21)
+            text[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: text)
         }
-        digits(Int(year), 4, then: UInt8(ascii: "-"))
-        digits(Int(month), 2, then: UInt8(ascii: "-"))
-        digits(Int(day), 2, then: UInt8(ascii: "T"))
-        digits(Int(secondOfDay / 3600), 2, then: UInt8(ascii: ":"))
-        digits(Int(secondOfDay / 60 % 60), 2, then: UInt8(ascii: ":"))
-        digits(Int(secondOfDay % 60), 2, then: UInt8(ascii: "."))
-        digits(millis, 3, then: UInt8(ascii: "Z"))
     }
 
     /// Midnight UTC of the day holding `seconds`.

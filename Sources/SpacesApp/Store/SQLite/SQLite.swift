@@ -29,6 +29,10 @@ struct SQLiteError: StoreFailure, Sendable {
 final class Database: SQLDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
+    /// The same statements by where their text lies in memory: the queries are string literals, whose bytes stay
+    /// put, so a lookup compares one address instead of hashing a few hundred bytes of SQL. A hit is confirmed by
+    /// comparing the text (immediate for the same literal).
+    private var statementsByAddress: [UnsafeRawPointer: Statement] = [:]
     private var dataVersionStatement: Statement?
     /// Path of the database file.
     let path: String
@@ -73,6 +77,7 @@ final class Database: SQLDatabase {
     func close() {
         for statement in self.statements.values { statement.finalize() }
         self.statements.removeAll()
+        self.statementsByAddress.removeAll()
         for statement in self.controlStatements.values { statement.finalize() }
         self.controlStatements.removeAll()
         self.dataVersionStatement = nil
@@ -100,8 +105,17 @@ final class Database: SQLDatabase {
 
     /// A prepared statement for `sql`, reset and reused across calls.
     func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        let address = sql.utf8.withContiguousStorageIfAvailable { $0.baseAddress.map(UnsafeRawPointer.init) } ?? nil
+        if let address, let cached = self.statementsByAddress[address], cached.sql == sql {
+            if cached.onTable { self.tableStatements += 1 }
+            cached.reset()
+            return cached
+        }
         if !sql.hasPrefix("PRAGMA") { self.tableStatements += 1 }
         if let cached = self.statements[sql] {
+            // Text built at run time lands at ever new addresses: the index stays bounded by starting over.
+            if self.statementsByAddress.count > 2 * self.statements.count + 64 { self.statementsByAddress.removeAll() }
+            if let address { self.statementsByAddress[address] = cached }
             cached.reset()
             return cached
         }
@@ -109,13 +123,15 @@ final class Database: SQLDatabase {
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard rc == SQLITE_OK, let raw else { throw self.error(rc) }
-        let statement = Statement(raw, database: self)
+        let statement = Statement(raw, database: self, sql: sql)
         self.statements[sql] = statement
+        if let address { self.statementsByAddress[address] = statement }
         return statement
     }
 
     /// Runs `sql` with `parameters` for its effect; returns the number of rows changed.
     func run(_ sql: String, parameters: [SQLValue]) throws(SQLiteError) -> Int {
+        if self.gatherFromNextWrite, self.gathered == nil, self.beginGathering() { self.gatheringOpened?() }
         let statement = try self.prepare(sql)
         try statement.bind(parameters)
         while try statement.step() {}
@@ -127,38 +143,78 @@ final class Database: SQLDatabase {
 
     // MARK: Writes gathered into one commit
 
-    /// The writes made inside `writingTogether`'s transaction, to make again one by one if it does not commit.
+    /// The writes made inside the gathering transaction, to make again one by one if it does not commit.
     private var gathered: [(sql: String, parameters: [SQLValue])]?
     private var controlStatements: [String: Statement] = [:]
+    /// While set, the first write made outside a transaction opens a gathering transaction (`beginGathering`) and
+    /// `gatheringOpened` runs: its owner commits it later (`commitGathered`), with the writes of other jobs.
+    var gatherFromNextWrite = false
+    var gatheringOpened: (() -> Void)?
 
-    /// Runs `body` with its writes in one transaction: one WAL commit (its pages, locks and `pwrite`s) instead of
-    /// one per statement. `body` goes on as if each write committed by itself: a statement that fails throws to
-    /// its caller as before, and when the transaction cannot commit (or a failure rolled it back) the writes that
-    /// had succeeded in it are made again, each on its own. Returns false when one of those failed again (the
-    /// caller's copies of rows may then be ahead of the file). Not nested; inside a transaction, `body` just runs.
+    /// A write of the gathering transaction that failed again when made on its own.
+    struct FailedWrite {
+        let sql: String
+        let parameters: [SQLValue]
+        let error: any Error
+    }
+
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { sqlite3_get_autocommit(self.handle) == 0 }
+
+    /// Gathering transactions opened so far (tells one from the next).
+    private(set) var gatheringsOpened = 0
+
+    /// Whether a gathering transaction is open.
+    var isGathering: Bool { self.gathered != nil }
+
+    /// Opens a transaction whose writes commit together (`commitGathered`): one WAL commit (its pages, locks and
+    /// `pwrite`s) instead of one per statement. The writer goes on as if each write committed by itself: a
+    /// statement that fails throws to its caller as before. False when one is open already or inside another
+    /// transaction (the writes then just run).
     @discardableResult
-    func writingTogether(_ body: () -> Void) -> Bool {
+    func beginGathering() -> Bool {
         guard self.gathered == nil, sqlite3_get_autocommit(self.handle) != 0, self.control("BEGIN IMMEDIATE") else {
-            body()
-            return true
+            return false
         }
         self.gathered = []
-        body()
-        let writes = self.gathered ?? []
+        self.gatheringsOpened += 1
+        return true
+    }
+
+    /// Commits the gathering transaction. When it cannot commit (or a failure rolled it back), the writes that
+    /// had succeeded in it are made again, each on its own; returns those that failed again (the caller's copies
+    /// of rows may then be ahead of the file).
+    func commitGathered() -> [FailedWrite] {
+        guard let writes = self.gathered else { return [] }
         self.gathered = nil
         if sqlite3_get_autocommit(self.handle) == 0 {
-            if self.control("COMMIT") { return true }
+            if self.control("COMMIT") { return [] }
             _ = self.control("ROLLBACK")
         }
-        var all = true
+        let gathering = self.gatherFromNextWrite
+        self.gatherFromNextWrite = false
+        defer { self.gatherFromNextWrite = gathering }
+        var failed: [FailedWrite] = []
         for write in writes {
             do {
                 _ = try self.run(write.sql, parameters: write.parameters)
             } catch {
-                all = false
+                failed.append(FailedWrite(sql: write.sql, parameters: write.parameters, error: error))
             }
         }
-        return all
+        return failed
+    }
+
+    /// Runs `body` with its writes gathered into one commit (`beginGathering`, `commitGathered`). Returns false
+    /// when a write failed again after a failed commit. Inside a transaction, `body` just runs.
+    @discardableResult
+    func writingTogether(_ body: () -> Void) -> Bool {
+        guard self.beginGathering() else {
+            body()
+            return true
+        }
+        body()
+        return self.commitGathered().isEmpty
     }
 
     /// BEGIN, COMMIT or ROLLBACK from a kept statement (sqlite3_exec parses the text each time); not counted in
@@ -171,7 +227,7 @@ final class Database: SQLDatabase {
             var raw: OpaquePointer?
             guard self.handle != nil, sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil) == SQLITE_OK,
                   let raw else { return false }
-            statement = Statement(raw, database: self)
+            statement = Statement(raw, database: self, sql: sql)
             self.controlStatements[sql] = statement
         }
         defer { statement.reset() }
@@ -219,7 +275,17 @@ final class Database: SQLDatabase {
     /// Runs `body` in a transaction (BEGIN IMMEDIATE: the write lock is taken up front), committing when it
     /// returns and rolling back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
+        guard let before = self.gathered?.count, sqlite3_get_autocommit(self.handle) == 0 else {
+            return try self.inTransaction(begin: "BEGIN IMMEDIATE", body)
+        }
+        // Inside a gathering transaction: a savepoint, so that a throw undoes `body`'s writes only.
+        do {
+            return try self.inTransaction(begin: "SAVEPOINT nested", commit: "RELEASE nested",
+                                          rollback: "ROLLBACK TO nested; RELEASE nested", body)
+        } catch {
+            if let writes = self.gathered, writes.count > before { self.gathered = Array(writes.prefix(before)) }
+            throw error
+        }
     }
 
     /// `PRAGMA user_version`: the schema version of databases made before the `schema_version` table.
@@ -242,10 +308,16 @@ final class Database: SQLDatabase {
 final class Statement {
     private var raw: OpaquePointer?
     private unowned let database: Database
+    /// The text it was prepared from.
+    let sql: String
+    /// Whether it runs on a table (not a PRAGMA), for `Database.tableStatements`.
+    let onTable: Bool
 
-    init(_ raw: OpaquePointer, database: Database) {
+    init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
         self.database = database
+        self.sql = sql
+        self.onTable = !sql.hasPrefix("PRAGMA")
     }
 
     /// Binds `parameters` to `?1...?n` (clearing earlier bindings).

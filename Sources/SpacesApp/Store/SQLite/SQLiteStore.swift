@@ -38,6 +38,36 @@ final class SQLiteStore: SQLBackedStore {
         if !self.db.writingTogether(body) { self.cache.removeAll() }
     }
 
+    // MARK: Writes gathered across jobs
+
+    /// Called when a write opened a gathering transaction (`gatherFromNextWrite`): its owner must call
+    /// `commitGathered` later.
+    var gatheringOpened: (() -> Void)? {
+        get { self.db.gatheringOpened }
+        set { self.db.gatheringOpened = newValue }
+    }
+
+    /// Opens a gathering transaction now, unless one (or another transaction) is open; `gatheringOpened` runs.
+    func openGathering() {
+        if self.db.beginGathering() { self.db.gatheringOpened?() }
+    }
+
+    /// Whether writes wait in an open gathering transaction.
+    var isGathering: Bool { self.db.isGathering }
+
+    /// Commits the gathered writes (`Database.commitGathered`). Returns the requests whose INSERT could not be made
+    /// even on its own, with the error; when any write failed again the rows kept in memory are dropped.
+    func commitGathered() -> [String: any Error] {
+        let failed = self.db.commitGathered()
+        if failed.isEmpty { return [:] }
+        self.cache.removeAll()
+        var unsaved: [String: any Error] = [:]
+        for write in failed where write.sql.hasPrefix("INSERT INTO requests ") {
+            if case .text(let id)? = write.parameters.first { unsaved[id] = write.error }
+        }
+        return unsaved
+    }
+
     // MARK: Cached reads
 
     func request(id: String) throws -> RequestRecord? {
@@ -96,20 +126,32 @@ final class SQLiteStore: SQLBackedStore {
     private var inTurn = false
     private var checkedThisTurn = false
 
-    /// A job of the core's queue starts.
+    /// The gathering transaction (`Database.gatheringsOpened`) in which the file was last looked at.
+    private var checkedGathering = 0
+
+    /// A job of the core's queue starts: its first write outside a transaction opens a gathering one, if none is
+    /// open (`gatheringOpened`).
     func beginTurn() {
         self.inTurn = true
         self.checkedThisTurn = false
+        self.db.gatherFromNextWrite = true
     }
 
     /// The job ended: reads outside jobs look at the file each time again.
     func endTurn() {
         self.inTurn = false
         self.checkedThisTurn = false
+        self.db.gatherFromNextWrite = false
     }
 
     /// Empties the cache when another connection committed since we last looked (a `sqlite3` shell, say).
     private func dropCacheIfChangedElsewhere() throws {
+        if self.db.isGathering && self.db.inTransaction {
+            // Our transaction holds the write lock: nobody else commits until it ends, so one look after it
+            // opened covers every read of every job it spans.
+            if self.checkedGathering == self.db.gatheringsOpened { return }
+            self.checkedGathering = self.db.gatheringsOpened
+        }
         if self.inTurn {
             if self.checkedThisTurn { return }
             self.checkedThisTurn = true
