@@ -6,14 +6,23 @@ public final class LoopTimer: @unchecked Sendable {
     fileprivate var heapIndex: Int = -1
     /// Run when the loop stops before the deadline, instead of being dropped (see `EventLoop.scheduleDeadline`).
     fileprivate(set) var firesOnStop = false
+    /// Kept on the loop's coarse timer wheel when its deadline is within the wheel's span (see
+    /// `EventLoop.scheduleCoarse`); `reschedule` keeps it there.
+    let isCoarse: Bool
+    // Wheel links (see TimerWheel.swift): the tick whose slot holds the timer (0 when it is not on the
+    // wheel), and its neighbours in that slot. The slot list owns the next timer; the previous one owns this.
+    var wheelTick: UInt64 = 0
+    var wheelNext: LoopTimer?
+    unowned(unsafe) var wheelPrevious: LoopTimer?
 
-    init(deadline: UInt64, action: @escaping () -> Void) {
+    init(deadline: UInt64, coarse: Bool = false, action: @escaping () -> Void) {
         self.deadline = deadline
+        self.isCoarse = coarse
         self.action = action
     }
 
     /// Whether the timer is still waiting to fire.
-    public var isScheduled: Bool { self.heapIndex >= 0 }
+    public var isScheduled: Bool { self.heapIndex >= 0 || self.wheelTick != 0 }
 }
 
 /// A binary min-heap of timers ordered by deadline, with O(log n) removal through each timer's index.
