@@ -236,6 +236,17 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Forgets `fd` without `EPOLL_CTL_DEL`, for a socket the caller closes right away: closing its last
+    /// descriptor takes it out of epoll, so the call would be one system call per connection for nothing.
+    /// While a forked child still holds the socket (until its exec), events for it carry the old generation
+    /// and are dropped like those of `deregister`.
+    func deregisterClosing(fd: Int32) {
+        let index = Int(fd)
+        if index < self.handlers.count {
+            self.handlers[index] = Slot(generation: 0, handler: nil)
+        }
+    }
+
     /// Asks for `flushNow()` to be called once at the end of this loop iteration.
     package func scheduleFlush(_ target: EventLoopFlushable) {
         self.flushQueue.append(target)
