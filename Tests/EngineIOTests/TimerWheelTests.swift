@@ -154,6 +154,14 @@ final class TimerWheelTests: XCTestCase {
         XCTAssertTrue(self.popAll(&wheel, now: now + 50_000_000 + self.tick).first === first)
     }
 
+    /// The wheel's index fits in the padding of a timer: an idle connection keeps its heartbeat timer, which
+    /// stays in the malloc size class it had before the wheel.
+    func testTimerStaysInItsMallocSizeClass() {
+        let timer = self.timer(at: self.start)
+        let usable = mallocUsableSize(Unmanaged.passUnretained(timer).toOpaque())
+        XCTAssertLessThanOrEqual(usable, 56)
+    }
+
     func testRemoveAllActionsEmptiesTheWheel() {
         var wheel = TimerWheel(now: self.start)
         let fired = Counter()
@@ -166,6 +174,10 @@ final class TimerWheelTests: XCTestCase {
         XCTAssertEqual(fired.value, 0)
     }
 }
+
+/// glibc's `malloc_usable_size` (declared in <malloc.h>, which the Glibc module leaves out).
+@_silgen_name("malloc_usable_size")
+private func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int
 
 private final class Counter {
     var value = 0

@@ -1,5 +1,5 @@
 /// The timers of one event loop: exact ones on a heap ordered by deadline, coarse ones (`isCoarse`) on a
-/// timing wheel, where arming and disarming cost a few pointer writes however many connections there are.
+/// timing wheel, where arming and disarming cost a few steps however many connections there are.
 /// Loop thread only.
 struct LoopTimers {
     private var heap = TimerHeap()
@@ -28,7 +28,7 @@ struct LoopTimers {
 
     /// Takes `timer` off the schedule; harmless when it is not on it.
     mutating func remove(_ timer: LoopTimer) {
-        if timer.wheelTick != 0 {
+        if timer.wheelIndex >= 0 {
             self.wheel.remove(timer)
         } else {
             self.heap.remove(timer)

@@ -9,11 +9,10 @@ public final class LoopTimer: @unchecked Sendable {
     /// Kept on the loop's coarse timer wheel when its deadline is within the wheel's span (see
     /// `EventLoop.scheduleCoarse`); `reschedule` keeps it there.
     let isCoarse: Bool
-    // Wheel links (see TimerWheel.swift): the tick whose slot holds the timer (0 when it is not on the
-    // wheel), and its neighbours in that slot. The slot list owns the next timer; the previous one owns this.
-    var wheelTick: UInt64 = 0
-    var wheelNext: LoopTimer?
-    unowned(unsafe) var wheelPrevious: LoopTimer?
+    /// The timer's index in its wheel slot (see TimerWheel.swift), or -1 when it is not on the wheel. 32 bits,
+    /// in the padding after the flags: a timer stays within 56 bytes, the malloc size class it had before
+    /// the wheel (an idle connection keeps its heartbeat timer).
+    var wheelIndex: Int32 = -1
 
     init(deadline: UInt64, coarse: Bool = false, action: @escaping () -> Void) {
         self.deadline = deadline
@@ -22,7 +21,7 @@ public final class LoopTimer: @unchecked Sendable {
     }
 
     /// Whether the timer is still waiting to fire.
-    public var isScheduled: Bool { self.heapIndex >= 0 || self.wheelTick != 0 }
+    public var isScheduled: Bool { self.heapIndex >= 0 || self.wheelIndex >= 0 }
 }
 
 /// A binary min-heap of timers ordered by deadline, with O(log n) removal through each timer's index.

@@ -1,7 +1,9 @@
-/// A hashed timing wheel for coarse timers: one slot per tick of `tickNanos`, each slot a doubly linked
-/// list threaded through the timers themselves. Inserting and removing a timer is a few pointer writes, with
-/// no allocation and no reordering, whatever the number of timers: per-connection timeouts (header timeout,
-/// heartbeat, connect timeout) are armed and disarmed on every connection and almost never fire.
+/// A hashed timing wheel for coarse timers: one slot per tick of `tickNanos`, each slot an unordered array of
+/// the timers due in that tick, each timer knowing its index there. Inserting is an append and removing a
+/// swap with the slot's last timer, with no reordering whatever the number of timers: per-connection timeouts
+/// (header timeout, heartbeat, connect timeout) are armed and disarmed on every connection and almost never
+/// fire. Slots keep their capacity, so a steady load does not allocate; the timers themselves stay as small
+/// as heap timers (an index, no links), which matters for idle connections.
 ///
 /// A timer due at `deadline` sits in the slot of the first tick that starts after it, so it fires no
 /// earlier than its deadline and at most one tick after it (plus the loop's own latency). Timers further
@@ -14,15 +16,15 @@ struct TimerWheel {
     static let slotCount = 4096
     private static let slotMask = UInt64(slotCount - 1)
 
-    /// Heads of the slot lists; empty until the first insert, so loops without coarse timers hold nothing.
-    private var heads: [LoopTimer?] = []
+    /// The slots; empty until the first insert, so loops without coarse timers hold nothing.
+    private var slots: [[LoopTimer]] = []
     /// One bit per slot that holds a timer, to find the next occupied slot without walking every slot.
     private var occupied: [UInt64] = []
     /// The last tick whose slot was run; every timer on the wheel is due in a later tick, less than
     /// `slotCount` ticks after it, so each slot holds the timers of one tick only.
     private var processedTick: UInt64
     /// No later than the earliest tick that holds a timer (`UInt64.max` when there is none). Removal leaves
-    /// it early, which costs at most one needless wakeup; `advance` makes it exact again.
+    /// it early, which costs at most one needless wakeup; `popDue` makes it exact again.
     private var nextTick: UInt64 = .max
     private(set) var count = 0
 
@@ -45,40 +47,40 @@ struct TimerWheel {
         if caughtUp > self.processedTick { self.processedTick = caughtUp }
         let tick = (timer.deadline >> Self.tickShift) &+ 1
         guard tick > self.processedTick, tick &- self.processedTick < UInt64(Self.slotCount) else { return false }
-        if self.heads.isEmpty {
-            self.heads = Array(repeating: nil, count: Self.slotCount)
+        if self.slots.isEmpty {
+            self.slots = Array(repeating: [], count: Self.slotCount)
             self.occupied = Array(repeating: 0, count: Self.slotCount / 64)
         }
         let slot = Int(tick & Self.slotMask)
-        let head = self.heads[slot]
-        timer.wheelTick = tick
-        head?.wheelPrevious = timer
-        timer.wheelNext = head
-        self.heads[slot] = timer
+        timer.wheelIndex = Int32(truncatingIfNeeded: self.slots[slot].count)
+        self.slots[slot].append(timer)
         self.occupied[slot >> 6] |= 1 << UInt64(slot & 63)
         self.count += 1
         if tick < self.nextTick { self.nextTick = tick }
         return true
     }
 
-    /// Takes `timer` out of its slot; harmless when it is not on the wheel.
+    /// Takes `timer` out of its slot; harmless when it is not on the wheel. Its deadline has not changed
+    /// since `insert` (`EventLoop.reschedule` removes first), so it names the slot.
     mutating func remove(_ timer: LoopTimer) {
-        let tick = timer.wheelTick
-        guard tick != 0 else { return }
-        let slot = Int(tick & Self.slotMask)
-        let next = timer.wheelNext
-        let previous = timer.wheelPrevious
-        timer.wheelNext = nil
-        timer.wheelPrevious = nil
-        timer.wheelTick = 0
-        next?.wheelPrevious = previous
-        if let previous {
-            previous.wheelNext = next
-        } else {
-            self.heads[slot] = next
-            if next == nil { self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+        let index = Int(timer.wheelIndex)
+        guard index >= 0 else { return }
+        let slot = Self.slot(of: timer)
+        let last = self.slots[slot].count - 1
+        if index != last {
+            let moved = self.slots[slot][last]
+            moved.wheelIndex = Int32(truncatingIfNeeded: index)
+            self.slots[slot][index] = moved
         }
+        self.slots[slot].removeLast()
+        timer.wheelIndex = -1
+        if last == 0 { self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
         self.count -= 1
+    }
+
+    @inline(__always)
+    private static func slot(of timer: LoopTimer) -> Int {
+        Int(((timer.deadline >> Self.tickShift) &+ 1) & Self.slotMask)
     }
 
     /// True when a timer on the wheel may be due at `now`: the cheap test the loop makes every iteration.
@@ -87,8 +89,8 @@ struct TimerWheel {
         self.count > 0 && (now >> Self.tickShift) >= self.nextTick
     }
 
-    /// Takes the next timer that is due at `now` off the wheel, running the slots up to `now` in tick order;
-    /// nil once none is left. Timers of one tick come out newest first. An action that runs meanwhile may
+    /// Takes the next timer that is due at `now` off the wheel, running the slots up to `now` in tick order
+    /// (within a tick, in no particular order); nil once none is left. An action that runs meanwhile may
     /// remove timers, and schedules new ones only in later ticks (see `insert`), so this ends.
     mutating func popDue(now: UInt64) -> LoopTimer? {
         let currentTick = now >> Self.tickShift
@@ -99,8 +101,10 @@ struct TimerWheel {
             }
             // Every timer on the wheel is due at `processedTick` (the slot being run) or later.
             let slot = Int(self.processedTick & Self.slotMask)
-            if let timer = self.heads[slot] {
-                self.remove(timer)
+            if let timer = self.slots[slot].popLast() {
+                timer.wheelIndex = -1
+                if self.slots[slot].isEmpty { self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+                self.count -= 1
                 return timer
             }
             let found = self.nextOccupiedTick()
@@ -140,12 +144,15 @@ struct TimerWheel {
     /// Takes every timer off the wheel and returns their actions (for a loop that has ended).
     mutating func removeAllActions() -> [() -> Void] {
         var actions: [() -> Void] = []
-        for slot in self.heads.indices {
-            while let timer = self.heads[slot] {
-                self.remove(timer)
+        for slot in self.slots.indices {
+            for timer in self.slots[slot] {
+                timer.wheelIndex = -1
                 if let action = timer.takeAction() { actions.append(action) }
             }
+            self.slots[slot] = []
         }
+        for word in self.occupied.indices { self.occupied[word] = 0 }
+        self.count = 0
         self.nextTick = .max
         return actions
     }
