@@ -2,7 +2,7 @@
 /// the timers due in that tick, each timer knowing its index there. Inserting is an append and removing a
 /// swap with the slot's last timer, with no reordering whatever the number of timers: per-connection timeouts
 /// (header timeout, heartbeat, connect timeout) are armed and disarmed on every connection and almost never
-/// fire. Slots keep their capacity, so a steady load does not allocate; the timers themselves stay as small
+/// fire. Slots keep a little capacity, so a steady load rarely allocates; the timers themselves stay as small
 /// as heap timers (an index, no links), which matters for idle connections.
 ///
 /// A timer due at `deadline` sits in the slot of the first tick that starts after it, so it fires no
@@ -74,9 +74,20 @@ struct TimerWheel {
         }
         self.slots[slot].removeLast()
         timer.wheelIndex = -1
-        if last == 0 { self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+        if last == 0 { self.emptied(slot) }
         self.count -= 1
     }
+
+    /// Marks `slot` empty, and frees its storage when a burst left it large: the timers armed and cancelled
+    /// while a burst of connections came (header and connect timeouts) would otherwise keep their room for
+    /// the idle connections that stay.
+    private mutating func emptied(_ slot: Int) {
+        self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
+        if self.slots[slot].capacity > Self.keptSlotCapacity { self.slots[slot] = [] }
+    }
+
+    /// Room a slot keeps for later ticks once emptied: enough for a steady trickle of timers.
+    private static let keptSlotCapacity = 16
 
     @inline(__always)
     private static func slot(of timer: LoopTimer) -> Int {
@@ -103,7 +114,7 @@ struct TimerWheel {
             let slot = Int(self.processedTick & Self.slotMask)
             if let timer = self.slots[slot].popLast() {
                 timer.wheelIndex = -1
-                if self.slots[slot].isEmpty { self.occupied[slot >> 6] &= ~(1 << UInt64(slot & 63)) }
+                if self.slots[slot].isEmpty { self.emptied(slot) }
                 self.count -= 1
                 return timer
             }
