@@ -322,13 +322,13 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     func start() {
         if self.isV3 {
             // v3 clients ping; the session ends when none came for an interval plus the timeout.
-            self.heartbeatTimer = self.loop.schedule(afterMillis: self.v3PingDeadline) { self.finish(.pingTimeout) }
+            self.heartbeatTimer = self.loop.scheduleCoarse(afterMillis: self.v3PingDeadline) { self.finish(.pingTimeout) }
             return
         }
         // Timer actions hold the session strongly: `finish` cancels every timer, which drops the action and
         // ends the cycle. A weak capture would give the session a side table, and every retain and release
         // of it on the message path would take the runtime's slow path.
-        self.heartbeatTimer = self.loop.schedule(afterMillis: self.options.pingInterval) { self.sendPing() }
+        self.heartbeatTimer = self.loop.scheduleCoarse(afterMillis: self.options.pingInterval) { self.sendPing() }
     }
 
     private func sendPing() {

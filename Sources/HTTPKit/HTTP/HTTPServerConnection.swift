@@ -317,7 +317,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         if let timer = self.timer {
             loop.reschedule(timer, afterMillis: millis)
         } else {
-            self.timer = loop.schedule(afterMillis: millis) { self.timedOut() }
+            self.timer = loop.scheduleCoarse(afterMillis: millis) { self.timedOut() }
         }
     }
 

@@ -35,7 +35,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         self.decoder = SocketPacketDecoder(maxAttachments: server.options.maxAttachments)
         // A strong capture (the timer is cancelled on connect and on close): a weak one would give the client
         // a side table and slow down every retain and release of it.
-        self.connectTimer = session.loop.schedule(afterMillis: server.options.connectTimeout) {
+        self.connectTimer = session.loop.scheduleCoarse(afterMillis: server.options.connectTimeout) {
             self.connectTimedOut()
         }
     }

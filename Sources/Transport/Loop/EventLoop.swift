@@ -36,7 +36,7 @@ public final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeupFD: Int32
     @exclusivity(unchecked) private var handlers: [Slot] = []
-    @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var timers = LoopTimers()
     @exclusivity(unchecked) private var flushQueue: [EventLoopFlushable] = []
     /// The queue being flushed; swapped with `flushQueue` so that neither is reallocated per iteration.
     @exclusivity(unchecked) private var flushing: [EventLoopFlushable] = []
@@ -154,10 +154,27 @@ public final class EventLoop: @unchecked Sendable {
     /// Schedules `action` after `delayMillis`. Loop thread only.
     @discardableResult
     public func schedule(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
-        let timer = LoopTimer(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000, action: action)
-        self.timers.insert(timer)
+        let now = monotonicNanos()
+        let timer = LoopTimer(deadline: now &+ Self.nanos(millis: delayMillis), action: action)
+        self.timers.insert(timer, now: now)
         return timer
     }
+
+    /// Schedules `action` after `delayMillis` on the loop's timer wheel, for a timeout armed and disarmed once
+    /// or more per connection and that rarely fires (a header timeout, a heartbeat): arming, re-arming and
+    /// cancelling it cost the same few steps however many timers the loop holds. It fires no earlier than
+    /// `delayMillis` and at most `coarseTimerSlackMillis` later (plus the loop's latency); one due more than
+    /// about a minute away is kept exactly, like `schedule`'s. Loop thread only.
+    @discardableResult
+    public func scheduleCoarse(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
+        let now = monotonicNanos()
+        let timer = LoopTimer(deadline: now &+ Self.nanos(millis: delayMillis), coarse: true, action: action)
+        self.timers.insert(timer, now: now)
+        return timer
+    }
+
+    /// How late a coarse timer may fire: one tick of the wheel, rounded up.
+    public static let coarseTimerSlackMillis = Int((TimerWheel.tickNanos + 999_999) / 1_000_000)
 
     /// Schedules `action` after `delayMillis`, or when the loop stops if that comes first: for a deadline whose
     /// action ends something (a session's bounded close) and that a stopped loop must not simply drop, which
@@ -169,13 +186,18 @@ public final class EventLoop: @unchecked Sendable {
         return timer
     }
 
-    /// Re-arms an existing timer (fired or not) without allocating a new one. Loop thread only.
+    /// Re-arms an existing timer (fired or not) without allocating a new one; a coarse timer stays coarse.
+    /// Loop thread only.
     public func reschedule(_ timer: LoopTimer, afterMillis delayMillis: Int, _ action: (() -> Void)? = nil) {
         self.timers.remove(timer)
-        timer.reset(deadline: monotonicNanos() &+ UInt64(max(0, delayMillis)) &* 1_000_000)
+        let now = monotonicNanos()
+        timer.reset(deadline: now &+ Self.nanos(millis: delayMillis))
         if let action { timer.setAction(action) }
-        self.timers.insert(timer)
+        self.timers.insert(timer, now: now)
     }
+
+    @inline(__always)
+    private static func nanos(millis: Int) -> UInt64 { UInt64(max(0, millis)) &* 1_000_000 }
 
     /// Takes a timer off the schedule but keeps its action, for a later `reschedule`. Loop thread only.
     package func disarm(_ timer: LoopTimer) {
@@ -216,6 +238,17 @@ public final class EventLoop: @unchecked Sendable {
     /// Removes `fd`; events already fetched for it in this batch are dropped by the generation check.
     func deregister(fd: Int32) {
         _ = ceio_epoll_ctl(self.epollFD, EPOLL_CTL_DEL, fd, 0, 0)
+        let index = Int(fd)
+        if index < self.handlers.count {
+            self.handlers[index] = Slot(generation: 0, handler: nil)
+        }
+    }
+
+    /// Forgets `fd` without `EPOLL_CTL_DEL`, for a socket the caller closes right away: closing its last
+    /// descriptor takes it out of epoll, so the call would be one system call per connection for nothing.
+    /// While a forked child still holds the socket (until its exec), events for it carry the old generation
+    /// and are dropped like those of `deregister`.
+    func deregisterClosing(fd: Int32) {
         let index = Int(fd)
         if index < self.handlers.count {
             self.handlers[index] = Slot(generation: 0, handler: nil)

@@ -418,7 +418,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         self.closed = true
         if let timer = self.lingerTimer { self.loop.cancel(timer) }
         if self.backlogIndex >= 0 || self.accountedBacklog != 0 { self.loop.backlog.remove(self) }
-        self.loop.deregister(fd: self.fd)
+        self.loop.deregisterClosing(fd: self.fd)
         if error == ENOBUFS {
             // Cut off for not reading: reset rather than leave the kernel to trickle out what it holds.
             var abort = linger(l_onoff: 1, l_linger: 0)

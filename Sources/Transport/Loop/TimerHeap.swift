@@ -6,14 +6,22 @@ public final class LoopTimer: @unchecked Sendable {
     fileprivate var heapIndex: Int = -1
     /// Run when the loop stops before the deadline, instead of being dropped (see `EventLoop.scheduleDeadline`).
     fileprivate(set) var firesOnStop = false
+    /// Kept on the loop's coarse timer wheel when its deadline is within the wheel's span (see
+    /// `EventLoop.scheduleCoarse`); `reschedule` keeps it there.
+    let isCoarse: Bool
+    /// The timer's index in its wheel slot (see TimerWheel.swift), or -1 when it is not on the wheel. 32 bits,
+    /// in the padding after the flags: a timer stays within 56 bytes, the malloc size class it had before
+    /// the wheel (an idle connection keeps its heartbeat timer).
+    var wheelIndex: Int32 = -1
 
-    init(deadline: UInt64, action: @escaping () -> Void) {
+    init(deadline: UInt64, coarse: Bool = false, action: @escaping () -> Void) {
         self.deadline = deadline
+        self.isCoarse = coarse
         self.action = action
     }
 
     /// Whether the timer is still waiting to fire.
-    public var isScheduled: Bool { self.heapIndex >= 0 }
+    public var isScheduled: Bool { self.heapIndex >= 0 || self.wheelIndex >= 0 }
 }
 
 /// A binary min-heap of timers ordered by deadline, with O(log n) removal through each timer's index.
