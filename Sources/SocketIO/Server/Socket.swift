@@ -400,16 +400,15 @@ public final class Socket: @unchecked Sendable {
     /// place in the transport's output when the name needs no escapes, else through the loop's scratch buffer.
     private func writeRelayed(_ event: String?, raw: ArraySlice<UInt8>, id: Int?, volatile: Bool, compress: Bool) {
         let namespace = self.nsp.name
-        var name = event ?? ""
-        let written = name.withUTF8 { utf8 -> Bool in
-            let nameBytes = event == nil ? nil : utf8
-            guard let length = OutgoingPacket.relayedLength(namespace: namespace, name: nameBytes, raw: raw, id: id) else {
-                return false
-            }
-            self.client.write(textLength: length, volatile: volatile, compress: compress) { text in
-                OutgoingPacket.appendRelayed(namespace: namespace, name: nameBytes, raw: raw, id: id, to: &text)
-            }
-            return true
+        // The name's UTF-8 is read in place (`withUTF8` needs a `var` copy, which retained it); a string
+        // without contiguous UTF-8 takes the scratch buffer below.
+        let written: Bool
+        if let event {
+            written = event.utf8.withContiguousStorageIfAvailable { utf8 in
+                self.writeRelayedInPlace(namespace: namespace, name: utf8, raw: raw, id: id, volatile: volatile, compress: compress)
+            } ?? false
+        } else {
+            written = self.writeRelayedInPlace(namespace: namespace, name: nil, raw: raw, id: id, volatile: volatile, compress: compress)
         }
         if written { return }
         self.loop.withScratchBytes { text in
@@ -420,6 +419,17 @@ public final class Socket: @unchecked Sendable {
             }
             self.client.write(text: text, attachments: [], volatile: volatile, compress: compress)
         }
+    }
+
+    /// Encodes a relayed EVENT (an ACK when `name` is nil) straight into the transport's output; false when
+    /// the name or namespace needs escapes (nothing written).
+    private func writeRelayedInPlace(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: ArraySlice<UInt8>, id: Int?,
+                                     volatile: Bool, compress: Bool) -> Bool {
+        guard let length = OutgoingPacket.relayedLength(namespace: namespace, name: name, raw: raw, id: id) else { return false }
+        self.client.write(textLength: length, volatile: volatile, compress: compress) { text in
+            OutgoingPacket.appendRelayed(namespace: namespace, name: name, raw: raw, id: id, to: &text)
+        }
+        return true
     }
 
     /// Writes the answer to an acknowledgement the client asked for (loop only).
@@ -595,7 +605,9 @@ public final class Socket: @unchecked Sendable {
         self.dispatchEvent(name: name, arguments: SocketArguments(raw: (consume event).raw, rawStart: 1), ackID: ackID)
     }
 
-    private func dispatchEvent(name: String, arguments: SocketArguments, ackID: Int?) {
+    /// `arguments` is consumed (here and in `callHandlers`): it moves into the handlers' `SocketEvent`
+    /// instead of being copied there (three retains) and released after.
+    private func dispatchEvent(name: String, arguments: consuming SocketArguments, ackID: Int?) {
         let ack = ackID.map { SocketAck(socket: self, id: $0) }
         if let rare = self.rareListeners, !rare.anyListeners.isEmpty {
             let values = arguments.values
@@ -603,6 +615,7 @@ public final class Socket: @unchecked Sendable {
         }
         guard self.connected else { return }
         if let rare = self.rareListeners, !rare.middlewares.isEmpty {
+            let arguments = copy arguments
             let event = SocketEvent(name: name, arguments: arguments, ack: ack)
             MiddlewareRun(subject: event, loop: self.loop, middlewares: self.middlewares) { error in
                 if let error {
@@ -616,7 +629,7 @@ public final class Socket: @unchecked Sendable {
         self.callHandlers(name: name, arguments: arguments, ack: ack)
     }
 
-    private func callHandlers(name: String, arguments: SocketArguments, ack: SocketAck?) {
+    private func callHandlers(name: String, arguments: consuming SocketArguments, ack: SocketAck?) {
         // A snapshot: handlers added while these run wait for the next event.
         let handlers = self.handlers
         // Index loops that read an entry's fields in place: they stay allocation-free even in unoptimized
@@ -630,7 +643,7 @@ public final class Socket: @unchecked Sendable {
         for index in first..<handlers.count where Self.same(handlers[index].name, name, length: length) {
             switch handlers[index].listener {
             case .event(let handler): handler(event)
-            case .values(let handler): handler(arguments.values, ack)
+            case .values(let handler): handler(event.arguments.values, ack)
             }
         }
     }
@@ -653,12 +666,13 @@ public final class Socket: @unchecked Sendable {
     @inline(__always)
     private static func spells(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard name.utf8.count == bytes.count else { return false }
-        var name = name
-        // memcmp: `elementsEqual` walks both through iterators, several times the cost for short names.
-        return name.withUTF8 { stored in
+        // memcmp: `elementsEqual` walks both through iterators, several times the cost for short names. The
+        // non-mutating storage access needs no copy of the string (`withUTF8` on a `var` retained it).
+        let equal = name.utf8.withContiguousStorageIfAvailable { stored in
             guard let lhs = stored.baseAddress, let rhs = bytes.baseAddress else { return true }  // both empty
             return memcmp(lhs, rhs, bytes.count) == 0
         }
+        return equal ?? name.utf8.elementsEqual(bytes)
     }
 
     /// Name equality that skips the string comparison call for names of another length (most of them).
