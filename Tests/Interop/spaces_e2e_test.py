@@ -732,6 +732,42 @@ def test_cross_site_posts_refused(server):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_submit_and_status_through_the_front_door(server):
+    """Submit and status are answered without a task (Router direct routes): the front door's refusal and error
+    codes, HEAD, browsers' redirects and error pages are as for every other route."""
+    space_id, name = create_space(server)
+    user = new_user(server)
+    refused = user.post(f"{server.url}/websockets/submit/{space_id}", data={"prompt": "x"},
+                        headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403 and refused.json()["code"] == "cross_origin_request", refused.text
+    assert user.get(f"{server.url}/websockets/requests", params={"space_id": space_id}).json()["requests"] == []
+
+    worker = SyncWorker(server.url, name, name="w").start()
+    try:
+        browser = user.post(f"{server.url}/websockets/submit/{space_id}", data={"prompt": "from a form"},
+                            headers={"Accept": "text/html"}, allow_redirects=False)
+        assert browser.status_code == 302 and browser.headers["Location"] == f"/ai_project/{space_id}", browser.text
+        ok = submit(user, server, space_id, prompt="hello")
+        assert ok.status_code == 200 and list(ok.json()) == ["success", "request_id", "status", "queue_position"]
+        request_id = ok.json()["request_id"]
+        wait_status(user, server, request_id)
+    finally:
+        worker.stop()
+
+    get = status(user, server, request_id)
+    head = user.head(server.url + "/websockets/status", params={"request_id": request_id})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == str(len(get.content))
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+
+    page = user.get(server.url + "/websockets/status", params={"request_id": "no-such-id"},
+                    headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html"), page.text
+    to_login = requests.get(server.url + "/websockets/status", params={"request_id": request_id},
+                            headers={"Accept": "text/html"}, allow_redirects=False)
+    assert to_login.status_code == 302 and to_login.headers["Location"].startswith("/login?next="), to_login.text
+
+
 def test_pages_escape_and_admin_only(server):
     session = admin(server)
     space_id, _ = create_space(server, session, description="<script>alert(1)</script>", name=unique("<b>bold</b>"))

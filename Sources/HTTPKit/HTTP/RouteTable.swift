@@ -5,14 +5,18 @@ final class RouteTable: Sendable {
         let method: String
         let pattern: RoutePattern
         let handler: RouteHandler
+        /// Set for a direct route (`handler` then adapts it for the async path).
+        let direct: DirectRouteHandler?
         /// Registration order: the tie-break between equally specific matches.
         let order: Int
         let specificity: [Int]
 
-        init(method: String, pattern: RoutePattern, handler: @escaping RouteHandler, order: Int) {
+        init(method: String, pattern: RoutePattern, handler: @escaping RouteHandler, direct: DirectRouteHandler? = nil,
+             order: Int) {
             self.method = method
             self.pattern = pattern
             self.handler = handler
+            self.direct = direct
             self.order = order
             self.specificity = pattern.specificity
         }

@@ -29,6 +29,8 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
     /// Built from `routes` on the first request after a change, so routing indexes routes once.
     private var table: RouteTable?
     private var middleware: [Middleware] = []
+    /// The same layers when all of them are synchronous (else nil): direct routes then run on the loop thread.
+    private var syncLayers: [SyncMiddleware]? = []
     private var fallback: RouteHandler?
     private let onError: (@Sendable (any Error, RequestContext) -> Void)?
 
@@ -45,6 +47,23 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         self.lock.lock()
         defer { self.lock.unlock() }
         self.routes.append(RouteTable.Entry(method: method, pattern: pattern, handler: handler, order: self.routes.count))
+        self.table = nil
+    }
+
+    /// Registers a direct route for `method` and `path`: `handler` runs on the connection's loop thread and
+    /// answers through its `RouteAnswer`, with no task or other hop of Swift concurrency, when all middleware
+    /// is synchronous (`use(sync:)`); otherwise it runs as an async route would.
+    public func addDirect(method: String, path: String, handler: @escaping DirectRouteHandler) {
+        let pattern = RoutePattern(path)
+        let adapted: RouteHandler = { context in
+            try await withCheckedThrowingContinuation { continuation in
+                Self.call(handler, context, RouteAnswer { continuation.resume(with: $0) })
+            }
+        }
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.routes.append(RouteTable.Entry(method: method, pattern: pattern, handler: adapted, direct: handler,
+                                            order: self.routes.count))
         self.table = nil
     }
 
@@ -68,6 +87,15 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         self.lock.lock()
         defer { self.lock.unlock() }
         self.middleware.append(middleware)
+        self.syncLayers = nil
+    }
+
+    /// Adds synchronous middleware; the first added runs outermost, among all middleware.
+    public func use(sync layer: SyncMiddleware) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.middleware.append(layer.asMiddleware)
+        self.syncLayers?.append(layer)
     }
 
     /// Sets a handler for requests no route matches (instead of the 404), e.g. a single-page-app index.
@@ -79,17 +107,30 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
 
     // MARK: - Handling
 
-    /// Runs the request through middleware and routing in a Task and responds exactly once.
+    /// Runs the request through middleware and routing and responds exactly once: a direct route behind
+    /// synchronous middleware on this thread, anything else in a Task.
     public func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+        let (table, middleware, syncLayers, fallback) = self.snapshot()
+        let resolution = table.resolve(method: request.method, path: request.path)
+        if let syncLayers, case .route(let route, let params) = resolution, let direct = route.direct {
+            let context = RequestContext(request: request, params: params, routePattern: route.pattern.text)
+            self.serveDirect(direct, context, layers: syncLayers, responder: responder)
+            return
+        }
         Task {
-            responder.respond(await self.response(for: request))
+            responder.respond(await self.response(for: request, resolution, middleware: middleware, fallback: fallback))
         }
     }
 
     /// The response for `request`; never throws (errors become error responses).
     public func response(for request: HTTPRequest) async -> HTTPResponse {
-        let (table, middleware, fallback) = self.snapshot()
+        let (table, middleware, _, fallback) = self.snapshot()
         let resolution = table.resolve(method: request.method, path: request.path)
+        return await self.response(for: request, resolution, middleware: middleware, fallback: fallback)
+    }
+
+    private func response(for request: HTTPRequest, _ resolution: RouteTable.Resolution, middleware: [Middleware],
+                          fallback: RouteHandler?) async -> HTTPResponse {
 
         var context: RequestContext
         let endpoint: RouteHandler
@@ -123,6 +164,48 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         return response
     }
 
+    /// A direct route behind synchronous layers: `before` steps outermost first, then the route; its answer (or
+    /// a layer's) goes back out through the `after` steps of the layers it passed.
+    private func serveDirect(_ handler: @escaping DirectRouteHandler, _ context: RequestContext, layers: [SyncMiddleware],
+                             responder: any HTTPResponder) {
+        for (depth, layer) in layers.enumerated() {
+            if let answer = layer.before(context) {
+                responder.respond(Self.leaving(answer, context, through: layers[..<depth]))
+                return
+            }
+        }
+        let onError = self.onError
+        Self.call(handler, context, RouteAnswer { result in
+            let response: HTTPResponse
+            switch result {
+            case .success(let answer):
+                response = answer
+            case .failure(let error):
+                onError?(error, context)
+                response = Self.errorResponse(for: error)
+            }
+            responder.respond(Self.leaving(response, context, through: layers[...]))
+        })
+    }
+
+    /// `response` after the `after` steps of `layers`, innermost first; HEAD then drops the body.
+    private static func leaving(_ response: HTTPResponse, _ context: RequestContext,
+                                through layers: ArraySlice<SyncMiddleware>) -> HTTPResponse {
+        var response = response
+        for layer in layers.reversed() { response = layer.after(context, response) }
+        if context.method == "HEAD" { Self.stripBody(&response) }
+        return response
+    }
+
+    /// Calls a direct handler; what it throws is its answer.
+    private static func call(_ handler: DirectRouteHandler, _ context: RequestContext, _ answer: RouteAnswer) {
+        do {
+            try handler(context, answer)
+        } catch {
+            answer.fail(error)
+        }
+    }
+
     private func catchingErrors(_ handler: @escaping RouteHandler) -> @Sendable (RequestContext) async -> HTTPResponse {
         let onError = self.onError
         return { context in
@@ -135,12 +218,12 @@ public final class Router: HTTPServerHandler, @unchecked Sendable {
         }
     }
 
-    private func snapshot() -> (RouteTable, [Middleware], RouteHandler?) {
+    private func snapshot() -> (RouteTable, [Middleware], [SyncMiddleware]?, RouteHandler?) {
         self.lock.lock()
         defer { self.lock.unlock() }
         let table = self.table ?? RouteTable(self.routes)
         self.table = table
-        return (table, self.middleware, self.fallback)
+        return (table, self.middleware, self.syncLayers, self.fallback)
     }
 
     /// The response for an error escaping the handler chain.

@@ -158,10 +158,17 @@ final class SpacesCore: @unchecked Sendable {
     /// Runs `body` on the queue and returns its result to an async caller.
     func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            self.queue.async {
-                let result = Result { try self.asOneTurn(body) }
-                self.whenDurable { continuation.resume(with: result) }
-            }
+            self.perform(body) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Runs `body` on the queue and hands its result to `completion` there, once what it wrote is durable (no
+    /// task or continuation: what the HTTP routes answered from the loop thread use).
+    func perform<T>(_ body: @escaping @Sendable () throws -> T,
+                    completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
+        self.queue.async {
+            let result = Result { try self.asOneTurn(body) }
+            self.whenDurable { completion(result) }
         }
     }
 
@@ -171,12 +178,20 @@ final class SpacesCore: @unchecked Sendable {
         _ body: @escaping @Sendable (_ finish: @escaping @Sendable (Result<T, any Error>) -> Void) throws -> Void
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            self.post {
-                do {
-                    try body { result in self.whenDurable { continuation.resume(with: result) } }
-                } catch {
-                    self.whenDurable { continuation.resume(throwing: error) }
-                }
+            self.performDeferred(body) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// `performDeferred` handing its result to `completion` (on the queue, once durable) instead of an async caller.
+    func performDeferred<T>(
+        _ body: @escaping @Sendable (_ finish: @escaping @Sendable (Result<T, any Error>) -> Void) throws -> Void,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        self.post {
+            do {
+                try body { result in self.whenDurable { completion(result) } }
+            } catch {
+                self.whenDurable { completion(.failure(error)) }
             }
         }
     }

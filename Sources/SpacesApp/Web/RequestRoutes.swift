@@ -6,47 +6,48 @@ import SocketIO
 /// The request API: submit, status, list, cancel; files uploaded with requests and by workers.
 enum RequestRoutes {
     static func install(on router: Router, site: SpacesSite) {
-        router.post("/websockets/submit/:space_id", handler: site.route { context in
+        // Submit and status, the API's hot calls, are direct routes: answered from the core's queue once durable,
+        // with no task or continuation between the loop thread and the queue.
+        router.addDirect(method: "POST", path: "/websockets/submit/:space_id", handler: site.directRoute { context, answer in
             // The cookie is checked here; the account is read in the same trip to the core as the submission.
             guard let userID = site.sessions.userID(from: context.headers, now: site.now) else { throw APIError.notLoggedIn() }
             guard let spaceID = context.params.int("space_id") else {
                 throw APIError.notFound("space_not_found", "Space not found")
             }
-            let submission = try self.parseSubmission(context, site: site)
-            let baseURL = site.baseURL(context)
-            do {
-                // Answered once the request is durable (on PostgreSQL its commit runs off the core's queue).
-                let (record, position) = try await site.core.performDeferred { finish in
-                    let core = site.core
-                    guard let user = try core.store.user(id: userID) else { throw APIError.notLoggedIn() }
-                    let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
-                    core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL) { result in
-                        finish(result.map { ($0, core.queuePosition($0)) }.mapError { $0 })
-                    }
+            let submit: @Sendable (Submission) -> Void = { submission in
+                self.submit(submission, userID: userID, spaceID: spaceID, context: context, site: site, answer: answer)
+            }
+            guard let type = context.headers["Content-Type"], type.lowercased().hasPrefix("multipart/form-data") else {
+                submit(try self.parseSubmission(context, site: site))
+                return
+            }
+            // Multipart parts are written to files: not on the loop thread.
+            Task {
+                do {
+                    submit(try self.parseSubmission(context, site: site))
+                } catch {
+                    answer(.failure(error))
                 }
-                // A form posted without the page's script: back to the space page, where the request is listed.
-                if SpacesSite.wantsHTML(context) { return .redirect(to: "/ai_project/\(spaceID)") }
-                return HTTPResponse.json(bytes: self.submitJSON(record, position: position))
-            } catch {
-                for file in submission.files { _ = unlink(file.path) }
-                throw error
             }
         })
 
-        router.get("/websockets/status", handler: site.route { context in
+        router.addDirect(method: "GET", path: "/websockets/status", handler: site.directRoute { context, answer in
             guard let requestID = context.query["request_id"], !requestID.isEmpty else {
                 throw APIError.badRequest("missing_request_id", "request_id is required")
             }
             let reader = RequestReader(context, site: site)
-            let found = try await site.core.perform { () -> (RequestRecord, Int?, User?)? in
+            site.core.perform({ () -> (RequestRecord, Int?, User?)? in
                 guard let record = try site.core.store.request(id: requestID) else { return nil }
                 return (record, site.core.queuePosition(record), try reader.account(for: record, in: site.core.store))
-            }
-            guard let (record, position, account) = found else {
-                throw APIError.notFound("request_not_found", "Request not found")
-            }
-            try reader.authorize(record, account: account)
-            return HTTPResponse.json(bytes: self.statusJSON(record, position: position))
+            }, completion: { result in
+                answer(Result {
+                    guard let (record, position, account) = try result.get() else {
+                        throw APIError.notFound("request_not_found", "Request not found")
+                    }
+                    try reader.authorize(record, account: account)
+                    return HTTPResponse.json(bytes: self.statusJSON(record, position: position))
+                })
+            })
         })
 
         router.get("/websockets/requests", handler: site.route { context in
@@ -157,6 +158,32 @@ enum RequestRoutes {
                 response.headers.set("Content-Security-Policy", "sandbox")
             }
             return response
+        })
+    }
+
+    /// Queues `submission` and answers once its row is committed (on PostgreSQL the commit runs off the core's
+    /// queue); its files are removed when it fails.
+    private static func submit(_ submission: Submission, userID: Int64, spaceID: Int, context: RequestContext,
+                               site: SpacesSite, answer: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) {
+        let baseURL = site.baseURL(context)
+        // A form posted without the page's script goes back to the space page, where the request is listed.
+        let wantsHTML = SpacesSite.wantsHTML(context)
+        site.core.performDeferred({ finish in
+            let core = site.core
+            guard let user = try core.store.user(id: userID) else { throw APIError.notLoggedIn() }
+            let submitter = Submitter(userID: user.id, username: user.username, dailyQuota: user.dailyQuota)
+            core.submit(submission, spaceID: Int64(spaceID), by: submitter, baseURL: baseURL) { result in
+                finish(result.map { ($0, core.queuePosition($0)) }.mapError { $0 })
+            }
+        }, completion: { (result: Result<(RequestRecord, Int?), any Error>) in
+            switch result {
+            case .success(let (record, position)):
+                answer(.success(wantsHTML ? .redirect(to: "/ai_project/\(spaceID)")
+                                          : HTTPResponse.json(bytes: self.submitJSON(record, position: position))))
+            case .failure(let error):
+                for file in submission.files { _ = unlink(file.path) }
+                answer(.failure(error))
+            }
         })
     }
 

@@ -109,20 +109,40 @@ final class SpacesSite: Sendable {
 
     /// An error as an HTML page for browsers, as JSON `{error, code}` otherwise; either in the visitor's language.
     func errorResponse(_ error: APIError, _ context: RequestContext) async -> HTTPResponse {
+        if let response = self.errorResponseWithoutPage(error, context) { return response }
+        let page = await self.pageContext(context)
+        let message = APIMessages.localized(error, Language.negotiate(context.headers)).message
+        return HTML.page(page, title: page.t(.errorTitle, ["status": String(error.status)]),
+                         body: AccountPages.error(page, status: error.status, message: message),
+                         status: error.status)
+    }
+
+    /// `errorResponse` when it needs no page (which reads the visitor's account from the core): nil for a browser's
+    /// error page.
+    func errorResponseWithoutPage(_ error: APIError, _ context: RequestContext) -> HTTPResponse? {
         let language = Language.negotiate(context.headers)
-        let localized = APIMessages.localized(error, language)
         if Self.wantsHTML(context) {
-            if error.status == 401 {
-                return .redirect(to: "/login?next=" + HTML.percentEncode(Self.pathAndQuery(context)))
-            }
-            let page = await self.pageContext(context)
-            return HTML.page(page, title: page.t(.errorTitle, ["status": String(error.status)]),
-                             body: AccountPages.error(page, status: error.status, message: localized.message),
-                             status: error.status)
+            guard error.status == 401 else { return nil }
+            return .redirect(to: "/login?next=" + HTML.percentEncode(Self.pathAndQuery(context)))
         }
-        var response = localized.response
+        var response = APIMessages.localized(error, language).response
         response.headers.set("Content-Language", language.rawValue)
         return response
+    }
+
+    /// What a route's error answers as.
+    static func apiError(_ error: any Error, _ context: RequestContext) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as any StoreFailure where error.kind == .unavailable || error.kind == .storageFull:
+            return APIError.store(error, fallback: .databaseUnavailable())
+        case let error as any HTTPStatusError:
+            return APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage)
+        default:
+            Log.info("\(context.method) \(context.path) failed: \(error)")
+            return APIError(500, "internal", "internal error")
+        }
     }
 
     /// Wraps a handler so that every error becomes a JSON `{error, code}` (or an HTML page for browsers).
@@ -130,16 +150,36 @@ final class SpacesSite: Sendable {
         { context in
             do {
                 return try await handler(context)
-            } catch let error as APIError {
-                return await self.errorResponse(error, context)
-            } catch let error as any StoreFailure where error.kind == .unavailable || error.kind == .storageFull {
-                return await self.errorResponse(APIError.store(error, fallback: .databaseUnavailable()), context)
-            } catch let error as any HTTPStatusError {
-                return await self.errorResponse(
-                    APIError(error.httpStatus, APIError.code(forStatus: error.httpStatus), error.httpMessage), context)
             } catch {
-                Log.info("\(context.method) \(context.path) failed: \(error)")
-                return await self.errorResponse(APIError(500, "internal", "internal error"), context)
+                return await self.errorResponse(Self.apiError(error, context), context)
+            }
+        }
+    }
+
+    /// A direct route (answered from the loop thread or the core's queue, no task) whose errors answer as
+    /// `route`'s do. `handler` throws or calls `answer` once, from any thread.
+    func directRoute(
+        _ handler: @escaping @Sendable (RequestContext, _ answer: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) throws -> Void
+    ) -> DirectRouteHandler {
+        { context, routeAnswer in
+            let answer: @Sendable (Result<HTTPResponse, any Error>) -> Void = { result in
+                switch result {
+                case .success(let response):
+                    routeAnswer.respond(response)
+                case .failure(let failure):
+                    let error = Self.apiError(failure, context)
+                    if let response = self.errorResponseWithoutPage(error, context) {
+                        routeAnswer.respond(response)
+                    } else {
+                        // A browser's error page reads its account: the rare path, async.
+                        Task { routeAnswer.respond(await self.errorResponse(error, context)) }
+                    }
+                }
+            }
+            do {
+                try handler(context, answer)
+            } catch {
+                answer(.failure(error))
             }
         }
     }
