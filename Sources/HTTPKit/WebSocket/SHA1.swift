@@ -37,9 +37,17 @@ public struct SHA1: Sendable {
         Self.hash(Array(string.utf8))
     }
 
-    /// Hashes `bytes` in one call with nothing allocated but the digest: the padded last block(s) are built
-    /// on the stack (every WebSocket handshake hashes its 60-byte key and GUID this way).
+    /// Hashes `bytes` in one call with nothing allocated but the digest.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Self.digestSize) { buffer, count in
+            Self.hash(bytes, into: UnsafeMutableRawBufferPointer(buffer))
+            count = Self.digestSize
+        }
+    }
+
+    /// Hashes `bytes` into the first 20 bytes of `digest`, allocating nothing: the padded last block(s) are
+    /// built on the stack (every WebSocket handshake hashes its 60-byte key and GUID this way).
+    static func hash(_ bytes: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) {
         var hasher = SHA1(reservingPending: false)
         let whole = bytes.count / 64 * 64
         var offset = 0
@@ -58,7 +66,7 @@ public struct SHA1: Sendable {
             hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[0..<64]))
             if length == 128 { hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[64..<128])) }
         }
-        return hasher.digest()
+        hasher.store(into: digest)
     }
 
     private init(reservingPending: Bool) {
@@ -129,18 +137,19 @@ public struct SHA1: Sendable {
     /// The state H0...H4 as the 20-byte big-endian digest.
     private func digest() -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: Self.digestSize) { buffer, count in
-            let words = (self.h0, self.h1, self.h2, self.h3, self.h4)
-            withUnsafeBytes(of: words) { raw in
-                for index in 0..<5 {
-                    let word = raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)
-                    buffer[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
-                    buffer[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                    buffer[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
-                    buffer[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
-                }
-            }
+            self.store(into: UnsafeMutableRawBufferPointer(buffer))
             count = Self.digestSize
         }
+    }
+
+    /// Writes the state H0...H4, big-endian, into the first 20 bytes of `digest`.
+    private func store(into digest: UnsafeMutableRawBufferPointer) {
+        precondition(digest.count >= Self.digestSize, "SHA-1 digest buffer too small")
+        digest.storeBytes(of: self.h0.bigEndian, toByteOffset: 0, as: UInt32.self)
+        digest.storeBytes(of: self.h1.bigEndian, toByteOffset: 4, as: UInt32.self)
+        digest.storeBytes(of: self.h2.bigEndian, toByteOffset: 8, as: UInt32.self)
+        digest.storeBytes(of: self.h3.bigEndian, toByteOffset: 12, as: UInt32.self)
+        digest.storeBytes(of: self.h4.bigEndian, toByteOffset: 16, as: UInt32.self)
     }
 
     /// Processes one 64-byte block (FIPS 180-4 §6.1.2).
