@@ -11,6 +11,12 @@ extension HTTPHeaders {
         }
     }
 
+    /// `hasToken(_:in:)` for a token spelled in the code, in lower case (the server asks every request
+    /// with an `Upgrade` field whether `Connection` lists `upgrade`).
+    func listsToken(_ token: StaticString, in name: HTTPHeaderName) -> Bool {
+        self.anyValue(of: name) { ASCIICase.listContains($0, token) }
+    }
+
     /// `body` with the first value of each of three known headers (nil for one that is absent).
     func withFirstValues<R>(
         _ first: HTTPHeaderName, _ second: HTTPHeaderName, _ third: HTTPHeaderName,

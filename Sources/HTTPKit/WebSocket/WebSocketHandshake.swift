@@ -78,7 +78,7 @@ public enum WebSocketHandshake {
         upgrade: UnsafeBufferPointer<UInt8>?, connectionListsUpgrade: Bool, version: UnsafeBufferPointer<UInt8>?,
         key: UnsafeBufferPointer<UInt8>?
     ) -> WebSocketHandshakeError? {
-        guard let upgrade, Self.listContains(upgrade, "websocket") else { return .missingUpgradeHeader }
+        guard let upgrade, ASCIICase.listContains(upgrade, "websocket") else { return .missingUpgradeHeader }
         guard connectionListsUpgrade else { return .missingConnectionUpgrade }
         // The version is checked before the key: a client speaking another version may also format its
         // key differently, and 426 is the answer that lets it recover.
@@ -87,11 +87,6 @@ public enum WebSocketHandshake {
         }
         guard let key, Self.isValidKey(Self.trimmed(key)) else { return .invalidKey }
         return nil
-    }
-
-    /// Whether the comma-separated `list` has the element `token` (lower case), ignoring ASCII case.
-    static func listContains(_ list: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
-        ASCIICase.listContains(list, token: UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
     }
 
     /// Whether `key` (already trimmed) is base64 of 16 bytes: 22 alphabet characters and "==".

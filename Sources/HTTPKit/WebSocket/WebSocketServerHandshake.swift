@@ -26,7 +26,7 @@ public struct WebSocketServerHandshake: Sendable {
         } else if head.versionMajor != 1 || head.versionMinor < 1 {
             failure = .unsupportedHTTPVersion
         } else {
-            let connectionListsUpgrade = headers.anyValue(of: .connection) { WebSocketHandshake.listContains($0, "upgrade") }
+            let connectionListsUpgrade = headers.listsToken("upgrade", in: .connection)
             failure = headers.withFirstValues(.upgrade, .secWebSocketVersion, .secWebSocketKey) { upgrade, version, key in
                 if let error = WebSocketHandshake.checkUpgradeFields(
                     upgrade: upgrade, connectionListsUpgrade: connectionListsUpgrade, version: version, key: key) {
