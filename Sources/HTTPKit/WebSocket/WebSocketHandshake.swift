@@ -82,11 +82,16 @@ public enum WebSocketHandshake {
         guard connectionListsUpgrade else { return .missingConnectionUpgrade }
         // The version is checked before the key: a client speaking another version may also format its
         // key differently, and 426 is the answer that lets it recover.
-        guard let version, Self.trimmed(version).elementsEqual("13".utf8) else {
+        guard let version, Self.isSupportedVersion(Self.trimmed(version)) else {
             return .unsupportedVersion(version.map { String(decoding: $0, as: UTF8.self) })
         }
         guard let key, Self.isValidKey(Self.trimmed(key)) else { return .invalidKey }
         return nil
+    }
+
+    /// Whether `version` (already trimmed) is `supportedVersion`, "13", compared as two bytes.
+    private static func isSupportedVersion(_ version: UnsafeBufferPointer<UInt8>) -> Bool {
+        version.count == 2 && version[0] == UInt8(ascii: "1") && version[1] == UInt8(ascii: "3")
     }
 
     /// Whether `key` (already trimmed) is base64 of 16 bytes: 22 alphabet characters and "==".
@@ -108,7 +113,7 @@ public enum WebSocketHandshake {
             UnsafeMutableRawBufferPointer(rebasing: input[key.count...]).copyMemory(from: guid)
             let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[input.count...])
             SHA1.hash(UnsafeRawBufferPointer(input), into: digest)
-            _ = Base64.encode(UnsafeBufferPointer(digest.assumingMemoryBound(to: UInt8.self)), into: accept)
+            _ = Base64.encode(UnsafeBufferPointer(digest.bindMemory(to: UInt8.self)), into: accept)
         }
     }
 
