@@ -63,8 +63,8 @@ public struct WebSocketServerHandshake: Sendable {
     /// The 101 answer appended to `out`: status line, `Upgrade`, `Connection`, `Sec-WebSocket-Accept`,
     /// `Sec-WebSocket-Extensions` when compression was negotiated, then `extraHeaders`.
     func appendResponse(to out: inout [UInt8], extraHeaders: HTTPHeaders) {
-        // The fixed part in one copy: status line, Upgrade, Connection and the Accept name.
-        out.append(contentsOf: Self.fixedHead)
+        // The fixed part in one copy from static memory: status line, Upgrade, Connection and the Accept name.
+        out.append(contentsOf: UnsafeRawBufferPointer(start: Self.fixedHead.utf8Start, count: Self.fixedHead.utf8CodeUnitCount))
         withUnsafeBytes(of: self.accept) { accept in
             out.append(contentsOf: accept[0..<WebSocketHandshake.acceptLength])
         }
@@ -78,8 +78,8 @@ public struct WebSocketServerHandshake: Sendable {
         out.append(0x0A)
     }
 
-    private static let fixedHead: [UInt8] = Array(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
+    private static let fixedHead: StaticString =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 
     private static func appendField(_ name: some Collection<UInt8>, _ value: some Collection<UInt8>, to out: inout [UInt8]) {
         out.append(contentsOf: name)
