@@ -134,14 +134,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// `hasToken(_:in:)` for a known header (no name to recognise).
     public func hasToken(_ token: String, in name: HTTPHeaderName) -> Bool {
-        guard name != .other else { return false }
         var token = token
-        return token.withUTF8 { t in
-            for entry in self.entries where entry.name == name {
-                if self.withValueBytes(entry, { ASCIICase.listContains($0, token: t) }) { return true }
-            }
-            return false
-        }
+        return token.withUTF8 { t in self.anyValue(of: name) { ASCIICase.listContains($0, token: t) } }
     }
 
     /// Every value of a known header joined with `, ` (one list, as RFC 9110 §5.3 allows), or nil when absent.
@@ -257,6 +251,11 @@ public enum ASCIICase {
             if x != y && self.lower(x) != self.lower(y) { return false }
         }
         return true
+    }
+
+    /// `listContains` for a token spelled in the code (lower case): no String to open.
+    static func listContains(_ list: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
+        self.listContains(list, token: UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
     }
 
     /// `listContains` over strings.

@@ -121,8 +121,8 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         if self.timerPurpose != .idle { self.disarmTimer() }
         self.keepAlive = request.head.keepAlive
         // The cheap test first: a plain request has no Upgrade field, and the token search cost about 180
-        // instructions per request.
-        if request.headers.contains(.upgrade) && request.headers.hasToken("upgrade", in: .connection) {
+        // instructions per request (the token is read in place, not opened from a String).
+        if request.headers.contains(.upgrade) && request.headers.listsToken("upgrade", in: .connection) {
             switch handler.upgrade(request, connection: self.connection) {
             case .upgraded:
                 self.upgraded = true

@@ -37,9 +37,17 @@ public struct SHA1: Sendable {
         Self.hash(Array(string.utf8))
     }
 
-    /// Hashes `bytes` in one call with nothing allocated but the digest: the padded last block(s) are built
-    /// on the stack (every WebSocket handshake hashes its 60-byte key and GUID this way).
+    /// Hashes `bytes` in one call with nothing allocated but the digest.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Self.digestSize) { buffer, count in
+            Self.hash(bytes, into: UnsafeMutableRawBufferPointer(buffer))
+            count = Self.digestSize
+        }
+    }
+
+    /// Hashes `bytes` into the first 20 bytes of `digest`, allocating nothing: the padded last block(s) are
+    /// built on the stack (every WebSocket handshake hashes its 60-byte key and GUID this way).
+    static func hash(_ bytes: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) {
         var hasher = SHA1(reservingPending: false)
         let whole = bytes.count / 64 * 64
         var offset = 0
@@ -58,7 +66,7 @@ public struct SHA1: Sendable {
             hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[0..<64]))
             if length == 128 { hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[64..<128])) }
         }
-        return hasher.digest()
+        hasher.store(into: digest)
     }
 
     private init(reservingPending: Bool) {
@@ -129,18 +137,19 @@ public struct SHA1: Sendable {
     /// The state H0...H4 as the 20-byte big-endian digest.
     private func digest() -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: Self.digestSize) { buffer, count in
-            let words = (self.h0, self.h1, self.h2, self.h3, self.h4)
-            withUnsafeBytes(of: words) { raw in
-                for index in 0..<5 {
-                    let word = raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)
-                    buffer[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
-                    buffer[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                    buffer[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
-                    buffer[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
-                }
-            }
+            self.store(into: UnsafeMutableRawBufferPointer(buffer))
             count = Self.digestSize
         }
+    }
+
+    /// Writes the state H0...H4, big-endian, into the first 20 bytes of `digest`.
+    private func store(into digest: UnsafeMutableRawBufferPointer) {
+        precondition(digest.count >= Self.digestSize, "SHA-1 digest buffer too small")
+        digest.storeBytes(of: self.h0.bigEndian, toByteOffset: 0, as: UInt32.self)
+        digest.storeBytes(of: self.h1.bigEndian, toByteOffset: 4, as: UInt32.self)
+        digest.storeBytes(of: self.h2.bigEndian, toByteOffset: 8, as: UInt32.self)
+        digest.storeBytes(of: self.h3.bigEndian, toByteOffset: 12, as: UInt32.self)
+        digest.storeBytes(of: self.h4.bigEndian, toByteOffset: 16, as: UInt32.self)
     }
 
     /// Processes one 64-byte block (FIPS 180-4 §6.1.2).
@@ -149,12 +158,8 @@ public struct SHA1: Sendable {
         // block.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
             for t in 0..<16 {
-                // Words are big-endian; load byte-wise so alignment never matters.
-                let b0 = UInt32(block[t * 4]) << 24
-                let b1 = UInt32(block[t * 4 + 1]) << 16
-                let b2 = UInt32(block[t * 4 + 2]) << 8
-                let b3 = UInt32(block[t * 4 + 3])
-                w[t] = b0 | b1 | b2 | b3
+                // Words are big-endian; an unaligned load works wherever the block sits.
+                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
             }
             for t in 16..<80 {
                 w[t] = Self.rotateLeft(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], by: 1)
@@ -165,20 +170,25 @@ public struct SHA1: Sendable {
             var c = self.h2
             var d = self.h3
             var e = self.h4
-            // The four rounds kinds in their own loops: no branch per round.
+            // Five rounds per step with the roles of a...e rotated in the code rather than by moving values
+            // (the moves were a third of a round); each round kind has its own loop, so no branch per round.
             @inline(__always)
-            func round(_ f: UInt32, _ k: UInt32, _ word: UInt32) {
-                let temp = Self.rotateLeft(a, by: 5) &+ f &+ e &+ k &+ word
-                e = d
-                d = c
-                c = Self.rotateLeft(b, by: 30)
-                b = a
-                a = temp
+            func five(_ t: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
+                e &+= Self.rotateLeft(a, by: 5) &+ f(b, c, d) &+ k &+ w[t]
+                b = Self.rotateLeft(b, by: 30)
+                d &+= Self.rotateLeft(e, by: 5) &+ f(a, b, c) &+ k &+ w[t + 1]
+                a = Self.rotateLeft(a, by: 30)
+                c &+= Self.rotateLeft(d, by: 5) &+ f(e, a, b) &+ k &+ w[t + 2]
+                e = Self.rotateLeft(e, by: 30)
+                b &+= Self.rotateLeft(c, by: 5) &+ f(d, e, a) &+ k &+ w[t + 3]
+                d = Self.rotateLeft(d, by: 30)
+                a &+= Self.rotateLeft(b, by: 5) &+ f(c, d, e) &+ k &+ w[t + 4]
+                c = Self.rotateLeft(c, by: 30)
             }
-            for t in 0..<20 { round((b & c) | (~b & d), 0x5A82_7999, w[t]) }
-            for t in 20..<40 { round(b ^ c ^ d, 0x6ED9_EBA1, w[t]) }
-            for t in 40..<60 { round((b & c) | (b & d) | (c & d), 0x8F1B_BCDC, w[t]) }
-            for t in 60..<80 { round(b ^ c ^ d, 0xCA62_C1D6, w[t]) }
+            for t in stride(from: 0, to: 20, by: 5) { five(t, 0x5A82_7999) { b, c, d in d ^ (b & (c ^ d)) } }
+            for t in stride(from: 20, to: 40, by: 5) { five(t, 0x6ED9_EBA1) { b, c, d in b ^ c ^ d } }
+            for t in stride(from: 40, to: 60, by: 5) { five(t, 0x8F1B_BCDC) { b, c, d in (b & c) | (d & (b | c)) } }
+            for t in stride(from: 60, to: 80, by: 5) { five(t, 0xCA62_C1D6) { b, c, d in b ^ c ^ d } }
             self.h0 &+= a
             self.h1 &+= b
             self.h2 &+= c

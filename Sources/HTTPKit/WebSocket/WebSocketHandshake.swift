@@ -7,7 +7,11 @@ import Transport
 /// caller extracts the few header values and turns the result back into a response or a failure.
 public enum WebSocketHandshake {
     /// The GUID RFC 6455 §1.3 appends to the client's key before hashing.
-    public static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    public static let magicGUID = Self.magicGUIDBytes.description
+    private static let magicGUIDBytes: StaticString = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    /// The length of a `Sec-WebSocket-Accept` value: base64 of a 20-byte SHA-1 digest.
+    static let acceptLength = 28
 
     /// The only protocol version this implementation speaks (the RFC 6455 one).
     public static let supportedVersion = "13"
@@ -15,7 +19,13 @@ public enum WebSocketHandshake {
     /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`:
     /// base64(SHA-1(key + GUID)), computed on the key exactly as received (trimmed of surrounding spaces).
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encodeToString(Self.acceptDigest(forKey: key))
+        var key = key
+        return key.withUTF8 { key in
+            String(unsafeUninitializedCapacity: Self.acceptLength) { accept in
+                Self.writeAcceptValue(forKey: key, into: accept)
+                return Self.acceptLength
+            }
+        }
     }
 
     // MARK: Server
@@ -36,38 +46,89 @@ public enum WebSocketHandshake {
     ) -> Result<WebSocketUpgradeAccepted, WebSocketHandshakeError> {
         guard request.method == "GET" else { return .failure(.methodNotGET) }
         guard Self.isHTTP11OrLater(request.httpVersion) else { return .failure(.unsupportedHTTPVersion) }
-        guard let upgrade = request.upgrade, Self.tokenList(upgrade, contains: "websocket") else {
-            return .failure(.missingUpgradeHeader)
+        let connectionListsUpgrade = request.connection.map { Self.tokenList($0, contains: "upgrade") } ?? false
+        if let error = Self.withOptionalUTF8(request.upgrade, { upgrade in
+            Self.withOptionalUTF8(request.version) { version in
+                Self.withOptionalUTF8(request.key) { key in
+                    Self.checkUpgradeFields(
+                        upgrade: upgrade, connectionListsUpgrade: connectionListsUpgrade, version: version, key: key)
+                }
+            }
+        }) {
+            return .failure(error)
         }
-        guard let connection = request.connection, Self.tokenList(connection, contains: "upgrade") else {
-            return .failure(.missingConnectionUpgrade)
-        }
-        // The version is checked before the key: a client speaking another version may also format its
-        // key differently, and 426 is the answer that lets it recover.
-        guard let version = request.version?.trimmingHTTPWhitespace(), version == Self.supportedVersion else {
-            return .failure(.unsupportedVersion(request.version))
-        }
-        guard let key = request.key?.trimmingHTTPWhitespace(), Self.isValidKey(key) else {
-            return .failure(.invalidKey)
-        }
-
         var deflate: PerMessageDeflateParameters?
         if let configuration = permessageDeflate, let offers = request.extensions {
             deflate = PerMessageDeflate.negotiate(offers: offers, configuration: configuration)
         }
-        return .success(WebSocketUpgradeAccepted(acceptValue: Self.acceptValue(forKey: key), permessageDeflate: deflate))
+        return .success(WebSocketUpgradeAccepted(acceptValue: Self.acceptValue(forKey: request.key ?? ""), permessageDeflate: deflate))
     }
 
     /// Whether `key` is a valid `Sec-WebSocket-Key`: base64 that decodes to exactly 16 bytes.
     public static func isValidKey(_ key: String) -> Bool {
-        // 16 bytes in base64 are exactly 22 alphabet characters and "==". Read in place (no array per upgrade).
+        // Read in place (no array per upgrade).
         var key = key
-        return key.withUTF8 { bytes in
-            guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
-            return bytes[0..<22].allSatisfy { byte in
-                (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
-            }
+        return key.withUTF8 { Self.isValidKey($0) }
+    }
+
+    /// The header checks after method and HTTP version, on the field values' bytes as received (nil when
+    /// absent); `connectionListsUpgrade` says whether any `Connection` field lists `upgrade`. Returns the
+    /// first failure in the documented order, or nil when the request may be accepted.
+    static func checkUpgradeFields(
+        upgrade: UnsafeBufferPointer<UInt8>?, connectionListsUpgrade: Bool, version: UnsafeBufferPointer<UInt8>?,
+        key: UnsafeBufferPointer<UInt8>?
+    ) -> WebSocketHandshakeError? {
+        guard let upgrade, ASCIICase.listContains(upgrade, "websocket") else { return .missingUpgradeHeader }
+        guard connectionListsUpgrade else { return .missingConnectionUpgrade }
+        // The version is checked before the key: a client speaking another version may also format its
+        // key differently, and 426 is the answer that lets it recover.
+        guard let version, Self.isSupportedVersion(Self.trimmed(version)) else {
+            return .unsupportedVersion(version.map { String(decoding: $0, as: UTF8.self) })
         }
+        guard let key, Self.isValidKey(Self.trimmed(key)) else { return .invalidKey }
+        return nil
+    }
+
+    /// Whether `version` (already trimmed) is `supportedVersion`, "13", compared as two bytes.
+    private static func isSupportedVersion(_ version: UnsafeBufferPointer<UInt8>) -> Bool {
+        version.count == 2 && version[0] == UInt8(ascii: "1") && version[1] == UInt8(ascii: "3")
+    }
+
+    /// Whether `key` (already trimmed) is base64 of 16 bytes: 22 alphabet characters and "==".
+    static func isValidKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard key.count == 24, key[22] == UInt8(ascii: "="), key[23] == UInt8(ascii: "=") else { return false }
+        return key[0..<22].allSatisfy { byte in
+            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
+        }
+    }
+
+    /// Writes the `Sec-WebSocket-Accept` value for `key` (trimmed of surrounding spaces here) into the first
+    /// `acceptLength` bytes of `accept`: key and GUID are hashed and encoded on the stack.
+    static func writeAcceptValue(forKey key: UnsafeBufferPointer<UInt8>, into accept: UnsafeMutableBufferPointer<UInt8>) {
+        let key = Self.trimmed(key)
+        let guid = UnsafeRawBufferPointer(start: Self.magicGUIDBytes.utf8Start, count: Self.magicGUIDBytes.utf8CodeUnitCount)
+        withUnsafeTemporaryAllocation(byteCount: key.count + guid.count + SHA1.digestSize, alignment: 8) { scratch in
+            let input = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(key.count + guid.count)])
+            UnsafeMutableRawBufferPointer(rebasing: input[0..<key.count]).copyMemory(from: UnsafeRawBufferPointer(key))
+            UnsafeMutableRawBufferPointer(rebasing: input[key.count...]).copyMemory(from: guid)
+            let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[input.count...])
+            SHA1.hash(UnsafeRawBufferPointer(input), into: digest)
+            _ = Base64.encode(UnsafeBufferPointer(digest.bindMemory(to: UInt8.self)), into: accept)
+        }
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var lower = 0, upper = bytes.count
+        while lower < upper && (bytes[lower] == 0x20 || bytes[lower] == 0x09) { lower += 1 }
+        while upper > lower && (bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09) { upper -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[lower..<upper])
+    }
+
+    /// `body` over the UTF-8 bytes of `text`, or over nil.
+    private static func withOptionalUTF8<R>(_ text: String?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard var text else { return body(nil) }
+        return text.withUTF8 { body($0) }
     }
 
     // MARK: Client
@@ -111,32 +172,12 @@ public enum WebSocketHandshake {
     /// value is built on the stack, not as a String.
     public static func isValidAccept(_ accept: String?, forKey key: String) -> Bool {
         guard var accept else { return false }
-        let digest = Self.acceptDigest(forKey: key)
+        var key = key
         return accept.withUTF8 { received in
-            var lower = 0, upper = received.count
-            while lower < upper && (received[lower] == 0x20 || received[lower] == 0x09) { lower += 1 }
-            while upper > lower && (received[upper - 1] == 0x20 || received[upper - 1] == 0x09) { upper -= 1 }
-            return digest.withUnsafeBufferPointer { digest in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Base64.encodedLength(byteCount: digest.count)) {
-                    expected in
-                    let count = Base64.encode(digest, into: expected)
-                    return received[lower..<upper].elementsEqual(expected[0..<count])
-                }
-            }
-        }
-    }
-
-    /// SHA-1 of the key (trimmed as `acceptValue(forKey:)` trims it) followed by the GUID, concatenated on the
-    /// stack.
-    private static func acceptDigest(forKey key: String) -> [UInt8] {
-        var trimmed = key.trimmingHTTPWhitespace()
-        var guid = Self.magicGUID
-        return trimmed.withUTF8 { key in
-            guid.withUTF8 { guid in
-                withUnsafeTemporaryAllocation(byteCount: key.count + guid.count, alignment: 1) { input in
-                    UnsafeMutableRawBufferPointer(rebasing: input[0..<key.count]).copyMemory(from: UnsafeRawBufferPointer(key))
-                    UnsafeMutableRawBufferPointer(rebasing: input[key.count...]).copyMemory(from: UnsafeRawBufferPointer(guid))
-                    return SHA1.hash(UnsafeRawBufferPointer(input))
+            key.withUTF8 { key in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.acceptLength) { expected in
+                    Self.writeAcceptValue(forKey: key, into: expected)
+                    return Self.trimmed(received).elementsEqual(expected)
                 }
             }
         }

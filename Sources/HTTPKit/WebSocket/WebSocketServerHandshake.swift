@@ -4,7 +4,8 @@ import Transport
 public struct WebSocketServerHandshake: Sendable {
     /// The negotiated permessage-deflate parameters, if any.
     public let deflate: PerMessageDeflateParameters?
-    private let accepted: WebSocketUpgradeAccepted
+    /// The `Sec-WebSocket-Accept` value's 28 bytes (in 32), kept inline: no String or array per upgrade.
+    private let accept: (UInt64, UInt64, UInt64, UInt64)
 
     /// A refused handshake and the HTTP answer to give.
     public struct Refusal: Error, Sendable {
@@ -13,65 +14,79 @@ public struct WebSocketServerHandshake: Sendable {
     }
 
     /// Validates `head` (RFC 6455 §4.2.1); `allowDeflate` negotiates permessage-deflate when offered.
+    ///
+    /// The checks and their order are `WebSocketHandshake.validateUpgradeRequest`'s, run on the header
+    /// bytes in place (this runs for every new WebSocket): only a refusal or a deflate offer makes Strings.
     public init(request head: HTTPRequestHead, allowDeflate: Bool) throws(Refusal) {
-        // Known names: each value is found by a one-byte compare per field, and a list is only joined when
-        // the header repeats (this runs for every new WebSocket).
         let headers = head.headers
-        let request = WebSocketUpgradeRequest(
-            method: head.method, httpVersion: Self.versionText(major: head.versionMajor, minor: head.versionMinor),
-            upgrade: headers[.upgrade], connection: headers.combinedValue(.connection) ?? "",
-            key: headers[.secWebSocketKey], version: headers[.secWebSocketVersion],
-            extensions: allowDeflate ? headers.combinedValue(.secWebSocketExtensions) : nil)
-        switch WebSocketHandshake.validateUpgradeRequest(request, permessageDeflate: allowDeflate ? PerMessageDeflateConfiguration() : nil) {
-        case .success(let accepted):
-            self.accepted = accepted
-            self.deflate = accepted.permessageDeflate
-        case .failure(let error):
-            var headers = HTTPHeaders(error.headers.map { ($0.name, $0.value) })
-            headers.add("Content-Type", "text/plain; charset=utf-8")
-            throw Refusal(response: HTTPResponse(status: error.status, headers: headers, body: Array("\(error)\n".utf8)))
+        var accept: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var failure: WebSocketHandshakeError?
+        if head.method != "GET" {
+            failure = .methodNotGET
+        } else if head.versionMajor != 1 || head.versionMinor < 1 {
+            failure = .unsupportedHTTPVersion
+        } else {
+            let connectionListsUpgrade = headers.listsToken("upgrade", in: .connection)
+            failure = headers.withFirstValues(.upgrade, .secWebSocketVersion, .secWebSocketKey) { upgrade, version, key in
+                if let error = WebSocketHandshake.checkUpgradeFields(
+                    upgrade: upgrade, connectionListsUpgrade: connectionListsUpgrade, version: version, key: key) {
+                    return error
+                }
+                // The checks passed, so the key is there.
+                if let key {
+                    withUnsafeMutableBytes(of: &accept) { accept in
+                        WebSocketHandshake.writeAcceptValue(forKey: key, into: accept.bindMemory(to: UInt8.self))
+                    }
+                }
+                return nil
+            }
         }
+        if let failure {
+            var headers = HTTPHeaders(failure.headers.map { ($0.name, $0.value) })
+            headers.add("Content-Type", "text/plain; charset=utf-8")
+            throw Refusal(response: HTTPResponse(status: failure.status, headers: headers, body: Array("\(failure)\n".utf8)))
+        }
+        var deflate: PerMessageDeflateParameters?
+        if allowDeflate, let offers = headers.combinedValue(.secWebSocketExtensions) {
+            deflate = PerMessageDeflate.negotiate(offers: offers, configuration: PerMessageDeflateConfiguration())
+        }
+        self.deflate = deflate
+        self.accept = accept
     }
 
     /// Writes the `101 Switching Protocols` answer, as bytes straight into the connection's output (this runs
     /// for every new WebSocket: no String is built).
     public func writeResponse(to connection: TCPConnection, extraHeaders: HTTPHeaders = HTTPHeaders()) {
-        connection.withOutboundBuffer { out in
-            // The fixed part in one copy: status line, Upgrade, Connection and the Accept name.
-            out.append(contentsOf: Self.fixedHead)
-            out.append(contentsOf: self.accepted.acceptValue.utf8)
-            out.append(0x0D)
-            out.append(0x0A)
-            if let deflate = self.accepted.permessageDeflate {
-                Self.appendField("Sec-WebSocket-Extensions", deflate.responseHeaderValue, to: &out)
-            }
-            extraHeaders.forEachField { name, value, _ in
-                out.append(contentsOf: name)
-                out.append(0x3A)
-                out.append(0x20)
-                out.append(contentsOf: value)
-                out.append(0x0D)
-                out.append(0x0A)
-            }
-            out.append(0x0D)
-            out.append(0x0A)
-        }
+        connection.withOutboundBuffer { self.appendResponse(to: &$0, extraHeaders: extraHeaders) }
     }
 
-    private static let fixedHead: [UInt8] = Array(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
-
-    private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
-        out.append(contentsOf: name.utf8)
-        out.append(0x3A)
-        out.append(0x20)
-        out.append(contentsOf: value.utf8)
+    /// The 101 answer appended to `out`: status line, `Upgrade`, `Connection`, `Sec-WebSocket-Accept`,
+    /// `Sec-WebSocket-Extensions` when compression was negotiated, then `extraHeaders`.
+    func appendResponse(to out: inout [UInt8], extraHeaders: HTTPHeaders) {
+        // The fixed part in one copy from static memory: status line, Upgrade, Connection and the Accept name.
+        out.append(contentsOf: UnsafeRawBufferPointer(start: Self.fixedHead.utf8Start, count: Self.fixedHead.utf8CodeUnitCount))
+        withUnsafeBytes(of: self.accept) { accept in
+            out.append(contentsOf: accept[0..<WebSocketHandshake.acceptLength])
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+        if let deflate = self.deflate {
+            Self.appendField("Sec-WebSocket-Extensions".utf8, deflate.responseHeaderValue.utf8, to: &out)
+        }
+        extraHeaders.forEachField { name, value, _ in Self.appendField(name, value, to: &out) }
         out.append(0x0D)
         out.append(0x0A)
     }
 
-    /// `HTTP/1.1` without formatting for the version every client sends.
-    private static func versionText(major: Int, minor: Int) -> String {
-        major == 1 && minor == 1 ? "HTTP/1.1" : "HTTP/\(major).\(minor)"
+    private static let fixedHead: StaticString =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+
+    private static func appendField(_ name: some Collection<UInt8>, _ value: some Collection<UInt8>, to out: inout [UInt8]) {
+        out.append(contentsOf: name)
+        out.append(0x3A)
+        out.append(0x20)
+        out.append(contentsOf: value)
+        out.append(0x0D)
+        out.append(0x0A)
     }
 }
