@@ -9,9 +9,12 @@ public typealias DirectRouteHandler = @Sendable (RequestContext, RouteAnswer) th
 /// itself (no later layer or route runs); `after` sees every response from the layers inside it and the route,
 /// error responses included. Async routes see it as an ordinary `Middleware`.
 public struct SyncMiddleware: Sendable {
+    /// Runs before the layers inside it; a response here answers the request.
     public let before: @Sendable (RequestContext) -> HTTPResponse?
+    /// Runs on the response of the layers inside it (error responses too) and may replace it.
     public let after: @Sendable (RequestContext, HTTPResponse) -> HTTPResponse
 
+    /// A layer from its two steps; either may be left out.
     public init(before: @escaping @Sendable (RequestContext) -> HTTPResponse? = { _ in nil },
                 after: @escaping @Sendable (RequestContext, HTTPResponse) -> HTTPResponse = { _, response in response }) {
         self.before = before
