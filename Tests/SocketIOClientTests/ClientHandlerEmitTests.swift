@@ -44,11 +44,12 @@ final class ClientHandlerEmitTests: XCTestCase {
     func testEmitsAroundADisconnectKeepTheirOrder() throws {
         for transports in [[EngineTransport.websocket], [.polling]] {
             let (socket, seen) = try self.start(transports)
-            socket.on("go") { _, _ in
-                socket.emit("x", 1)
-                socket.emit("x", 2)
-                socket.disconnect()
-                socket.emit("x", 3)
+            // Weakly: a client keeps its handlers across reconnections, so a strong capture would keep it forever.
+            socket.on("go") { [weak socket] _, _ in
+                socket?.emit("x", 1)
+                socket?.emit("x", 2)
+                socket?.disconnect()
+                socket?.emit("x", 3)
             }
             socket.connect()
             XCTAssertTrue(seen.wait(for: "disconnect"), "\(transports)")
@@ -65,8 +66,8 @@ final class ClientHandlerEmitTests: XCTestCase {
     func testAnswersToABurstArriveOnceEachInOrder() throws {
         let count = 500
         let (socket, seen) = try self.start([.websocket])
-        socket.on("item") { args, _ in socket.emit("answer", arguments: args) }
-        socket.on("go") { _, _ in socket.emit("burst", .int(Int64(count))) }
+        socket.on("item") { [weak socket] args, _ in socket?.emit("answer", arguments: args) }
+        socket.on("go") { [weak socket] _, _ in socket?.emit("burst", .int(Int64(count))) }
         socket.connect()
         let expected = ["burst \(count)"] + (0..<count).map { "answer \($0)" }
         XCTAssertTrue(seen.wait { $0.count >= expected.count }, "\(seen.all.count) of \(expected.count)")

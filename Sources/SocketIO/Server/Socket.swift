@@ -706,13 +706,9 @@ public final class Socket: @unchecked Sendable {
         }
         for handler in self.disconnectHandlers { handler(reason) }
         self.handlers.removeAll()
-        // Most sockets never took the box of rare listeners: nothing to empty then.
-        if let rare = self.rareListeners {
-            rare.disconnectingHandlers.removeAll()
-            rare.disconnectHandlers.removeAll()
-            rare.middlewares.removeAll()
-            rare.errorHandlers.removeAll()
-        }
+        // Every rare listener goes too (catch-all and outgoing ones included): a closure that captures the socket
+        // would otherwise keep it, its namespace and its server alive after the server shut down.
+        self.rareListeners = nil
         self.nsp.socketDidLeave(self)
     }
 }
