@@ -89,7 +89,7 @@ final class TimerWheelTests: XCTestCase {
     /// each comes out once, never early, at most a tick late, and in tick order.
     func testManyTimersComeOutOnceInTickOrder() {
         var wheel = TimerWheel(now: self.start)
-        var generator = SplitMix(seed: 16)
+        var generator = SplitMix64(seed: 16)
         var timers: [LoopTimer] = []
         for _ in 0..<10_000 {
             let timer = self.timer(at: self.start + generator.next() % 60_000_000_000)
@@ -122,7 +122,7 @@ final class TimerWheelTests: XCTestCase {
     /// A clock that advanced in steps of a single tick: each timer is out within one tick of its deadline.
     func testLatenessIsAtMostOneTick() {
         var wheel = TimerWheel(now: self.start)
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<1_000 {
             XCTAssertTrue(wheel.insert(self.timer(at: self.start + generator.next() % 5_000_000_000), now: self.start))
         }
@@ -181,17 +181,4 @@ private func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int
 
 private final class Counter {
     var value = 0
-}
-
-/// A small deterministic generator, so that a failure repeats.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
