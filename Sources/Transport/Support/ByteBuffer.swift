@@ -116,6 +116,18 @@ public struct ByteBuffer: Sendable, Equatable {
         }
     }
 
+    /// Calls `body` with the unread bytes, which it may change in place (a WebSocket reader unmasks a frame
+    /// where it lies). Storage shared with a slice taken earlier is copied first, so that slice never changes.
+    @inlinable public mutating func withUnsafeMutableReadableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        let start = self.readerIndex
+        return try self.storage.withUnsafeMutableBytes { raw in
+            try body(UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+    }
+
+    /// How many bytes the storage holds without growing: what a slice of `readableView` keeps alive.
+    @inlinable public var storageCapacity: Int { self.storage.capacity }
+
     public static func == (lhs: ByteBuffer, rhs: ByteBuffer) -> Bool {
         lhs.readableView.elementsEqual(rhs.readableView)
     }
