@@ -162,7 +162,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
             if !self.sentClose, buffer.storageCapacity <= Self.inPlaceCapacity {
                 do {
                     if let text = try self.assembler.nextTextInPlace(in: &buffer) {
-                        self.delegate?.webSocket(self, didReceiveText: buffer.readableView[text.payload])
+                        self.delegate?.webSocket(self, didReceiveText: buffer.readableView(text.payload))
                         buffer.moveReaderIndex(forwardBy: text.frameLength)
                         continue
                     }

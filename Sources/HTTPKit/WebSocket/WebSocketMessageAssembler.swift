@@ -132,7 +132,7 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
             self.failure = .invalidUTF8
             throw .invalidUTF8
         }
-        let base = buffer.readableView.startIndex
+        let base = buffer.readableStartIndex
         return InPlaceText(payload: (base + start)..<(base + end), frameLength: end)
     }
 

@@ -9,34 +9,40 @@ import Transport
 /// accept as the same EVENT: anything unusual (a numeric or reserved event name, nesting deeper than 64, a
 /// malformed header or payload) returns nil, and the caller hands the packet to the full decoder, which
 /// produces the same outcome it always did (including its errors).
+///
+/// The payload travels beside the event (`read` returns both), so that the socket moves it into the
+/// arguments: taken out of the event, it was copied (two retains) and released with the event.
 struct IncomingEvent {
-    var namespace: String
+    /// The namespace when it is not the main one (`/`, which the packet leaves out and most use).
+    var otherNamespace: String?
     var ackID: Int?
     /// The event name when it had escapes (decoded by the full parser); nil when it is the plain text at
     /// `nameRange`, which the socket turns into a String only if no handler's name already spells it.
     var escapedName: String?
-    /// Indices into `raw.bytes` of the name's text between its quotes.
+    /// Indices into the payload's bytes of the name's text between its quotes.
     var nameRange: Range<Int>
-    /// The payload text and its element ranges (indices into the message's storage).
-    var raw: SocketRawData
 
-    /// The event name.
-    var name: String {
-        self.escapedName ?? String(decoding: self.raw.bytes[self.nameRange], as: UTF8.self)
+    /// The namespace's name.
+    var namespace: String { self.otherNamespace ?? "/" }
+
+    /// The event name, `raw` being the payload `read` returned with this event.
+    func name(in raw: SocketRawData) -> String {
+        self.escapedName ?? String(decoding: raw.bytes[self.nameRange], as: UTF8.self)
     }
 
-    /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles.
-    static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> IncomingEvent? {
+    /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles:
+    /// the event and its payload text (with its element count and ranges, indices into `text`'s storage).
+    static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> (event: IncomingEvent, raw: SocketRawData)? {
         guard !text.isEmpty, text[text.startIndex] == 0x32 else { return nil }  // "2": EVENT
-        return text.withUnsafeBufferPointer { buffer -> IncomingEvent? in
+        return text.withUnsafeBufferPointer { buffer -> (event: IncomingEvent, raw: SocketRawData)? in
             Self.read(buffer, base: text.startIndex, source: text, maxDepth: maxDepth)
         }
     }
 
     private static func read(_ bytes: UnsafeBufferPointer<UInt8>, base: Int, source: ArraySlice<UInt8>,
-                             maxDepth: Int) -> IncomingEvent? {
+                             maxDepth: Int) -> (event: IncomingEvent, raw: SocketRawData)? {
         var i = 1
-        var namespace = "/"
+        var namespace: String?
         if i < bytes.count, bytes[i] == 0x2F {
             let start = i
             while i < bytes.count, bytes[i] != 0x2C { i += 1 }
@@ -71,10 +77,10 @@ struct IncomingEvent {
             return nil
         }
         let payload = source[(base + i)...]
-        return IncomingEvent(namespace: namespace, ackID: ackID, escapedName: escapedName,
-                             nameRange: (base + first.lowerBound + 1)..<(base + first.upperBound - 1),
-                             raw: SocketRawData(bytes: payload, count: scanner.count,
-                                                tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
+        let event = IncomingEvent(otherNamespace: namespace == "/" ? nil : namespace, ackID: ackID, escapedName: escapedName,
+                                  nameRange: (base + first.lowerBound + 1)..<(base + first.upperBound - 1))
+        return (event, SocketRawData(bytes: payload, count: scanner.count,
+                                     tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
     }
 }
 

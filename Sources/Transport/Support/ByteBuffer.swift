@@ -125,6 +125,15 @@ public struct ByteBuffer: Sendable, Equatable {
         }
     }
 
+    /// Index in `readableView` of the first unread byte.
+    @inlinable public var readableStartIndex: Int { self.readerIndex }
+
+    /// The unread bytes at `range` (indices as in `readableView`), sharing the storage.
+    @inlinable public func readableView(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        precondition(range.lowerBound >= self.readerIndex && range.upperBound <= self.storage.count, "range out of the readable bytes")
+        return self.storage[range]
+    }
+
     /// How many bytes the storage holds without growing: what a slice of `readableView` keeps alive.
     @inlinable public var storageCapacity: Int { self.storage.capacity }
 
