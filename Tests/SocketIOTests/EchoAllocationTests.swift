@@ -315,7 +315,7 @@ final class IncomingEventAllocationPathTests: XCTestCase {
     static func check(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) throws -> Bool {
         let text = bytes[...]
         guard case let (event, payload)? = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) else { return false }
-        let fast = (namespace: event.namespace, ackID: event.ackID, name: event.name(in: payload), raw: payload)
+        let fast = (namespace: event.namespace(in: text), ackID: event.ackID, name: event.name(in: payload), raw: payload)
         let description = String(decoding: bytes, as: UTF8.self)
         var decoder = SocketPacketDecoder()
         guard case .packet(let packet) = try decoder.decode(text: text) else {

@@ -600,7 +600,7 @@ public final class Socket: @unchecked Sendable {
     /// Handles an EVENT read by the fast path (`IncomingEvent`): its arguments stay JSON text until read.
     /// `raw` (its payload) is consumed: it moves into the arguments instead of being copied.
     func receiveEvent(_ event: borrowing IncomingEvent, raw: consuming SocketRawData) {
-        let name = event.escapedName ?? self.eventName(raw.bytes, event.nameRange)
+        let name = event.nameHasEscapes ? event.name(in: raw) : self.eventName(raw.bytes, event.nameRange)
         self.dispatchEvent(name: name, arguments: SocketArguments(raw: raw, rawStart: 1), ackID: event.ackID)
     }
 

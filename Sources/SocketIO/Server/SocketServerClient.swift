@@ -72,8 +72,8 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         // Plain EVENTs skip the full decoder; everything else (and anything unusual) goes through it.
         if !self.awaitingAttachments, case let (event, raw)? = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) {
             let socket: Socket?
-            if let namespace = event.otherNamespace {
-                socket = self.otherSockets[namespace]
+            if event.namespaceRange != nil {
+                socket = self.otherSockets[event.namespace(in: text)]
             } else {
                 socket = self.mainSocket
             }
