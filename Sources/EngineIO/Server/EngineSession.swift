@@ -629,22 +629,28 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
 extension EngineSession: WebSocketDelegate {
     /// WebSocketDelegate: a text frame carries one Engine.IO packet.
     public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8]) {
+        self.webSocket(ws, didReceiveText: bytes[...])
+    }
+
+    /// WebSocketDelegate: the same, read in place (the usual case); a message's bytes go on to the
+    /// delegate as a slice of the read buffer, copied only by whoever keeps them.
+    public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: ArraySlice<UInt8>) {
         if ws === self.probe {
-            self.receiveProbe(bytes[...])
+            self.receiveProbe(bytes)
             return
         }
         guard ws === self.websocket, !bytes.isEmpty else {
             if ws === self.websocket { self.finish(.parseError) }
             return
         }
-        let first = bytes[0]
+        let first = bytes[bytes.startIndex]
         // Messages skip the packet decoder: they are the hot path.
         if first == EnginePacketType.message.asciiDigit {
-            self.delegate?.session(self, didReceiveText: bytes[1...])
+            self.delegate?.session(self, didReceiveText: bytes[(bytes.startIndex + 1)...])
             return
         }
         do {
-            self.receive(self.isV3 ? try EngineV3PayloadCodec.decodePacket(bytes[...]) : try EnginePacketCodec.decode(text: bytes[...]))
+            self.receive(self.isV3 ? try EngineV3PayloadCodec.decodePacket(bytes) : try EnginePacketCodec.decode(text: bytes))
         } catch {
             self.finish(.parseError)
         }

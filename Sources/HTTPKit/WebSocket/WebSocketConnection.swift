@@ -4,10 +4,19 @@ import Transport
 public protocol WebSocketDelegate: AnyObject {
     /// A complete text message (validated UTF-8).
     func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: [UInt8])
+    /// A complete text message (validated UTF-8) read in place: the slice shares the connection's read
+    /// buffer. The default copies it into an array for `webSocket(_:didReceiveText:)` above.
+    func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: ArraySlice<UInt8>)
     /// A complete binary message.
     func webSocket(_ ws: WebSocketConnection, didReceiveBinary bytes: [UInt8])
     /// The connection is gone; `code` is the peer's close code, nil when it vanished without one.
     func webSocketDidClose(_ ws: WebSocketConnection, code: UInt16?)
+}
+
+extension WebSocketDelegate {
+    public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: ArraySlice<UInt8>) {
+        self.webSocket(ws, didReceiveText: Array(bytes))
+    }
 }
 
 /// A WebSocket over one TCP connection, in either role: reads frames through the message assembler,
@@ -150,6 +159,19 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     public func connectionRead(_ connection: TCPConnection, _ buffer: inout ByteBuffer) {
         guard self.active else { return }
         while !self.connection.isClosed {
+            if !self.sentClose, buffer.storageCapacity <= Self.inPlaceCapacity {
+                do {
+                    if let text = try self.assembler.nextTextInPlace(in: &buffer) {
+                        self.delegate?.webSocket(self, didReceiveText: buffer.readableView(text.payload))
+                        buffer.moveReaderIndex(forwardBy: text.frameLength)
+                        continue
+                    }
+                } catch {
+                    self.close(code: error.closeCode)
+                    buffer.clear()
+                    return
+                }
+            }
             let message: WebSocketMessageAssembler.Event
             do {
                 guard let next = try self.assembler.next(from: &buffer) else { return }
@@ -182,6 +204,11 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
             }
         }
     }
+
+    /// Text messages are handed over in place (a slice of the read buffer, no copy) while the buffer's
+    /// storage is at most this large: a handler that keeps the slice keeps the storage alive, so this bounds
+    /// what it holds. A larger buffer gives each message an array of its own, as other frames get.
+    static let inPlaceCapacity = 4096
 
     /// TCPConnectionHandler: reports the close to the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {

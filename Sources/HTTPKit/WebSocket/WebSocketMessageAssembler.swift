@@ -100,6 +100,42 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
         }
     }
 
+    /// Where `nextTextInPlace(in:)` left a text message: `payload` indexes `buffer.readableView`, and the
+    /// frame's `frameLength` bytes are to be consumed once the payload is no longer read.
+    public struct InPlaceText: Sendable {
+        public let payload: Range<Int>
+        public let frameLength: Int
+    }
+
+    /// The common message without a copy: when the frame at the front of `buffer` is a whole, unfragmented,
+    /// uncompressed text message, unmasks it where it lies, checks its UTF-8 and says where it is, leaving
+    /// it in the buffer. Returns nil, with the buffer unchanged, for anything else (`next(from:)` reads it,
+    /// and reports any protocol error).
+    public func nextTextInPlace(in buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> InPlaceText? {
+        guard self.failure == nil, !self.isClosed, self.messageOpcode == nil, buffer.readableBytes >= 2 else { return nil }
+        self.decoder.maxPayloadLength = self.frameLimit()
+        guard let header = try? self.decoder.peekHeader(in: buffer), header.opcode == .text, header.fin, !header.rsv1,
+              header.payloadLength <= self.maxMessageSize,
+              buffer.readableBytes - header.headerLength >= header.payloadLength else { return nil }
+        let prevalidated = self.prevalidatedCount
+        self.prevalidatedCount = 0
+        if prevalidated == 0 { self.validator.reset() }
+        let start = header.headerLength
+        let end = start + header.payloadLength
+        let valid = buffer.withUnsafeMutableReadableBytes { raw in
+            let payload = UnsafeMutableRawBufferPointer(rebasing: raw[start..<end])
+            header.maskingKey?.apply(to: payload)
+            return self.validator.validate(UnsafeRawBufferPointer(rebasing: payload[prevalidated...]))
+        }
+        // The frame is unmasked now: it cannot be read again, so a bad one fails here.
+        guard valid && self.validator.isComplete else {
+            self.failure = .invalidUTF8
+            throw .invalidUTF8
+        }
+        let base = buffer.readableStartIndex
+        return InPlaceText(payload: (base + start)..<(base + end), frameLength: end)
+    }
+
     private func readEvent(from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Event? {
         while !self.isClosed {
             // No frame header fits in fewer than two bytes, and there is nothing to prevalidate: the common

@@ -9,38 +9,59 @@ import Transport
 /// accept as the same EVENT: anything unusual (a numeric or reserved event name, nesting deeper than 64, a
 /// malformed header or payload) returns nil, and the caller hands the packet to the full decoder, which
 /// produces the same outcome it always did (including its errors).
+///
+/// The payload travels beside the event (`read` returns both), so that the socket moves it into the
+/// arguments: taken out of the event, it was copied (two retains) and released with the event. The event
+/// itself holds only indices (no strings), so it costs nothing to drop.
 struct IncomingEvent {
-    var namespace: String
+    /// Indices into the message of the namespace's name when it is not the main one (`/`, which the packet
+    /// usually leaves out).
+    var namespaceRange: Range<Int>?
     var ackID: Int?
-    /// The event name when it had escapes (decoded by the full parser); nil when it is the plain text at
-    /// `nameRange`, which the socket turns into a String only if no handler's name already spells it.
-    var escapedName: String?
-    /// Indices into `raw.bytes` of the name's text between its quotes.
+    /// Indices into the payload's bytes of the name's text between its quotes.
     var nameRange: Range<Int>
-    /// The payload text and its element ranges (indices into the message's storage).
-    var raw: SocketRawData
+    /// Whether the name has escapes: `name(in:)` decodes it with the full parser; otherwise it is the plain
+    /// text at `nameRange`, which the socket turns into a String only if no handler's name already spells it.
+    var nameHasEscapes: Bool
 
-    /// The event name.
-    var name: String {
-        self.escapedName ?? String(decoding: self.raw.bytes[self.nameRange], as: UTF8.self)
+    /// The namespace's name, `text` being the message read.
+    func namespace(in text: ArraySlice<UInt8>) -> String {
+        guard let range = self.namespaceRange else { return "/" }
+        return String(decoding: text[range], as: UTF8.self)
     }
 
-    /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles.
-    static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> IncomingEvent? {
+    /// The event name, `raw` being the payload `read` returned with this event.
+    func name(in raw: SocketRawData) -> String {
+        guard self.nameHasEscapes else { return String(decoding: raw.bytes[self.nameRange], as: UTF8.self) }
+        // `read` decoded it once already, so this cannot fail.
+        let quoted = raw.bytes[(self.nameRange.lowerBound - 1)..<(self.nameRange.upperBound + 1)]
+        return quoted.withUnsafeBytes { Self.decodeName($0) } ?? ""
+    }
+
+    /// A JSON string (quotes included) decoded by the full parser.
+    private static func decodeName(_ quoted: UnsafeRawBufferPointer) -> String? {
+        guard case .string(let decoded)? = try? JSONParser.parse(quoted) else { return nil }
+        return decoded
+    }
+
+    /// Reads `text` (one Engine.IO message, after its `4`) if it is a plain EVENT the fast path handles:
+    /// the event and its payload text (with its element count and ranges, indices into `text`'s storage).
+    static func read(_ text: ArraySlice<UInt8>, maxDepth: Int) -> (event: IncomingEvent, raw: SocketRawData)? {
         guard !text.isEmpty, text[text.startIndex] == 0x32 else { return nil }  // "2": EVENT
-        return text.withUnsafeBufferPointer { buffer -> IncomingEvent? in
+        return text.withUnsafeBufferPointer { buffer -> (event: IncomingEvent, raw: SocketRawData)? in
             Self.read(buffer, base: text.startIndex, source: text, maxDepth: maxDepth)
         }
     }
 
     private static func read(_ bytes: UnsafeBufferPointer<UInt8>, base: Int, source: ArraySlice<UInt8>,
-                             maxDepth: Int) -> IncomingEvent? {
+                             maxDepth: Int) -> (event: IncomingEvent, raw: SocketRawData)? {
         var i = 1
-        var namespace = "/"
+        var namespaceRange: Range<Int>?
         if i < bytes.count, bytes[i] == 0x2F {
             let start = i
             while i < bytes.count, bytes[i] != 0x2C { i += 1 }
-            namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            // An explicit "/" is the main namespace.
+            if i - start > 1 { namespaceRange = (base + start)..<(base + i) }
             if i < bytes.count { i += 1 }
         }
         var ackID: Int?
@@ -61,20 +82,20 @@ struct IncomingEvent {
         guard scanner.scanArray(from: i), let first = scanner.firstRange else { return nil }
         // The event name: a string, decoded here (escapes through the full parser).
         guard bytes[first.lowerBound] == 0x22 else { return nil }
-        var escapedName: String?
         if scanner.firstStringHasEscapes {
-            guard case .string(let decoded)? = try? JSONParser.parse(
-                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[first]))) else { return nil }
+            guard let decoded = Self.decodeName(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[first]))) else {
+                return nil
+            }
             if isReservedEventName(decoded) { return nil }
-            escapedName = decoded
         } else if isReservedEventName(UnsafeBufferPointer(rebasing: bytes[(first.lowerBound + 1)..<(first.upperBound - 1)])) {
             return nil
         }
         let payload = source[(base + i)...]
-        return IncomingEvent(namespace: namespace, ackID: ackID, escapedName: escapedName,
-                             nameRange: (base + first.lowerBound + 1)..<(base + first.upperBound - 1),
-                             raw: SocketRawData(bytes: payload, count: scanner.count,
-                                                tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
+        let event = IncomingEvent(namespaceRange: namespaceRange, ackID: ackID,
+                                  nameRange: (base + first.lowerBound + 1)..<(base + first.upperBound - 1),
+                                  nameHasEscapes: scanner.firstStringHasEscapes)
+        return (event, SocketRawData(bytes: payload, count: scanner.count,
+                                     tail: scanner.tail ?? payload.endIndex..<payload.endIndex))
     }
 }
 

@@ -598,11 +598,10 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// Handles an EVENT read by the fast path (`IncomingEvent`): its arguments stay JSON text until read.
-    func receiveEvent(_ event: consuming IncomingEvent) {
-        // Consumed: the payload moves into the arguments instead of being copied (retained) and released.
-        let ackID = event.ackID
-        let name = event.escapedName ?? self.eventName(event.raw.bytes[event.nameRange])
-        self.dispatchEvent(name: name, arguments: SocketArguments(raw: (consume event).raw, rawStart: 1), ackID: ackID)
+    /// `raw` (its payload) is consumed: it moves into the arguments instead of being copied.
+    func receiveEvent(_ event: borrowing IncomingEvent, raw: consuming SocketRawData) {
+        let name = event.nameHasEscapes ? event.name(in: raw) : self.eventName(raw.bytes, event.nameRange)
+        self.dispatchEvent(name: name, arguments: SocketArguments(raw: raw, rawStart: 1), ackID: event.ackID)
     }
 
     /// `arguments` is consumed (here and in `callHandlers`): it moves into the handlers' `SocketEvent`
@@ -650,8 +649,10 @@ public final class Socket: @unchecked Sendable {
 
     /// The event name spelled by `text` (plain UTF-8): a handler's stored name when one matches, so that the
     /// usual event builds no String, else a new one.
-    private func eventName(_ text: ArraySlice<UInt8>) -> String {
-        text.withUnsafeBufferPointer { bytes in
+    private func eventName(_ payload: borrowing ArraySlice<UInt8>, _ range: Range<Int>) -> String {
+        // Read in place: slicing `payload` first would retain its storage.
+        payload.withUnsafeBufferPointer { whole in
+            let bytes = UnsafeBufferPointer(rebasing: whole[(range.lowerBound - payload.startIndex)..<(range.upperBound - payload.startIndex)])
             let handlers = self.handlers
             var index = 0
             while index < handlers.count {

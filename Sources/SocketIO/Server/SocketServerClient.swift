@@ -70,10 +70,15 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {
         guard !self.isClosed else { return }
         // Plain EVENTs skip the full decoder; everything else (and anything unusual) goes through it.
-        if !self.awaitingAttachments, let event = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) {
-            let socket = event.namespace == "/" ? self.mainSocket : self.otherSockets[event.namespace]
+        if !self.awaitingAttachments, case let (event, raw)? = IncomingEvent.read(text, maxDepth: JSONParser.defaultMaxDepth) {
+            let socket: Socket?
+            if event.namespaceRange != nil {
+                socket = self.otherSockets[event.namespace(in: text)]
+            } else {
+                socket = self.mainSocket
+            }
             if let socket {
-                socket.receiveEvent(event)
+                socket.receiveEvent(event, raw: raw)
             } else {
                 // An EVENT for a namespace the client is not in.
                 self.close(reason: .forcedServerClose)

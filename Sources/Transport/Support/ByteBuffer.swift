@@ -116,6 +116,27 @@ public struct ByteBuffer: Sendable, Equatable {
         }
     }
 
+    /// Calls `body` with the unread bytes, which it may change in place (a WebSocket reader unmasks a frame
+    /// where it lies). Storage shared with a slice taken earlier is copied first, so that slice never changes.
+    @inlinable public mutating func withUnsafeMutableReadableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        let start = self.readerIndex
+        return try self.storage.withUnsafeMutableBytes { raw in
+            try body(UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+    }
+
+    /// Index in `readableView` of the first unread byte.
+    @inlinable public var readableStartIndex: Int { self.readerIndex }
+
+    /// The unread bytes at `range` (indices as in `readableView`), sharing the storage.
+    @inlinable public func readableView(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        precondition(range.lowerBound >= self.readerIndex && range.upperBound <= self.storage.count, "range out of the readable bytes")
+        return self.storage[range]
+    }
+
+    /// How many bytes the storage holds without growing: what a slice of `readableView` keeps alive.
+    @inlinable public var storageCapacity: Int { self.storage.capacity }
+
     public static func == (lhs: ByteBuffer, rhs: ByteBuffer) -> Bool {
         lhs.readableView.elementsEqual(rhs.readableView)
     }
