@@ -77,6 +77,19 @@ final class HTTPHeadersTests: XCTestCase {
             XCTAssertEqual(HTTPHeaderName.recognise(name.uppercased()), known, name)
             XCTAssertEqual(HTTPHeaderName.recognise(name.lowercased()), known, name)
             XCTAssertEqual(HTTPHeaderName.recognise(String(name.dropLast()) + "\r"), .other, name)
+            // A byte changed anywhere (into a neighbour of a letter's case pair, a control or non-ASCII)
+            // makes it another name, for words read eight bytes at a time and the overlapping last one.
+            let bytes = Array(name.utf8)
+            for index in bytes.indices {
+                for replacement: UInt8 in [bytes[index] ^ 0x20, bytes[index] ^ 0x40, bytes[index] | 0x80, 0x0D, 0x5B, 0x40, 0x60, 0x7B] {
+                    let lowered = ASCIICase.lower(replacement), original = ASCIICase.lower(bytes[index])
+                    if lowered == original { continue }
+                    var changed = bytes
+                    changed[index] = replacement
+                    let spelled = changed.withUnsafeBufferPointer { HTTPHeaderName.recognise($0) }
+                    XCTAssertEqual(spelled, .other, "\(name) with byte \(index) as \(replacement)")
+                }
+            }
         }
         XCTAssertEqual(HTTPHeaderName.recognise("Hos"), .other)
         XCTAssertEqual(HTTPHeaderName.recognise(""), .other)

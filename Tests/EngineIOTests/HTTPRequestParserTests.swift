@@ -296,6 +296,35 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(HTTPRequestHead(method: "PUT", target: "/").expectsContinue, false)
     }
 
+    /// A parsed field is stored with its colon and spaces between name and value: every reader of the
+    /// headers (lookups, iteration, byte walks, the wire form, copies, edits) still sees just the name and value.
+    func testParsedFieldsReadBackWithoutTheirSeparators() throws {
+        let text = "GET / HTTP/1.1\r\nHost:example.com\r\nX-Pad: \t  padded\t \r\nx-empty:   \r\nUpgrade: websocket\r\n\r\n"
+        for chunkSize in [Int.max, 1] {
+            let result = try parse(Array(text.utf8), chunkSize: chunkSize, limits: HTTPLimits())
+            let headers = try XCTUnwrap(result.heads.first).headers
+            let expected = [("Host", "example.com"), ("X-Pad", "padded"), ("x-empty", ""), ("Upgrade", "websocket")]
+            XCTAssertEqual(headers.fields.map { "\($0.name)=\($0.value)" }, expected.map { "\($0.0)=\($0.1)" })
+            XCTAssertEqual(headers["x-pad"], "padded")
+            XCTAssertEqual(headers[.host], "example.com")
+            XCTAssertTrue(headers.hasToken("websocket", in: .upgrade))
+            var walked: [String] = []
+            headers.forEachField { name, value, _ in
+                walked.append(String(decoding: name, as: UTF8.self) + "=" + String(decoding: value, as: UTF8.self))
+            }
+            XCTAssertEqual(walked, expected.map { "\($0.0)=\($0.1)" })
+            XCTAssertEqual(headers.compacted().fields.map(\.value), expected.map(\.1))
+            var wire: [UInt8] = []
+            _ = headers.appendWireFields(into: &wire)
+            XCTAssertEqual(String(decoding: wire, as: UTF8.self),
+                           "Host: example.com\r\nX-Pad: padded\r\nx-empty: \r\nUpgrade: websocket\r\n")
+            var edited = headers
+            edited.set("X-Pad", "new")
+            edited.remove("host")
+            XCTAssertEqual(edited.fields.map { "\($0.name)=\($0.value)" }, ["x-empty=", "Upgrade=websocket", "X-Pad=new"])
+        }
+    }
+
     func testParserStaysFailedAfterAnError() {
         var parser = HTTPRequestParser()
         var buffer = ByteBuffer(string: "BAD\r\nGET / HTTP/1.1\r\n\r\n")

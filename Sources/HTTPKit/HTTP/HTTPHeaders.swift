@@ -5,13 +5,17 @@
 /// stored: parsing a request makes no `String` per field, and a lookup compares one byte per field. Strings
 /// are made only for the values (or fields) a caller asks for.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    /// Where one field's name and value are in `bytes` (the value follows the name).
+    /// Where one field's name and value are in `bytes`: the value follows the name, after `gap` bytes (a
+    /// parsed field is copied from its line in one piece, colon and spaces included).
     struct Entry: Sendable {
         var start: UInt32
         var nameLength: UInt32
         var valueLength: UInt32
         var name: HTTPHeaderName
-        var valueStart: Int { Int(self.start) + Int(self.nameLength) }
+        /// In the padding after `name`: the entry stays 16 bytes.
+        var gap: UInt16 = 0
+        var nameEnd: Int { Int(self.start) + Int(self.nameLength) }
+        var valueStart: Int { self.nameEnd + Int(self.gap) }
     }
 
     private(set) var bytes: [UInt8] = []
@@ -95,13 +99,30 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         name.withUTF8 { n in value.withUTF8 { v in self.add(name: n, value: v) } }
     }
 
-    /// Adds a field from bytes (the request parser's path: no strings).
+    /// Adds a field from bytes (no strings).
     mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         let start = self.bytes.count
         self.bytes.append(contentsOf: name)
         self.bytes.append(contentsOf: value)
         self.entries.append(Entry(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(name.count),
                                   valueLength: UInt32(value.count), name: HTTPHeaderName.recognise(name)))
+    }
+
+    /// Adds the field a request line holds: `line[name]` and `line[value]`, the name first. The line up to
+    /// the value's end is copied in one piece (one append per field instead of two, about 90 instructions
+    /// each); a gap between name and value too long for an entry falls back to copying them apart.
+    mutating func add(line: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Range<Int>) {
+        let gap = value.lowerBound - name.upperBound
+        guard name.lowerBound == 0, gap >= 0, gap <= Int(UInt16.max) else {
+            self.add(name: UnsafeBufferPointer(rebasing: line[name]), value: UnsafeBufferPointer(rebasing: line[value]))
+            return
+        }
+        let start = self.bytes.count
+        self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<value.upperBound]))
+        self.entries.append(Entry(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(name.count),
+                                  valueLength: UInt32(value.count),
+                                  name: HTTPHeaderName.recognise(UnsafeBufferPointer(rebasing: line[name])),
+                                  gap: UInt16(gap)))
     }
 
     /// Replaces every field of `name` by one with `value`.
@@ -176,7 +197,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.bytes.withUnsafeBufferPointer { all in
             for entry in self.entries {
                 let start = Int(entry.start), valueStart = entry.valueStart
-                body(UnsafeBufferPointer(rebasing: all[start..<valueStart]),
+                body(UnsafeBufferPointer(rebasing: all[start..<entry.nameEnd]),
                      UnsafeBufferPointer(rebasing: all[valueStart..<valueStart + Int(entry.valueLength)]), entry.name)
             }
         }
@@ -195,7 +216,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     private func field(_ entry: Entry) -> (name: String, value: String) {
         let start = Int(entry.start)
         let name = self.bytes.withUnsafeBufferPointer { all in
-            String(decoding: UnsafeBufferPointer(rebasing: all[start..<entry.valueStart]), as: UTF8.self)
+            String(decoding: UnsafeBufferPointer(rebasing: all[start..<entry.nameEnd]), as: UTF8.self)
         }
         return (name: name, value: self.value(entry))
     }
@@ -205,7 +226,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         if known != .other { return entry.name == known }
         guard entry.name == .other, Int(entry.nameLength) == name.count else { return false }
         return self.bytes.withUnsafeBufferPointer { all in
-            ASCIICase.equal(UnsafeBufferPointer(rebasing: all[Int(entry.start)..<entry.valueStart]), name)
+            ASCIICase.equal(UnsafeBufferPointer(rebasing: all[Int(entry.start)..<entry.nameEnd]), name)
         }
     }
 

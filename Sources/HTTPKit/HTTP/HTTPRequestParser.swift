@@ -149,9 +149,7 @@ public struct HTTPRequestParser: Sendable {
                         if self.head.headers.count >= maxCount {
                             return FieldResult.failure(.headersTooLarge("too many header fields"))
                         }
-                        let bytes = line.assumingMemoryBound(to: UInt8.self)
-                        self.head.headers.add(name: UnsafeBufferPointer(rebasing: bytes[name]),
-                                              value: UnsafeBufferPointer(rebasing: bytes[value]))
+                        self.head.headers.add(line: line.assumingMemoryBound(to: UInt8.self), name: name, value: value)
                     }
                     return result
                 }
