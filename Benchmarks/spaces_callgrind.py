@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Instructions per request of `spaces` on SQLite under callgrind (the bench-spaces traffic, counted not timed).
+"""Instructions per request of `spaces` under callgrind (the bench-spaces traffic, counted not timed).
 
     python Benchmarks/spaces_callgrind.py --bin .build/release --load .build/spaces_load/spaces_load
-                                         [--requests 600] [--users 16] [--keep DIR]
+                                         [--requests 600] [--users 16] [--keep DIR] [--postgres]
 
 `spaces` runs under `valgrind --tool=callgrind`; spaces-worker (concurrency 8, outside valgrind) answers. A warm-up
 run of spaces_load, then the counters are zeroed (`callgrind_control -z`), a measured run follows (each submit plus
 two status reads), the server waits until every request completed, and the counters are dumped (`-d`). Prints the
 server's instructions (Ir) per request: submit, dispatch, result and the two status reads. Unlike CPU time on a
 shared machine, the count does not depend on what else runs, so a change shows as a change of a few percent.
+The node stores on SQLite, or with --postgres on a PostgreSQL of its own (its processes are not counted).
 """
 import argparse
 import glob
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Cluster"))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Interop"))
 from callgrind_costs import total_ir  # noqa: E402
 from cluster_support import wait_until  # noqa: E402
+from postgres_server import PostgresServer  # noqa: E402
 from spaces_bench import admin_session, create_space, run_load, workers_of  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD  # noqa: E402
 
@@ -54,7 +56,17 @@ def main():
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--keep", help="folder for the callgrind files (default: a temporary one)")
+    parser.add_argument("--postgres", action="store_true", help="store on a PostgreSQL started for the run")
     args = parser.parse_args()
+    postgres = PostgresServer().start() if args.postgres else None
+    try:
+        measure(args, postgres)
+    finally:
+        if postgres:
+            postgres.destroy()
+
+
+def measure(args, postgres):
     folder = args.keep or tempfile.mkdtemp(prefix="spaces-callgrind-")
     os.makedirs(folder, exist_ok=True)
     out = os.path.join(folder, "spaces.cg")
@@ -67,6 +79,8 @@ def main():
     command = ["valgrind", "--tool=callgrind", "--compress-strings=no", f"--callgrind-out-file={out}.%p",
                os.path.join(args.bin, "spaces"), "--port", "0", "--host", "127.0.0.1",
                "--data-dir", os.path.join(folder, "data")]
+    if postgres:
+        command += ["--database", postgres.create_database()]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
                               start_new_session=True)
     worker = None
@@ -99,7 +113,8 @@ def main():
             raise RuntimeError("no callgrind dump")
         ir = total_ir(dumps[0])
         submits = result["submits"]
-        print(f"spaces on SQLite: {ir / submits:,.0f} Ir per request ({submits} submits, {result['failures']} "
+        backend = "PostgreSQL" if postgres else "SQLite"
+        print(f"spaces on {backend}: {ir / submits:,.0f} Ir per request ({submits} submits, {result['failures']} "
               f"failures, Ir {ir}); dump {dumps[0]}", flush=True)
     finally:
         if worker:

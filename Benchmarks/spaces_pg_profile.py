@@ -10,6 +10,8 @@ reads), and once every request completed the script prints, per request: the sta
 the server's execution time of each, from pg_stat_statements), their total (one round trip each: the store sends
 one statement per call, transactions aside), and the CPU of the node and of every PostgreSQL process (utime +
 stime). Statement counts do not depend on what else runs on the machine; CPU times do (the load average is shown).
+With perf(1) installed it also counts the node's system calls and context switches per request (counts, not times:
+each round trip to PostgreSQL and each hop between threads shows there).
 """
 import argparse
 import os
@@ -68,6 +70,31 @@ class Front:
         self.front = f"http://127.0.0.1:{port}"
 
 
+PERF_EVENTS = ("raw_syscalls:sys_enter", "context-switches")
+
+
+def start_perf(pid):
+    """`perf stat` counting the events of PERF_EVENTS in every thread of `pid` (None without perf)."""
+    if not shutil.which("perf"):
+        return None
+    return subprocess.Popen(["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS), "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop_perf(perf):
+    """The counts `perf stat` reports once interrupted: event name -> count."""
+    if perf is None:
+        return {}
+    perf.send_signal(signal.SIGINT)
+    _, report = perf.communicate(timeout=60)
+    counts = {}
+    for line in report.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2] in PERF_EVENTS and fields[0].isdigit():
+            counts[fields[2]] = int(fields[0])
+    return counts
+
+
 def start_node(args, folder, database):
     env = dict(os.environ, SPACES_ADMIN_PASSWORD=ADMIN_PASSWORD, SPACES_PBKDF2_ITERATIONS="1000", SPACES_LOOPS="2")
     command = [os.path.join(args.bin, "spaces"), "--port", "0", "--host", "127.0.0.1",
@@ -120,9 +147,11 @@ def main():
         commits_before, flushes_before = commits_and_wal_flushes(server, name)
         node_before, pg_before = process_cpu_ticks(node.pid) / TICKS, server.backend_cpu_seconds()
         load_before = os.getloadavg()[0]
+        perf = start_perf(node.pid)
         result = run_load(args, setup, space_id, cookie, args.requests)
         wait_until(lambda: queued_or_held(setup.front) == 0, timeout=300, interval=0.5, what="measured run drained")
         node_cpu = process_cpu_ticks(node.pid) / TICKS - node_before
+        kernel_counts = stop_perf(perf)
         pg_cpu = server.backend_cpu_seconds() - pg_before
         submits = result["submits"]
         rows = psql(server, name, """
@@ -142,6 +171,8 @@ def main():
                             zip(commits_and_wal_flushes(server, name), (commits_before, flushes_before)))
         print(f"commits per request: {commits / submits:.2f} (read-only ones included); WAL flushes (fdatasync) per "
               f"request: {flushes / submits:.2f} (a synchronous commit waits for one; the WAL writer's count too)")
+        for event, count in kernel_counts.items():
+            print(f"{event} of spaces per request: {count / submits:.1f}")
         print(f"CPU per request: spaces {node_cpu / submits * 1e6:,.0f} us, PostgreSQL processes "
               f"{pg_cpu / submits * 1e6:,.0f} us")
     finally:

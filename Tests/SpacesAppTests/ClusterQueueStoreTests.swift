@@ -308,4 +308,103 @@ import Testing
                                               maxDeliveries: 3, now: 5)
         #expect(settled.returned.isEmpty && settled.notHeld.isEmpty)
     }
+
+    @Test func aQueuedRequestsPositionComesWithItsReadAndItsInsert() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let records = (0..<3).map { Self.record(space: spaceID, user: userID, $0) }
+        var orders: [Int64] = []
+        for (index, record) in records.enumerated() {
+            guard case .accepted(let stored) = try Self.enqueue(index == 1 ? second : first, record) else {
+                throw CacheTestFailure.missing
+            }
+            orders.append(stored.queueOrder)
+            // The insert counted what waits ahead of it: the answer needs no query of its own.
+            let store = index == 1 ? second : first
+            #expect(store.positions.take(spaceID: spaceID, queueOrder: stored.queueOrder) == index + 1)
+        }
+        // A status read brings the position; queuePosition uses it once, then asks the database again.
+        let read = try first.request(id: records[2].id)
+        #expect(read?.queueOrder == orders[2])
+        #expect(first.positions.take(spaceID: spaceID, queueOrder: orders[2]) == 3)
+        #expect(first.positions.take(spaceID: spaceID, queueOrder: orders[2]) == nil, "used once")
+        _ = try first.request(id: records[2].id)
+        #expect(try first.queuePosition(spaceID: spaceID, queueOrder: orders[2]) == 3)
+        // Another node claims the head: the next read counts afresh (a queued request is never kept).
+        #expect(try second.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n2", now: 5)?.id == records[0].id)
+        _ = try first.request(id: records[2].id)
+        #expect(try first.queuePosition(spaceID: spaceID, queueOrder: orders[2]) == 2)
+        #expect(try first.queuePosition(spaceID: spaceID, queueOrder: orders[1]) == 1, "no hint: counted")
+        // A request that is not queued brings no position.
+        _ = try first.request(id: records[0].id)
+        #expect(first.positions.take(spaceID: spaceID, queueOrder: orders[0]) == nil)
+    }
+
+    @Test func parametersReachPostgreSQLAsWritten() throws {
+        let url = try SharedPostgres.get().createDatabase()
+        try Self.withNode(url) { store in
+            let values: [SQLValue] = [.int(0), .int(-42), .int(Int64.min), .int(Int64.max), .double(-0.5), .double(1e300),
+                                      .text(""), .text("ünï \"q\" \\"), .null, .blob([0, 0xab, 0xff])]
+            let row = try store.db.queryFirst("""
+                SELECT CAST(? AS BIGINT)::TEXT, CAST(? AS BIGINT)::TEXT, CAST(? AS BIGINT)::TEXT, CAST(? AS BIGINT)::TEXT,
+                    CAST(? AS DOUBLE PRECISION)::TEXT, CAST(? AS DOUBLE PRECISION)::TEXT, CAST(? AS TEXT),
+                    CAST(? AS TEXT), CAST(? AS TEXT) IS NULL, encode(CAST(? AS BYTEA), 'hex')
+                """, parameters: values) { row in (0..<10).map { row.text(Int32($0)) } }
+            #expect(row == ["0", "-42", String(Int64.min), String(Int64.max), "-0.5", "1e+300", "", "ünï \"q\" \\",
+                            "t", "00abff"])
+        }
+        #expect(PostgresStore.textArray(["a", "b\"c", "d\\e", ""]) == #"{"a","b\"c","d\\e",""}"#)
+    }
+
+    @Test func aResultClaimsTheNextHeadForItsSlotInTheSameStatement() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let records = (0..<4).map { Self.record(space: spaceID, user: userID, $0) }
+        for record in records { try Self.enqueue(first, record) }
+        guard var held = try first.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n1", now: 1) else {
+            throw CacheTestFailure.missing
+        }
+        let slot = ClusterSlot(workerID: "w", nodeID: "n1")
+        // The result is written and the slot takes the head.
+        var done = held
+        done.status = .completed
+        done.result = "{}"
+        done.finishedAt = 2
+        let first1 = try first.updateRequest(done, ifStillStatus: .processing, workerID: "w", thenClaimFor: slot, now: 2)
+        #expect(first1.saved && first1.claimed?.id == records[1].id)
+        #expect(first1.claimed?.status == .processing && first1.claimed?.workerID == "w" && first1.claimed?.deliveries == 1)
+        #expect(try second.request(id: records[0].id)?.status == .completed)
+        #expect(try second.request(id: records[1].id) == first1.claimed, "stored as returned")
+
+        // Another node moved the request first: the write is refused, the claim is made all the same (of the next
+        // head but that request, which waits at the head again).
+        held = try #require(first1.claimed)
+        #expect(try second.returnToQueue(requestID: held.id, workerID: "w", countDelivery: true, maxDeliveries: 5, now: 3) != nil)
+        var late = held
+        late.status = .completed
+        let refused = try first.updateRequest(late, ifStillStatus: .processing, workerID: "w", thenClaimFor: slot, now: 4)
+        #expect(!refused.saved && refused.claimed?.id == records[2].id)
+
+        // A head another node is claiming is skipped; with nothing else queued, nothing is claimed.
+        let third = try #require(try first.claimNext(spaceID: spaceID, workerID: "w", nodeID: "n1", now: 5))
+        #expect(third.id == records[1].id && third.deliveries == 2)
+        var finished = third
+        finished.status = .completed
+        try second.db.transaction {
+            _ = try second.db.queryFirst("SELECT id FROM requests WHERE id = ? FOR UPDATE", records[3].id) { $0.text(0) }
+            let skipped = try first.updateRequest(finished, ifStillStatus: .processing, workerID: "w", thenClaimFor: slot, now: 6)
+            #expect(skipped.saved && skipped.claimed == nil)
+        }
+        #expect(try second.request(id: records[3].id)?.status == .queued)
+
+        // A statement that fails writes neither the result nor the claim.
+        first.redeliverable.close()
+        var lost = try #require(refused.claimed)
+        lost.status = .completed
+        #expect(throws: (any Error).self) {
+            try first.updateRequest(lost, ifStillStatus: .processing, workerID: "w", thenClaimFor: slot, now: 7)
+        }
+        #expect(try second.request(id: lost.id)?.status == .processing)
+        #expect(try second.request(id: records[3].id)?.status == .queued)
+    }
 }

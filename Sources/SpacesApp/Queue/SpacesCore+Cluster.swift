@@ -14,8 +14,12 @@ extension SpacesCore {
         membership.databaseUpSince = self.clock()
         self.membership = membership
         self.reapLostNodes()
+        let ownID = self.nodeID
         let listener = cluster.wakeListener(
             onWake: { [weak self] payload in
+                // This node's own wake-ups (every queued submit sends one) come back too: dropped on the listener's
+                // thread, without a hop to the queue that `handleWake` would ignore them on.
+                if Self.isOwnWake(payload, nodeID: ownID) { return }
                 guard let core = self else { return }
                 core.post { core.handleWake(payload) }
             },
@@ -71,6 +75,12 @@ extension SpacesCore {
         } catch {
             Log.debug("wake-up \(kind.rawValue) \(subject) not sent: \(error); the sweep will find it")
         }
+    }
+
+    /// Whether `payload` (`kind subject node`) is a wake-up node `nodeID` sent.
+    static func isOwnWake(_ payload: String, nodeID: String) -> Bool {
+        let parts = payload.split(separator: " ", maxSplits: 2)
+        return parts.count == 3 && parts[2] == nodeID
     }
 
     /// A wake-up from another node.

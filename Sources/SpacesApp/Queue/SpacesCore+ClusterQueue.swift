@@ -80,6 +80,27 @@ extension SpacesCore {
         for record in claimed { self.send(claimed: record, space: space, now: now) }
     }
 
+    /// The slot a result frees, for a claim in the result's own statement (one round trip, not two): only when it
+    /// is the one free slot of `spaceID` here and its queue may hold requests. Several go to `claimForLocalWorkers`.
+    func slotForClaimWithResult(spaceID: Int64) -> (slot: ClusterSlot, space: Space)? {
+        guard self.cluster != nil, !self.draining, let workerIDs = self.holders[spaceID], !workerIDs.isEmpty,
+              self.membership?.drainedQueues.contains(spaceID) != true,
+              let space = try? self.store.space(id: spaceID) else { return nil }
+        let slots = self.freeSlots(of: workerIDs, spaceID: spaceID, space: space)
+        guard slots.count == 1, let workerID = slots.first else { return nil }
+        return (ClusterSlot(workerID: workerID, nodeID: self.nodeID), space)
+    }
+
+    /// Sends what the result's statement claimed for the slot; nothing claimed: nothing is queued (as in
+    /// `claimForLocalWorkers`).
+    func sendClaimedWithResult(_ claimed: RequestRecord?, spaceID: Int64, space: Space, now: Double) {
+        guard let claimed else {
+            self.membership?.drainedQueues.insert(spaceID)
+            return
+        }
+        self.send(claimed: claimed, space: space, now: now)
+    }
+
     /// Sends a request this node claimed to the worker it was claimed for, and holds it.
     private func send(claimed record: RequestRecord, space: Space, now: Double) {
         guard let workerID = record.workerID else { return }

@@ -283,10 +283,13 @@ extension SpacesCore {
         record.error = error
         if next == .completed { record.progress = 1 }
         if let cluster {
-            // Only while nobody else moved it (another node, the reaper): the first to end it wins.
-            let saved: Bool
+            // Only while nobody else moved it (another node, the reaper): the first to end it wins. The slot it frees
+            // claims the next head in the same statement.
+            let freed = flight.flatMap { self.slotForClaimWithResult(spaceID: $0.spaceID) }
+            let saved: Bool, claimed: RequestRecord?
             do {
-                saved = try cluster.updateRequest(record, ifStillStatus: previous.status, workerID: previous.workerID)
+                (saved, claimed) = try cluster.updateRequest(record, ifStillStatus: previous.status, workerID: previous.workerID,
+                                                             thenClaimFor: freed?.slot, now: now)
             } catch let failure {
                 // The database is down: the worker keeps the slot and the result waits, as on one node.
                 if let flight {
@@ -298,6 +301,7 @@ extension SpacesCore {
                 }
                 return
             }
+            if let freed { self.sendClaimedWithResult(claimed, spaceID: record.spaceID, space: freed.space, now: now) }
             guard saved else {
                 if let flight { self.dispatch(spaceID: flight.spaceID) }
                 return

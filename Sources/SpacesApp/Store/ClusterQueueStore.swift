@@ -68,6 +68,11 @@ protocol ClusterQueueStore: SpacesStore {
     /// Writes `record` only while the stored request is still `expected` (status and worker): a node can never
     /// overwrite a request another node or a reaper moved meanwhile. False when it changed.
     func updateRequest(_ record: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool
+    /// `updateRequest`, and with `slot` in the same statement (one round trip, one transaction) the head of the
+    /// record's queue claimed for that slot as `claimNext` claims it (never the record itself). The claim does not
+    /// depend on the write: it is made whether or not the write found the request as expected.
+    func updateRequest(_ record: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?,
+                       thenClaimFor slot: ClusterSlot?, now: Double) throws -> (saved: Bool, claimed: RequestRecord?)
 
     // MARK: Reconciling after a crash of the database
 

@@ -8,7 +8,7 @@ final class PostgresConnection: SQLDatabase {
     /// The libpq connection (nil once closed); `PostgresListener` waits on its socket.
     private(set) var handle: OpaquePointer?
     /// Statement name per SQL text (as written, with `?` placeholders).
-    private var prepared: [String: String] = [:]
+    private var prepared: [StatementKey: String] = [:]
     var dialect: SQLDialect { .postgres }
 
     /// Connects to `url` (`postgres://user:password@host:port/db`, libpq's URI form; settings in the URL win
@@ -100,20 +100,35 @@ final class PostgresConnection: SQLDatabase {
     /// Prepares `sql` on first use (its `?` become `$1...$n`), then runs it with `parameters` as text.
     private func executePrepared(_ sql: String, _ parameters: [SQLValue]) throws(PostgresError) -> OpaquePointer {
         guard let handle = self.handle else { throw .connectionLost("connection is closed") }
+        let key = StatementKey(sql)
         let name: String
-        if let known = self.prepared[sql] {
+        if let known = self.prepared[key] {
             name = known
         } else {
             name = "s\(self.prepared.count + 1)"
             PQclear(try self.check(PQprepare(handle, name, Self.numberedPlaceholders(sql), 0, nil)))
-            self.prepared[sql] = name
+            self.prepared[key] = name
         }
-        let texts = parameters.map(Self.text)
-        // Each parameter as a NUL-terminated copy; nil for SQL NULL.
-        let copies: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { for copy in copies { free(copy) } }
-        let values: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-        return try self.check(PQexecPrepared(handle, name, Int32(values.count), values, nil, nil, 0))
+        // Every parameter NUL-terminated in one buffer (no copy per parameter); nil for SQL NULL.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            if case .null = parameter {
+                offsets.append(-1)
+                continue
+            }
+            offsets.append(bytes.count)
+            Self.appendText(parameter, to: &bytes)
+            bytes.append(0)
+        }
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset < 0 ? nil : base.map { $0 + offset } }
+            return PQexecPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
+        }
+        return try self.check(result)
     }
 
     /// The result when it succeeded; otherwise it is freed and its error thrown.
@@ -132,15 +147,37 @@ final class PostgresConnection: SQLDatabase {
         throw .connectionLost(message.isEmpty ? "connection lost" : message)
     }
 
-    /// A parameter in PostgreSQL's text input format.
-    private static func text(_ value: SQLValue) -> String? {
+    /// A parameter (not NULL) in PostgreSQL's text input format, appended to `bytes`.
+    static func appendText(_ value: SQLValue, to bytes: inout [UInt8]) {
         switch value {
-        case .null: return nil
-        case .int(let value): return String(value)
-        case .double(let value): return value.isFinite ? "\(value)" : (value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity"))
-        case .text(let value): return value
-        case .blob(let bytes): return "\\x" + bytes.map { String(format: "%02x", $0) }.joined()
+        case .null: return
+        case .int(let value): Self.appendDecimal(value, to: &bytes)
+        case .double(let value):
+            let text = value.isFinite ? value.description : (value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity"))
+            bytes.append(contentsOf: text.utf8)
+        case .text(let value): bytes.append(contentsOf: value.utf8)
+        case .blob(let blob):
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "x"))
+            for byte in blob {
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0f)])
+            }
         }
+    }
+
+    /// `value` in decimal, without building a String.
+    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned, so that Int64.min has one too.
+        var rest = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     /// `?` placeholders (outside quoted strings and identifiers) renumbered as `$1`, `$2`...
@@ -168,6 +205,22 @@ final class PostgresConnection: SQLDatabase {
 
     private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
         message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    }
+}
+
+/// A statement's SQL as a dictionary key, hashed by its length and its last bytes only: hashing every byte of
+/// a long statement on each call cost more than sending it. Equal keys still compare the whole text.
+struct StatementKey: Hashable {
+    let sql: String
+
+    init(_ sql: String) {
+        self.sql = sql
+    }
+
+    func hash(into hasher: inout Hasher) {
+        let utf8 = self.sql.utf8
+        hasher.combine(utf8.count)
+        for byte in utf8.suffix(48) { hasher.combine(byte) }
     }
 }
 

@@ -141,7 +141,8 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func queuePosition(spaceID: Int64, queueOrder: Int64) throws -> Int {
-        Int(try self.db.scalar("""
+        if let known = self.positions.take(spaceID: spaceID, queueOrder: queueOrder) { return known }
+        return Int(try self.db.scalar("""
             SELECT COUNT(*) FROM requests WHERE space_id = ? AND status = 'queued' AND queue_order <= ?
             """, spaceID, queueOrder))
     }
@@ -186,14 +187,22 @@ extension PostgresStore: ClusterQueueStore {
                 VALUES (?, ?, ?, ?, ?, COALESCE((SELECT 'processing' FROM claim), ?), ?, ?, ?,
                     ? + (SELECT COUNT(*) FROM claim), COALESCE((SELECT worker FROM claim), ?), (SELECT node FROM claim),
                     ?, ?, nextval('requests_queue_order'), ?, ?, COALESCE((SELECT at FROM claim), ?), ?, ?)
-                RETURNING queue_order, status, CASE WHEN status = 'queued' THEN pg_notify(?, ?) END
+                RETURNING queue_order, status, CASE WHEN status = 'queued' THEN pg_notify(?, ?) END,
+                    CASE WHEN status = 'queued' THEN 1 + (SELECT COUNT(*) FROM requests q WHERE q.space_id = ?
+                        AND q.status = 'queued' AND q.queue_order < requests.queue_order) END
                 """, claim?.workerID, claim?.nodeID, r.createdAt, claim?.workerID, r.spaceID,
                 r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
                 r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
-                r.finishedAt, r.baseURL, Self.wakeChannel, wake,
-                map: { (order: $0.int64(0), claimed: $0.text(1) == RequestStatus.processing.rawValue) })
+                r.finishedAt, r.baseURL, Self.wakeChannel, wake, r.spaceID,
+                map: { (order: $0.int64(0), claimed: $0.text(1) == RequestStatus.processing.rawValue,
+                        position: $0.isNull(3) ? nil : $0.int(3)) })
             var accepted = record
             accepted.queueOrder = stored?.order ?? 0
+            // Its position when queued, counted in the insert's snapshot (its own row is not in it, hence the 1 +):
+            // the answer to the submitter shows it, without a round trip of its own.
+            if let position = stored?.position {
+                self.positions.note(spaceID: record.spaceID, queueOrder: accepted.queueOrder, position: position)
+            }
             if let claim, stored?.claimed == true {
                 accepted.status = .processing
                 accepted.deliveries += 1
@@ -227,16 +236,20 @@ extension PostgresStore: ClusterQueueStore {
         // skipped, not waited for), re-checked and taken.
         // Asynchronous commit: a claim lost in a crash of PostgreSQL leaves the request queued (the claimer's
         // `reconcileHeld` drops its copy); one that reached the disk but not the worker is returned by it.
-        try self.redeliverable.queryFirst("""
-            UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
-                started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
-            WHERE id = (
-                SELECT id FROM requests WHERE space_id = ? AND status = 'queued'
-                ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
-            AND status = 'queued'
-            RETURNING \(StoreRows.requestColumns)
-            """, workerID, nodeID, now, now, spaceID, map: StoreRows.requestFromRow)
+        try self.redeliverable.queryFirst(Self.claimHeadSQL, workerID, nodeID, now, now, spaceID,
+                                          map: StoreRows.requestFromRow)
     }
+
+    /// Built once: the statement runs for most results, and interpolating the columns each time is not free.
+    private static let claimHeadSQL = """
+        UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
+            started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
+        WHERE id = (
+            SELECT id FROM requests WHERE space_id = ? AND status = 'queued'
+            ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
+        AND status = 'queued'
+        RETURNING \(StoreRows.requestColumns)
+        """
 
     private func claimSeveralHeads(spaceID: Int64, workerIDs: [String], nodeID: String, now: Double) throws
         -> [RequestRecord]
@@ -264,10 +277,19 @@ extension PostgresStore: ClusterQueueStore {
 
     /// `values` as a PostgreSQL array literal (`{"a","b"}`), every element quoted and escaped.
     static func textArray(_ values: [String]) -> String {
-        let quoted = values.map { value in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        // Byte by byte: Foundation's replacingOccurrences cost more than the claim that sends the array.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
         }
-        return "{" + quoted.joined(separator: ",") + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func returnToQueue(requestID: String, workerID: String, countDelivery: Bool, maxDeliveries: Int, now: Double) throws
@@ -291,24 +313,64 @@ extension PostgresStore: ClusterQueueStore {
     }
 
     func updateRequest(_ r: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?) throws -> Bool {
+        try self.updateRequest(r, ifStillStatus: status, workerID: workerID, thenClaimFor: nil, now: 0).saved
+    }
+
+    func updateRequest(_ r: RequestRecord, ifStillStatus status: RequestStatus, workerID: String?,
+                       thenClaimFor slot: ClusterSlot?, now: Double) throws -> (saved: Bool, claimed: RequestRecord?)
+    {
         let generation = self.db.rowCache.generation
         // A result, progress or status lost in a crash of PostgreSQL leaves the request `processing` on this node,
-        // which no longer holds it: `reconcileHeld` sends it back to the queue (a redelivery).
-        let saved = try self.redeliverable.run("""
-            UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
-                progress_message = ?, updated_at = ?, started_at = ?, finished_at = ?,
-                node_id = CASE WHEN CAST(? AS TEXT) = 'processing' THEN node_id ELSE NULL END
-            WHERE id = ? AND status = ? AND worker_id IS NOT DISTINCT FROM ?
-            """, r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress, r.progressMessage,
-            r.updatedAt, r.startedAt, r.finishedAt, r.status.rawValue, r.id, status.rawValue, workerID) == 1
+        // which no longer holds it: `reconcileHeld` sends it back to the queue (a redelivery). A claim lost with it
+        // leaves its request queued, as a lost `claimNext` does.
+        let update: [SQLBindable] = [r.status.rawValue, r.result, r.error, r.deliveries, r.workerID, r.progress,
+                                     r.progressMessage, r.updatedAt, r.startedAt, r.finishedAt, r.status.rawValue, r.id,
+                                     status.rawValue, workerID]
+        let saved: Bool, claimed: RequestRecord?
+        if let slot {
+            let row = try self.redeliverable.queryFirst(
+                Self.updateThenClaimSQL,
+                parameters: (update + [slot.workerID, slot.nodeID, now, now, r.spaceID, r.id]).map(\.sqlValue)) { row in
+                (saved: row.int64(0) == 1,
+                 claimed: row.isNull(1) ? nil : StoreRows.requestFromRow(ColumnsFrom(row: row, first: 1)))
+            }
+            (saved, claimed) = (row?.saved ?? false, row?.claimed)
+        } else {
+            saved = try self.redeliverable.run(Self.updateSQL, parameters: update.map(\.sqlValue)) == 1
+            claimed = nil
+        }
         // Written as it now stands: final, or still held here (progress). Otherwise someone else moved it.
         if saved && (r.status.isFinal || (r.status == .processing && r.workerID == workerID && workerID != nil)) {
             self.db.rowCache.keep([r], since: generation)
         } else {
             self.db.rowCache.dropRequest(r.id)
         }
-        return saved
+        // Held by this node's worker now, as `claimHeads` keeps what it claims.
+        if let claimed { self.db.rowCache.keep([claimed], since: generation) }
+        return (saved, claimed)
     }
+
+    private static let updateSQL = """
+        UPDATE requests SET status = ?, result = ?, error = ?, deliveries = ?, worker_id = ?, progress = ?,
+            progress_message = ?, updated_at = ?, started_at = ?, finished_at = ?,
+            node_id = CASE WHEN CAST(? AS TEXT) = 'processing' THEN node_id ELSE NULL END
+        WHERE id = ? AND status = ? AND worker_id IS NOT DISTINCT FROM ?
+        """
+
+    /// `updateSQL`, then `claimHeadSQL` (never the updated row), in one statement: one row, the rows the update
+    /// changed and the claimed request's columns (NULL when nothing was queued, or every head was being claimed).
+    private static let updateThenClaimSQL = """
+        WITH done AS (\(PostgresStore.updateSQL) RETURNING 1),
+        claimed AS (
+            UPDATE requests SET status = 'processing', deliveries = deliveries + 1, worker_id = ?, node_id = ?,
+                started_at = ?, updated_at = ?, progress = NULL, progress_message = NULL
+            WHERE id = (
+                SELECT id FROM requests WHERE space_id = ? AND status = 'queued' AND id <> ?
+                ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
+            AND status = 'queued'
+            RETURNING \(StoreRows.requestColumns))
+        SELECT (SELECT COUNT(*) FROM done), claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+        """
 
     // MARK: Reconciling
 
@@ -368,4 +430,15 @@ extension PostgresStore: ClusterQueueStore {
             },
             onDisconnect: { cache.setEnabled(false) })
     }
+}
+
+/// The columns of `row` from `first` on, numbered from 0 (a record that follows other columns in a row).
+private struct ColumnsFrom<Row: SQLRow>: SQLRow {
+    let row: Row
+    let first: Int32
+
+    func isNull(_ column: Int32) -> Bool { self.row.isNull(self.first + column) }
+    func int64(_ column: Int32) -> Int64 { self.row.int64(self.first + column) }
+    func double(_ column: Int32) -> Double { self.row.double(self.first + column) }
+    func text(_ column: Int32) -> String { self.row.text(self.first + column) }
 }

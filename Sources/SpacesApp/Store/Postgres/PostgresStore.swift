@@ -16,6 +16,8 @@ final class PostgresStore: SQLBackedStore {
     let db: PostgresPool
     let redeliverable: PostgresPool
     let submissions: PostgresPool
+    /// Positions read with their requests, for the `queuePosition` call that follows.
+    let positions = QueuePositionHints()
     var backendName: String { "postgres" }
 
     /// Connects and brings the schema up to date (several nodes may do so at once).
@@ -48,8 +50,23 @@ final class PostgresStore: SQLBackedStore {
 
     func request(id: String) throws -> RequestRecord? {
         try self.db.rowCache.request(id) {
-            try self.db.queryFirst("SELECT \(StoreRows.requestColumns) FROM requests WHERE id = ?", id,
-                                   map: StoreRows.requestFromRow)
+            // A queued request's position comes with it (a status read asks for both): one round trip, not two.
+            let read = try self.db.queryFirst(Self.requestWithPosition, id) { row in
+                (StoreRows.requestFromRow(row), row.isNull(Self.positionColumn) ? nil : row.int(Self.positionColumn))
+            }
+            if let (record, position) = read, let position {
+                self.positions.note(spaceID: record.spaceID, queueOrder: record.queueOrder, position: position)
+            }
+            return read?.0
         }
     }
+
+    /// The request's columns, then its 1-based queue position when queued (as `queuePosition` counts it).
+    private static let requestWithPosition = """
+        SELECT \(StoreRows.requestColumns),
+            CASE WHEN r.status = 'queued' THEN (SELECT COUNT(*) FROM requests q WHERE q.space_id = r.space_id
+                AND q.status = 'queued' AND q.queue_order <= r.queue_order) END
+        FROM requests r WHERE r.id = ?
+        """
+    private static let positionColumn: Int32 = 19
 }
