@@ -14,9 +14,11 @@ extension SpacesCore {
         membership.databaseUpSince = self.clock()
         self.membership = membership
         self.reapLostNodes()
+        // This node hears its own wake-ups too: they are dropped on the listener's thread, not posted to the queue.
+        let ownSuffix = " " + self.nodeID
         let listener = cluster.wakeListener(
             onWake: { [weak self] payload in
-                guard let core = self else { return }
+                guard let core = self, !payload.hasSuffix(ownSuffix) else { return }
                 core.post { core.handleWake(payload) }
             },
             onConnect: { [weak self] in
