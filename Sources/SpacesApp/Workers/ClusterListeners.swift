@@ -7,19 +7,23 @@ import Synchronization
 /// every update to Redis (and into its recovery list) for every node to decode.
 ///
 /// Each node announces a key (a user id, or `anySpaceWatcher`) the moment its first local page for it joins, and
-/// every key it counts as listening (`RequestListeners.listening`) every `period`. A node's keys are forgotten
-/// `expiry` after it last announced them (it died, or nobody listens there any more). Until `grace` after start,
-/// before every other node had its turn, every key counts as listening.
+/// every key it counts as listening (`RequestListeners.listening`) every `period` and whenever a node that just
+/// started asks (`helloEvent`). A node's keys are forgotten `expiry` after it last announced them (it died, or
+/// nobody listens there any more). Until `grace` after start, while the others' answers arrive, every key counts
+/// as listening.
 ///
 /// An announcement crosses Redis while an update may be skipped on another node: what a node skipped is noted
-/// (`SkippedUpdates`), and sent again, from its current state, when it hears that the key listens after all.
+/// (`SkippedUpdates`, for longer than a period), and sent again, from its current state, when it hears that the
+/// key listens after all. A page another node did not know of yet gets its updates late, never not at all.
 final class RemoteListeners: Sendable {
     /// Seconds between two complete announcements of a node.
     static let period = 2.0
     /// Seconds after which a node's announced keys are forgotten.
     static let expiry = 3.5 * period
-    /// Seconds after start during which everyone counts as listening (every node announces once meanwhile).
-    static let grace = 2.5 * period
+    /// Seconds after start during which everyone counts as listening (the others answer the hello meanwhile).
+    static let grace = 1.0
+    /// The event a starting node sends to have every other node announce all its keys of a kind at once.
+    static let helloEvent = "spaces:listeners-hello"
 
     private struct Heard {
         var keys: Set<Int64>
@@ -35,7 +39,7 @@ final class RemoteListeners: Sendable {
 
     init(now: Double) {
         self.startedAt = now
-        self.skipped = SkippedUpdates(window: Self.period * 2, capacity: 8192)
+        self.skipped = SkippedUpdates(window: Self.period * 3, capacity: 8192)
     }
 
     deinit {
@@ -127,15 +131,27 @@ enum ListenerAnnouncements {
             let fresh = remote.heard(node: sender, keys: keys, complete: complete, now: Date().timeIntervalSince1970)
             if !fresh.isEmpty { learned(fresh) }
         }
+        let announceAll = { @Sendable [weak io, weak local] in
+            guard let io, let local else { return }
+            let keys = local.listening(now: Date().timeIntervalSince1970)
+            if !keys.isEmpty { io.serverSideEmit(event, [.string(node), .bool(true), .array(keys.map { .int($0) })]) }
+        }
+        io.sockets.onServerSideEvent(RemoteListeners.helloEvent) { args, _ in
+            if args.first?.stringValue == event { announceAll() }
+        }
+        // Twice: the first may leave before this node's subscriber listens for the answers.
+        io.serverSideEmit(RemoteListeners.helloEvent, [.string(event)])
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + RemoteListeners.grace / 2) { [weak io] in
+            io?.serverSideEmit(RemoteListeners.helloEvent, [.string(event)])
+        }
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
         timer.schedule(deadline: .now() + RemoteListeners.period / 2, repeating: RemoteListeners.period, leeway: .milliseconds(200))
         timer.setEventHandler { [weak io, weak local, weak remote] in
-            guard let io, let local else {
+            guard io != nil, local != nil else {
                 remote?.stopAnnouncing()
                 return
             }
-            let keys = local.listening(now: Date().timeIntervalSince1970)
-            if !keys.isEmpty { io.serverSideEmit(event, [.string(node), .bool(true), .array(keys.map { .int($0) })]) }
+            announceAll()
         }
         remote.keepAnnouncing(AnnouncementTimer(source: timer))
         timer.resume()
