@@ -12,8 +12,8 @@ Setups (the bench-spaces traffic: spaces-worker at concurrency 8, each submit fo
   postgres  one node on PostgreSQL, no Redis, no nginx (as `--setups postgres`).
 
 After a warm-up run every counter is reset, a measured run follows, and once every request completed the script
-prints, per request: the statements of every node (pg_stat_statements; NOTIFYs are the `pg_notify` and `NOTIFY`
-rows), the Redis commands (INFO commandstats), and per node its system calls (perf stat tracepoints: accepts,
+prints, per request: the statements of every node (pg_stat_statements; those that may NOTIFY are the `pg_notify`
+and `NOTIFY` rows), the Redis commands (INFO commandstats), and per node its system calls (perf stat tracepoints: accepts,
 reads, writes, epoll waits, futex wakes) and, with --callgrind (nodes under valgrind), its instructions. These
 counts do not depend on what else runs on the machine; the CPU times printed beside them do.
 """
@@ -212,7 +212,8 @@ def main():
             if int(calls) / submits >= 0.01:
                 print(f"  {int(calls) / submits:6.2f} calls  {query[:120]}")
         print(f"  statements/request (all nodes, this script's /metrics polls included): {total / submits:.2f}; "
-              f"statements with a NOTIFY: {notifies / submits:.2f}")
+              f"statements that may NOTIFY: {notifies / submits:.2f} (the submit's INSERT notifies only when queued and "
+              f"another node has a worker; the idle node's recvfrom counts the wake-ups it got)")
         if redis:
             stats = redis_commandstats(redis)
             print("  redis commands/request: " + ", ".join(
