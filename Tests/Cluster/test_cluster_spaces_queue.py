@@ -200,6 +200,51 @@ def test_page_on_node_a_sees_progress_and_result_of_a_worker_on_node_b(nodes):
         worker.stop()
 
 
+def redis_publishes(redis):
+    """PUBLISH commands Redis has run so far (INFO commandstats)."""
+    for line in redis.command("INFO", "commandstats").splitlines():
+        if line.startswith("cmdstat_publish:"):
+            return int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return 0
+
+
+def test_live_updates_skipped_while_nobody_listens_still_reach_a_page_that_connects_later(nodes, shared_redis):
+    a, b = nodes
+    space_id, name = create_space(a)
+    worker = RawWorker(b, name)
+    page = socketio.Client(reconnection=False)
+    try:
+        assert worker.registered
+        user = new_user(a)
+
+        def life_of_a_request_publishes():
+            before = redis_publishes(shared_redis)
+            request_id = submit(user, a, space_id, prompt="unwatched").json()["request_id"]
+            wait_until(lambda: any(r["request_id"] == request_id for r in worker.received), what="delivery on B")
+            worker.answer(request_id)
+            wait_final(user, a, request_id)
+            return redis_publishes(shared_redis) - before
+
+        # Right after start every node publishes (the others' listeners are not known yet); then, with no page
+        # anywhere, a request's life publishes nothing to Redis.
+        wait_until(lambda: life_of_a_request_publishes() == 0, timeout=40, interval=0.2,
+                   what="a request's updates skipped with nobody listening")
+
+        held = submit(user, a, space_id, prompt="held").json()["request_id"]
+        wait_until(lambda: any(r["request_id"] == held for r in worker.received), what="delivery of the held request")
+        updates = []
+        page.on("request_update", lambda data, *rest: updates.append(data))
+        cookie = "; ".join(f"{k}={v}" for k, v in user.cookies.items())
+        page.connect(a.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=WAIT)
+        # B learns from A that the user listens now (or replays what it skipped meanwhile): the result reaches A.
+        worker.answer(held, text="seen")
+        wait_until(lambda: any(u["request_id"] == held and u["status"] == "completed" for u in updates),
+                   what="the result from B on the page that connected to A later")
+    finally:
+        page.disconnect()
+        worker.close()
+
+
 def test_metrics_report_the_node_and_the_cluster_queues(nodes):
     a, b = nodes
     space_id, name = create_space(a)

@@ -62,6 +62,21 @@ final class TrustProxyTests: XCTestCase {
         XCTAssertEqual(ForwardedHeaders.clientAddress(headers, peer: "peer"), "192.0.2.1")
         XCTAssertTrue(ForwardedHeaders.isSecure(HTTPHeaders(), fallback: true), "no header keeps the connection's own scheme")
     }
+
+    func testFirstEntryDropsBlanksAroundTheLeftMostEntryOnly() {
+        XCTAssertEqual(ForwardedHeaders.firstEntry(" \t192.0.2.1 \t, 10.0.0.2"), "192.0.2.1")
+        XCTAssertEqual(ForwardedHeaders.firstEntry("a b"), "a b")
+        XCTAssertEqual(ForwardedHeaders.firstEntry(", 192.0.2.1"), "")
+        XCTAssertEqual(ForwardedHeaders.firstEntry("  "), "")
+        XCTAssertEqual(ForwardedHeaders.firstEntry(""), "")
+        func secure(_ value: String) -> Bool {
+            var headers = HTTPHeaders()
+            headers.add("X-Forwarded-Proto", value)
+            return ForwardedHeaders.isSecure(headers, fallback: false)
+        }
+        XCTAssertEqual(["https", " HtTpS ,http", "http", "httpsx", "https2", "", "ht tps"].map(secure),
+                       [true, true, false, false, false, false, false])
+    }
 }
 
 /// Answers `<remoteAddress> <scheme>`.

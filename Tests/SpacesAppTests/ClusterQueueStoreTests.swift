@@ -131,6 +131,35 @@ import Testing
         #expect(limited == .rateLimited(retryAfter: 40))
     }
 
+    @Test func aQueuedRequestWakesTheOtherNodesOnlyWhenOneOfThemHasAWorkerForTheSpace() throws {
+        let (first, second, spaceID, userID, _) = try self.twoNodes()
+        defer { first.close(); second.close() }
+        let heard = HeardWakes()
+        let listener = second.wakeListener(onWake: { heard.add($0) }, onConnect: { heard.add("connected") })
+        listener.start()
+        defer { listener.stop() }
+        try Self.waitUntil { heard.all.contains("connected") }
+        _ = try first.joinCluster(nodeID: "n1", address: "a1", leaseSeconds: 60, maxDeliveries: 3, now: 1)
+        _ = try second.joinCluster(nodeID: "n2", address: "a2", leaseSeconds: 60, maxDeliveries: 3, now: 1)
+        let wake = "q \(spaceID) n1"
+        // Wake-ups arrive in commit order: once the marker is in, a wake-up sent before it would be too.
+        func wakesBefore(_ marker: String) throws -> Int {
+            try first.wakeNodes(marker)
+            try Self.waitUntil { heard.all.contains(marker) }
+            return heard.all.filter { $0 == wake }.count
+        }
+        try first.acceptRequest(Self.record(space: spaceID, user: userID, 1), rules: Self.open, wake: wake)
+        #expect(try wakesBefore("m1") == 0, "no worker anywhere")
+        let own = ClusterRegistration(workerID: "w1", spaceID: spaceID, nodeID: "n1", concurrency: 1, address: "", registeredAt: 1)
+        #expect(try first.addRegistration(own, maxWorkers: 5))
+        try first.acceptRequest(Self.record(space: spaceID, user: userID, 2), rules: Self.open, wake: wake)
+        #expect(try wakesBefore("m2") == 0, "the only worker is on the sending node")
+        let other = ClusterRegistration(workerID: "w2", spaceID: spaceID, nodeID: "n2", concurrency: 1, address: "", registeredAt: 1)
+        #expect(try second.addRegistration(other, maxWorkers: 5))
+        try first.acceptRequest(Self.record(space: spaceID, user: userID, 3), rules: Self.open, wake: wake)
+        #expect(try wakesBefore("m3") == 1, "a worker on another node")
+    }
+
     @Test func aListeningNodeKeepsRowsUntilAnyNodeChangesThem() throws {
         let (first, second, spaceID, userID, _) = try self.twoNodes()
         defer { first.close(); second.close() }
@@ -407,4 +436,15 @@ import Testing
         #expect(try second.request(id: lost.id)?.status == .processing)
         #expect(try second.request(id: records[3].id)?.status == .queued)
     }
+}
+
+/// Wake-up payloads a listener heard, from its thread.
+private final class HeardWakes: Sendable {
+    private let payloads = Mutex<[String]>([])
+
+    func add(_ payload: String) {
+        self.payloads.withLock { $0.append(payload) }
+    }
+
+    var all: [String] { self.payloads.withLock { $0 } }
 }

@@ -24,7 +24,7 @@ extension SpacesCore {
     /// Notes that `spaceID`'s state changed; watchers hear once at the end of this turn of the queue, so a burst
     /// of submissions costs one update, not one per request.
     func spaceChanged(_ spaceID: Int64) {
-        guard self.onSpaceUpdate != nil, self.wantsSpaceUpdates?() ?? true else { return }
+        guard self.onSpaceUpdate != nil, self.wantsSpaceUpdates?(spaceID) ?? true else { return }
         let first = self.changedSpaces.isEmpty
         self.changedSpaces.insert(spaceID)
         guard first else { return }

@@ -331,10 +331,18 @@ extension SpacesCore {
     /// Seconds of a database outage during which results and dispatches are retried.
     static let maxStoreRetries = 120
 
+    /// Tells the owners' browsers how `requestIDs` stand now (their earlier updates were skipped: nobody was
+    /// known to listen then).
+    func republish(requestIDs: [String]) {
+        for id in requestIDs {
+            if let record = try? self.store.request(id: id) { self.publish(record) }
+        }
+    }
+
     /// Tells the owner's browsers.
     func publish(_ record: RequestRecord, partial: JSONValue? = nil) {
         self.spaceChanged(record.spaceID)
-        guard let onRequestUpdate = self.onRequestUpdate, self.wantsRequestUpdates?(record.userID) ?? true else { return }
+        guard let onRequestUpdate = self.onRequestUpdate, self.wantsRequestUpdates?(record.userID, record.id) ?? true else { return }
         var update = JSONObject()
         update["request_id"] = .string(record.id)
         update["space_id"] = .int(record.spaceID)

@@ -46,14 +46,14 @@ final class SpacesCore: @unchecked Sendable {
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     /// Called (on `queue`) when a request changes, with its owner and a JSON summary, for live pages.
     var onRequestUpdate: (@Sendable (_ userID: Int64, _ update: JSONValue) -> Void)?
-    /// Whether a user may have a page that listens to `onRequestUpdate` (nil: assume so). Updates for users
-    /// without one are not built.
-    var wantsRequestUpdates: (@Sendable (_ userID: Int64) -> Bool)?
+    /// Whether a user may have a page that listens to `onRequestUpdate` for a request (nil: assume so). Updates
+    /// for users without one are not built.
+    var wantsRequestUpdates: (@Sendable (_ userID: Int64, _ requestID: String) -> Bool)?
     /// Called (on `queue`) with a space's public state (workers, queue size) after it changed, at most once per
     /// turn of the queue however many requests moved.
     var onSpaceUpdate: (@Sendable (_ spaceID: Int64, _ state: JSONValue) -> Void)?
     /// Whether any page may listen to `onSpaceUpdate` (nil: assume so). With none, changes are not gathered.
-    var wantsSpaceUpdates: (@Sendable () -> Bool)?
+    var wantsSpaceUpdates: (@Sendable (_ spaceID: Int64) -> Bool)?
     /// Spaces whose state changed since the last `onSpaceUpdate` round.
     var changedSpaces: Set<Int64> = []
 

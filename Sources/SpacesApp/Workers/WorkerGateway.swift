@@ -38,26 +38,59 @@ enum WorkerGateway {
     static let maxWatchedSpaces = 50
 
     static func install(on io: SocketIOServer, core: SpacesCore, sessions: SessionCookie) {
-        // Behind the Redis adapter a user's pages may sit on another node: every update goes out.
-        let everywhere = !(io.sockets.adapter is InMemoryAdapter)
         let recoverySeconds = Double(io.options.connectionStateRecovery?.maxDisconnectionDuration ?? 0) / 1000
-        let listeners = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
-        core.wantsRequestUpdates = { userID in listeners.mayListen(userID, now: Date().timeIntervalSince1970) }
+        let now = Date().timeIntervalSince1970
+        // Behind the Redis adapter a user's pages may sit on another node: the nodes tell each other who listens.
+        let clustered = !(io.sockets.adapter is InMemoryAdapter)
+        let node = SecureRandom.token(byteCount: 8)
+        let remoteUsers = clustered ? RemoteListeners(now: now) : nil
+        let remoteWatchers = clustered ? RemoteListeners(now: now) : nil
+        let listeners = RequestListeners(remote: remoteUsers, recoverySeconds: recoverySeconds) { [weak io] userID in
+            if clustered { ListenerAnnouncements.announce(io: io, event: self.usersEvent, node: node, key: userID) }
+        }
         // Pages watching spaces, counted under one key: with none, space updates are not built (a request's life
         // changes its space's state twice, and an API-only site has nobody to tell).
-        let watchers = RequestListeners(everywhere: everywhere, recoverySeconds: recoverySeconds)
-        core.wantsSpaceUpdates = { watchers.mayListen(Self.anySpaceWatcher, now: Date().timeIntervalSince1970) }
+        let watchers = RequestListeners(remote: remoteWatchers, recoverySeconds: recoverySeconds) { [weak io] key in
+            if clustered { ListenerAnnouncements.announce(io: io, event: self.watchersEvent, node: node, key: key) }
+        }
+        core.wantsRequestUpdates = { userID, requestID in
+            let now = Date().timeIntervalSince1970
+            if listeners.mayListen(userID, now: now) { return true }
+            remoteUsers?.skipped.note(key: userID, id: requestID, now: now)
+            return false
+        }
+        core.wantsSpaceUpdates = { spaceID in
+            let now = Date().timeIntervalSince1970
+            if watchers.mayListen(Self.anySpaceWatcher, now: now) { return true }
+            remoteWatchers?.skipped.note(key: Self.anySpaceWatcher, id: String(spaceID), now: now)
+            return false
+        }
         core.onRequestUpdate = { [weak io] userID, update in
             io?.to(self.userRoom(userID)).emit(self.updateEvent, update)
         }
         core.onSpaceUpdate = { [weak io] spaceID, state in
             io?.to(self.spaceRoom(spaceID)).to(self.allSpacesRoom).emit(self.spaceEvent, state)
         }
+        if let remoteUsers, let remoteWatchers {
+            // Updates skipped before the announcement arrived go out now, from the current state.
+            ListenerAnnouncements.start(io: io, event: self.usersEvent, node: node, local: listeners, remote: remoteUsers) { users in
+                let now = Date().timeIntervalSince1970
+                let ids = users.flatMap { remoteUsers.skipped.ids(for: $0, now: now) }
+                if !ids.isEmpty { core.post { core.republish(requestIDs: ids) } }
+            }
+            ListenerAnnouncements.start(io: io, event: self.watchersEvent, node: node, local: watchers,
+                                        remote: remoteWatchers) { _ in
+                let spaces = remoteWatchers.skipped.ids(for: Self.anySpaceWatcher, now: Date().timeIntervalSince1970)
+                    .compactMap { Int64($0) }
+                if !spaces.isEmpty { core.post { for spaceID in spaces { core.spaceChanged(spaceID) } } }
+            }
+        }
         io.on(.connection) { socket in
             let userID = sessions.userID(from: socket.handshake.headers, now: Date().timeIntervalSince1970)
             if let userID {
-                listeners.joined(userID)
+                // In the room before the other nodes hear of it (`joined` announces), so their updates find it.
                 socket.join(self.userRoom(userID))
+                listeners.joined(userID)
             }
             // A recovered socket is back in the rooms it watched before.
             let watching = WatchingFlag()
@@ -97,13 +130,13 @@ enum WorkerGateway {
             socket.on("watch_space") { args, _ in
                 guard let spaceID = args.first?["space_id"]?.intValue.map(Int64.init),
                       socket.rooms.filter({ $0.hasPrefix("space:") }).count < self.maxWatchedSpaces else { return }
-                watching.start(watchers)
                 socket.join(self.spaceRoom(spaceID))
+                watching.start(watchers)
                 core.post { socket.emit(self.spaceEvent, core.spaceState(spaceID)) }
             }
             socket.on("watch_spaces") { _, _ in
-                watching.start(watchers)
                 socket.join(self.allSpacesRoom)
+                watching.start(watchers)
             }
             socket.on(.disconnect) { _ in
                 if let userID { listeners.left(userID, now: Date().timeIntervalSince1970) }
@@ -114,6 +147,10 @@ enum WorkerGateway {
     }
 
     static func userRoom(_ userID: Int64) -> String { "user:\(userID)" }
+
+    /// Server-side events in which nodes announce the users with pages, and whether pages watch spaces.
+    static let usersEvent = "spaces:listening-users"
+    static let watchersEvent = "spaces:watching-spaces"
 
     /// The key `RequestListeners` counts space-watching pages under.
     static let anySpaceWatcher: Int64 = 0
@@ -134,9 +171,10 @@ final class WatchingFlag: Sendable {
     }
 }
 
-/// The users whose pages may receive `request_update` from this node: one with a page connected, or one whose
-/// page left less than the recovery window ago (it may come back and be sent what it missed). A request's life
-/// sends two updates; for a user submitting through the API alone they are not built at all.
+/// The users whose pages may receive `request_update`: one with a page connected here, or one whose page left
+/// less than the recovery window ago (it may come back and be sent what it missed), or, on a cluster, one that
+/// another node announced (`remote`). A request's life sends two updates; for a user submitting through the API
+/// alone they are not built at all.
 final class RequestListeners: Sendable {
     private struct State {
         var connected: [Int64: Int] = [:]
@@ -145,17 +183,23 @@ final class RequestListeners: Sendable {
     }
 
     private let state = Mutex(State())
-    private let everywhere: Bool
+    private let remote: RemoteListeners?
     private let recoverySeconds: Double
+    /// Called when a user's first page here joins (outside the lock).
+    private let onFirstJoin: @Sendable (Int64) -> Void
 
-    /// `everywhere`: pages may be connected to other nodes (every user may listen).
-    init(everywhere: Bool, recoverySeconds: Double) {
-        self.everywhere = everywhere
+    init(remote: RemoteListeners?, recoverySeconds: Double, onFirstJoin: @escaping @Sendable (Int64) -> Void = { _ in }) {
+        self.remote = remote
         self.recoverySeconds = recoverySeconds
+        self.onFirstJoin = onFirstJoin
     }
 
     func joined(_ userID: Int64) {
-        self.state.withLock { $0.connected[userID, default: 0] += 1 }
+        let first = self.state.withLock { state in
+            state.connected[userID, default: 0] += 1
+            return state.connected[userID] == 1
+        }
+        if first { self.onFirstJoin(userID) }
     }
 
     func left(_ userID: Int64, now: Double) {
@@ -171,11 +215,20 @@ final class RequestListeners: Sendable {
     }
 
     func mayListen(_ userID: Int64, now: Double) -> Bool {
-        if self.everywhere { return true }
-        return self.state.withLock { state in
+        let here = self.state.withLock { state in
             if state.connected[userID] != nil { return true }
             guard let left = state.left[userID] else { return false }
             return now - left <= self.recoverySeconds
+        }
+        return here || self.remote?.contains(userID, now: now) == true
+    }
+
+    /// Every user that may listen here, for the other nodes.
+    func listening(now: Double) -> [Int64] {
+        self.state.withLock { state in
+            Array(state.connected.keys) + state.left.compactMap { user, left in
+                state.connected[user] == nil && now - left <= self.recoverySeconds ? user : nil
+            }
         }
     }
 }

@@ -176,6 +176,9 @@ extension PostgresStore: ClusterQueueStore {
             let r = record
             // `claim` row: the slot, only when given and nothing waits in the space (read in this statement's
             // snapshot, as a claim reads the head). Without it the request is inserted queued, as given.
+            // A queued request wakes the other nodes only when one of them has a worker for the space (the wake
+            // payload ends with the sender's node id): a worker registering meanwhile claims when it registers,
+            // or at the next sweep when both commits cross.
             let stored = try self.submissions.queryFirst("""
                 WITH claim AS (
                     SELECT CAST(? AS TEXT) AS worker, CAST(? AS TEXT) AS node, CAST(? AS DOUBLE PRECISION) AS at
@@ -187,13 +190,14 @@ extension PostgresStore: ClusterQueueStore {
                 VALUES (?, ?, ?, ?, ?, COALESCE((SELECT 'processing' FROM claim), ?), ?, ?, ?,
                     ? + (SELECT COUNT(*) FROM claim), COALESCE((SELECT worker FROM claim), ?), (SELECT node FROM claim),
                     ?, ?, nextval('requests_queue_order'), ?, ?, COALESCE((SELECT at FROM claim), ?), ?, ?)
-                RETURNING queue_order, status, CASE WHEN status = 'queued' THEN pg_notify(?, ?) END,
+                RETURNING queue_order, status, CASE WHEN status = 'queued' AND EXISTS (SELECT 1 FROM worker_registrations
+                    WHERE space_id = ? AND node_id <> split_part(?, ' ', 3)) THEN pg_notify(?, ?) END,
                     CASE WHEN status = 'queued' THEN 1 + (SELECT COUNT(*) FROM requests q WHERE q.space_id = ?
                         AND q.status = 'queued' AND q.queue_order < requests.queue_order) END
                 """, claim?.workerID, claim?.nodeID, r.createdAt, claim?.workerID, r.spaceID,
                 r.id, r.spaceID, r.userID, r.username, r.payload, r.status.rawValue, r.result, r.error, r.token,
                 r.deliveries, r.workerID, r.progress, r.progressMessage, r.createdAt, r.updatedAt, r.startedAt,
-                r.finishedAt, r.baseURL, Self.wakeChannel, wake, r.spaceID,
+                r.finishedAt, r.baseURL, r.spaceID, wake, Self.wakeChannel, wake, r.spaceID,
                 map: { (order: $0.int64(0), claimed: $0.text(1) == RequestStatus.processing.rawValue,
                         position: $0.isNull(3) ? nil : $0.int(3)) })
             var accepted = record
