@@ -444,6 +444,9 @@ public final class EventLoop: @unchecked Sendable {
         _ = read(self.wakeupFD, &value, 8)
     }
 
+    // Inlined into `run`, as they were before the loop measured its busy time: called out of line, the two
+    // cost about 60 instructions more per wakeup (callgrind, the 200 msgs/s run).
+    @inline(__always)
     private func runDueTimers(now: UInt64) {
         guard !self.timers.isEmpty else { return }
         while let timer = self.timers.popDue(now: now) {
@@ -487,6 +490,7 @@ public final class EventLoop: @unchecked Sendable {
     /// How long queued tasks run before the loop looks at its connections again.
     static let taskTimeSliceNanos: UInt64 = 1_000_000
 
+    @inline(__always)
     private func flushAll() {
         // Flushing may schedule more flushes (a close after flush); loop until quiet. The two queues are
         // swapped rather than copied, so a busy loop does not allocate here. Targets are taken from the back:
