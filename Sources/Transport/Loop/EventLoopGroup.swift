@@ -55,6 +55,31 @@ public final class EventLoopGroup: Sendable {
         return self.loops[n % self.loops.count]
     }
 
+    /// The busy share (per mille of the last `LoopLoad.windowNanos`) under which a loop takes new connections
+    /// ahead of the loops after it.
+    public static let fillThresholdPermille = 500
+
+    /// The loop that should own a connection just accepted on `acceptedOn`: the first loop, in index order,
+    /// that was busy less than half of the last 100 ms; when every loop is, the accepting one unless another
+    /// is clearly less busy (a hand-off costs the target a wakeup). At low rates the connections thus share
+    /// one loop: each message still costs one wakeup, but on one thread whose code and data stay warm in one
+    /// core's cache, and messages that arrive together are handled in one wakeup. Filled loops spill over,
+    /// so busy servers still use every core. Safe from any thread.
+    public func loopForNewConnection(acceptedOn: EventLoop) -> EventLoop {
+        guard self.loops.count > 1 else { return acceptedOn }
+        let now = monotonicNanos()
+        var least = acceptedOn
+        var leastShare = Int.max
+        var acceptedShare = Int.max
+        for loop in self.loops {
+            let share = loop.load.recentPermille(now: now)
+            if share < Self.fillThresholdPermille { return loop }
+            if loop === acceptedOn { acceptedShare = share }
+            if share < leastShare { (least, leastShare) = (loop, share) }
+        }
+        return leastShare &+ 100 < acceptedShare ? least : acceptedOn
+    }
+
     /// Stops every loop after it ran what was queued, and waits up to `timeoutSeconds` for the threads.
     public func shutdown(timeoutSeconds: Double = 10) {
         for loop in self.loops { loop.stop() }

@@ -62,7 +62,7 @@ public final class TCPListener: @unchecked Sendable {
         let holders = perLoop ? nil : SharedCounter(loops.count)
         for (index, loop) in loops.enumerated() {
             let acceptor = Acceptor(fd: fds[perLoop ? index : 0], exclusive: !perLoop, holders: holders, loop: loop,
-                                    tls: tls, admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
+                                    placement: perLoop ? nil : group, tls: tls, admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
@@ -127,6 +127,8 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     let exclusive: Bool
     let holders: SharedCounter?
     let loop: EventLoop
+    /// Picks the loop that owns a connection this one accepted (`loopForNewConnection`); nil: this loop.
+    let placement: EventLoopGroup?
     let onAccept: @Sendable (TCPConnection) -> Void
     let tls: TLSServerContext?
     /// Nil when there is no limit: nothing is counted then.
@@ -135,12 +137,14 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private var closed = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, loop: EventLoop, tls: TLSServerContext?,
-         admission: ConnectionAdmission?, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
+    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, loop: EventLoop, placement: EventLoopGroup?,
+         tls: TLSServerContext?, admission: ConnectionAdmission?,
+         onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
         self.exclusive = exclusive
         self.holders = holders
         self.loop = loop
+        self.placement = placement
         self.tls = tls
         self.admission = admission
         self.onAccept = onAccept
@@ -206,19 +210,31 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
                     continue
                 }
             }
-            let connection = TCPConnection(fd: client, loop: self.loop, remoteAddress: remote)
-            if let admission = self.admission, let ticket { connection.admission = (admission, ticket) }
-            if let tls = self.tls, !connection.beginTLS(tls) {
+            let target = self.placement?.loopForNewConnection(acceptedOn: self.loop) ?? self.loop
+            if target === self.loop {
+                self.adopt(client, remote: remote, ticket: ticket, on: target)
+            } else if !target.tryExecute({ [self, ticket] in self.adopt(client, remote: remote, ticket: ticket, on: target) }) {
                 Glibc.close(client)
                 if let admission = self.admission, let ticket { admission.release(ticket) }
-                continue
             }
-            self.onAccept(connection)
-            do {
-                try connection.start()
-            } catch {
-                connection.close(error: EBADF)
-            }
+        }
+    }
+
+    /// Makes the accepted socket a connection of `loop` and starts it. On `loop`'s thread; uses only the
+    /// acceptor's constants, so another loop than the acceptor's may run it.
+    private func adopt(_ client: Int32, remote: SocketAddress, ticket: AdmissionTicket?, on loop: EventLoop) {
+        let connection = TCPConnection(fd: client, loop: loop, remoteAddress: remote)
+        if let admission = self.admission, let ticket { connection.admission = (admission, ticket) }
+        if let tls = self.tls, !connection.beginTLS(tls) {
+            Glibc.close(client)
+            if let admission = self.admission, let ticket { admission.release(ticket) }
+            return
+        }
+        self.onAccept(connection)
+        do {
+            try connection.start()
+        } catch {
+            connection.close(error: EBADF)
         }
     }
 
