@@ -58,6 +58,41 @@ final class LoopPlacementTests: XCTestCase {
         XCTAssertEqual(owner.withLock { $0 }, 1)
     }
 
+    /// A loop that hands a connection to another steps aside from the shared socket for a while; at least one
+    /// loop keeps watching it, so connections are taken whichever way placement turns: to the first loop while
+    /// it is idle, to the second while the first is busy, and to the first again once it is idle.
+    func testConnectionsAreTakenAsPlacementTurnsBetweenLoops() throws {
+        self.group = try EventLoopGroup(loopCount: 2)
+        let first = self.group.loops[0]
+        let owners = Mutex<[Int]>([])
+        let listener = try TCPListener(host: "127.0.0.1", port: 0, group: self.group) { connection in
+            owners.withLock { $0.append(connection.loop.index) }
+            connection.close()
+        }
+        self.listener = listener
+        func connect(_ count: Int) throws -> [Int] {
+            owners.withLock { $0.removeAll() }
+            for _ in 0..<count {
+                let client = try TestSocket(port: listener.address.port)
+                client.close()
+            }
+            XCTAssertTrue(TestDeadline.wait(timeout: 10) { owners.withLock { $0.count } == count },
+                          "only \(owners.withLock { $0.count }) of \(count) connections were taken")
+            return owners.withLock { $0 }
+        }
+        XCTAssertEqual(Set(try connect(16)), [0])
+        self.keepBusy(first)
+        XCTAssertTrue(TestDeadline.wait(timeout: 10) {
+            first.load.recentPermille(now: monotonicNanos()) >= EventLoopGroup.fillThresholdPermille
+        })
+        XCTAssertEqual(Set(try connect(16)), [1])
+        self.stopBusy.raised.store(true, ordering: .relaxed)
+        XCTAssertTrue(TestDeadline.wait(timeout: 10) {
+            self.group.loopForNewConnection(acceptedOn: self.group.loops[1]) === first
+        })
+        XCTAssertEqual(Set(try connect(16)), [0])
+    }
+
     func testTheLoadOfALoopThatStoppedWorkingFades() throws {
         self.group = try EventLoopGroup(loopCount: 2)
         let first = self.group.loops[0]

@@ -60,9 +60,11 @@ public final class TCPListener: @unchecked Sendable {
         self.admission = admission
         // A shared socket is closed by the last loop to let go of it.
         let holders = perLoop ? nil : SharedCounter(loops.count)
+        let watchers = perLoop ? nil : SharedCounter(0)
         for (index, loop) in loops.enumerated() {
-            let acceptor = Acceptor(fd: fds[perLoop ? index : 0], exclusive: !perLoop, holders: holders, loop: loop,
-                                    placement: perLoop ? nil : group, tls: tls, admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
+            let acceptor = Acceptor(fd: fds[perLoop ? index : 0], exclusive: !perLoop, holders: holders,
+                                    watchers: watchers, loop: loop, placement: perLoop ? nil : group, tls: tls,
+                                    admission: limits.isUnlimited ? nil : admission, onAccept: onAccept)
             self.acceptors.append(acceptor)
             loop.execute { acceptor.start() }
         }
@@ -126,6 +128,8 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     /// still holding it. Nil holders: this loop's own socket.
     let exclusive: Bool
     let holders: SharedCounter?
+    /// How many loops watch the shared socket now; a loop steps aside only while another one watches.
+    let watchers: SharedCounter?
     let loop: EventLoop
     /// Picks the loop that owns a connection this one accepted (`loopForNewConnection`); nil: this loop.
     let placement: EventLoopGroup?
@@ -137,12 +141,13 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private var closed = false
     private var backoff: LoopTimer?
 
-    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, loop: EventLoop, placement: EventLoopGroup?,
-         tls: TLSServerContext?, admission: ConnectionAdmission?,
+    init(fd: Int32, exclusive: Bool, holders: SharedCounter?, watchers: SharedCounter?, loop: EventLoop,
+         placement: EventLoopGroup?, tls: TLSServerContext?, admission: ConnectionAdmission?,
          onAccept: @escaping @Sendable (TCPConnection) -> Void) {
         self.fd = fd
         self.exclusive = exclusive
         self.holders = holders
+        self.watchers = watchers
         self.loop = loop
         self.placement = placement
         self.tls = tls
@@ -156,6 +161,7 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
             let events = EPOLLIN.rawValue | (self.exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
             try self.loop.register(fd: self.fd, events: events, handler: self)
             self.active = true
+            self.watchers?.increment()
         } catch {
             // The kernel keeps hashing connections to this loop's socket: try again in a moment rather than
             // leave them queued where nobody accepts.
@@ -180,11 +186,29 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
         if let timer = self.backoff { self.loop.cancel(timer) }
         guard self.active else { return }
         self.active = false
+        _ = self.watchers?.decrement()
         self.loop.deregister(fd: self.fd)
     }
 
+    /// Placement sends new connections to another loop (`loopForNewConnection`): stop watching the shared
+    /// socket for one placement window, so that the kernel wakes that loop for them instead of this one
+    /// waking to hand each over (a wakeup of the target per connection). Never the last loop watching.
+    /// True when this loop stepped aside.
+    private func stepAside() -> Bool {
+        guard self.active, let watchers = self.watchers, watchers.decrement(keepingAtLeast: 1) else { return false }
+        self.active = false
+        self.loop.deregister(fd: self.fd)
+        let window = Int(LoopLoad.windowNanos / 1_000_000)
+        self.backoff = self.loop.schedule(afterMillis: window) { [weak self] in self?.start() }
+        return true
+    }
+
     func handleEvents(_ mask: UInt32) {
-        for _ in 0..<64 {
+        var handedAway = false
+        var drainingAfterStep = false
+        var budget = 64
+        while budget > 0 {
+            budget -= 1
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) { ptr in
@@ -198,6 +222,12 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
                     // Out of descriptors: stop watching for a moment instead of spinning on the ready socket.
                     self.stop()
                     self.backoff = self.loop.schedule(afterMillis: 100) { [weak self] in self?.start() }
+                } else if handedAway, !drainingAfterStep, self.stepAside() {
+                    // A connection that arrived between the last accept and the step aside woke this loop
+                    // alone: take it (and any after it) once more, to the target.
+                    drainingAfterStep = true
+                    budget = 64
+                    continue
                 }
                 return
             }
@@ -213,7 +243,10 @@ private final class Acceptor: EventLoopHandler, @unchecked Sendable {
             let target = self.placement?.loopForNewConnection(acceptedOn: self.loop) ?? self.loop
             if target === self.loop {
                 self.adopt(client, remote: remote, ticket: ticket, on: target)
-            } else if !target.tryExecute({ [self, ticket] in self.adopt(client, remote: remote, ticket: ticket, on: target) }) {
+                continue
+            }
+            handedAway = true
+            if !target.tryExecute({ [self, ticket] in self.adopt(client, remote: remote, ticket: ticket, on: target) }) {
                 Glibc.close(client)
                 if let admission = self.admission, let ticket { admission.release(ticket) }
             }
