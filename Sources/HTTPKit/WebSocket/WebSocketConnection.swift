@@ -14,6 +14,7 @@ public protocol WebSocketDelegate: AnyObject {
 }
 
 extension WebSocketDelegate {
+    /// Copies the in-place text into an array for delegates that only take arrays.
     public func webSocket(_ ws: WebSocketConnection, didReceiveText bytes: ArraySlice<UInt8>) {
         self.webSocket(ws, didReceiveText: Array(bytes))
     }

@@ -103,7 +103,9 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
     /// Where `nextTextInPlace(in:)` left a text message: `payload` indexes `buffer.readableView`, and the
     /// frame's `frameLength` bytes are to be consumed once the payload is no longer read.
     public struct InPlaceText: Sendable {
+        /// The unmasked text, as indices of `buffer.readableView`.
         public let payload: Range<Int>
+        /// The whole frame's length (header and payload): what to consume after reading the text.
         public let frameLength: Int
     }
 
