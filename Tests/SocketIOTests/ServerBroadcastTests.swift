@@ -11,7 +11,9 @@ final class ServerBroadcastTests: XCTestCase {
 
     override func setUpWithError() throws {
         let recorder = self.recorder
-        self.server = try TestSocketIOServer.make { io in
+        // Per-loop sockets (`.evenHash`): the kernel hashes clients over both loops, so broadcasts cross loops
+        // (the default placement would keep every client of an idle server on the first loop).
+        self.server = try TestSocketIOServer.make(spread: .evenHash) { io in
             io.on(.connection) { socket in
                 recorder.record("loop:\(socket.loop.index):\(socket.id)")
                 socket.on("join") { args, ack in
@@ -62,8 +64,8 @@ final class ServerBroadcastTests: XCTestCase {
     }
 
     func testRoomBroadcastReachesMembersOnEveryLoopButTheSender() throws {
-        // The kernel picks the accepting loop (an idle one, often the same): connect in concurrent
-        // batches until members live on both loops (bounded).
+        // The kernel hashes each connection to a loop: connect in concurrent batches until members live on
+        // both loops (bounded).
         var members: [(client: SIOTestClient, sid: String)] = []
         var loops = Set<Substring>()
         while members.count < 40 && loops.count < 2 {

@@ -3,8 +3,9 @@ import SocketIO
 import SocketIOTestSupport
 import Transport
 
-/// The server these tests run against: two loops so that clients land on different loops (round robin) and
-/// broadcasts cross loops, and any origin allowed.
+/// The server these tests run against: two loops, and any origin allowed. With the default placement the clients
+/// of an idle server share the first loop; `spread: .evenHash` spreads them over both, for tests of what crosses
+/// loops.
 enum TestSocketIOServer {
     static func make(loops: Int = 2, spread: ConnectionSpread = .firstWaitingLoop,
                      engineOptions configureEngine: (inout EngineServerOptions) -> Void = { _ in },
