@@ -39,7 +39,7 @@ from cluster_support import Redis, process_cpu_ticks, wait_until  # noqa: E402
 from nginx_support import Nginx  # noqa: E402
 from spaces_bench import admin_session, create_space, run_load, workers_of  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD  # noqa: E402
-from spaces_pg_profile import psql  # noqa: E402
+from spaces_pg_profile import launch_node, psql  # noqa: E402
 from postgres_server import PostgresServer  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -63,18 +63,7 @@ def start_node(args, folder, database, env_extra, shim):
         env["LD_PRELOAD"] = shim
         command = ["valgrind", "--tool=callgrind", "--compress-strings=no",
                    f"--callgrind-out-file={folder}/spaces.cg.%p"] + command
-    with open(os.path.join(folder, "spaces.log"), "w") as log:
-        node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        line = node.stdout.readline()
-        if not line:
-            with open(os.path.join(folder, "spaces.log")) as log:
-                raise RuntimeError("spaces exited early: " + log.read()[-2000:])
-        match = re.search(r"listening on port (\d+)", line)
-        if match:
-            return node, int(match.group(1))
-    raise RuntimeError("spaces did not start")
+    return launch_node(command, env, folder)
 
 
 def backlog(urls):

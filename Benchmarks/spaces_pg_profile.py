@@ -99,6 +99,12 @@ def start_node(args, folder, database):
     env = dict(os.environ, SPACES_ADMIN_PASSWORD=ADMIN_PASSWORD, SPACES_PBKDF2_ITERATIONS="1000", SPACES_LOOPS="2")
     command = [os.path.join(args.bin, "spaces"), "--port", "0", "--host", "127.0.0.1",
                "--data-dir", os.path.join(folder, "data"), "--database", database]
+    return launch_node(command, env, folder)
+
+
+def launch_node(command, env, folder):
+    """Starts `command` (spaces, maybe under valgrind) with its stderr in folder/spaces.log; returns the process
+    and the port it reports once it listens."""
     with open(os.path.join(folder, "spaces.log"), "w") as log:
         node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env, start_new_session=True)
     deadline = time.monotonic() + 300
