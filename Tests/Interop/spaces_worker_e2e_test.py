@@ -355,9 +355,9 @@ def test_concurrency_two(server, admin_session, workers, tmp_path):
     finals = [wait_status(user, server, request_id, timeout=30) for request_id in ids]
     assert [f["status"] for f in finals] == ["completed", "completed"], finals
     first, second = (f["result"] for f in finals)
-    # The two commands ran at the same time: each started before the other ended.
+    # The two commands ran at the same time: each started before the other ended. (No bound on how far apart they
+    # started: on a loaded machine a second Python start-up can take seconds, and the overlap already proves it.)
     assert first["started"] < second["ended"] and second["started"] < first["ended"], (first, second)
-    assert abs(first["started"] - second["started"]) < 2.0, (first, second)
 
 
 # ---------------------------------------------------------------------------------------------------------------
