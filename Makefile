@@ -145,7 +145,10 @@ bench-cluster: release venv
 # `make bench-spaces`: SpacesApp with an echo worker at concurrency 8 and 16 users submitting over HTTP (each submit
 # followed by two status reads), on one node with SQLite, one node with PostgreSQL, and two nodes behind nginx
 # (Benchmarks/spaces_bench.py, driven by Benchmarks/spaces_load.c): server CPU per request, requests/s and dispatch
-# latency at 300 requests/s, each beside its target. Not part of `make test`. Options via SPACES_BENCH_ARGS, e.g.
+# latency at 300 requests/s, each beside its target. With two nodes, nginx hashes the client address, so each user
+# connects from a loopback address of its own (spaces_load --source-addrs), half of them hashing to each node, and
+# the worker connects to the second node directly: half the requests cross nodes. CPU is both nodes' sum (nginx's
+# apart). Not part of `make test`. Options via SPACES_BENCH_ARGS, e.g.
 # SPACES_BENCH_ARGS="--setups sqlite --requests 6000".
 SPACES_LOAD := .build/spaces_load/spaces_load
 

@@ -7,8 +7,9 @@
 
 Setups (the bench-spaces traffic: spaces-worker at concurrency 8, each submit followed by two status reads):
   cluster   two nodes on PostgreSQL with Redis and a shared uploads folder, behind nginx (deploy/nginx.conf), as
-            `spaces_bench.py --setups cluster` runs them;
-  cluster1  the same with one node (what the second node adds is `cluster` minus this);
+            `spaces_bench.py --setups cluster` runs them: users spread over both nodes by their source addresses,
+            the worker on the second node (directly), so half the requests cross from one node to the other;
+  cluster1  the same with one node, users and worker on it (what the second node adds is `cluster` minus this);
   postgres  one node on PostgreSQL, no Redis, no nginx (as `--setups postgres`).
 
 After a warm-up run every counter is reset, a measured run follows, and once every request completed the script
@@ -40,6 +41,7 @@ from nginx_support import Nginx  # noqa: E402
 from spaces_bench import admin_session, create_space, run_load, workers_of  # noqa: E402
 from spaces_e2e_test import ADMIN_PASSWORD  # noqa: E402
 from spaces_pg_profile import launch_node, psql  # noqa: E402
+from spaces_sources import node_counters, spread_sources  # noqa: E402
 from postgres_server import PostgresServer  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -49,8 +51,9 @@ SYSCALLS = ["accept4", "read", "recvfrom", "write", "writev", "sendto", "sendmsg
 class Front:
     """The part of a bench setup that `run_load` reads."""
 
-    def __init__(self, url):
+    def __init__(self, url, sources=None):
         self.front = url
+        self.sources = sources
 
 
 def start_node(args, folder, database, env_extra, shim):
@@ -146,11 +149,14 @@ def main():
         else:
             proxy = Nginx(args.nginx_config, [port for _, port in nodes])
             front = proxy.url
-        setup = Front(front)
+        # Two nodes: users spread over both by their source addresses, the worker on the second node.
+        sources = spread_sources(front, urls, args.users) if count > 1 else None
+        worker_url = urls[-1] if count > 1 else front
+        setup = Front(front, sources)
         session = admin_session(front)
         cookie = "spaces_session=" + session.cookies["spaces_session"]
         space_id, space_name = create_space(front, session)
-        worker = subprocess.Popen([os.path.join(args.bin, "spaces-worker"), "--host", front, "--spaces", space_name,
+        worker = subprocess.Popen([os.path.join(args.bin, "spaces-worker"), "--host", worker_url, "--spaces", space_name,
                                    "--concurrency", "8", "--delay", "0", "--transports", "websocket"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         wait_until(lambda: workers_of(front, session, space_id) == 1, timeout=120, what="worker registered")
@@ -164,6 +170,7 @@ def main():
                 subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True, timeout=120)
         perfs = [start_perf(proc.pid, os.path.join(folder, f"perf{index}.txt")) for index, (proc, _) in enumerate(nodes)]
         time.sleep(0.5)
+        counters_before = [node_counters(url) for url in urls]
         cpu_before = [process_cpu_ticks(proc.pid) for proc, _ in nodes]
         load_before = os.getloadavg()[0]
         result = run_load(args, setup, space_id, cookie, args.requests)
@@ -172,6 +179,8 @@ def main():
         cpu = [(process_cpu_ticks(proc.pid) - before) / TICKS for (proc, _), before in zip(nodes, cpu_before)]
         syscalls = [stop_perf(perf, os.path.join(folder, f"perf{index}.txt")) for index, perf in enumerate(perfs)]
         submits = result["submits"]
+        counters = [{name: value - before[name] for name, value in node_counters(url).items()}
+                    for url, before in zip(urls, counters_before)]
         irs = []
         if args.callgrind:
             for index, (proc, _) in enumerate(nodes):
@@ -181,7 +190,10 @@ def main():
         print(f"setup {args.setup}: {submits} submits ({result['failures']} failures, {result['submits_per_second']} "
               f"per second), {args.users} users, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
         for index in range(count):
-            line = f"  node{index}: CPU {cpu[index] / submits * 1e6:,.0f} us/request"
+            line = (f"  node{index}: submitted {counters[index]['spaces_requests_submitted_total']}, dispatched "
+                    f"{counters[index]['spaces_requests_dispatched_total']}, redelivered "
+                    f"{counters[index]['spaces_requests_redelivered_total']}; CPU")
+            line += f" {cpu[index] / submits * 1e6:,.0f} us/request"
             if irs:
                 line += f", {irs[index] / submits:,.0f} Ir/request"
             line += "; syscalls/request: " + ", ".join(

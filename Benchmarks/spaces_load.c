@@ -8,7 +8,12 @@
  * would, and the generator costs a few microseconds per request, far below the server it measures.
  *
  *   spaces_load --port P --space ID --cookie 'spaces_session=...' [--host 127.0.0.1] [--requests 3000]
- *               [--users 16] [--reads 2] [--rate 0] [--out FILE]
+ *               [--users 16] [--reads 2] [--rate 0] [--out FILE] [--source-addrs 127.0.0.2,127.0.0.3,...]
+ *
+ * --source-addrs gives user i the i-th address of the list (round robin), bound before each connect: a load
+ * balancer that hashes the client address (nginx's `hash $remote_addr`) then spreads the users over its nodes, as
+ * it would real browsers, instead of sending everyone from 127.0.0.1 to one node. Every 127.x.y.z address is local
+ * on Linux, so no setup is needed.
  *
  * Prints one JSON line: submits, failures, seconds, submits_per_second, http_per_second. --out writes one line per
  * accepted submit: request id and the wall-clock time (µs since 1970) its request was sent.
@@ -28,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { BUFFER_BYTES = 1 << 16, ID_BYTES = 64 };
+enum { BUFFER_BYTES = 1 << 16, ID_BYTES = 64, MAX_SOURCES = 256 };
 
 static const char *host = "127.0.0.1";
 static int port;
@@ -39,6 +44,8 @@ static int users = 16;
 static int reads = 2;
 static double rate;
 static const char *out_path;
+static struct in_addr sources[MAX_SOURCES];
+static int source_count;
 
 static atomic_long next_ticket;
 static atomic_long failures;
@@ -54,6 +61,7 @@ static atomic_long logged;
 
 struct connection {
     int fd;
+    const struct in_addr *source; /* NULL: the kernel picks, 127.0.0.1 towards a loopback host */
     char buffer[BUFFER_BYTES];
 };
 
@@ -69,12 +77,21 @@ static int64_t wall_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int open_connection(void) {
+static int open_connection(const struct in_addr *source) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, host, &address.sin_addr);
     int one = 1;
+    if (source) {
+        /* The port is left to connect(), which can reuse one per destination, not to bind(). */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        struct sockaddr_in local = {.sin_family = AF_INET, .sin_addr = *source};
+        if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct timeval timeout = {.tv_sec = 30};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -98,7 +115,7 @@ static int send_all(int fd, const char *data, size_t length) {
 /* Sends `request` and reads one response with a Content-Length body into c->buffer. Returns the status code
  * (0 on a broken connection, which is then reopened for the next exchange); *body points at the body. */
 static int exchange(struct connection *c, const char *request, size_t length, const char **body) {
-    if (c->fd < 0 && (c->fd = open_connection()) < 0) return 0;
+    if (c->fd < 0 && (c->fd = open_connection(c->source)) < 0) return 0;
     atomic_fetch_add(&http_requests, 1);
     if (send_all(c->fd, request, length) != 0) goto broken;
     size_t have = 0;
@@ -137,11 +154,11 @@ broken:
     return 0;
 }
 
-static void *user_loop(void *unused) {
-    (void)unused;
+static void *user_loop(void *index) {
     struct connection *c = malloc(sizeof *c);
     if (!c) return NULL;
     c->fd = -1;
+    c->source = source_count > 0 ? &sources[(intptr_t)index % source_count] : NULL;
     char request[2048];
     const char *form = "prompt=benchmark";
     for (;;) {
@@ -188,8 +205,20 @@ static void *user_loop(void *unused) {
 
 static void usage(void) {
     fprintf(stderr, "usage: spaces_load --port P --space ID --cookie C [--host H] [--requests N] [--users U]"
-                    " [--reads R] [--rate PER_SECOND] [--out FILE]\n");
+                    " [--reads R] [--rate PER_SECOND] [--out FILE] [--source-addrs A,B,...]\n");
     exit(2);
+}
+
+/* Fills `sources` from a comma-separated list of IPv4 addresses. */
+static void parse_sources(const char *list) {
+    char copy[4096];
+    if (strlen(list) >= sizeof copy) usage();
+    strcpy(copy, list);
+    char *saved = NULL;
+    for (char *item = strtok_r(copy, ",", &saved); item; item = strtok_r(NULL, ",", &saved)) {
+        if (source_count == MAX_SOURCES || inet_pton(AF_INET, item, &sources[source_count]) != 1) usage();
+        source_count++;
+    }
 }
 
 int main(int argc, char **argv) {
@@ -206,6 +235,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(flag, "--reads")) reads = atoi(value);
         else if (!strcmp(flag, "--rate")) rate = atof(value);
         else if (!strcmp(flag, "--out")) out_path = value;
+        else if (!strcmp(flag, "--source-addrs")) parse_sources(value);
         else usage();
     }
     if (port <= 0 || space_id < 0 || users <= 0 || users > 1024 || total_requests <= 0 || reads < 0) usage();
@@ -213,7 +243,7 @@ int main(int argc, char **argv) {
     pthread_t *threads = calloc((size_t)users, sizeof *threads);
     if (!log_entries || !threads) return 1;
     started_at = monotonic_now();
-    for (int i = 0; i < users; i++) pthread_create(&threads[i], NULL, user_loop, NULL);
+    for (int i = 0; i < users; i++) pthread_create(&threads[i], NULL, user_loop, (void *)(intptr_t)i);
     for (int i = 0; i < users; i++) pthread_join(threads[i], NULL);
     double seconds = monotonic_now() - started_at;
     long accepted = atomic_load(&logged);

@@ -68,6 +68,7 @@ class Front:
 
     def __init__(self, port):
         self.front = f"http://127.0.0.1:{port}"
+        self.sources = None  # users connect from 127.0.0.1
 
 
 PERF_EVENTS = ("raw_syscalls:sys_enter", "context-switches")
