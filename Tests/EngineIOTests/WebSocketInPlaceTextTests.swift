@@ -67,6 +67,29 @@ final class WebSocketInPlaceTextTests: XCTestCase {
         }
     }
 
+    /// The ASCII test made while unmasking lets only all-ASCII payloads skip the validator: a byte of 0x80
+    /// or above anywhere (in a whole eight-byte word or in the tail) still goes through it.
+    func testUnmaskingSkipsTheValidatorOnlyForASCII() throws {
+        let ascii = Array("[\"echo\",1700000000000,\"xxxxxxxxxxxxxxxx\"]".utf8)
+        for length in [1, 7, 8, 9, 16, 17, ascii.count] {
+            var buffer = ByteBuffer(bytes: c(.text, Array(ascii.prefix(length))))
+            XCTAssertEqual(try readInPlace(self.assembler(), &buffer).map(Array.init), Array(ascii.prefix(length)))
+        }
+        // An invalid byte in a word, in the tail, and a character cut short at the end: each one fails.
+        for bad in [[0x61, 0xFF] + Array(repeating: 0x61, count: 10), Array(repeating: 0x61, count: 9) + [0x80],
+                    Array(repeating: 0x61, count: 16) + [0xE2, 0x82]] as [[UInt8]] {
+            var buffer = ByteBuffer(bytes: c(.text, bad))
+            XCTAssertThrowsError(try self.assembler().nextTextInPlace(in: &buffer)) {
+                XCTAssertEqual($0 as? WebSocketProtocolError, .invalidUTF8)
+            }
+        }
+        let key = WebSocketMaskingKey(0x80, 0x01, 0x80, 0x02)
+        var masked: [UInt8] = Array("abcdefghijk".utf8).enumerated().map { $0.element ^ key.byte(at: $0.offset) }
+        let reported = masked.withUnsafeMutableBytes { key.applyReportingASCII(to: $0) }
+        XCTAssertTrue(reported, "the key's high bits do not count, only the unmasked bytes'")
+        XCTAssertEqual(masked, Array("abcdefghijk".utf8))
+    }
+
     /// Bytes checked while the frame was incomplete (by `next(from:)`) are not checked twice, and a
     /// character split across the two reads is still valid.
     func testFrameCompletedAfterPrevalidationIsReadInPlace() throws {

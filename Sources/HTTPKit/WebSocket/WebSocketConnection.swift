@@ -165,6 +165,9 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
                     if let text = try self.assembler.nextTextInPlace(in: &buffer) {
                         self.delegate?.webSocket(self, didReceiveText: buffer.readableView(text.payload))
                         buffer.moveReaderIndex(forwardBy: text.frameLength)
+                        // No frame header fits in fewer than two bytes: the usual read, one whole frame, ends
+                        // here without asking both readers again (about 100 instructions per message).
+                        if buffer.readableBytes < 2 { return }
                         continue
                     }
                 } catch {

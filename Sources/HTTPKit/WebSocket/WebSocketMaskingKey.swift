@@ -61,8 +61,21 @@ public struct WebSocketMaskingKey: Sendable, Hashable {
     public func apply(
         from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer, offset: Int = 0
     ) {
+        _ = self.xor(from: source, to: destination, offset: offset)
+    }
+
+    /// XORs the key over `buffer` in place (payload offset 0) and tells whether every unmasked byte is ASCII:
+    /// a text message that is all ASCII is valid UTF-8, so the receiver skips a second pass over it.
+    public func applyReportingASCII(to buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        self.xor(from: UnsafeRawBufferPointer(buffer), to: buffer, offset: 0) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The masking loop behind `apply` and `applyReportingASCII`: returns the OR of every unmasked word and
+    /// byte written (one more instruction per eight bytes).
+    @inline(__always)
+    private func xor(from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer, offset: Int) -> UInt64 {
         let count = min(source.count, destination.count)
-        guard count > 0, let src = source.baseAddress, let dst = destination.baseAddress else { return }
+        guard count > 0, let src = source.baseAddress, let dst = destination.baseAddress else { return 0 }
         // The key rotated to `offset` and repeated to 8 bytes, in memory order so that a native load XORs each
         // byte with the right key byte: the four bytes are stored in wire order, then rotated as a word.
         var key: UInt32 = 0
@@ -79,22 +92,26 @@ public struct WebSocketMaskingKey: Sendable, Hashable {
         let rotated = phase == 0 ? key : (key << phase) | (key >> (32 &- phase))
         #endif
         let pattern = UInt64(rotated) | UInt64(rotated) << 32
+        var seen: UInt64 = 0
         var index = 0
         while count - index >= 8 {
-            let word = (src + index).loadUnaligned(as: UInt64.self)
-            (dst + index).storeBytes(of: word ^ pattern, as: UInt64.self)
+            let word = (src + index).loadUnaligned(as: UInt64.self) ^ pattern
+            (dst + index).storeBytes(of: word, as: UInt64.self)
+            seen |= word
             index += 8
         }
         // Eight is a multiple of four: the tail starts in the pattern's phase, byte for byte.
         withUnsafeBytes(of: pattern) { patternBytes in
             var k = 0
             while index < count {
-                dst.storeBytes(of: src.load(fromByteOffset: index, as: UInt8.self) ^ patternBytes[k], toByteOffset: index,
-                               as: UInt8.self)
+                let byte = src.load(fromByteOffset: index, as: UInt8.self) ^ patternBytes[k]
+                dst.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
+                seen |= UInt64(byte)
                 index += 1
                 k += 1
             }
         }
+        return seen
     }
 
     /// XORs the key over `buffer` in place, as if `buffer` began at payload offset `offset`.

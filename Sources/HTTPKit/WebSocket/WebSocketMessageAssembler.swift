@@ -126,7 +126,10 @@ public final class WebSocketMessageAssembler: @unchecked Sendable {
         let end = start + header.payloadLength
         let valid = buffer.withUnsafeMutableReadableBytes { raw in
             let payload = UnsafeMutableRawBufferPointer(rebasing: raw[start..<end])
-            header.maskingKey?.apply(to: payload)
+            if let key = header.maskingKey {
+                // An all-ASCII payload (the usual JSON) is valid UTF-8: unmasking tells, the validator is skipped.
+                if key.applyReportingASCII(to: payload) && prevalidated == 0 { return true }
+            }
             return self.validator.validate(UnsafeRawBufferPointer(rebasing: payload[prevalidated...]))
         }
         // The frame is unmasked now: it cannot be read again, so a bad one fails here.
