@@ -199,10 +199,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         } else {
             self.otherSockets[socket.nsp.name] = socket
         }
-        if let timer = self.connectTimer {
-            self.loop.cancel(timer)
-            self.connectTimer = nil
-        }
+        self.loop.cancel(&self.connectTimer)
     }
 
     func remove(_ socket: Socket) {
@@ -247,10 +244,7 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     private func didClose(reason: SocketDisconnectReason) {
         guard !self.isClosed else { return }
         self.isClosed = true
-        if let timer = self.connectTimer {
-            self.loop.cancel(timer)
-            self.connectTimer = nil
-        }
+        self.loop.cancel(&self.connectTimer)
         let main = self.mainSocket
         self.mainSocket = nil
         if self.otherSockets.isEmpty {
