@@ -21,10 +21,10 @@ final class PollingHandshakeCostTests: XCTestCase {
     /// (5.1 to 5.7 measured: the waits depend on timing).
     static let pollingSystemCallBudget = 6.0
     /// Allocations per WebSocket connection: accepted, upgraded, Engine.IO and Socket.IO sessions, closed
-    /// (175.1 measured on 2026-12-07 once the loop reuses cancelled timers; 180.1 to 180.2 before; 195 once a namespace without middlewares connects a socket
+    /// (180.1 to 180.2 measured on 2026-12-07; 195 once a namespace without middlewares connects a socket
     /// directly, the open packet is written from a template and a socket joins only its own room without a
     /// set; 206 before).
-    static let handshakeAllocationBudget = 179.0
+    static let handshakeAllocationBudget = 184.0
     /// Socket calls per WebSocket connection (11.13 measured on 2026-12-07: 3 sends, 4 receives, about 4.1
     /// waits; the waits depend on timing: a fresh CI machine measured 5.01 waits, 12.02 calls).
     static let handshakeSystemCallBudget = 12.5
