@@ -11,13 +11,23 @@ final class CoarseTimerTests: XCTestCase {
     /// Room for a loaded machine (the suite runs beside builds and benchmarks) on top of the wheel's slack.
     private static let schedulingAllowance: TimeInterval = 0.5
 
+    /// Runs `body` on the loop's thread and waits for it.
+    private func onLoop(_ loop: EventLoop, _ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            body()
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+    }
+
     func testFiresNoEarlierThanItsDelayAndWithinTheSlack() throws {
         let group = try EventLoopGroup(loopCount: 1)
         defer { group.shutdown(timeoutSeconds: 5) }
         let loop = group.loops[0]
         let delays = [0, 5, 40, 150, 300]
         let fired = Mutex<[Int: (scheduled: UInt64, ran: UInt64)]>([:])
-        self.runOnLoop(loop) {
+        self.onLoop(loop) {
             for delay in delays {
                 let scheduled = monotonicNanos()
                 loop.scheduleCoarse(afterMillis: delay) {
@@ -42,7 +52,7 @@ final class CoarseTimerTests: XCTestCase {
         let loop = group.loops[0]
         let ran = Mutex<[String]>([])
         let flag = ReleaseFlag()
-        self.runOnLoop(loop) {
+        self.onLoop(loop) {
             let captured = Captured(flag)
             let cancelled = loop.scheduleCoarse(afterMillis: 20) { ran.withLock { $0.append("cancelled \(captured)") } }
             loop.scheduleCoarse(afterMillis: 60) { ran.withLock { $0.append("kept") } }
@@ -61,7 +71,7 @@ final class CoarseTimerTests: XCTestCase {
         let loop = group.loops[0]
         let fired = Mutex<[UInt64]>([])
         let started = Mutex<UInt64>(0)
-        self.runOnLoop(loop) {
+        self.onLoop(loop) {
             started.withLock { $0 = monotonicNanos() }
             let timer = loop.scheduleCoarse(afterMillis: 10) { fired.withLock { $0.append(monotonicNanos()) } }
             loop.reschedule(timer, afterMillis: 200)
@@ -89,7 +99,7 @@ final class CoarseTimerTests: XCTestCase {
         let loop = group.loops[0]
         let count = 5_000
         let fired = Mutex<[Int]>(Array(repeating: 0, count: count))
-        self.runOnLoop(loop) {
+        self.onLoop(loop) {
             var timers: [LoopTimer] = []
             for index in 0..<count {
                 timers.append(loop.scheduleCoarse(afterMillis: 1 + index % 400) {
@@ -122,7 +132,7 @@ final class CoarseTimerTests: XCTestCase {
         let loop = group.loops[0]
         let ran = Mutex<[String]>([])
         let flag = ReleaseFlag()
-        self.runOnLoop(loop) {
+        self.onLoop(loop) {
             let captured = Captured(flag)
             loop.scheduleCoarse(afterMillis: 30_000) { ran.withLock { $0.append("coarse \(captured)") } }
             loop.scheduleCoarse(afterMillis: 300_000) { ran.withLock { $0.append("coarse beyond the wheel") } }

@@ -598,11 +598,10 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         guard !self.isClosed else { return }
         self.isClosed = true
         self.registry.remove(self.id)
-        // The heartbeat timer is the session's alone: the loop keeps it for its next timer.
-        self.loop.cancel(&self.heartbeatTimer)
-        for timer in [self.upgradeTimer, self.closeTimer] {
+        for timer in [self.heartbeatTimer, self.upgradeTimer, self.closeTimer] {
             if let timer { self.loop.cancel(timer) }
         }
+        self.heartbeatTimer = nil
         self.upgradeTimer = nil
         self.closeTimer = nil
         if let poll = self.pendingPoll {

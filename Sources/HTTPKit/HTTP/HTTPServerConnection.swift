@@ -328,8 +328,8 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Stops the timer for good, releasing its action (and so the connection it holds).
     private func cancelTimer() {
-        // The loop keeps the object for its next timer: after an upgrade, the session's heartbeat.
-        self.connection.loop.cancel(&self.timer)
+        if let timer = self.timer { self.connection.loop.cancel(timer) }
+        self.timer = nil
     }
 
     private func timedOut() {

@@ -199,7 +199,10 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         } else {
             self.otherSockets[socket.nsp.name] = socket
         }
-        self.loop.cancel(&self.connectTimer)
+        if let timer = self.connectTimer {
+            self.loop.cancel(timer)
+            self.connectTimer = nil
+        }
     }
 
     func remove(_ socket: Socket) {
@@ -244,7 +247,10 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
     private func didClose(reason: SocketDisconnectReason) {
         guard !self.isClosed else { return }
         self.isClosed = true
-        self.loop.cancel(&self.connectTimer)
+        if let timer = self.connectTimer {
+            self.loop.cancel(timer)
+            self.connectTimer = nil
+        }
         let main = self.mainSocket
         self.mainSocket = nil
         if self.otherSockets.isEmpty {

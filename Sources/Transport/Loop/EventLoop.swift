@@ -37,12 +37,6 @@ public final class EventLoop: @unchecked Sendable {
     private let wakeupFD: Int32
     @exclusivity(unchecked) private var handlers: [Slot] = []
     @exclusivity(unchecked) private var timers = LoopTimers()
-    /// Cancelled timers that nothing else held, for the next `schedule`: a new connection arms a header
-    /// timeout, a heartbeat and a connect timeout and cancels two of them within milliseconds, and reusing
-    /// the objects saves an allocation and a free each time.
-    @exclusivity(unchecked) private var spareTimers: [LoopTimer] = []
-    /// Enough for a burst of handshakes in one wakeup; 56 bytes each.
-    private static let spareTimerLimit = 32
     @exclusivity(unchecked) private var flushQueue: [EventLoopFlushable] = []
     /// The queue being flushed; swapped with `flushQueue` so that neither is reallocated per iteration.
     @exclusivity(unchecked) private var flushing: [EventLoopFlushable] = []
@@ -173,16 +167,8 @@ public final class EventLoop: @unchecked Sendable {
     @discardableResult
     public func schedule(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
         let now = monotonicNanos()
-        let timer = self.makeTimer(deadline: now &+ Self.nanos(millis: delayMillis), coarse: false, action: action)
+        let timer = LoopTimer(deadline: now &+ Self.nanos(millis: delayMillis), action: action)
         self.timers.insert(timer, now: now)
-        return timer
-    }
-
-    /// A spare timer readied for `action`, or a new one.
-    @inline(__always)
-    private func makeTimer(deadline: UInt64, coarse: Bool, action: @escaping () -> Void) -> LoopTimer {
-        guard let timer = self.spareTimers.popLast() else { return LoopTimer(deadline: deadline, coarse: coarse, action: action) }
-        timer.reuse(deadline: deadline, coarse: coarse, action: action)
         return timer
     }
 
@@ -194,7 +180,7 @@ public final class EventLoop: @unchecked Sendable {
     @discardableResult
     public func scheduleCoarse(afterMillis delayMillis: Int, _ action: @escaping () -> Void) -> LoopTimer {
         let now = monotonicNanos()
-        let timer = self.makeTimer(deadline: now &+ Self.nanos(millis: delayMillis), coarse: true, action: action)
+        let timer = LoopTimer(deadline: now &+ Self.nanos(millis: delayMillis), coarse: true, action: action)
         self.timers.insert(timer, now: now)
         return timer
     }
@@ -234,19 +220,6 @@ public final class EventLoop: @unchecked Sendable {
     public func cancel(_ timer: LoopTimer) {
         self.timers.remove(timer)
         _ = timer.takeAction()
-    }
-
-    /// Cancels the timer `timer` holds, if any, and sets it to nil; the timer object is kept for a later
-    /// `schedule` when nothing else holds it (an owner that keeps no other reference: a connection's
-    /// timeout). Loop thread only.
-    public func cancel(_ timer: inout LoopTimer?) {
-        guard var taken = timer.take() else { return }
-        self.cancel(taken)
-        // A timer that is firing right now is also held by the loop, and one handed out is held by its
-        // holder: neither is unique, so neither is reused under someone's feet.
-        if self.spareTimers.count < Self.spareTimerLimit && isKnownUniquelyReferenced(&taken) {
-            self.spareTimers.append(taken)
-        }
     }
 
     // MARK: Registration (loop thread only)
@@ -440,7 +413,6 @@ public final class EventLoop: @unchecked Sendable {
         self.handlers = []
         let actions = self.timers.removeAllActions()
         withExtendedLifetime(actions) {}
-        self.spareTimers = []
         self.flushQueue = []
         self.flushing = []
         self.lagTarget = nil

@@ -8,7 +8,7 @@ public final class LoopTimer: @unchecked Sendable {
     fileprivate(set) var firesOnStop = false
     /// Kept on the loop's coarse timer wheel when its deadline is within the wheel's span (see
     /// `EventLoop.scheduleCoarse`); `reschedule` keeps it there.
-    fileprivate(set) var isCoarse: Bool
+    let isCoarse: Bool
     /// The timer's index in its wheel slot (see TimerWheel.swift), or -1 when it is not on the wheel. 32 bits,
     /// in the padding after the flags: a timer stays within 56 bytes, the malloc size class it had before
     /// the wheel (an idle connection keeps its heartbeat timer).
@@ -22,16 +22,6 @@ public final class LoopTimer: @unchecked Sendable {
 
     /// Whether the timer is still waiting to fire.
     public var isScheduled: Bool { self.heapIndex >= 0 || self.wheelIndex >= 0 }
-
-    /// Readies a cancelled timer that nothing else holds for another schedule (see `EventLoop.cancel(_:)`
-    /// with an optional): the same state a new timer starts with.
-    func reuse(deadline: UInt64, coarse: Bool, action: @escaping () -> Void) {
-        assert(!self.isScheduled, "a timer on the schedule cannot be reused")
-        self.deadline = deadline
-        self.isCoarse = coarse
-        self.firesOnStop = false
-        self.action = action
-    }
 }
 
 /// A binary min-heap of timers ordered by deadline, with O(log n) removal through each timer's index.

@@ -52,9 +52,6 @@ struct TimerWheel {
             self.occupied = Array(repeating: 0, count: Self.slotCount / 64)
         }
         let slot = Int(tick & Self.slotMask)
-        // A slot in use starts with room for a few timers: the connections of one tick arm theirs there
-        // together, and growing one by one cost an allocation and copy at 1, 2 and 4 timers.
-        if self.slots[slot].capacity == 0 { self.slots[slot].reserveCapacity(Self.firstSlotCapacity) }
         timer.wheelIndex = Int32(truncatingIfNeeded: self.slots[slot].count)
         self.slots[slot].append(timer)
         self.occupied[slot >> 6] |= 1 << UInt64(slot & 63)
@@ -91,8 +88,6 @@ struct TimerWheel {
 
     /// Room a slot keeps for later ticks once emptied: enough for a steady trickle of timers.
     private static let keptSlotCapacity = 16
-    /// Room a slot takes when its first timer comes.
-    private static let firstSlotCapacity = 8
 
     @inline(__always)
     private static func slot(of timer: LoopTimer) -> Int {
