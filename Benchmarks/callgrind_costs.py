@@ -68,7 +68,25 @@ def build_shim(workdir):
     return shim
 
 
-def measure(kind, binary, sioload, scenario, workdir, shim):
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_quiet(pid, deadline):
+    """Waits until the server has used no CPU for a second: the closes of the load's connections, which
+    it handles after sioload exits, are then all in the dump (otherwise a varying share of them is)."""
+    last = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu_ticks(pid)
+        if now == last:
+            return
+        last = now
+
+
+def measure(kind, binary, sioload, scenario, workdir, shim, drain=False):
     port = free_port()
     out = os.path.join(workdir, f"{kind}-{scenario}.cg")
     if kind == "limitd":
@@ -93,6 +111,8 @@ def measure(kind, binary, sioload, scenario, workdir, shim):
             subprocess.run([*warm[:-2], "--max-time", "60", "--duration", "1"], capture_output=True, timeout=120)
         subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, timeout=60)
         r = subprocess.run(warm, capture_output=True, text=True, timeout=180)
+        if drain:
+            wait_quiet(server.pid, time.monotonic() + 120)
         subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, timeout=60)
         lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
         result = [l for l in lines if l.get("scenario") == scenario] or lines
@@ -117,6 +137,8 @@ def main():
     p.add_argument("--sioload", required=True)
     p.add_argument("--scenarios", default="polling,echo,rate,capacity")
     p.add_argument("--keep", help="folder for the callgrind files (default: a temporary one)")
+    p.add_argument("--drain", action="store_true",
+                   help="dump only once the server is idle after the load (capacity: each connection's close counted)")
     a = p.parse_args()
     workdir = a.keep or tempfile.mkdtemp(prefix="callgrind-costs-")
     os.makedirs(workdir, exist_ok=True)
@@ -128,7 +150,8 @@ def main():
         cells = []
         floor = None
         for kind, binary in servers:
-            ir, units = measure("limitd" if kind == "limitd" else "ours", binary, a.sioload, scenario, workdir, shim)
+            ir, units = measure("limitd" if kind == "limitd" else "ours", binary, a.sioload, scenario, workdir, shim,
+                                drain=a.drain)
             per = ir / units if ir and units else None
             if kind == "limitd":
                 floor = per

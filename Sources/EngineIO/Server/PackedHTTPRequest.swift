@@ -34,7 +34,7 @@ struct PackedHTTPRequest: Sendable {
         self.storage = Self.pack(head).map(Storage.packed) ?? .plain(Box(head))
     }
 
-    /// One pass to size the array, one to fill it in place through a pointer (lengths at the front, text
+    /// Sized from the field table, then filled in place through a pointer (lengths at the front, text
     /// behind them); the header bytes are read in place (no strings). Appending byte by byte in three passes
     /// cost about 2,600 instructions per handshake.
     private static func pack(_ head: HTTPRequestHead) -> [UInt8]? {
@@ -42,13 +42,10 @@ struct PackedHTTPRequest: Sendable {
         else { return nil }
         let maxLength = Int(UInt16.max)
         var method = head.method, target = head.target
-        var count = 2, textLength = method.utf8.count + target.utf8.count, fits = true
-        head.headers.forEachField { name, value, _ in
-            count += 2
-            textLength += name.count + value.count
-            if name.count > maxLength || value.count > maxLength { fits = false }
-        }
-        guard fits, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
+        // Sized from the field table (a pass over the fields through a closure cost about 450 instructions).
+        let fieldText = head.headers.fieldTextSize
+        let count = 2 + 2 * head.headers.count, textLength = method.utf8.count + target.utf8.count + fieldText.total
+        guard fieldText.longest <= maxLength, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
         let total = 2 + 2 * count + textLength
         return method.withUTF8 { method in
             target.withUTF8 { target in

@@ -192,6 +192,17 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     // MARK: - Bytes
 
+    /// The bytes of all names and values together, and the longest name or value, read from the field table
+    /// alone (sizing a copy of the fields costs no pass over them).
+    package var fieldTextSize: (total: Int, longest: Int) {
+        var total = 0, longest = 0
+        for entry in self.entries {
+            total += Int(entry.nameLength) + Int(entry.valueLength)
+            longest = Swift.max(longest, Int(entry.nameLength), Int(entry.valueLength))
+        }
+        return (total, longest)
+    }
+
     /// Calls `body` with each field's name, value and known name, without making strings.
     public func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, HTTPHeaderName) -> Void) {
         self.bytes.withUnsafeBufferPointer { all in

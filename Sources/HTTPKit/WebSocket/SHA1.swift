@@ -64,7 +64,14 @@ public struct SHA1: Sendable {
             let length = rest < 56 ? 64 : 128
             for index in 0..<8 { tail[length - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> UInt64(index * 8)) }
             hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[0..<64]))
-            if length == 128 { hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[64..<128])) }
+            guard length == 128 else { return }
+            if bitLength == Self.acceptInputBitLength {
+                // The WebSocket accept value hashes 60 bytes: its second block is padding only, the same
+                // every time, so its message schedule is computed once (about 500 instructions a handshake).
+                Self.acceptPaddingSchedule.withUnsafeBufferPointer { hasher.compress(schedule: $0) }
+            } else {
+                hasher.compress(block: UnsafeRawBufferPointer(rebasing: tail[64..<128]))
+            }
         }
         hasher.store(into: digest)
     }
@@ -152,49 +159,78 @@ public struct SHA1: Sendable {
         digest.storeBytes(of: self.h4.bigEndian, toByteOffset: 16, as: UInt32.self)
     }
 
+    /// The bit length of the accept value's input: a 24-character key and the 36-character GUID.
+    private static let acceptInputBitLength: UInt64 = 60 * 8
+
+    /// The message schedule of the padding-only block that ends a 60-byte message.
+    private static let acceptPaddingSchedule: [UInt32] = {
+        var block = [UInt8](repeating: 0, count: 64)
+        for index in 0..<8 { block[63 - index] = UInt8(truncatingIfNeeded: acceptInputBitLength >> UInt64(index * 8)) }
+        return block.withUnsafeBytes { Self.schedule(of: $0) }
+    }()
+
+    /// The 80-word message schedule of one 64-byte block.
+    private static func schedule(of block: UnsafeRawBufferPointer) -> [UInt32] {
+        [UInt32](unsafeUninitializedCapacity: 80) { w, count in
+            Self.expand(block, into: w)
+            count = 80
+        }
+    }
+
+    /// Writes the 80-word message schedule of `block` into `w`.
+    @inline(__always)
+    private static func expand(_ block: UnsafeRawBufferPointer, into w: UnsafeMutableBufferPointer<UInt32>) {
+        for t in 0..<16 {
+            // Words are big-endian; an unaligned load works wherever the block sits.
+            w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
+        }
+        for t in 16..<80 {
+            w[t] = Self.rotateLeft(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], by: 1)
+        }
+    }
+
     /// Processes one 64-byte block (FIPS 180-4 §6.1.2).
     private mutating func compress(block: UnsafeRawBufferPointer) {
         // The 80-word message schedule is a temporary (stack) allocation, so hashing allocates nothing per
         // block.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
-            for t in 0..<16 {
-                // Words are big-endian; an unaligned load works wherever the block sits.
-                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
-            }
-            for t in 16..<80 {
-                w[t] = Self.rotateLeft(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], by: 1)
-            }
-
-            var a = self.h0
-            var b = self.h1
-            var c = self.h2
-            var d = self.h3
-            var e = self.h4
-            // Five rounds per step with the roles of a...e rotated in the code rather than by moving values
-            // (the moves were a third of a round); each round kind has its own loop, so no branch per round.
-            @inline(__always)
-            func five(_ t: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
-                e &+= Self.rotateLeft(a, by: 5) &+ f(b, c, d) &+ k &+ w[t]
-                b = Self.rotateLeft(b, by: 30)
-                d &+= Self.rotateLeft(e, by: 5) &+ f(a, b, c) &+ k &+ w[t + 1]
-                a = Self.rotateLeft(a, by: 30)
-                c &+= Self.rotateLeft(d, by: 5) &+ f(e, a, b) &+ k &+ w[t + 2]
-                e = Self.rotateLeft(e, by: 30)
-                b &+= Self.rotateLeft(c, by: 5) &+ f(d, e, a) &+ k &+ w[t + 3]
-                d = Self.rotateLeft(d, by: 30)
-                a &+= Self.rotateLeft(b, by: 5) &+ f(c, d, e) &+ k &+ w[t + 4]
-                c = Self.rotateLeft(c, by: 30)
-            }
-            for t in stride(from: 0, to: 20, by: 5) { five(t, 0x5A82_7999) { b, c, d in d ^ (b & (c ^ d)) } }
-            for t in stride(from: 20, to: 40, by: 5) { five(t, 0x6ED9_EBA1) { b, c, d in b ^ c ^ d } }
-            for t in stride(from: 40, to: 60, by: 5) { five(t, 0x8F1B_BCDC) { b, c, d in (b & c) | (d & (b | c)) } }
-            for t in stride(from: 60, to: 80, by: 5) { five(t, 0xCA62_C1D6) { b, c, d in b ^ c ^ d } }
-            self.h0 &+= a
-            self.h1 &+= b
-            self.h2 &+= c
-            self.h3 &+= d
-            self.h4 &+= e
+            Self.expand(block, into: w)
+            self.compress(schedule: UnsafeBufferPointer(w))
         }
+    }
+
+    /// Runs the 80 rounds over a block's message schedule `w`.
+    @inline(__always)
+    private mutating func compress(schedule w: UnsafeBufferPointer<UInt32>) {
+        var a = self.h0
+        var b = self.h1
+        var c = self.h2
+        var d = self.h3
+        var e = self.h4
+        // Five rounds per step with the roles of a...e rotated in the code rather than by moving values
+        // (the moves were a third of a round); each round kind has its own loop, so no branch per round.
+        @inline(__always)
+        func five(_ t: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
+            e &+= Self.rotateLeft(a, by: 5) &+ f(b, c, d) &+ k &+ w[t]
+            b = Self.rotateLeft(b, by: 30)
+            d &+= Self.rotateLeft(e, by: 5) &+ f(a, b, c) &+ k &+ w[t + 1]
+            a = Self.rotateLeft(a, by: 30)
+            c &+= Self.rotateLeft(d, by: 5) &+ f(e, a, b) &+ k &+ w[t + 2]
+            e = Self.rotateLeft(e, by: 30)
+            b &+= Self.rotateLeft(c, by: 5) &+ f(d, e, a) &+ k &+ w[t + 3]
+            d = Self.rotateLeft(d, by: 30)
+            a &+= Self.rotateLeft(b, by: 5) &+ f(c, d, e) &+ k &+ w[t + 4]
+            c = Self.rotateLeft(c, by: 30)
+        }
+        for t in stride(from: 0, to: 20, by: 5) { five(t, 0x5A82_7999) { b, c, d in d ^ (b & (c ^ d)) } }
+        for t in stride(from: 20, to: 40, by: 5) { five(t, 0x6ED9_EBA1) { b, c, d in b ^ c ^ d } }
+        for t in stride(from: 40, to: 60, by: 5) { five(t, 0x8F1B_BCDC) { b, c, d in (b & c) | (d & (b | c)) } }
+        for t in stride(from: 60, to: 80, by: 5) { five(t, 0xCA62_C1D6) { b, c, d in b ^ c ^ d } }
+        self.h0 &+= a
+        self.h1 &+= b
+        self.h2 &+= c
+        self.h3 &+= d
+        self.h4 &+= e
     }
 
     @inline(__always)

@@ -172,7 +172,7 @@ final class AdapterShard: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `members` and `rooms` are read and written on `loop` only.
     let loop: EventLoop
     /// Sockets by id.
-    private var members: [String: Member] = [:]
+    private var members: [MemberKey: Member] = [:]
     /// Rooms joined by name (a socket's own id room is not kept here).
     private var rooms: [String: [ObjectIdentifier: Socket]] = [:]
 
@@ -190,7 +190,7 @@ final class AdapterShard: @unchecked Sendable {
 
     func addAll(_ socket: Socket, rooms: Set<String>) {
         let id = socket.id
-        var member = self.members.removeValue(forKey: id) ?? Member(socket: socket)
+        var member = self.members.removeValue(forKey: MemberKey(id)) ?? Member(socket: socket)
         // Another socket under the same id (never expected: ids are random) is replaced, as a re-add would.
         if member.socket !== socket {
             self.forget(member)
@@ -204,13 +204,13 @@ final class AdapterShard: @unchecked Sendable {
                 self.rooms[room, default: [:]][key] = socket
             }
         }
-        self.members[id] = member
+        self.members[MemberKey(id)] = member
     }
 
     func addToOwnRoom(_ socket: Socket) {
         var taken = false
         // One hash lookup: the entry is made in place when the socket has none yet (always, in practice).
-        Self.markOwnRoom(of: socket, in: &self.members[socket.id, default: Member(socket: socket)], taken: &taken)
+        Self.markOwnRoom(of: socket, in: &self.members[MemberKey(socket.id), default: Member(socket: socket)], taken: &taken)
         if taken { self.addAll(socket, rooms: [socket.id]) }
     }
 
@@ -220,20 +220,22 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     func del(_ socket: Socket, room: String) {
-        guard self.members[socket.id]?.socket === socket else { return }
+        let key = MemberKey(socket.id)
+        guard self.members[key]?.socket === socket else { return }
         if room == socket.id {
-            self.members[socket.id]?.inOwnRoom = false
+            self.members[key]?.inOwnRoom = false
             return
         }
-        self.members[socket.id]?.rooms.remove(room)
+        self.members[key]?.rooms.remove(room)
         self.removeFromRoom(room, key: ObjectIdentifier(socket))
     }
 
     func delAll(_ socket: Socket) {
         // One hash lookup: remove, and put back the entry of another socket under this id (never expected).
-        guard let member = self.members.removeValue(forKey: socket.id) else { return }
+        let key = MemberKey(socket.id)
+        guard let member = self.members.removeValue(forKey: key) else { return }
         guard member.socket === socket else {
-            self.members[socket.id] = member
+            self.members[key] = member
             return
         }
         self.forget(member)
@@ -251,7 +253,7 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     func rooms(of socket: Socket) -> Set<String> {
-        guard let member = self.members[socket.id], member.socket === socket else { return [] }
+        guard let member = self.members[MemberKey(socket.id)], member.socket === socket else { return [] }
         return member.inOwnRoom ? member.rooms.union([socket.id]) : member.rooms
     }
 
@@ -261,7 +263,7 @@ final class AdapterShard: @unchecked Sendable {
         if let members = self.rooms[room] {
             for socket in members.values { body(socket) }
         }
-        if let owner = self.members[room], owner.inOwnRoom { body(owner.socket) }
+        if let owner = self.members[MemberKey(room)], owner.inOwnRoom { body(owner.socket) }
     }
 
     /// Calls `body` once for each socket targeted by `options`.
@@ -286,5 +288,32 @@ final class AdapterShard: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// A socket id as the key of a shard's members: the ids are generated at random (or recovered ones that
+/// were), so the table hashes them with `GeneratedIDHash` rather than SipHash (a room name looked up here
+/// only ever finds its owner). A string still, not the id's bytes inline: 16 bytes a slot, not 32, for
+/// every idle connection.
+private struct MemberKey: Hashable {
+    let id: String
+
+    init(_ id: String) {
+        self.id = id
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self._rawHashValue(seed: 0))
+    }
+
+    func _rawHashValue(seed: Int) -> Int {
+        // The bytes in place (every native string has them), without a copy of the string.
+        if let hash = self.id.utf8.withContiguousStorageIfAvailable({ GeneratedIDHash.hash(UnsafeRawBufferPointer($0), seed: seed) }) {
+            return hash
+        }
+        var id = self.id
+        return id.withUTF8 { GeneratedIDHash.hash(UnsafeRawBufferPointer($0), seed: seed) }
     }
 }
