@@ -209,7 +209,8 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     /// Text messages are handed over in place (a slice of the read buffer, no copy) while the buffer's
     /// storage is at most this large: a handler that keeps the slice keeps the storage alive, so this bounds
     /// what it holds. A larger buffer gives each message an array of its own, as other frames get.
-    static let inPlaceCapacity = 4096
+    /// The loop lends reads that fit its small read storage exactly that (see `LoopReadStorage`).
+    static let inPlaceCapacity = LoopReadStorage.smallCapacity
 
     /// TCPConnectionHandler: reports the close to the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {

@@ -275,7 +275,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         if let bytes {
             // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
             // land in memory that is still in cache from the previous read.
-            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer) }
+            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
             buffer.append(contentsOf: bytes)
         }
         self.handler?.connectionRead(self, &buffer)
