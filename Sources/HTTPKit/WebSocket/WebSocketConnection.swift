@@ -98,6 +98,17 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// Sends a text message framed once for many connections: a server connection that sends it uncompressed
+    /// queues the shared frame itself (no copy); otherwise the payload is framed here as any message is.
+    public func sendText(_ shared: WebSocketSharedText, compress: Bool = true) {
+        guard !self.sentClose, !self.connection.isClosed else { return }
+        if self.role == .server && (self.compressor == nil || !compress || shared.payloadLength < self.compressionThreshold) {
+            self.connection.writeShared(shared.frame)
+            return
+        }
+        shared.withPayload { self.sendMessage(opcode: .text, prefix: nil, $0, compress: compress) }
+    }
+
     /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
     @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
         if let done = bytes.withContiguousStorageIfAvailable({
