@@ -221,7 +221,7 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     /// storage is at most this large: a handler that keeps the slice keeps the storage alive, so this bounds
     /// what it holds. A larger buffer gives each message an array of its own, as other frames get.
     /// The loop lends reads that fit its small read storage exactly that (see `LoopReadStorage`).
-    static let inPlaceCapacity = LoopReadStorage.smallCapacity
+    static var inPlaceCapacity: Int { LoopReadStorage.smallCapacity }
 
     /// TCPConnectionHandler: reports the close to the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {

@@ -8,8 +8,9 @@
 /// large messages that keep coming reuse it, rare ones cost one allocation each, and an idle loop holds at
 /// most the small storage. Loop thread only (the loop owns it).
 package struct LoopReadStorage {
-    /// Capacity of the small storage, at most: reads up to `smallReadLimit` bytes go there.
-    package static let smallCapacity = 4096
+    /// Capacity of the small storage, at most: reads up to `smallReadLimit` bytes go there. Inlinable, so that
+    /// another module reads a constant (a `static let` there is a lazy global: a `swift_once` per read).
+    @inlinable package static var smallCapacity: Int { 4096 }
     /// The most bytes a read may bring to get the small storage; below `smallCapacity` because malloc
     /// rounds a request up, and the storage must stay within `smallCapacity` (see `takeSmall`).
     static let smallReadLimit = smallCapacity - 64
