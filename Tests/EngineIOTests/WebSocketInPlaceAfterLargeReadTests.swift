@@ -8,6 +8,10 @@ import XCTest
 /// (`WebSocketInPlaceTextTests` covers the in-place reader itself), and what the loop keeps stays bounded:
 /// a large storage reused while large reads keep coming, dropped once they stop.
 final class WebSocketInPlaceAfterLargeReadTests: XCTestCase {
+    func testInPlaceLimitIsTheLoopsSmallStorage() {
+        XCTAssertEqual(WebSocketConnection.inPlaceCapacity, LoopReadStorage.smallCapacity)
+    }
+
     func testInPlaceTextResumesAfterALargeMessage() throws {
         let recorder = InPlaceRecorder()
         let group = try EventLoopGroup(loopCount: 1)

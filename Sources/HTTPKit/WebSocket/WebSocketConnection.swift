@@ -220,8 +220,9 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     /// Text messages are handed over in place (a slice of the read buffer, no copy) while the buffer's
     /// storage is at most this large: a handler that keeps the slice keeps the storage alive, so this bounds
     /// what it holds. A larger buffer gives each message an array of its own, as other frames get.
-    /// The loop lends reads that fit its small read storage exactly that (see `LoopReadStorage`).
-    static var inPlaceCapacity: Int { LoopReadStorage.smallCapacity }
+    /// The loop lends reads that fit its small read storage exactly that: `LoopReadStorage.smallCapacity`,
+    /// written as a literal so that it stays a constant here (WebSocketInPlaceAfterLargeReadTests checks).
+    static let inPlaceCapacity = 4096
 
     /// TCPConnectionHandler: reports the close to the delegate.
     public func connectionClosed(_ connection: TCPConnection, error: Int32?) {

@@ -8,12 +8,14 @@
 /// large messages that keep coming reuse it, rare ones cost one allocation each, and an idle loop holds at
 /// most the small storage. Loop thread only (the loop owns it).
 package struct LoopReadStorage {
-    /// Capacity of the small storage, at most: reads up to `smallReadLimit` bytes go there. Inlinable, so that
-    /// another module reads a constant (a `static let` there is a lazy global: a `swift_once` per read).
-    @inlinable package static var smallCapacity: Int { 4096 }
+    /// Capacity of the small storage, at most: reads up to `smallReadLimit` bytes go there.
+    /// `WebSocketConnection.inPlaceCapacity` repeats it as a literal of its own (read from another module, this
+    /// is a call or a lazy global on every read); a test keeps the two equal.
+    package static let smallCapacity = 4096
     /// The most bytes a read may bring to get the small storage; below `smallCapacity` because malloc
-    /// rounds a request up, and the storage must stay within `smallCapacity` (see `takeSmall`).
-    static let smallReadLimit = smallCapacity - 64
+    /// rounds a request up, and the storage must stay within `smallCapacity` (see `lend`). Literals, all of
+    /// them: a constant computed from another is a lazy global, checked on every read.
+    static let smallReadLimit = 4096 - 64
     /// Storage larger than this is freed rather than kept.
     static let maxLargeCapacity = 64 * 1024
     /// Reads in a row that did without the large storage before it is freed.
@@ -24,49 +26,63 @@ package struct LoopReadStorage {
     /// Reads since the large storage was last lent out.
     private var readsWithoutLarge = 0
 
-    /// Lends `buffer` (empty, without storage) the storage suited to a read of `count` bytes, if one is kept.
+    /// Lends `buffer` (empty, without storage) the storage suited to a read of `count` bytes.
     mutating func lend(into buffer: inout ByteBuffer, forReadOf count: Int) {
-        if count <= Self.smallReadLimit {
-            if self.small.capacity == 0 {
-                // Sized once for every small read: no regrowth from read to read, and never past the limit.
-                self.small.reserveCapacity(Self.smallReadLimit)
-            }
-            swap(&buffer.storage, &self.small)
-            if self.large.capacity > 0 {
-                self.readsWithoutLarge += 1
-                if self.readsWithoutLarge >= Self.largeIdleReads { self.large = [] }
-            }
-        } else {
-            self.readsWithoutLarge = 0
-            if self.large.capacity == 0 {
-                // Clearly above the small capacity, so that it comes back to this slot (and is reused).
-                self.large.reserveCapacity(max(count, 2 * Self.smallCapacity))
-            }
-            swap(&buffer.storage, &self.large)
-        }
         buffer.readerIndex = 0
+        guard count <= Self.smallReadLimit else {
+            self.lendLarge(into: &buffer, forReadOf: count)
+            return
+        }
+        if self.small.capacity == 0 {
+            // Sized once for every small read: no regrowth from read to read, and never past the limit.
+            self.small.reserveCapacity(Self.smallReadLimit)
+        }
+        swap(&buffer.storage, &self.small)
+        if self.large.capacity != 0 {
+            self.readsWithoutLarge += 1
+            if self.readsWithoutLarge >= Self.largeIdleReads { self.large = [] }
+        }
+    }
+
+    @inline(never)
+    private mutating func lendLarge(into buffer: inout ByteBuffer, forReadOf count: Int) {
+        self.readsWithoutLarge = 0
+        if self.large.capacity == 0 {
+            // Clearly above the small capacity, so that it comes back to this slot (and is reused).
+            self.large.reserveCapacity(max(count, 2 * Self.smallCapacity))
+        }
+        swap(&buffer.storage, &self.large)
     }
 
     /// Takes the storage of an emptied read buffer back (leaving the buffer without storage) into the slot its
     /// capacity fits, when that slot is free; otherwise the storage is freed.
     mutating func reclaim(from buffer: inout ByteBuffer) {
-        var storage: [UInt8] = []
-        swap(&storage, &buffer.storage)
         buffer.readerIndex = 0
-        let capacity = storage.capacity
+        let capacity = buffer.storage.capacity
+        // Only storage sized for every small read goes to the small slot: a smaller one would regrow past the
+        // limit.
+        guard capacity <= Self.smallCapacity, capacity >= Self.smallReadLimit, self.small.capacity == 0 else {
+            self.reclaimOther(from: &buffer)
+            return
+        }
         // A read consumed whole arrives empty already (the buffer clears itself when its last byte is read):
         // clearing again costs ~55 instructions per read for nothing. A handler may still share the storage
         // (a slice it kept); the next append then makes a private copy.
-        if capacity <= Self.smallCapacity {
-            // Only storage sized for every small read: a smaller one would regrow past the limit.
-            guard self.small.capacity == 0, capacity >= Self.smallReadLimit else { return }
-            if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
-            self.small = storage
-        } else if capacity <= Self.maxLargeCapacity, self.large.capacity == 0 {
-            if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
-            self.large = storage
-            self.readsWithoutLarge = 0
+        if !buffer.storage.isEmpty { buffer.storage.removeAll(keepingCapacity: true) }
+        // The buffer gets the slot's empty array: a swap, no retain or release.
+        swap(&buffer.storage, &self.small)
+    }
+
+    @inline(never)
+    private mutating func reclaimOther(from buffer: inout ByteBuffer) {
+        let capacity = buffer.storage.capacity
+        guard capacity > Self.smallCapacity, capacity <= Self.maxLargeCapacity, self.large.capacity == 0 else {
+            buffer.storage = []
+            return
         }
+        if !buffer.storage.isEmpty { buffer.storage.removeAll(keepingCapacity: true) }
+        swap(&buffer.storage, &self.large)
+        self.readsWithoutLarge = 0
     }
 
     /// Capacities of the small and the large storage kept now (0 for none), for tests.
