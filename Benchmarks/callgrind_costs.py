@@ -2,12 +2,15 @@
 """Instructions per unit of work under callgrind: noise-free per-operation costs, sio-echo beside limitd.
 
     python Benchmarks/callgrind_costs.py --server .build/release/sio-echo --limitd .build/sioload/limitd \\
-        --sioload .build/sioload/sioload [--scenarios polling,echo,rate,capacity]
+        --sioload .build/sioload/sioload [--scenarios polling,echo,rate,capacity,broadcast]
 
 Each server runs under `valgrind --tool=callgrind`; sioload warms it up, the counters are zeroed
 (`callgrind_control -z`), a measured sioload run follows and the counters are dumped (`-d`). The result is
 instructions (Ir) per message, per connection (capacity: handshake + namespace connect) or per message at
-a fixed rate (the cold path from wakeup to send). Timing under valgrind is ~50x slow, so the runs are
+a fixed rate (the cold path from wakeup to send). `broadcast` (1,000 clients in a room, one broadcast at a
+time) runs twice on the same server, with few and with many broadcasts, each between a zero and a dump: the
+difference of the two counts over the difference of their deliveries is the cost of one delivery, without
+the clients' connects that both runs share. Timing under valgrind is ~50x slow, so the runs are
 small; the counts do not depend on machine load, which is why they suit a shared machine.
 """
 import argparse
@@ -28,7 +31,10 @@ SCENARIOS = {
                  "--duration", "6"], "msgs"),
     "rate": (["rate", "--rate", "200", "--conns", "20", "--warmup", "2", "--duration", "6"], "msgs"),
     "capacity": (["capacity", "--steps", "300", "--pending", "8", "--settle", "1"], "open"),
+    "broadcast": (["broadcast", "--clients", "1000", "--bwarm", "2"], "deliveries"),
 }
+# The two measured broadcast runs (counts of broadcasts after the warm-up ones); see `measure_broadcast`.
+BROADCAST_RUNS = (10, 60)
 
 
 def free_port():
@@ -101,6 +107,8 @@ def measure(kind, binary, sioload, scenario, workdir, shim, drain=False):
     try:
         if not wait_port(port, time.monotonic() + 180):
             raise RuntimeError(f"{kind} did not start")
+        if scenario == "broadcast":
+            return measure_broadcast(sioload, port, server.pid, out)
         load, key = SCENARIOS[scenario]
         warm = [sioload, *load, "--port", str(port), "--max-time", "120"]
         if scenario == "capacity":
@@ -128,6 +136,57 @@ def measure(kind, binary, sioload, scenario, workdir, shim, drain=False):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def cpu_ticks(pid):
+    """User plus system clock ticks the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_idle(pid, deadline_s=60):
+    """Waits until the server stops using CPU (it still closes the run's 1,000 connections after sioload exits,
+    which must land in this dump and not the next one), at most `deadline_s`."""
+    deadline = time.monotonic() + deadline_s
+    last = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_ticks(pid)
+        if now - last <= 1:
+            return
+        last = now
+
+
+def broadcast_run(sioload, port, broadcasts):
+    """One sioload broadcast run; returns every delivery it caused (warm-up broadcasts included), or None."""
+    load, _ = SCENARIOS["broadcast"]
+    r = subprocess.run([sioload, *load, "--broadcasts", str(broadcasts), "--port", str(port), "--max-time", "170"],
+                       capture_output=True, text=True, timeout=180)
+    lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    result = [l for l in lines if l.get("scenario") == "broadcast"]
+    if not result or result[-1].get("completed") != broadcasts:
+        return None
+    warm = int(load[load.index("--bwarm") + 1])
+    return (broadcasts + warm) * result[-1]["clients"]
+
+
+def measure_broadcast(sioload, port, pid, out):
+    """Instructions and deliveries of the second measured run minus the first (see the module docstring)."""
+    broadcast_run(sioload, port, 2)  # warm-up: the first clients, rooms and buffers
+    wait_idle(pid)
+    counts = []
+    for dump, broadcasts in enumerate(BROADCAST_RUNS, start=1):
+        subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True, timeout=60)
+        units = broadcast_run(sioload, port, broadcasts)
+        wait_idle(pid)
+        subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, timeout=60)
+        dumps = glob.glob(out + f".{pid}.{dump}")
+        if not dumps or units is None:
+            return None, None
+        counts.append((total_ir(dumps[0]), units))
+    (ir1, units1), (ir2, units2) = counts
+    return ir2 - ir1, units2 - units1
 
 
 def main():

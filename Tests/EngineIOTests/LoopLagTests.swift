@@ -62,7 +62,7 @@ final class LoopLagTests: XCTestCase {
             }
         }
         sender.start()
-        XCTAssertTrue(TestDeadline.wait(timeout: 10) { self.onLoop(readerLoop) { connection.readingPausedByLag } },
+        XCTAssertTrue(TestDeadline.wait(timeout: 10) { readerLoop.runAndWait { connection.readingPausedByLag } },
                       "the reader stops once the loop it feeds is behind")
         let readWhilePaused = state.bytesRead.load(ordering: .relaxed)
         XCTAssertLessThan(readWhilePaused, total, "input waits in the kernel")
@@ -70,14 +70,14 @@ final class LoopLagTests: XCTestCase {
                                  EventLoop.lagHighMark + TCPConnection.readBytesPerWakeup + 1,
                                  "the held loop's queue stops growing at the high mark (plus one read)")
         // Still paused a little later: nothing resumes it while the other loop is held.
-        XCTAssertTrue(self.onLoop(readerLoop) { connection.readingPausedByLag })
+        XCTAssertTrue(readerLoop.runAndWait { connection.readingPausedByLag })
         XCTAssertEqual(state.bytesRead.load(ordering: .relaxed), readWhilePaused)
 
         gate.signal()
         XCTAssertTrue(TestDeadline.wait(timeout: 10) { state.hopsRun.load(ordering: .relaxed) == total },
                       "every byte's hop ran once the loop caught up: \(state.hopsRun.load(ordering: .relaxed)) of \(total)")
         XCTAssertEqual(state.bytesRead.load(ordering: .relaxed), total)
-        XCTAssertTrue(TestDeadline.wait(timeout: 5) { !self.onLoop(readerLoop) { connection.readingPausedByLag } },
+        XCTAssertTrue(TestDeadline.wait(timeout: 5) { !readerLoop.runAndWait { connection.readingPausedByLag } },
                       "reading again once the loop is under the low mark")
         client.close()
     }
@@ -109,17 +109,6 @@ final class LoopLagTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(seen, 0)
         XCTAssertLessThan(seen, total / 2, "the echo ran after a slice of the queue, not after all of it")
         XCTAssertTrue(TestDeadline.wait(timeout: 30) { counters.tasksRun.load(ordering: .relaxed) == total }, "the rest ran too")
-    }
-
-    private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
-        let result = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        loop.execute {
-            result.withLock { $0 = body() }
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 10)
-        return result.withLock { $0! }
     }
 }
 

@@ -101,4 +101,29 @@ final class PerMessageDeflateThresholdTests: XCTestCase {
         XCTAssertTrue(compressedBinary.compressed)
         XCTAssertEqual(compressedBinary.bytes, binary)
     }
+
+    /// A message framed once for many sessions (a broadcast) is compressed per connection like any other:
+    /// plain under the threshold or with `compress: false` (the shared frame itself), deflated above it.
+    func testSharedMessageFollowsTheThresholdAndCompressFalse() throws {
+        let server = try makeServer()
+        defer { server.shutdown() }
+        let (ws, sid, _) = try connect(server)
+        defer { ws.close() }
+        let short = EngineSharedMessage(text: Array("hello".utf8))
+        let long = EngineSharedMessage(text: Array(String(repeating: "y", count: 4096).utf8))
+        server.onLoop(of: sid) { session in
+            session.send(short)
+            session.send(long)
+            session.send(long, compress: false)
+        }
+        let first = try ws.nextMessage()
+        XCTAssertFalse(first.compressed)
+        XCTAssertEqual(first.text, "4hello")
+        let deflated = try ws.nextMessage()
+        XCTAssertTrue(deflated.compressed)
+        XCTAssertEqual(deflated.text, "4" + String(repeating: "y", count: 4096))
+        let plain = try ws.nextMessage()
+        XCTAssertFalse(plain.compressed)
+        XCTAssertEqual(plain.text, "4" + String(repeating: "y", count: 4096))
+    }
 }

@@ -189,6 +189,17 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
+    /// Sends a message encoded once for many sessions: over WebSocket its shared frame, so that a broadcast
+    /// costs each recipient neither a copy nor a buffer; over polling its text, queued as any message.
+    public func send(_ message: EngineSharedMessage, compress: Bool = true) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendText(message.webSocketFrame, compress: compress)
+        } else {
+            self.enqueue(EnginePacket(type: .message, textBytes: message.text), compress: compress)
+        }
+    }
+
     /// Sends a text message.
     public func send(text: String, compress: Bool = true) { self.send(text: text.utf8, compress: compress) }
 

@@ -98,6 +98,17 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// Sends a text message framed once for many connections: a server connection that sends it uncompressed
+    /// queues the shared frame itself (no copy); otherwise the payload is framed here as any message is.
+    public func sendText(_ shared: WebSocketSharedText, compress: Bool = true) {
+        guard !self.sentClose, !self.connection.isClosed else { return }
+        if self.role == .server && (self.compressor == nil || !compress || shared.payloadLength < self.compressionThreshold) {
+            self.connection.writeShared(shared.frame)
+            return
+        }
+        shared.withPayload { self.sendMessage(opcode: .text, prefix: nil, $0, compress: compress) }
+    }
+
     /// Sends a binary message; `compress: false` sends it uncompressed whatever was negotiated.
     @inlinable public func sendBinary(_ bytes: some Collection<UInt8>, compress: Bool = true) {
         if let done = bytes.withContiguousStorageIfAvailable({
@@ -212,6 +223,8 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     /// Text messages are handed over in place (a slice of the read buffer, no copy) while the buffer's
     /// storage is at most this large: a handler that keeps the slice keeps the storage alive, so this bounds
     /// what it holds. A larger buffer gives each message an array of its own, as other frames get.
+    /// The loop lends reads that fit its small read storage exactly that: `LoopReadStorage.smallCapacity`,
+    /// written as a literal so that it stays a constant here (WebSocketInPlaceAfterLargeReadTests checks).
     static let inPlaceCapacity = 4096
 
     /// TCPConnectionHandler: reports the close to the delegate.

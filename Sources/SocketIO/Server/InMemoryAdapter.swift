@@ -247,9 +247,10 @@ final class AdapterShard: @unchecked Sendable {
     }
 
     private func removeFromRoom(_ room: String, key: ObjectIdentifier) {
-        guard var members = self.rooms[room] else { return }
-        members.removeValue(forKey: key)
-        self.rooms[room] = members.isEmpty ? nil : members
+        // In place: a copy of the room taken out and stored back would copy every member (a room of n sockets
+        // emptied one by one: n² entries copied).
+        guard self.rooms[room]?.removeValue(forKey: key) != nil, self.rooms[room]?.isEmpty == true else { return }
+        self.rooms[room] = nil
     }
 
     func rooms(of socket: Socket) -> Set<String> {

@@ -449,7 +449,7 @@ public final class Socket: @unchecked Sendable {
     public func deliver(_ packet: SocketBroadcastPacket, volatile: Bool, compress: Bool = true) {
         guard self.connected else { return }
         self.notifyOutgoing(packet.event, packet.arguments)
-        self.client.write(text: packet.text, attachments: packet.attachments, volatile: volatile, compress: compress)
+        self.client.write(packet.message, attachments: packet.attachments, volatile: volatile, compress: compress)
     }
 
     /// Writes a broadcast packet that expects an answer; `ack` gets it, or `.timeout` after `timeoutMillis`

@@ -1,7 +1,10 @@
+import EngineIO
+
 /// An event on its way to many sockets, serialised once.
 ///
 /// The arguments are serialised when the packet is made; `text` (no acknowledgement) is then shared by every
-/// recipient, and `text(ackID:)` only prepends a header to the same argument bytes.
+/// recipient, as one WebSocket frame by all that use WebSocket, and `text(ackID:)` only prepends a header to
+/// the same argument bytes.
 public struct SocketBroadcastPacket: Sendable {
     /// The namespace it is sent in.
     public let namespace: String
@@ -15,6 +18,8 @@ public struct SocketBroadcastPacket: Sendable {
     public let attachments: [[UInt8]]
     /// The complete packet text without an acknowledgement id.
     public let text: [UInt8]
+    /// `text` as an Engine.IO message, framed once for every WebSocket recipient.
+    let message: EngineSharedMessage
     /// The recovery offset appended as the last argument, when the namespace recovers connection state
     /// (set by the server that emits the broadcast, nil on the other servers of a cluster).
     public let offset: String?
@@ -39,9 +44,11 @@ public struct SocketBroadcastPacket: Sendable {
         let serialized = outgoing.serialized()
         self.argumentsText = serialized.text
         self.attachments = serialized.attachments
-        self.text = (try? OutgoingPacket.encoder.encodeEvent(
+        let text = (try? OutgoingPacket.encoder.encodeEvent(
             namespace: namespace, name: event, rawArguments: serialized.text,
             ackId: nil, attachmentCount: serialized.attachments.count)) ?? []
+        self.text = text
+        self.message = EngineSharedMessage(text: text)
     }
 
     /// The packet text asking for an acknowledgement with `ackID`.

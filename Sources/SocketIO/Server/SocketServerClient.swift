@@ -58,6 +58,14 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         for attachment in attachments { self.session.send(binary: attachment, compress: compress) }
     }
 
+    /// Writes a packet encoded once for many clients (a broadcast): over WebSocket its frame is shared.
+    func write(_ message: EngineSharedMessage, attachments: [[UInt8]], volatile: Bool, compress: Bool) {
+        guard !self.isClosed else { return }
+        if volatile && self.session.hasPendingOutput { return }
+        self.session.send(message, compress: compress)
+        for attachment in attachments { self.session.send(binary: attachment, compress: compress) }
+    }
+
     /// Writes one text packet (no attachments) of exactly `length` bytes that `encode` appends in place.
     func write(textLength length: Int, volatile: Bool, compress: Bool, _ encode: (inout [UInt8]) -> Void) {
         guard !self.isClosed else { return }

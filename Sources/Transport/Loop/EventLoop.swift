@@ -59,7 +59,7 @@ public final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) private var spareBytes = 0
     /// Storage lent to the read buffer of the connection being read (`takeReadStorage`), so that reads
     /// that are consumed whole do not allocate.
-    @exclusivity(unchecked) private var spareReadStorage: [UInt8] = []
+    @exclusivity(unchecked) private var readStorage = LoopReadStorage()
     /// Storage behind `withScratchBytes`.
     @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
     private let pending = Mutex<PendingWork>(PendingWork())
@@ -292,28 +292,21 @@ public final class EventLoop: @unchecked Sendable {
         self.spareBuffers.append(taken)
     }
 
-    /// Lends `buffer` (empty, without storage) the loop's spare read storage, if it has one. Loop thread only.
-    func takeReadStorage(into buffer: inout ByteBuffer) {
-        guard self.spareReadStorage.capacity > 0 else { return }
-        swap(&buffer.storage, &self.spareReadStorage)
-        buffer.readerIndex = 0
+    /// Lends `buffer` (empty, without storage) the loop's read storage suited to a read of `count` bytes, if
+    /// it keeps one (see `LoopReadStorage`). Loop thread only.
+    func takeReadStorage(into buffer: inout ByteBuffer, forReadOf count: Int) {
+        self.readStorage.lend(into: &buffer, forReadOf: count)
     }
 
-    /// Takes the storage of an emptied read buffer back (leaving the buffer without storage) when the loop
-    /// has none and it is not large; otherwise the storage is freed. Loop thread only.
+    /// Takes the storage of an emptied read buffer back (leaving the buffer without storage), or frees it.
+    /// Loop thread only.
     func recycleReadStorage(_ buffer: inout ByteBuffer) {
-        var storage: [UInt8] = []
-        swap(&storage, &buffer.storage)
-        buffer.readerIndex = 0
-        guard self.spareReadStorage.capacity == 0, storage.capacity <= Self.maxSpareReadCapacity else { return }
-        // A read consumed whole arrives empty already (the buffer clears itself when its last byte is read):
-        // clearing again costs ~55 instructions per read for nothing. A handler may still share the storage
-        // (a slice it kept); the next append then makes a private copy.
-        if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
-        self.spareReadStorage = storage
+        self.readStorage.reclaim(from: &buffer)
     }
 
-    static let maxSpareReadCapacity = 64 * 1024
+    /// Capacities of the read storage the loop keeps (0 for none), for tests. Loop thread only.
+    var keptReadStorage: (small: Int, large: Int) { self.readStorage.keptCapacities }
+
     @usableFromInline static let maxSpareBufferCapacity = 16 * 1024
     static let maxSpareBytes = 2 * 1024 * 1024
 

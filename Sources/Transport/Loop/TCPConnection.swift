@@ -61,6 +61,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @exclusivity(unchecked) private var readBuffer = ByteBuffer()
     @usableFromInline @exclusivity(unchecked) var outbound: [UInt8] = []
     @usableFromInline @exclusivity(unchecked) var outboundStart = 0
+    /// `outbound` is an array other connections send too (`writeShared`), adopted by reference: it is never
+    /// appended to nor given to the loop's pool of buffers.
+    @usableFromInline @exclusivity(unchecked) var outboundShared = false
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var wantsWritable = false
     @exclusivity(unchecked) private var readingPausedByPressure = false
@@ -122,6 +125,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Queues bytes; they are sent at the end of the current loop iteration.
     @inlinable public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outboundShared { self.unshareOutbound() }
         if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
         self.outbound.append(contentsOf: bytes)
         self.didQueueOutput()
@@ -130,6 +134,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Queues bytes; they are sent at the end of the current loop iteration.
     @inlinable public func write(_ bytes: [UInt8]) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outboundShared { self.unshareOutbound() }
         if self.outbound.isEmpty && self.outboundStart == 0 && bytes.count > EventLoop.maxSpareBufferCapacity {
             // A big write is adopted without a copy (it never goes back to the loop's pool of small buffers).
             self.outbound = bytes
@@ -140,9 +145,34 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         self.didQueueOutput()
     }
 
+    /// Queues bytes that other connections send too (a broadcast's frame): adopted by reference when
+    /// nothing else waits to be sent, so that each recipient costs a retain instead of a buffer and a copy;
+    /// appended after what waits otherwise. Sent at the end of the current loop iteration.
+    public func writeShared(_ bytes: [UInt8]) {
+        guard !self.isClosed, !self.closeAfterFlush, !bytes.isEmpty else { return }
+        if self.outbound.capacity == 0 && self.outboundStart == 0 && self.tls == nil {
+            self.outbound = bytes
+            self.outboundShared = true
+            self.didQueueOutput()
+            return
+        }
+        bytes.withUnsafeBytes { self.write($0) }
+    }
+
+    /// Replaces an adopted shared array by a buffer of this connection's own holding its unsent bytes, before
+    /// anything is appended (cold: only when a shared write is followed by another in the same iteration).
+    @usableFromInline @inline(never) func unshareOutbound() {
+        var own = self.loop.takeBuffer()
+        own.append(contentsOf: self.outbound[self.outboundStart...])
+        self.outbound = own
+        self.outboundStart = 0
+        self.outboundShared = false
+    }
+
     /// Lets a codec append its encoding straight into the outbound buffer, with no temporary array.
     @inlinable public func withOutboundBuffer(_ body: (inout [UInt8]) -> Void) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
+        if self.outboundShared { self.unshareOutbound() }
         // The buffer is moved out for the call (the property has no dynamic exclusivity check): a body that
         // writes to this connection again appends to the emptied property, which is added after its output.
         var out: [UInt8] = []
@@ -198,10 +228,15 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         let drained = self.outboundStart >= self.outbound.count
         if drained {
             // Give the buffer back to the loop: idle connections hold no output memory, and the next writer
-            // on this loop reuses it.
-            self.loop.recycle(&self.outbound)
+            // on this loop reuses it. A shared array is only let go of.
+            if self.outboundShared {
+                self.outbound = []
+                self.outboundShared = false
+            } else {
+                self.loop.recycle(&self.outbound)
+            }
             self.outboundStart = 0
-        } else if self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
+        } else if !self.outboundShared && self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
             self.outbound.removeSubrange(0..<self.outboundStart)
             self.outboundStart = 0
         }
@@ -275,7 +310,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         if let bytes {
             // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
             // land in memory that is still in cache from the previous read.
-            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer) }
+            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
             buffer.append(contentsOf: bytes)
         }
         self.handler?.connectionRead(self, &buffer)
@@ -427,6 +462,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         Glibc.close(self.fd)
         self.releaseAdmission()
         self.outbound = []
+        self.outboundShared = false
         self.readBuffer = ByteBuffer()
         let handler = self.handler
         self.handler = nil
