@@ -225,3 +225,38 @@ import Testing
         }
     }
 }
+
+extension ClusterSubmitTests {
+    /// A node without a worker of its own reuses another node's "a worker serves this space" for a second,
+    /// and never reuses a no: a worker that registers elsewhere takes the very next submit.
+    @Test(.timeLimit(.minutes(1))) func aWorkerElsewhereIsAskedAboutOncePerSecondAndANoIsNotReused() async throws {
+        let url = try SharedPostgres.get().createDatabase()
+        let other = try self.makeCore(url: url, spaces: ["Remote"])
+        defer { self.stop(other.core) }
+        let here = try self.makeCore(url: url, spaces: [])
+        defer { self.stop(here.core) }
+        let now = Mutex(Date().timeIntervalSince1970)
+        here.core.sync { here.core.clock = { now.withLock { $0 } } }
+        let space = other.spaces[0]
+
+        _ = try await Self.submit(here.core, space, prompt: "first").get()
+        // The registration goes from the database (what another node's worker leaving does) ...
+        try Self.execute("DELETE FROM worker_registrations", url: url)
+        // ... and within the second this node does not ask again: accepted, the request waits in the queue.
+        let within = try await Self.submit(here.core, space, prompt: "within").get()
+        #expect(within.status == .queued)
+
+        now.withLock { $0 += 1.5 }
+        let refused = await Self.submit(here.core, space, prompt: "after")
+        guard case .failure(let error) = refused else {
+            Issue.record("accepted with no worker anywhere: \(refused)")
+            return
+        }
+        #expect(error.code == "no_worker" && error.status == 503)
+
+        let again = FakeWorker("w-again")
+        other.core.sync { other.core.register(again, RegistrationRequest(spaceName: "Remote", concurrency: 1)) }
+        #expect(again.lastResponse?["success"] == true)
+        _ = try await Self.submit(here.core, space, prompt: "again").get()
+    }
+}

@@ -134,9 +134,22 @@ extension SpacesCore {
     }
 
     /// Whether a worker serves `spaceID` anywhere: one of this node's answers without asking the database.
+    ///
+    /// A node without a worker of its own would otherwise count the cluster's registrations on every submit, so
+    /// a yes is reused for a second (as `queueSizeForLimit` reuses its count). A request accepted just after
+    /// the last worker left waits in the queue for the next one, as one accepted just before it does; a no is
+    /// never reused, so a worker that just registered elsewhere is seen at once.
     func hasWorker(spaceID: Int64) -> Bool {
         if self.holders[spaceID]?.isEmpty == false { return true }
-        return self.workerCount(spaceID: spaceID) > 0
+        guard self.cluster != nil else { return false }
+        let now = self.clock()
+        if let seen = self.workerSeenElsewhere[spaceID], now >= seen, now - seen < 1 { return true }
+        guard self.workerCount(spaceID: spaceID) > 0 else {
+            self.workerSeenElsewhere[spaceID] = nil
+            return false
+        }
+        self.workerSeenElsewhere[spaceID] = now
+        return true
     }
 
     func removeFiles(of requestID: String) {

@@ -109,6 +109,8 @@ final class SpacesCore: @unchecked Sendable {
     var lastPosition: (id: String, position: Int)?
     /// Recent counts of the shared queues, for `queueSizeForLimit`.
     var queuedEstimate: [Int64: (count: Int, at: Double)] = [:]
+    /// When another node last answered that a worker serves a space, for `hasWorker`.
+    var workerSeenElsewhere: [Int64: Double] = [:]
     /// Slots reserved for submissions whose rows are being committed (cluster path): request id → its space
     /// and worker. The id also sits in the worker's registration `inFlight`, so that nobody else takes the slot.
     var reservedSlots: [String: (spaceID: Int64, workerID: String)] = [:]
