@@ -121,6 +121,8 @@ final class SpacesCore: @unchecked Sendable {
     let submitCommits = SubmissionCommits()
     /// What waits for the SQLite store's gathering transaction to commit (SpacesCore+Durability), in order.
     var afterCommit: [AfterCommit] = []
+    /// Status reads waiting for the queue, read together (SpacesCore+RequestReads).
+    let requestReads = RequestReadBatch()
     /// Payloads of queued requests as values (`keepQueuedPayload`), taken at dispatch.
     var queuedPayloads: [String: JSONValue] = [:]
     /// Requests inserted in the open gathering transaction: request id → space and queue order.

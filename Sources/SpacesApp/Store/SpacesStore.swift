@@ -42,6 +42,9 @@ protocol SpacesStore: AnyObject {
     /// Writes every mutable field of `r`.
     func updateRequest(_ r: RequestRecord) throws
     func request(id: String) throws -> RequestRecord?
+    /// The requests with these ids, by id (ids without a request are left out). PostgreSQL reads those it does not
+    /// keep in one statement; the default asks `request(id:)` for each.
+    func requests(ids: [String]) throws -> [String: RequestRecord]
     /// Requests still queued or processing, in FIFO order per space.
     func activeRequests() throws -> [RequestRecord]
     /// A user's requests, newest first (optionally for one space).
@@ -56,4 +59,14 @@ protocol SpacesStore: AnyObject {
     func maxQueueOrder() throws -> Int64
     /// Request counts by status.
     func countsByStatus() throws -> [RequestStatus: Int]
+}
+
+extension SpacesStore {
+    func requests(ids: [String]) throws -> [String: RequestRecord] {
+        var found: [String: RequestRecord] = [:]
+        for id in ids {
+            if let record = try self.request(id: id) { found[id] = record }
+        }
+        return found
+    }
 }

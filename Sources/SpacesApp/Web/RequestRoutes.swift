@@ -36,8 +36,9 @@ enum RequestRoutes {
                 throw APIError.badRequest("missing_request_id", "request_id is required")
             }
             let reader = RequestReader(context, site: site)
-            site.core.perform({ () -> (RequestRecord, Int?, User?)? in
-                guard let record = try site.core.store.request(id: requestID) else { return nil }
+            // Status reads that wait for the core together are read together (one statement on PostgreSQL).
+            site.core.withRequest(id: requestID, { record -> (RequestRecord, Int?, User?)? in
+                guard let record else { return nil }
                 return (record, site.core.queuePosition(record), try reader.account(for: record, in: site.core.store))
             }, completion: { result in
                 answer(Result {

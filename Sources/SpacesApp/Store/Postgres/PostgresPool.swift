@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A few PostgreSQL connections shared by the threads that call the store.
 ///
@@ -27,6 +28,9 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     /// The connection a thread holds for its transaction.
     private var pinned: [pthread_t: PostgresConnection] = [:]
     private var closed = false
+    /// Calls that borrowed a connection (a statement each, or a transaction's worth): what tests and profiles
+    /// count to see how many round trips a piece of work took.
+    let borrowings = Atomic<Int>(0)
     /// Spaces and users as last read through this pool (`PostgresStore` uses it while its node listens).
     let rowCache = PostgresRowCache()
     /// The channel nodes LISTEN on, and what is sent on it when a row of `users` or `spaces` changed.
@@ -58,6 +62,7 @@ final class PostgresPool: SQLDatabase, @unchecked Sendable {
     /// Runs `body` with a connection of the pool (the thread's own inside a transaction).
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         if let connection = self.pinnedConnection() { return try body(connection) }
+        self.borrowings.add(1, ordering: .relaxed)
         let (connection, reused) = try self.checkOut()
         do {
             let value = try body(connection)

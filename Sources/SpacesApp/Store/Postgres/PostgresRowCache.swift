@@ -75,6 +75,27 @@ final class PostgresRowCache: Sendable {
         return loaded
     }
 
+    /// The requests of `ids` by id: the fresh copies, and for the others what `load` reads (given their ids; the
+    /// final ones are kept, as `request` does).
+    func requests(_ ids: [String], load: ([String]) throws -> [RequestRecord]) throws -> [String: RequestRecord] {
+        let now = ProcessInfo.processInfo.systemUptime
+        var found: [String: RequestRecord] = [:]
+        var missing: [String] = []
+        let generation: UInt64? = self.state.withLock { state in
+            guard state.enabled else { return nil }
+            for id in ids {
+                if let entry = state.requests[id], now - entry.readAt < Self.maxAge { found[id] = entry.row }
+            }
+            return state.generation
+        }
+        if generation == nil { missing = ids } else { missing = ids.filter { found[$0] == nil } }
+        guard !missing.isEmpty else { return found }
+        let loaded = try load(missing)
+        for record in loaded { found[record.id] = record }
+        if let generation { self.keep(loaded.filter { $0.status.isFinal }, since: generation) }
+        return found
+    }
+
     /// Keeps `records`, which this node just wrote (claimed for its workers, updated while holding them, ended),
     /// unless something was dropped since `generation` was read (before the write).
     func keep(_ records: [RequestRecord], since generation: UInt64) {

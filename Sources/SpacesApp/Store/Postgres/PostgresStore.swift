@@ -61,12 +61,40 @@ final class PostgresStore: SQLBackedStore {
         }
     }
 
+    func requests(ids: [String]) throws -> [String: RequestRecord] {
+        try self.db.rowCache.requests(ids) { missing in
+            var read: [RequestRecord] = []
+            // In slices, so that one statement's parameter stays small however many reads waited.
+            for start in stride(from: 0, to: missing.count, by: Self.idsPerRead) {
+                let slice = missing[start..<min(start + Self.idsPerRead, missing.count)]
+                read += try self.db.query(Self.requestsWithPositions, Self.textArray(Array(slice))) { row in
+                    let record = StoreRows.requestFromRow(row)
+                    if !row.isNull(Self.positionColumn) {
+                        self.positions.note(spaceID: record.spaceID, queueOrder: record.queueOrder,
+                                            position: row.int(Self.positionColumn))
+                    }
+                    return record
+                }
+            }
+            return read
+        }
+    }
+
+    /// Ids asked for in one statement at most.
+    private static let idsPerRead = 64
+
     /// The request's columns, then its 1-based queue position when queued (as `queuePosition` counts it).
-    private static let requestWithPosition = """
+    private static let requestWithPosition = requestsWithPositions(matching: "r.id = ?")
+    /// `requestWithPosition` for every id in a text array.
+    private static let requestsWithPositions = requestsWithPositions(matching: "r.id = ANY(CAST(? AS TEXT[]))")
+
+    private static func requestsWithPositions(matching condition: String) -> String {
+        """
         SELECT \(StoreRows.requestColumns),
             CASE WHEN r.status = 'queued' THEN (SELECT COUNT(*) FROM requests q WHERE q.space_id = r.space_id
                 AND q.status = 'queued' AND q.queue_order <= r.queue_order) END
-        FROM requests r WHERE r.id = ?
+        FROM requests r WHERE \(condition)
         """
+    }
     private static let positionColumn: Int32 = 19
 }
