@@ -18,6 +18,14 @@ extension EventLoopHandler {
 /// Something that buffered output during this loop iteration and writes it out once at the end.
 package protocol EventLoopFlushable: AnyObject {
     func flushNow()
+    /// Called by `loop` (on its thread) at the end of the iteration that scheduled the flush; `flushNow()`
+    /// unless the target has a cheaper form for that case.
+    func flush(from loop: EventLoop)
+}
+
+extension EventLoopFlushable {
+    /// `flushNow()`.
+    package func flush(from loop: EventLoop) { self.flushNow() }
 }
 
 /// One epoll event loop on its own thread.
@@ -491,7 +499,7 @@ public final class EventLoop: @unchecked Sendable {
         // 150 instructions per wakeup at low rates. The order among connections of one batch does not matter.
         while !self.flushQueue.isEmpty {
             swap(&self.flushing, &self.flushQueue)
-            while let target = self.flushing.popLast() { target.flushNow() }
+            while let target = self.flushing.popLast() { target.flush(from: self) }
             if self.flushing.capacity > 4096 { self.flushing = [] }
         }
     }

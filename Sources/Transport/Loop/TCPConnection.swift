@@ -127,7 +127,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         guard !self.isClosed, !self.closeAfterFlush else { return }
         if self.outboundShared { self.unshareOutbound() }
         if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
-        self.outbound.append(contentsOf: bytes)
+        // As typed bytes: appending raw bytes copies them one at a time, typed ones with one memcpy.
+        bytes.withMemoryRebound(to: UInt8.self) { self.outbound.append(contentsOf: $0) }
         self.didQueueOutput()
     }
 
@@ -201,8 +202,20 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     /// Sends queued output now (normally called by the loop at the end of an iteration).
     package func flushNow() {
-        // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
         guard self.loop.inEventLoop else { return }
+        self.flushOwned(by: self.loop)
+    }
+
+    /// `flushNow` from `loop`'s end-of-iteration flush, on its thread: the owner check is an identity test,
+    /// and the loop is used as the caller holds it (no thread id read, no retain of the property).
+    package func flush(from loop: EventLoop) {
+        // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
+        guard loop === self.loop else { return }
+        self.flushOwned(by: loop)
+    }
+
+    /// The flush, on the thread of `loop`, which is `self.loop`.
+    private func flushOwned(by loop: EventLoop) {
         self.flushScheduled = false
         guard !self.isClosed else { return }
         if let tls = self.tls, !self.sealOutput(tls) {
@@ -233,7 +246,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 self.outbound = []
                 self.outboundShared = false
             } else {
-                self.loop.recycle(&self.outbound)
+                loop.recycle(&self.outbound)
             }
             self.outboundStart = 0
         } else if !self.outboundShared && self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
@@ -248,15 +261,15 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 // The kernel just started refusing: what waits now is not backlog, what comes next is.
                 self.backlogBase = self.pendingOutputBytes
                 self.backlogLargestWrite = 0
-                self.loop.backlog.add(self)
-                self.loop.backlog.charge(self.backlogBase - self.accountedBacklog)
+                loop.backlog.add(self)
+                loop.backlog.charge(self.backlogBase - self.accountedBacklog)
                 self.accountedBacklog = self.backlogBase
             } else {
                 self.backlogBase = min(self.backlogBase, self.pendingOutputBytes)
             }
             if self.chargeBacklog(self.pendingOutputBytes) { return }
         } else if self.backlogIndex >= 0 {
-            self.loop.backlog.remove(self)
+            loop.backlog.remove(self)
         }
         if self.readingPausedByPressure && self.pendingOutputBytes < self.pauseMark / 2 {
             self.readingPausedByPressure = false
@@ -305,18 +318,26 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
     /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
     func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+        self.deliverInput(appending: bytes, loop: self.loop)
+    }
+
+    /// `deliverInput(appending:)` with the connection's loop as the caller holds it (no retain of the property).
+    func deliverInput(appending bytes: UnsafeRawBufferPointer?, loop: EventLoop) {
         var buffer = ByteBuffer()
         swap(&buffer, &self.readBuffer)
         if let bytes {
             // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
             // land in memory that is still in cache from the previous read.
-            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
+            if buffer.storage.capacity == 0 { loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
             buffer.append(contentsOf: bytes)
         }
         self.handler?.connectionRead(self, &buffer)
         guard !self.isClosed else { return }
         buffer.discardReadBytes()
-        if buffer.isEmpty { self.loop.recycleReadStorage(&buffer) }
+        if buffer.isEmpty {
+            // The handler may have moved the connection to another loop meanwhile: its storage goes there.
+            if loop === self.loop { loop.recycleReadStorage(&buffer) } else { self.loop.recycleReadStorage(&buffer) }
+        }
         self.readBuffer = buffer
     }
 
@@ -388,7 +409,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
                 let loop = self.loop
                 loop.lagTarget = nil
-                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes) }
+                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes, loop: loop) }
                 // This input queued work on a loop that is behind: let that loop catch up before reading more.
                 if let target = loop.lagTarget {
                     loop.lagTarget = nil
