@@ -65,6 +65,9 @@ public final class EventLoop: @unchecked Sendable {
     /// connections hold no output memory, and busy ones do not allocate per loop iteration.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
     @exclusivity(unchecked) private var spareBytes = 0
+    /// The buffer given back last, taken first: one slot outside the pool (and its byte count), so that a loop
+    /// that serves one writer per iteration only swaps it in and out.
+    @exclusivity(unchecked) private var spareBuffer: [UInt8] = []
     /// Storage lent to the read buffer of the connection being read (`takeReadStorage`), so that reads
     /// that are consumed whole do not allocate.
     @exclusivity(unchecked) private var readStorage = LoopReadStorage()
@@ -282,6 +285,11 @@ public final class EventLoop: @unchecked Sendable {
 
     /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
     @usableFromInline func takeBuffer() -> [UInt8] {
+        if self.spareBuffer.capacity > 0 {
+            var buffer: [UInt8] = []
+            swap(&buffer, &self.spareBuffer)
+            return buffer
+        }
         guard let buffer = self.spareBuffers.popLast() else { return [] }
         self.spareBytes -= buffer.capacity
         return buffer
@@ -293,8 +301,14 @@ public final class EventLoop: @unchecked Sendable {
         var taken: [UInt8] = []
         swap(&taken, &buffer)
         let capacity = taken.capacity
-        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity, self.spareBuffers.count < 1024,
-              self.spareBytes + capacity <= Self.maxSpareBytes else { return }
+        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity else { return }
+        if self.spareBuffer.capacity == 0 {
+            // The usual case at low rates (one connection writes per iteration): a swap, no pool traffic.
+            taken.removeAll(keepingCapacity: true)
+            swap(&taken, &self.spareBuffer)
+            return
+        }
+        guard self.spareBuffers.count < 1024, self.spareBytes + capacity <= Self.maxSpareBytes else { return }
         taken.removeAll(keepingCapacity: true)
         self.spareBytes += capacity
         self.spareBuffers.append(taken)

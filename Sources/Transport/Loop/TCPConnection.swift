@@ -28,7 +28,13 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     // the rest of a message's handling): no access to them is held across a call that could re-enter.
 
     /// The loop that owns this connection; it changes only through `migrate(to:)`.
-    @exclusivity(unchecked) public private(set) var loop: EventLoop
+    @exclusivity(unchecked) public private(set) var loop: EventLoop {
+        didSet { self.openLoop = self.loop }
+    }
+    /// `loop` without reference counting, for the write path (a strong read retains and releases it around
+    /// each call). Read only while the connection is open: an open connection's loop is running, and its
+    /// group holds a running loop.
+    @usableFromInline @exclusivity(unchecked) unowned(unsafe) var openLoop: EventLoop
     /// The peer's address.
     public var remoteAddress: SocketAddress { self.peer.address }
     private let peer: CompactSocketAddress
@@ -98,6 +104,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
         self.loop = loop
+        self.openLoop = loop
         self.peer = CompactSocketAddress(remoteAddress)
     }
 
@@ -126,7 +133,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @inlinable public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
         if self.outboundShared { self.unshareOutbound() }
-        if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
+        if self.outbound.capacity == 0 { self.outbound = self.openLoop.takeBuffer() }
         // As typed bytes: appending raw bytes copies them one at a time, typed ones with one memcpy.
         bytes.withMemoryRebound(to: UInt8.self) { self.outbound.append(contentsOf: $0) }
         self.didQueueOutput()
@@ -189,7 +196,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         // A peer that is behind gets its bytes when the kernel reports room (EPOLLOUT): a send now would fail.
         if !self.flushScheduled && !self.wantsWritable {
             self.flushScheduled = true
-            self.loop.scheduleFlush(self)
+            // Only writes of an open connection get here.
+            self.openLoop.scheduleFlush(self)
         }
         let pending = self.pendingOutputBytes
         // Only a peer that is already behind is checked here; the others are looked at when flushed.
