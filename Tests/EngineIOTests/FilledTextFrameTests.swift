@@ -11,7 +11,7 @@ import XCTest
 final class FilledTextFrameTests: XCTestCase {
     private var group: EventLoopGroup?
     private var listener: TCPListener?
-    private let accepted = Mutex<[TCPConnection]>([])
+    private let accepted = AcceptedConnectionList()
 
     override func tearDown() {
         self.listener?.close()
@@ -38,12 +38,12 @@ final class FilledTextFrameTests: XCTestCase {
         let group = try EventLoopGroup(loopCount: 1)
         self.group = group
         let listener = try TCPListener(host: "127.0.0.1", port: 0, group: group) { [accepted] connection in
-            accepted.withLock { $0.append(connection) }
+            accepted.list.withLock { $0.append(connection) }
         }
         self.listener = listener
         let client = try TestSocket(port: listener.address.port)
-        XCTAssertTrue(TestDeadline.wait(timeout: 5) { self.accepted.withLock { !$0.isEmpty } }, "accepted")
-        let connection = try XCTUnwrap(self.accepted.withLock { $0.first })
+        XCTAssertTrue(TestDeadline.wait(timeout: 5) { self.accepted.list.withLock { !$0.isEmpty } }, "accepted")
+        let connection = try XCTUnwrap(self.accepted.list.withLock { $0.first })
         let loop = group.loops[0]
         let limit = WebSocketConnection.stackFramePayloadLimit
         let lengths = [0, 5, 125, 126, limit, limit + 1, 70_000]
@@ -63,19 +63,11 @@ final class FilledTextFrameTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(try self.read(client, count: expected.count), expected)
+        XCTAssertEqual(try client.receive(count: expected.count), expected)
     }
+}
 
-    private func read(_ socket: TestSocket, count: Int) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        let deadline = TestDeadline.after(10)
-        while bytes.count < count {
-            switch socket.receive(deadline: deadline) {
-            case .bytes(let chunk): bytes += chunk
-            case .closed: throw TestClientError.connectionClosed("\(count) bytes")
-            case .timedOut: throw TestClientError.timedOut("\(count) bytes, got \(bytes.count)")
-            }
-        }
-        return bytes
-    }
+/// The connections a listener accepted, in order.
+private final class AcceptedConnectionList: Sendable {
+    let list = Mutex<[TCPConnection]>([])
 }

@@ -74,7 +74,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Storage behind `withScratchBytes`.
     @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
     private let pending = Mutex<PendingWork>(PendingWork())
-    @exclusivity(unchecked) private var threadID: pthread_t?
+    /// The loop thread's id once `run` started, 0 before (glibc never hands out 0).
+    @usableFromInline @exclusivity(unchecked) var threadID: pthread_t = 0
     @exclusivity(unchecked) private var running = true
     @exclusivity(unchecked) private var generation: UInt32 = 0
     /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
@@ -126,9 +127,10 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True when called on this loop's thread.
-    public var inEventLoop: Bool {
-        guard let tid = self.threadID else { return false }
-        return pthread_equal(pthread_self(), tid) != 0
+    @inlinable public var inEventLoop: Bool {
+        // Inlined where it is asked (an emit checks it per message): no call, no optional.
+        let tid = self.threadID
+        return tid != 0 && pthread_equal(pthread_self(), tid) != 0
     }
 
     /// True when no task waits to run, neither queued nor left in the batch being run. Work that code on the loop
