@@ -178,6 +178,15 @@ final class RelayedEmitTests: XCTestCase {
         }
     }
 
+    /// Over polling the relayed packet is written into an array of its own and queued as any message.
+    func testRelaysOverPolling() throws {
+        try self.start()
+        let http = try SIOTestHTTP(port: self.server.port)
+        let target = try http.openPollingSessionOnMainNamespace()
+        XCTAssertEqual(try http.request("POST", target, body: #"42["echo",1,"two",{"3":[true]}]"#).body, "ok")
+        XCTAssertEqual(try http.request("GET", target).body, #"42["echo",1,"two",{"3":[true]}]"#)
+    }
+
     func testMalformedArgumentsStillCloseTheConnection() throws {
         try self.start()
         for bad in [#"42["echo",1,]"#, #"42["echo",01]"#, #"42["echo","\x"]"#, #"42["echo",tru]"#, #"42["echo","a]"#] {
