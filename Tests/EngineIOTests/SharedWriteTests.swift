@@ -53,8 +53,8 @@ final class SharedWriteTests: XCTestCase {
         }
         XCTAssertTrue(state, "adopted when nothing waits, copied behind what waits")
         let expected = Array("shared-frame|own|other|encoded".utf8)
-        XCTAssertEqual(try self.read(first, count: expected.count), expected)
-        XCTAssertEqual(try self.read(second, count: frame.count), frame)
+        XCTAssertEqual(try first.receive(count: expected.count), expected)
+        XCTAssertEqual(try second.receive(count: frame.count), frame)
         XCTAssertEqual(frame, Array("shared-frame|".utf8), "the shared array is not written to")
         let released = loop.runAndWait { b.pendingOutputBytes == 0 && !b.outboundShared && b.outbound.capacity == 0 }
         XCTAssertTrue(released, "once sent, the connection lets go of the shared bytes")
@@ -76,20 +76,7 @@ final class SharedWriteTests: XCTestCase {
         }, "the kernel took part of it and holds back the rest")
         let tail = Array("tail".utf8)
         loop.execute { connection.write(tail) }
-        XCTAssertEqual(try self.read(client, count: big.count + tail.count), big + tail)
-    }
-
-    private func read(_ socket: TestSocket, count: Int) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        let deadline = TestDeadline.after(10)
-        while bytes.count < count {
-            switch socket.receive(deadline: deadline) {
-            case .bytes(let chunk): bytes += chunk
-            case .closed: throw TestClientError.connectionClosed("\(count) bytes")
-            case .timedOut: throw TestClientError.timedOut("\(count) bytes, got \(bytes.count)")
-            }
-        }
-        return bytes
+        XCTAssertEqual(try client.receive(count: big.count + tail.count), big + tail)
     }
 }
 

@@ -2,6 +2,7 @@ import EngineIO
 import Foundation
 @testable import SocketIO
 import SocketIOTestSupport
+import Transport
 import XCTest
 
 /// The in-place relay: `socket.emit(name, event.arguments)` and acks of received arguments encode straight into
@@ -50,13 +51,18 @@ final class RelayedEmitTests: XCTestCase {
         let (length, written) = try Self.withBuffer(nameBytes) { name in
             let length = try XCTUnwrap(OutgoingPacket.relayedLength(namespace: namespace, name: name, raw: raw, id: id),
                                        file: file, line: line)
-            var written: [UInt8] = [0x34]  // what precedes it in the output buffer must stay
-            OutgoingPacket.appendRelayed(namespace: namespace, name: name, raw: raw, id: id, to: &written)
-            return (length, written)
+            // One byte more than announced: a writer that overruns shows in the count instead of stopping.
+            var region = [UInt8](repeating: 0, count: length + 1)
+            let count = region.withUnsafeMutableBytes { bytes in
+                var writer = RawByteWriter(bytes)
+                OutgoingPacket.writeRelayed(namespace: namespace, name: name, raw: raw, id: id, into: &writer)
+                return writer.count
+            }
+            return (length, Array(region[0..<count]))
         }
-        XCTAssertEqual(String(decoding: written.dropFirst(), as: UTF8.self), String(decoding: expected, as: UTF8.self),
+        XCTAssertEqual(String(decoding: written, as: UTF8.self), String(decoding: expected, as: UTF8.self),
                        file: file, line: line)
-        XCTAssertEqual(written.count - 1, length, "announced length", file: file, line: line)
+        XCTAssertEqual(written.count, length, "announced length", file: file, line: line)
     }
 
     func testReservedNamesAreRecognisedInBytes() {
@@ -170,6 +176,15 @@ final class RelayedEmitTests: XCTestCase {
                 XCTAssertEqual(try client.nextText(), #"42\#(nsp)["echo","probe"]"#, sent)
             }
         }
+    }
+
+    /// Over polling the relayed packet is written into an array of its own and queued as any message.
+    func testRelaysOverPolling() throws {
+        try self.start()
+        let http = try SIOTestHTTP(port: self.server.port)
+        let target = try http.openPollingSessionOnMainNamespace()
+        XCTAssertEqual(try http.request("POST", target, body: #"42["echo",1,"two",{"3":[true]}]"#).body, "ok")
+        XCTAssertEqual(try http.request("GET", target).body, #"42["echo",1,"two",{"3":[true]}]"#)
     }
 
     func testMalformedArgumentsStillCloseTheConnection() throws {

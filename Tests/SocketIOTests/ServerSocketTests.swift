@@ -251,11 +251,7 @@ final class ServerSocketTests: XCTestCase {
 
     func testVolatileEmitIsDroppedWhilePollingOutputIsQueued() throws {
         let http = try SIOTestHTTP(port: self.server.port)
-        let open = try http.request("GET", "/socket.io/?EIO=4&transport=polling")
-        let sid = try XCTUnwrap((SIOTestClient.json(String(open.body.dropFirst())) as? [String: Any])?["sid"] as? String)
-        let target = "/socket.io/?EIO=4&transport=polling&sid=\(sid)"
-        XCTAssertEqual(try http.request("POST", target, body: "40").body, "ok")
-        XCTAssertTrue(try http.request("GET", target).body.hasPrefix("40{\"sid\""))
+        let target = try http.openPollingSessionOnMainNamespace()
         // No poll is waiting: "first" is queued, so the volatile "second" is dropped.
         XCTAssertEqual(try http.request("POST", target, body: #"42["volatile"]"#).body, "ok")
         usleep(100_000)

@@ -189,6 +189,27 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
         }
     }
 
+    /// Sends a text message of exactly `length` bytes that `fill` writes in place: over WebSocket after the
+    /// packet type in the frame `WebSocketConnection.sendText(length:filling:)` builds, so that a small
+    /// message reaches the output buffer in one copy.
+    public func send(textLength length: Int, compress: Bool = true, filling fill: (inout RawByteWriter) -> Void) {
+        guard !self.isClosed, self.closing == nil else { return }
+        if let ws = self.websocket {
+            ws.sendText(length: length + 1, compress: compress) { writer in
+                writer.put(EnginePacketType.message.asciiDigit)
+                fill(&writer)
+            }
+        } else {
+            var text = [UInt8](repeating: 0, count: length)
+            text.withUnsafeMutableBytes { bytes in
+                var writer = RawByteWriter(bytes)
+                fill(&writer)
+                precondition(writer.isFull, "send(textLength:filling:) wrote fewer bytes than announced")
+            }
+            self.enqueue(EnginePacket(type: .message, textBytes: text), compress: compress)
+        }
+    }
+
     /// Sends a message encoded once for many sessions: over WebSocket its shared frame, so that a broadcast
     /// costs each recipient neither a copy nor a buffer; over polling its text, queued as any message.
     public func send(_ message: EngineSharedMessage, compress: Bool = true) {

@@ -98,6 +98,39 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// Sends a text message of exactly `length` bytes that `fill` writes (`RawByteWriter` stops the process on
+    /// a write past `length`; fewer bytes also stop it). Without deflate a message that fits a small stack
+    /// frame is framed there and queued with one copy, instead of the appends `sendText(length:_:)` makes
+    /// into the output buffer (each one a uniqueness and capacity check).
+    public func sendText(length: Int, compress: Bool = true, filling fill: (inout RawByteWriter) -> Void) {
+        guard !self.sentClose, !self.connection.isClosed else { return }
+        let plain = self.compressor == nil || !compress || length < self.compressionThreshold
+        if plain && self.role == .server && length <= Self.stackFramePayloadLimit {
+            withUnsafeTemporaryAllocation(byteCount: Self.stackFramePayloadLimit + 4, alignment: 8) { region in
+                let header = WebSocketFrameEncoder.headerLength(payloadLength: length, masked: false)
+                var writer = RawByteWriter(UnsafeMutableRawBufferPointer(rebasing: region[0..<(header + length)]))
+                WebSocketFrameEncoder.writeHeader(opcode: .text, payloadLength: length, into: &writer)
+                fill(&writer)
+                precondition(writer.isFull, "sendText(length:filling:) wrote fewer bytes than announced")
+                self.connection.write(UnsafeRawBufferPointer(rebasing: region[0..<writer.count]))
+            }
+            return
+        }
+        self.sendText(length: length, compress: compress) { out in
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: length))
+            out.withUnsafeMutableBytes { bytes in
+                var writer = RawByteWriter(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]))
+                fill(&writer)
+                precondition(writer.isFull, "sendText(length:filling:) wrote fewer bytes than announced")
+            }
+        }
+    }
+
+    /// The largest payload `sendText(length:filling:)` frames in stack memory (its header then takes at most
+    /// 4 bytes); larger ones are written into the output buffer.
+    static let stackFramePayloadLimit = 1020
+
     /// Sends a text message framed once for many connections: a server connection that sends it uncompressed
     /// queues the shared frame itself (no copy); otherwise the payload is framed here as any message is.
     public func sendText(_ shared: WebSocketSharedText, compress: Bool = true) {

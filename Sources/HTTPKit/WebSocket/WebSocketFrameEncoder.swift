@@ -1,3 +1,5 @@
+import Transport
+
 /// Serialises WebSocket frames (RFC 6455 §5.2), appending to a caller-owned byte array.
 ///
 /// Appending to the caller's array (typically a connection's outbound buffer) avoids building each frame
@@ -57,6 +59,27 @@ public enum WebSocketFrameEncoder {
             output.append(key.b1)
             output.append(key.b2)
             output.append(key.b3)
+        }
+    }
+
+    /// Writes the header of an unmasked final frame (a server's, without extensions) to `writer`, in the
+    /// same minimal length encoding as `headerBytes`.
+    @inlinable
+    public static func writeHeader(opcode: WebSocketOpcode, payloadLength: Int, into writer: inout RawByteWriter) {
+        assert(payloadLength >= 0, "negative payload length")
+        writer.put(0x80 | opcode.rawValue)
+        if payloadLength <= 125 {
+            writer.put(UInt8(truncatingIfNeeded: payloadLength))
+        } else if payloadLength <= 0xFFFF {
+            writer.put(126)
+            writer.put(UInt8(truncatingIfNeeded: payloadLength >> 8))
+            writer.put(UInt8(truncatingIfNeeded: payloadLength))
+        } else {
+            writer.put(127)
+            let length = UInt64(payloadLength)
+            for shift in stride(from: 56, through: 0, by: -8) {
+                writer.put(UInt8(truncatingIfNeeded: length >> UInt64(shift)))
+            }
         }
     }
 

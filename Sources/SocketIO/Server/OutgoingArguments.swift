@@ -1,3 +1,5 @@
+import Transport
+
 /// Arguments on their way out: values to serialise, or received arguments whose JSON text can be relayed.
 enum OutgoingArguments: Sendable {
     case values([JSONValue])
@@ -95,25 +97,25 @@ enum OutgoingPacket {
         return length
     }
 
-    /// Appends what `relayedLength` measured: the same bytes `appendEvent` (with `name`) or `appendAck`
+    /// Writes what `relayedLength` measured: the same bytes `appendEvent` (with `name`) or `appendAck`
     /// (without) write, for the cases `relayedLength` accepted.
-    static func appendRelayed(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: ArraySlice<UInt8>, id: Int?,
-                              to text: inout [UInt8]) {
-        text.append(0x30 + (name == nil ? SocketPacketType.ack : SocketPacketType.event).rawValue)
+    static func writeRelayed(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: borrowing ArraySlice<UInt8>, id: Int?,
+                             into writer: inout RawByteWriter) {
+        writer.put(0x30 + (name == nil ? SocketPacketType.ack : SocketPacketType.event).rawValue)
         if Self.namesNamespace(namespace) {
-            text.append(contentsOf: namespace.utf8)
-            text.append(0x2C)
+            for byte in namespace.utf8 { writer.put(byte) }
+            writer.put(0x2C)
         }
-        if let id { JSONNumberFormatting.appendInteger(Int64(id), to: &text) }
-        text.append(0x5B)
+        if let id { writer.putDecimal(id) }
+        writer.put(0x5B)
         if let name {
-            text.append(0x22)
-            text.append(contentsOf: name)
-            text.append(0x22)
-            if !raw.isEmpty { text.append(0x2C) }
+            writer.put(0x22)
+            writer.put(name)
+            writer.put(0x22)
+            if !raw.isEmpty { writer.put(0x2C) }
         }
-        text.append(contentsOf: raw)
-        text.append(0x5D)
+        writer.put(raw)
+        writer.put(0x5D)
     }
 
     /// The length of the CONNECT answer `appendConnect` writes (`0[/nsp,]{"sid":"…"[,"pid":"…"]}`, as the

@@ -426,8 +426,8 @@ public final class Socket: @unchecked Sendable {
     private func writeRelayedInPlace(namespace: String, name: UnsafeBufferPointer<UInt8>?, raw: ArraySlice<UInt8>, id: Int?,
                                      volatile: Bool, compress: Bool) -> Bool {
         guard let length = OutgoingPacket.relayedLength(namespace: namespace, name: name, raw: raw, id: id) else { return false }
-        self.client.write(textLength: length, volatile: volatile, compress: compress) { text in
-            OutgoingPacket.appendRelayed(namespace: namespace, name: name, raw: raw, id: id, to: &text)
+        self.client.write(textLength: length, volatile: volatile, compress: compress) { (writer: inout RawByteWriter) in
+            OutgoingPacket.writeRelayed(namespace: namespace, name: name, raw: raw, id: id, into: &writer)
         }
         return true
     }

@@ -73,6 +73,13 @@ final class SocketServerClient: EngineSessionDelegate, @unchecked Sendable {
         self.session.send(textLength: length, compress: compress, encode)
     }
 
+    /// Writes one text packet (no attachments) of exactly `length` bytes that `encode` writes in place.
+    func write(textLength length: Int, volatile: Bool, compress: Bool, filling encode: (inout RawByteWriter) -> Void) {
+        guard !self.isClosed else { return }
+        if volatile && self.session.hasPendingOutput { return }
+        self.session.send(textLength: length, compress: compress, filling: encode)
+    }
+
     // MARK: Incoming (EngineSessionDelegate)
 
     func session(_ session: EngineSession, didReceiveText text: ArraySlice<UInt8>) {

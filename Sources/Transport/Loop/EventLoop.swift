@@ -18,6 +18,14 @@ extension EventLoopHandler {
 /// Something that buffered output during this loop iteration and writes it out once at the end.
 package protocol EventLoopFlushable: AnyObject {
     func flushNow()
+    /// Called by `loop` (on its thread) at the end of the iteration that scheduled the flush; `flushNow()`
+    /// unless the target has a cheaper form for that case.
+    func flush(from loop: EventLoop)
+}
+
+extension EventLoopFlushable {
+    /// `flushNow()`.
+    package func flush(from loop: EventLoop) { self.flushNow() }
 }
 
 /// One epoll event loop on its own thread.
@@ -57,13 +65,17 @@ public final class EventLoop: @unchecked Sendable {
     /// connections hold no output memory, and busy ones do not allocate per loop iteration.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
     @exclusivity(unchecked) private var spareBytes = 0
+    /// The buffer given back last, taken first: one slot outside the pool (and its byte count), so that a loop
+    /// that serves one writer per iteration only swaps it in and out.
+    @exclusivity(unchecked) private var spareBuffer: [UInt8] = []
     /// Storage lent to the read buffer of the connection being read (`takeReadStorage`), so that reads
     /// that are consumed whole do not allocate.
     @exclusivity(unchecked) private var readStorage = LoopReadStorage()
     /// Storage behind `withScratchBytes`.
     @exclusivity(unchecked) private var scratchBytes: [UInt8] = []
     private let pending = Mutex<PendingWork>(PendingWork())
-    @exclusivity(unchecked) private var threadID: pthread_t?
+    /// The loop thread's id once `run` started, 0 before (glibc never hands out 0).
+    @usableFromInline @exclusivity(unchecked) var threadID: pthread_t = 0
     @exclusivity(unchecked) private var running = true
     @exclusivity(unchecked) private var generation: UInt32 = 0
     /// A read buffer shared by every connection of this loop: bytes are copied out of it only when a
@@ -115,9 +127,10 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True when called on this loop's thread.
-    public var inEventLoop: Bool {
-        guard let tid = self.threadID else { return false }
-        return pthread_equal(pthread_self(), tid) != 0
+    @inlinable public var inEventLoop: Bool {
+        // Inlined where it is asked (an emit checks it per message): no call, no optional.
+        let tid = self.threadID
+        return tid != 0 && pthread_equal(pthread_self(), tid) != 0
     }
 
     /// True when no task waits to run, neither queued nor left in the batch being run. Work that code on the loop
@@ -274,6 +287,11 @@ public final class EventLoop: @unchecked Sendable {
 
     /// An empty output buffer, with capacity when one was given back earlier. Loop thread only.
     @usableFromInline func takeBuffer() -> [UInt8] {
+        if self.spareBuffer.capacity > 0 {
+            var buffer: [UInt8] = []
+            swap(&buffer, &self.spareBuffer)
+            return buffer
+        }
         guard let buffer = self.spareBuffers.popLast() else { return [] }
         self.spareBytes -= buffer.capacity
         return buffer
@@ -285,8 +303,14 @@ public final class EventLoop: @unchecked Sendable {
         var taken: [UInt8] = []
         swap(&taken, &buffer)
         let capacity = taken.capacity
-        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity, self.spareBuffers.count < 1024,
-              self.spareBytes + capacity <= Self.maxSpareBytes else { return }
+        guard capacity > 0, capacity <= Self.maxSpareBufferCapacity else { return }
+        if self.spareBuffer.capacity == 0 {
+            // The usual case at low rates (one connection writes per iteration): a swap, no pool traffic.
+            taken.removeAll(keepingCapacity: true)
+            swap(&taken, &self.spareBuffer)
+            return
+        }
+        guard self.spareBuffers.count < 1024, self.spareBytes + capacity <= Self.maxSpareBytes else { return }
         taken.removeAll(keepingCapacity: true)
         self.spareBytes += capacity
         self.spareBuffers.append(taken)
@@ -491,7 +515,7 @@ public final class EventLoop: @unchecked Sendable {
         // 150 instructions per wakeup at low rates. The order among connections of one batch does not matter.
         while !self.flushQueue.isEmpty {
             swap(&self.flushing, &self.flushQueue)
-            while let target = self.flushing.popLast() { target.flushNow() }
+            while let target = self.flushing.popLast() { target.flush(from: self) }
             if self.flushing.capacity > 4096 { self.flushing = [] }
         }
     }

@@ -28,7 +28,13 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     // the rest of a message's handling): no access to them is held across a call that could re-enter.
 
     /// The loop that owns this connection; it changes only through `migrate(to:)`.
-    @exclusivity(unchecked) public private(set) var loop: EventLoop
+    @exclusivity(unchecked) public private(set) var loop: EventLoop {
+        didSet { self.openLoop = self.loop }
+    }
+    /// `loop` without reference counting, for the write path (a strong read retains and releases it around
+    /// each call). Read only while the connection is open: an open connection's loop is running, and its
+    /// group holds a running loop.
+    @usableFromInline @exclusivity(unchecked) unowned(unsafe) var openLoop: EventLoop
     /// The peer's address.
     public var remoteAddress: SocketAddress { self.peer.address }
     private let peer: CompactSocketAddress
@@ -98,6 +104,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
         self.loop = loop
+        self.openLoop = loop
         self.peer = CompactSocketAddress(remoteAddress)
     }
 
@@ -126,8 +133,9 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     @inlinable public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !self.isClosed, !self.closeAfterFlush else { return }
         if self.outboundShared { self.unshareOutbound() }
-        if self.outbound.capacity == 0 { self.outbound = self.loop.takeBuffer() }
-        self.outbound.append(contentsOf: bytes)
+        if self.outbound.capacity == 0 { self.outbound = self.openLoop.takeBuffer() }
+        // As typed bytes: appending raw bytes copies them one at a time, typed ones with one memcpy.
+        bytes.withMemoryRebound(to: UInt8.self) { self.outbound.append(contentsOf: $0) }
         self.didQueueOutput()
     }
 
@@ -188,7 +196,8 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         // A peer that is behind gets its bytes when the kernel reports room (EPOLLOUT): a send now would fail.
         if !self.flushScheduled && !self.wantsWritable {
             self.flushScheduled = true
-            self.loop.scheduleFlush(self)
+            // Only writes of an open connection get here.
+            self.openLoop.scheduleFlush(self)
         }
         let pending = self.pendingOutputBytes
         // Only a peer that is already behind is checked here; the others are looked at when flushed.
@@ -201,8 +210,20 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     /// Sends queued output now (normally called by the loop at the end of an iteration).
     package func flushNow() {
-        // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
         guard self.loop.inEventLoop else { return }
+        self.flushOwned(by: self.loop)
+    }
+
+    /// `flushNow` from `loop`'s end-of-iteration flush, on its thread: the owner check is an identity test,
+    /// and the loop is used as the caller holds it (no thread id read, no retain of the property).
+    package func flush(from loop: EventLoop) {
+        // A connection that migrated may still sit in its old loop's flush queue: only its owner flushes.
+        guard loop === self.loop else { return }
+        self.flushOwned(by: loop)
+    }
+
+    /// The flush, on the thread of `loop`, which is `self.loop`.
+    private func flushOwned(by loop: EventLoop) {
         self.flushScheduled = false
         guard !self.isClosed else { return }
         if let tls = self.tls, !self.sealOutput(tls) {
@@ -233,7 +254,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 self.outbound = []
                 self.outboundShared = false
             } else {
-                self.loop.recycle(&self.outbound)
+                loop.recycle(&self.outbound)
             }
             self.outboundStart = 0
         } else if !self.outboundShared && self.outboundStart > 64 * 1024 && self.outboundStart * 2 > self.outbound.count {
@@ -248,15 +269,15 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 // The kernel just started refusing: what waits now is not backlog, what comes next is.
                 self.backlogBase = self.pendingOutputBytes
                 self.backlogLargestWrite = 0
-                self.loop.backlog.add(self)
-                self.loop.backlog.charge(self.backlogBase - self.accountedBacklog)
+                loop.backlog.add(self)
+                loop.backlog.charge(self.backlogBase - self.accountedBacklog)
                 self.accountedBacklog = self.backlogBase
             } else {
                 self.backlogBase = min(self.backlogBase, self.pendingOutputBytes)
             }
             if self.chargeBacklog(self.pendingOutputBytes) { return }
         } else if self.backlogIndex >= 0 {
-            self.loop.backlog.remove(self)
+            loop.backlog.remove(self)
         }
         if self.readingPausedByPressure && self.pendingOutputBytes < self.pauseMark / 2 {
             self.readingPausedByPressure = false
@@ -305,18 +326,26 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// Hands the read buffer to the handler as a local: a handler may close this connection or ask for a
     /// re-parse while it holds the buffer, and neither may touch the stored property during that access.
     func deliverInput(appending bytes: UnsafeRawBufferPointer?) {
+        self.deliverInput(appending: bytes, loop: self.loop)
+    }
+
+    /// `deliverInput(appending:)` with the connection's loop as the caller holds it (no retain of the property).
+    func deliverInput(appending bytes: UnsafeRawBufferPointer?, loop: EventLoop) {
         var buffer = ByteBuffer()
         swap(&buffer, &self.readBuffer)
         if let bytes {
             // An empty buffer borrows the loop's spare storage: no malloc and free per read, and the bytes
             // land in memory that is still in cache from the previous read.
-            if buffer.storage.capacity == 0 { self.loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
+            if buffer.storage.capacity == 0 { loop.takeReadStorage(into: &buffer, forReadOf: bytes.count) }
             buffer.append(contentsOf: bytes)
         }
         self.handler?.connectionRead(self, &buffer)
         guard !self.isClosed else { return }
         buffer.discardReadBytes()
-        if buffer.isEmpty { self.loop.recycleReadStorage(&buffer) }
+        if buffer.isEmpty {
+            // The handler may have moved the connection to another loop meanwhile: its storage goes there.
+            if loop === self.loop { loop.recycleReadStorage(&buffer) } else { self.loop.recycleReadStorage(&buffer) }
+        }
         self.readBuffer = buffer
     }
 
@@ -388,7 +417,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
                 let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
                 let loop = self.loop
                 loop.lagTarget = nil
-                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes) }
+                if let tls = self.tls { self.receiveTLS(bytes, tls) } else { self.deliverInput(appending: bytes, loop: loop) }
                 // This input queued work on a loop that is behind: let that loop catch up before reading more.
                 if let target = loop.lagTarget {
                     loop.lagTarget = nil

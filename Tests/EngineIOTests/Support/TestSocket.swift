@@ -123,6 +123,20 @@ final class TestSocket {
         }
     }
 
+    /// Reads exactly `count` bytes, waiting at most `seconds` for all of them.
+    func receive(count: Int, seconds: TimeInterval = 10) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        let deadline = TestDeadline.after(seconds)
+        while bytes.count < count {
+            switch self.receive(deadline: deadline) {
+            case .bytes(let chunk): bytes += chunk
+            case .closed: throw TestClientError.connectionClosed("\(count) bytes")
+            case .timedOut: throw TestClientError.timedOut("\(count) bytes, got \(bytes.count)")
+            }
+        }
+        return bytes
+    }
+
     private static func setTimeout(_ fd: Int32, option: Int32, seconds: TimeInterval) {
         let whole = Int(seconds)
         var value = timeval(tv_sec: whole, tv_usec: Int(((seconds - Double(whole)) * 1_000_000).rounded(.up)))

@@ -118,6 +118,19 @@ final class SIOTestHTTP {
         return try self.response(timeout: timeout)
     }
 
+    /// Opens an Engine.IO v4 polling session and joins the main namespace (the CONNECT answer read); returns
+    /// the session's request target.
+    func openPollingSessionOnMainNamespace() throws -> String {
+        let open = try self.request("GET", "/socket.io/?EIO=4&transport=polling")
+        let handshake = SIOTestClient.json(String(open.body.dropFirst())) as? [String: Any]
+        guard let sid = handshake?["sid"] as? String else { throw SIOTestHTTPError.unexpected(open.body) }
+        let target = "/socket.io/?EIO=4&transport=polling&sid=\(sid)"
+        guard try self.request("POST", target, body: "40").body == "ok" else { throw SIOTestHTTPError.unexpected("POST 40") }
+        let answer = try self.request("GET", target).body
+        guard answer.hasPrefix("40{\"sid\"") else { throw SIOTestHTTPError.unexpected(answer) }
+        return target
+    }
+
     /// Sends a request without waiting for its response (a long-poll the server holds).
     func send(_ method: String, _ target: String, body: String = "") throws {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(self.port)\r\n"
@@ -164,4 +177,9 @@ final class SIOTestHTTP {
         }
         return nil
     }
+}
+
+/// A polling exchange that did not go as a test expected.
+enum SIOTestHTTPError: Error {
+    case unexpected(String)
 }
