@@ -26,12 +26,16 @@ struct PackedHTTPRequest: Sendable {
 
     /// Keeps `request`'s head, remote address and scheme (not its body).
     init(_ request: HTTPRequest) {
-        let head = request.head
+        // The head is read in place (a local copy of it cost retains and releases of its strings).
         self.remoteAddress = request.remoteAddress
         self.isSecure = request.isSecure
-        self.versionMajor = UInt8(truncatingIfNeeded: head.versionMajor)
-        self.versionMinor = UInt8(truncatingIfNeeded: head.versionMinor)
-        self.storage = Self.pack(head).map(Storage.packed) ?? .plain(Box(head))
+        self.versionMajor = UInt8(truncatingIfNeeded: request.head.versionMajor)
+        self.versionMinor = UInt8(truncatingIfNeeded: request.head.versionMinor)
+        if let packed = Self.pack(request.head) {
+            self.storage = .packed(packed)
+        } else {
+            self.storage = .plain(Box(request.head))
+        }
     }
 
     /// Sized from the field table, then filled in place through a pointer (lengths at the front, text

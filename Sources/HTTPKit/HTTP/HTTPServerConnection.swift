@@ -105,7 +105,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    private func request(head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
+    private func request(head: consuming HTTPRequestHead, body: consuming [UInt8]) -> HTTPRequest {
         let peer = self.connection.remoteHost
         let secure = self.connection.isSecure
         guard self.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer, isSecure: secure) }
