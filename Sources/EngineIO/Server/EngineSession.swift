@@ -120,7 +120,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// JSONP or base64-only polling; the default flavor is not stored.
     private var polling: EnginePollingFlavor { self.rareState?.polling ?? EnginePollingFlavor() }
 
-    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
+    init(id: String, loop: EventLoop, handshake: borrowing HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop

