@@ -13,8 +13,9 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     /// The options in force.
     public let options: EngineServerOptions
     let registry = EngineSessionRegistry()
-    /// Called on the session's loop for each new session, before any message is delivered.
-    public var onConnection: (@Sendable (EngineSession) -> Void)?
+    /// Called on the session's loop for each new session, before any message is delivered. Set it before the
+    /// server serves (it is read without a dynamic exclusivity check, once per new session).
+    @exclusivity(unchecked) public var onConnection: (@Sendable (EngineSession) -> Void)?
     /// Answers requests for files under the path before Engine.IO sees them (Socket.IO serves its browser
     /// client so); nil leaves the request to Engine.IO. Set once before the HTTP server starts.
     public var fileResponder: (@Sendable (HTTPRequestHead) -> HTTPResponse?)?
