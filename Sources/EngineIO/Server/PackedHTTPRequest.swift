@@ -52,10 +52,13 @@ struct PackedHTTPRequest: Sendable {
         let count = 2 + 2 * head.headers.count, textLength = method.utf8.count + target.utf8.count + fieldText.total
         guard fieldText.longest <= maxLength, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
         let total = 2 + 2 * count + textLength
+        // Written in temporary (stack) memory, then copied with `Array(_:)`: `[UInt8](unsafeUninitializedCapacity:)`
+        // and `Array(repeating:count:)` allocate through the standard library's unspecialised path, which looks
+        // the array's storage type up in the runtime on each call (about 360 instructions).
         return method.withUTF8 { method in
             target.withUTF8 { target in
-                [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-                    guard let base = out.baseAddress else { return }
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { out -> [UInt8]? in
+                    guard let base = out.baseAddress else { return nil }
                     var writer = Writer(base: base, textAt: 2 + 2 * count)
                     writer.putLength(count)
                     writer.put(method)
@@ -64,7 +67,7 @@ struct PackedHTTPRequest: Sendable {
                         writer.put(name)
                         writer.put(value)
                     }
-                    initialized = total
+                    return Array(UnsafeBufferPointer(start: base, count: total))
                 }
             }
         }
