@@ -103,8 +103,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 swap(&body, &self.body)
                 var request = self.request(head: head, body: body)
                 self.dispatch(request, buffer: &buffer)
-                // A handler that kept the request keeps its headers; otherwise their storage is reused.
-                self.parser.recycle(&request.head.headers)
+                // A handler that kept the request keeps its headers; otherwise their storage is reused (not after
+                // an upgrade: this connection reads no more requests).
+                if !self.upgraded { self.parser.recycle(&request.head.headers) }
             }
         }
     }
