@@ -214,7 +214,7 @@ public final class EngineServer: HTTPRequestHandling, @unchecked Sendable {
     /// Takes WebSocket upgrades of `options.path`: new sessions or upgrades of polling ones.
     public func upgrade(_ request: HTTPRequest, connection: TCPConnection) -> HTTPUpgradeResult {
         // The head is read in place: a local copy of it cost about 240 instructions in retains and releases.
-        guard request.head.headers[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true else { return .notHandled }
+        guard request.head.headers.firstValue(of: .upgrade, equalsIgnoringCase: "websocket") else { return .notHandled }
         let query = EngineQuery(target: request.head.target)
         if let error = self.verify(head: request.head, query: query, isUpgrade: true) {
             return .rejected(Self.errorResponse(error, cors: self.options.cors, head: request.head))
