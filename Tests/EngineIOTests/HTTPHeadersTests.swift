@@ -17,6 +17,19 @@ final class HTTPHeadersTests: XCTestCase {
         XCTAssertFalse(headers.hasToken("close", in: "Missing"))
     }
 
+    func testFirstValueComparesTheFirstFieldIgnoringCase() {
+        var headers: HTTPHeaders = ["UPGRADE": "WebSocket", "Connection": "Upgrade"]
+        headers.add("Upgrade", "h2c")
+        XCTAssertTrue(headers.firstValue(of: .upgrade, equalsIgnoringCase: "websocket"))
+        XCTAssertFalse(headers.firstValue(of: .upgrade, equalsIgnoringCase: "h2c"), "only the first field counts")
+        XCTAssertFalse(headers.firstValue(of: .upgrade, equalsIgnoringCase: "websockets"))
+        XCTAssertFalse(headers.firstValue(of: .secWebSocketKey, equalsIgnoringCase: "websocket"), "absent")
+        XCTAssertFalse(headers.firstValue(of: .other, equalsIgnoringCase: "upgrade"))
+        let padded: HTTPHeaders = ["Upgrade": "websocket "]
+        XCTAssertEqual(padded.firstValue(of: .upgrade, equalsIgnoringCase: "websocket"),
+                       padded[.upgrade]?.asciiCaseInsensitiveEquals("websocket") == true)
+    }
+
     func testEveryFieldOfTheNameIsSearched() {
         var headers = HTTPHeaders()
         headers.add("Transfer-Encoding", "gzip")

@@ -17,25 +17,32 @@ public enum EngineSessionID {
 
     /// A fresh id from `generator` (tests pass a seeded generator for reproducible ids).
     ///
-    /// Runs for every new connection: the 15 bytes stay in two words and the 20 characters are written
-    /// straight into the string's storage, its only allocation.
+    /// Runs twice for every new connection (the session's id and its socket's): the 15 bytes stay in two
+    /// words and the 20 characters are written straight into the string's storage, its only allocation,
+    /// through pointers (indexing the arrays cost about 280 instructions more per id).
     public static func generate(using generator: inout some RandomNumberGenerator) -> String {
-        let high = generator.next()
-        let low = generator.next()
-        return String(unsafeUninitializedCapacity: Self.length) { out in
-            // Five groups of three bytes, each giving four characters.
-            for group in 0..<5 {
-                var triple: UInt32 = 0
-                for offset in 0..<3 {
-                    let index = group * 3 + offset
-                    let word = index < 8 ? high : low
-                    triple = triple << 8 | UInt32(truncatingIfNeeded: word >> (UInt64(index % 8) * 8)) & 0xFF
-                }
-                for position in 0..<4 {
-                    out[group * 4 + position] = Self.alphabet[Int(triple >> UInt32(18 - 6 * position)) & 0x3F]
+        // The id's 15 bytes: the first word's eight, least significant first, then the second's.
+        var words = (generator.next().littleEndian, generator.next().littleEndian)
+        return withUnsafeBytes(of: &words) { bytes in
+            Self.alphabet.withUnsafeBufferPointer { alphabet in
+                String(unsafeUninitializedCapacity: Self.length) { out in
+                    guard let source = bytes.baseAddress, let table = alphabet.baseAddress, let base = out.baseAddress
+                    else { return 0 }
+                    // Five groups of three bytes, each giving four characters.
+                    for group in 0..<5 {
+                        let first = source.load(fromByteOffset: group * 3, as: UInt8.self)
+                        let second = source.load(fromByteOffset: group * 3 + 1, as: UInt8.self)
+                        let third = source.load(fromByteOffset: group * 3 + 2, as: UInt8.self)
+                        let triple = Int(first) << 16 | Int(second) << 8 | Int(third)
+                        let at = base + group * 4
+                        at[0] = table[triple >> 18 & 0x3F]
+                        at[1] = table[triple >> 12 & 0x3F]
+                        at[2] = table[triple >> 6 & 0x3F]
+                        at[3] = table[triple & 0x3F]
+                    }
+                    return Self.length
                 }
             }
-            return Self.length
         }
     }
 

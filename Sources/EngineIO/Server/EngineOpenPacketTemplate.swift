@@ -1,3 +1,5 @@
+import Transport
+
 /// The open packet's JSON (`EngineHandshake.jsonBytes`) cut around the session id, made once per server
 /// from the server's options: a handshake copies the two constant pieces and the id, instead of writing
 /// three numbers and escaping two strings (about 3,500 instructions per connection).
@@ -27,11 +29,7 @@ struct EngineOpenPacketTemplate: Sendable {
     /// Bytes of the JSON for `sid`, or nil when `sid` would need escaping (never for generated ids).
     func length(sid: String, upgradesToWebSocket: Bool, isV3: Bool) -> Int? {
         var sid = sid
-        let plain = sid.withUTF8 { bytes in
-            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte >= 0x80 { return false }
-            return true
-        }
-        guard plain else { return nil }
+        guard sid.withUTF8({ ByteWord.isPlainJSONText($0, asciiOnly: true) }) else { return nil }
         return Self.head.count + sid.utf8.count + self.tails[Self.index(upgradesToWebSocket: upgradesToWebSocket, isV3: isV3)].count
     }
 

@@ -32,12 +32,20 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// True for a v3 client: it sends pings, and frames binary messages with a type byte.
     let isV3: Bool
     /// True once the session has ended.
-    @exclusivity(unchecked) public private(set) var isClosed = false
+    @inlinable public var isClosed: Bool { self.closed }
+    // Stored apart from `isClosed` (and `receiver` from `delegate`): another module reading or setting a
+    // stored property gets a dynamic exclusivity check that `@exclusivity(unchecked)` only removes inside
+    // this module, and Socket.IO reads and sets them for every connection.
+    @usableFromInline @exclusivity(unchecked) var closed = false
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var awaitingPong = false
     @exclusivity(unchecked) private var closing: EngineCloseReason?
     /// Receives messages and the close; set it in the server's `onConnection`.
-    @exclusivity(unchecked) public var delegate: EngineSessionDelegate?
+    public var delegate: EngineSessionDelegate? {
+        get { self.receiver }
+        set { self.receiver = newValue }
+    }
+    @exclusivity(unchecked) private var receiver: EngineSessionDelegate?
 
     /// The server's options, shared by every session (a copy each would cost a few hundred bytes per
     /// idle connection).
@@ -120,7 +128,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// JSONP or base64-only polling; the default flavor is not stored.
     private var polling: EnginePollingFlavor { self.rareState?.polling ?? EnginePollingFlavor() }
 
-    init(id: String, loop: EventLoop, handshake: HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
+    init(id: String, loop: EventLoop, handshake: borrowing HTTPRequest, options: EngineSharedOptions, registry: EngineSessionRegistry,
          protocolVersion: Int = 4, polling: EnginePollingFlavor = EnginePollingFlavor()) {
         self.id = id
         self.loop = loop
@@ -628,7 +636,7 @@ public final class EngineSession: EventLoopFlushable, @unchecked Sendable {
     /// Ends the session now and tells the delegate once.
     func finish(_ reason: EngineCloseReason) {
         guard !self.isClosed else { return }
-        self.isClosed = true
+        self.closed = true
         self.registry.remove(self.id)
         for timer in [self.heartbeatTimer, self.upgradeTimer, self.closeTimer] {
             if let timer { self.loop.cancel(timer) }

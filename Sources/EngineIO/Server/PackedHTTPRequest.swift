@@ -24,14 +24,19 @@ struct PackedHTTPRequest: Sendable {
     private let versionMinor: UInt8
     private let isSecure: Bool
 
-    /// Keeps `request`'s head, remote address and scheme (not its body).
-    init(_ request: HTTPRequest) {
-        let head = request.head
+    /// Keeps `request`'s head, remote address and scheme (not its body). Borrowed: an owned request cost its
+    /// caller a copy.
+    init(_ request: borrowing HTTPRequest) {
+        // The head is read in place (a local copy of it cost retains and releases of its strings).
         self.remoteAddress = request.remoteAddress
         self.isSecure = request.isSecure
-        self.versionMajor = UInt8(truncatingIfNeeded: head.versionMajor)
-        self.versionMinor = UInt8(truncatingIfNeeded: head.versionMinor)
-        self.storage = Self.pack(head).map(Storage.packed) ?? .plain(Box(head))
+        self.versionMajor = UInt8(truncatingIfNeeded: request.head.versionMajor)
+        self.versionMinor = UInt8(truncatingIfNeeded: request.head.versionMinor)
+        if let packed = Self.pack(request.head) {
+            self.storage = .packed(packed)
+        } else {
+            self.storage = .plain(Box(request.head))
+        }
     }
 
     /// Sized from the field table, then filled in place through a pointer (lengths at the front, text
@@ -47,10 +52,13 @@ struct PackedHTTPRequest: Sendable {
         let count = 2 + 2 * head.headers.count, textLength = method.utf8.count + target.utf8.count + fieldText.total
         guard fieldText.longest <= maxLength, count <= maxLength, method.utf8.count <= maxLength, target.utf8.count <= maxLength else { return nil }
         let total = 2 + 2 * count + textLength
+        // Written in temporary (stack) memory, then copied with `Array(_:)`: `[UInt8](unsafeUninitializedCapacity:)`
+        // and `Array(repeating:count:)` allocate through the standard library's unspecialised path, which looks
+        // the array's storage type up in the runtime on each call (about 360 instructions).
         return method.withUTF8 { method in
             target.withUTF8 { target in
-                [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-                    guard let base = out.baseAddress else { return }
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { out -> [UInt8]? in
+                    guard let base = out.baseAddress else { return nil }
                     var writer = Writer(base: base, textAt: 2 + 2 * count)
                     writer.putLength(count)
                     writer.put(method)
@@ -59,7 +67,7 @@ struct PackedHTTPRequest: Sendable {
                         writer.put(name)
                         writer.put(value)
                     }
-                    initialized = total
+                    return Array(UnsafeBufferPointer(start: base, count: total))
                 }
             }
         }

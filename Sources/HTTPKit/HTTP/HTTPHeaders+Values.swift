@@ -17,6 +17,17 @@ extension HTTPHeaders {
         self.anyValue(of: name) { ASCIICase.listContains($0, token) }
     }
 
+    /// Whether the first field of the known header `name` has the value `expected`, ignoring ASCII case:
+    /// `self[name]?.asciiCaseInsensitiveEquals(expected) == true` without a String for the value (the
+    /// Engine.IO server asks it of every WebSocket upgrade).
+    public func firstValue(of name: HTTPHeaderName, equalsIgnoringCase expected: StaticString) -> Bool {
+        guard name != .other, let entry = self.entries.first(where: { $0.name == name }) else { return false }
+        return self.bytes.withUnsafeBufferPointer { all in
+            ASCIICase.equal(Self.value(of: entry, in: all),
+                            UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount))
+        }
+    }
+
     /// `body` with the first value of each of three known headers (nil for one that is absent).
     func withFirstValues<R>(
         _ first: HTTPHeaderName, _ second: HTTPHeaderName, _ third: HTTPHeaderName,

@@ -7,19 +7,20 @@
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Where one field's name and value are in `bytes`: the value follows the name, after `gap` bytes (a
     /// parsed field is copied from its line in one piece, colon and spaces included).
-    struct Entry: Sendable {
-        var start: UInt32
-        var nameLength: UInt32
-        var valueLength: UInt32
-        var name: HTTPHeaderName
+    @usableFromInline struct Entry: Sendable {
+        @usableFromInline var start: UInt32
+        @usableFromInline var nameLength: UInt32
+        @usableFromInline var valueLength: UInt32
+        @usableFromInline var name: HTTPHeaderName
         /// In the padding after `name`: the entry stays 16 bytes.
-        var gap: UInt16 = 0
-        var nameEnd: Int { Int(self.start) + Int(self.nameLength) }
-        var valueStart: Int { self.nameEnd + Int(self.gap) }
+        @usableFromInline var gap: UInt16 = 0
+        @inlinable var nameEnd: Int { Int(self.start) + Int(self.nameLength) }
+        @inlinable var valueStart: Int { self.nameEnd + Int(self.gap) }
     }
 
-    private(set) var bytes: [UInt8] = []
-    private(set) var entries: [Entry] = []
+    // Usable from inline code for `forEachField`, which other modules call once per field of each request.
+    @usableFromInline private(set) var bytes: [UInt8] = []
+    @usableFromInline private(set) var entries: [Entry] = []
 
     /// No headers.
     public init() {}
@@ -203,7 +204,10 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return (total, longest)
     }
 
-    /// Calls `body` with each field's name, value and known name, without making strings.
+    /// Calls `body` with each field's name, value and known name, without making strings. Inlinable: a call
+    /// of `body` per field through a closure cost another module (a session's packed handshake) about 500
+    /// instructions per request.
+    @inlinable
     public func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, HTTPHeaderName) -> Void) {
         self.bytes.withUnsafeBufferPointer { all in
             for entry in self.entries {

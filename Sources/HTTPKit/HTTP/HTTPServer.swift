@@ -52,9 +52,9 @@ public final class HTTPServer: Sendable {
         self.group = group
         self.listener = try TCPListener(host: configuration.host, port: configuration.port, group: group,
                                         tls: configuration.tls, limits: configuration.connectionLimits,
-                                        spread: configuration.connectionSpread) { connection in
-            connection.maxBackpressure = configuration.maxBackpressure
-            connection.handler = HTTPServerConnection(connection: connection, configuration: configuration, handler: handler)
+                                        spread: configuration.connectionSpread) { [settings = HTTPServerSettings(configuration)] connection in
+            connection.maxBackpressure = settings.configuration.maxBackpressure
+            connection.handler = HTTPServerConnection(connection: connection, settings: settings, handler: handler)
         }
     }
 

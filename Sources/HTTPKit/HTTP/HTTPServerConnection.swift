@@ -9,7 +9,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     // on the loop thread only, and no access to them spans a call that could reach them again.
     private static let encoder = HTTPResponseEncoder()
     private let connection: TCPConnection
-    private let configuration: HTTPServerConfiguration
+    /// Shared with the server's other connections: a copy of the configuration each cost retains and
+    /// releases of its strings and references on every accept.
+    private let settings: HTTPServerSettings
     private let handler: HTTPRequestHandling
     @exclusivity(unchecked) private var parser: HTTPRequestParser
     @exclusivity(unchecked) private var head: HTTPRequestHead?
@@ -32,15 +34,15 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     /// A connection moves at most once: one shared by sessions of several loops must not bounce between them.
     @exclusivity(unchecked) private var moved = false
 
-    init(connection: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandling) {
+    init(connection: TCPConnection, settings: HTTPServerSettings, handler: HTTPRequestHandling) {
         self.connection = connection
-        self.configuration = configuration
+        self.settings = settings
         self.handler = handler
-        self.parser = HTTPRequestParser(limits: configuration.limits)
+        self.parser = HTTPRequestParser(limits: settings.configuration.limits)
         // A new connection owes its first request head within the header timeout (a connection that opens and
         // sends nothing is held no longer than one that sends its head slowly); later, keep-alive idling
         // gets the idle timeout.
-        self.armTimer(millis: configuration.headerTimeoutMillis, purpose: .headers)
+        self.armTimer(millis: settings.configuration.headerTimeoutMillis, purpose: .headers)
     }
 
     // MARK: Reading
@@ -66,21 +68,23 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 if self.head == nil && started && self.timerPurpose != .headers {
                     // A request has started: the client now has a bounded time to finish its headers. The
                     // parser may already hold (and have consumed) whole lines of it, so its state counts too.
-                    self.armTimer(millis: self.configuration.headerTimeoutMillis, purpose: .headers)
+                    self.armTimer(millis: self.settings.configuration.headerTimeoutMillis, purpose: .headers)
                 } else if self.head != nil && self.timerPurpose != .body {
                     // The head is complete and its body is not: the body has a bounded time from now.
-                    self.armTimer(millis: self.configuration.bodyTimeoutMillis, purpose: .body)
+                    self.armTimer(millis: self.settings.configuration.bodyTimeoutMillis, purpose: .body)
                 }
                 return
             }
             switch event {
             case .head(let head):
-                self.head = head
-                self.body = []
                 let handler = self.handler.resolvedHandler(for: head)
                 self.requestHandler = handler
-                self.bodyLimit = handler.maxBodySize(for: head) ?? self.configuration.limits.maxBodySize
-                if head.expectsContinue {
+                self.bodyLimit = handler.maxBodySize(for: head) ?? self.settings.configuration.limits.maxBodySize
+                let expectsContinue = head.expectsContinue
+                // Moved in last, not copied (a copy cost about 130 instructions in retains and releases).
+                self.head = consume head
+                self.body = []
+                if expectsContinue {
                     // curl waits for this before sending bodies over 1 KiB.
                     self.connection.write(HTTPResponseEncoder.continueResponse)
                 }
@@ -99,16 +103,17 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 swap(&body, &self.body)
                 var request = self.request(head: head, body: body)
                 self.dispatch(request, buffer: &buffer)
-                // A handler that kept the request keeps its headers; otherwise their storage is reused.
-                self.parser.recycle(&request.head.headers)
+                // A handler that kept the request keeps its headers; otherwise their storage is reused (not after
+                // an upgrade: this connection reads no more requests).
+                if !self.upgraded { self.parser.recycle(&request.head.headers) }
             }
         }
     }
 
-    private func request(head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
+    private func request(head: consuming HTTPRequestHead, body: consuming [UInt8]) -> HTTPRequest {
         let peer = self.connection.remoteHost
         let secure = self.connection.isSecure
-        guard self.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer, isSecure: secure) }
+        guard self.settings.configuration.trustProxy else { return HTTPRequest(head: head, body: body, remoteAddress: peer, isSecure: secure) }
         return HTTPRequest(head: head, body: body, remoteAddress: ForwardedHeaders.clientAddress(head.headers, peer: peer),
                            isSecure: ForwardedHeaders.isSecure(head.headers, fallback: secure))
     }
@@ -119,7 +124,6 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
         // An idle timer stays on the schedule while the request is handled: if it fires meanwhile it sees
         // the exchange and lets go (see `timedOut`). Only a header or body timer is taken off.
         if self.timerPurpose != .idle { self.disarmTimer() }
-        self.keepAlive = request.head.keepAlive
         // The cheap test first: a plain request has no Upgrade field, and the token search cost about 180
         // instructions per request (the token is read in place, not opened from a String).
         if request.headers.contains(.upgrade) && request.headers.listsToken("upgrade", in: .connection) {
@@ -143,6 +147,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 break
             }
         }
+        // Read only for a request that gets an answer: an upgrade has no use for it (a token search in
+        // `Connection`, about 230 instructions per new WebSocket).
+        self.keepAlive = request.head.keepAlive
         let exchange = HTTPExchange(loop: self.connection.loop, method: request.method, connection: self)
         self.current = exchange
         handler.handle(request, exchange: exchange)
@@ -268,7 +275,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     /// session): with the default shared socket a session's connections mostly share its loop already, and
     /// moving the others spread the work over more loops, which measured more CPU per message.
     private func canMove(to target: EventLoop) -> Bool {
-        self.configuration.connectionSpread == .evenHash
+        self.settings.configuration.connectionSpread == .evenHash
             && !self.moved && !self.parsing && target !== self.connection.loop && !self.upgraded
             && !self.connection.hasBufferedInput && !self.parser.isMidMessage && self.head == nil
     }
@@ -305,7 +312,7 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     /// came whole) is left there and only the deadline moves: when it fires it looks at the deadline and
     /// re-arms for the rest. That saves two updates of the loop's timer heap per keep-alive request.
     private func armIdleTimer() {
-        let millis = self.configuration.idleTimeoutMillis
+        let millis = self.settings.configuration.idleTimeoutMillis
         self.idleDeadline = monotonicNanos() &+ UInt64(max(0, millis)) &* 1_000_000
         if self.timerPurpose == .idle, let timer = self.timer, timer.isScheduled { return }
         self.armTimer(millis: millis)

@@ -30,7 +30,13 @@ public final class WebSocketConnection: ConnectionHandler, @unchecked Sendable {
     /// The TCP connection underneath.
     public let connection: TCPConnection
     /// Who gets the messages; cleared when the connection closes.
-    @exclusivity(unchecked) public var delegate: WebSocketDelegate?
+    public var delegate: WebSocketDelegate? {
+        get { self.receiver }
+        set { self.receiver = newValue }
+    }
+    // Stored apart from `delegate`: another module setting a stored property gets a dynamic exclusivity
+    // check that `@exclusivity(unchecked)` only removes inside this module (every upgrade sets it).
+    @exclusivity(unchecked) private var receiver: WebSocketDelegate?
     private let role: WebSocketRole
     private let assembler: WebSocketMessageAssembler
     @exclusivity(unchecked) private var compressor: PerMessageDeflateCompressor?

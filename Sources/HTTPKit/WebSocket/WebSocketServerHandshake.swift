@@ -17,8 +17,9 @@ public struct WebSocketServerHandshake: Sendable {
     ///
     /// The checks and their order are `WebSocketHandshake.validateUpgradeRequest`'s, run on the header
     /// bytes in place (this runs for every new WebSocket): only a refusal or a deflate offer makes Strings.
-    public init(request head: HTTPRequestHead, allowDeflate: Bool) throws(Refusal) {
-        let headers = head.headers
+    /// `head` is borrowed: an initializer's parameters are owned by default, which cost the caller a copy of
+    /// the head (retains and releases of its strings) per upgrade.
+    public init(request head: borrowing HTTPRequestHead, allowDeflate: Bool) throws(Refusal) {
         var accept: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var failure: WebSocketHandshakeError?
         if head.method != "GET" {
@@ -26,8 +27,8 @@ public struct WebSocketServerHandshake: Sendable {
         } else if head.versionMajor != 1 || head.versionMinor < 1 {
             failure = .unsupportedHTTPVersion
         } else {
-            let connectionListsUpgrade = headers.listsToken("upgrade", in: .connection)
-            failure = headers.withFirstValues(.upgrade, .secWebSocketVersion, .secWebSocketKey) { upgrade, version, key in
+            let connectionListsUpgrade = head.headers.listsToken("upgrade", in: .connection)
+            failure = head.headers.withFirstValues(.upgrade, .secWebSocketVersion, .secWebSocketKey) { upgrade, version, key in
                 if let error = WebSocketHandshake.checkUpgradeFields(
                     upgrade: upgrade, connectionListsUpgrade: connectionListsUpgrade, version: version, key: key) {
                     return error
@@ -47,7 +48,7 @@ public struct WebSocketServerHandshake: Sendable {
             throw Refusal(response: HTTPResponse(status: failure.status, headers: headers, body: Array("\(failure)\n".utf8)))
         }
         var deflate: PerMessageDeflateParameters?
-        if allowDeflate, let offers = headers.combinedValue(.secWebSocketExtensions) {
+        if allowDeflate, let offers = head.headers.combinedValue(.secWebSocketExtensions) {
             deflate = PerMessageDeflate.negotiate(offers: offers, configuration: PerMessageDeflateConfiguration())
         }
         self.deflate = deflate

@@ -170,11 +170,13 @@ final class CompletionTally: Sendable {
 /// joined nothing then costs one dictionary entry, not a set of rooms plus a one-member room each.
 final class AdapterShard: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `members` and `rooms` are read and written on `loop` only.
+    // They skip dynamic exclusivity checks (two per connection): no access to them spans a call that could
+    // reach them again (the walks over them copy the dictionary before calling out).
     let loop: EventLoop
     /// Sockets by id.
-    private var members: [MemberKey: Member] = [:]
+    @exclusivity(unchecked) private var members: [MemberKey: Member] = [:]
     /// Rooms joined by name (a socket's own id room is not kept here).
-    private var rooms: [String: [ObjectIdentifier: Socket]] = [:]
+    @exclusivity(unchecked) private var rooms: [String: [ObjectIdentifier: Socket]] = [:]
 
     private struct Member {
         let socket: Socket

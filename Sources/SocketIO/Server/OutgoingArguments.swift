@@ -155,10 +155,7 @@ enum OutgoingPacket {
     private static func isPlainJSONText(_ string: String) -> Bool {
         var string = string
         // Over the contiguous bytes: the UTF-8 view's iterator cost several times as much per connection.
-        return string.withUTF8 { bytes in
-            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
-            return true
-        }
+        return string.withUTF8 { ByteWord.isPlainJSONText($0, asciiOnly: false) }
     }
 
     /// Whether a packet names `namespace` (the encoder omits "" and "/", the main one), by length first.

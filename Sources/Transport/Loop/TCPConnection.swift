@@ -28,8 +28,10 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     // the rest of a message's handling): no access to them is held across a call that could re-enter.
 
     /// The loop that owns this connection; it changes only through `migrate(to:)`.
-    @exclusivity(unchecked) public private(set) var loop: EventLoop {
-        didSet { self.openLoop = self.loop }
+    @inlinable public var loop: EventLoop { self.owningLoop }
+    // Stored apart from `loop`, as `closed` is (see there): other modules read it on every new connection.
+    @usableFromInline @exclusivity(unchecked) var owningLoop: EventLoop {
+        didSet { self.openLoop = self.owningLoop }
     }
     /// `loop` without reference counting, for the write path (a strong read retains and releases it around
     /// each call). Read only while the connection is open: an open connection's loop is running, and its
@@ -47,7 +49,12 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     }
     @exclusivity(unchecked) private var cachedRemoteHost: String?
     /// Who receives the reads; replace it to hand the connection to another protocol (WebSocket upgrade).
-    @exclusivity(unchecked) public var handler: ConnectionHandler?
+    public var handler: ConnectionHandler? {
+        get { self.receiver }
+        set { self.receiver = newValue }
+    }
+    // Stored apart from `handler`, as `closed` is: every server sets it on each new connection and upgrade.
+    @exclusivity(unchecked) private var receiver: ConnectionHandler?
     /// Output above this many bytes pauses reading (back-pressure); never more than half of `maxBackpressure`.
     @exclusivity(unchecked) public var highWaterMark = 4 * 1024 * 1024 {
         didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
@@ -57,9 +64,16 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
     /// loop iteration) does not count, and the largest single write of the backlog is allowed on top, so one
     /// message of any size reaches a peer that reads. Servers set their own cap
     /// (`HTTPServerConfiguration.maxBackpressure`, default 1 MiB); 0 or less means no cap.
-    @exclusivity(unchecked) public var maxBackpressure = 64 * 1024 * 1024 {
-        didSet { self.pauseMark = Self.pauseMark(self.highWaterMark, self.maxBackpressure) }
+    public var maxBackpressure: Int {
+        get { self.backpressureCap }
+        set {
+            self.backpressureCap = newValue
+            self.pauseMark = Self.pauseMark(self.highWaterMark, newValue)
+        }
     }
+    // Stored apart from `maxBackpressure`: another module setting a stored property gets a dynamic
+    // exclusivity check (see `closed`), and every server sets it on each new connection.
+    @exclusivity(unchecked) private var backpressureCap = 64 * 1024 * 1024
     /// More bytes than this waiting makes the connection `isCongested` even before the kernel refused any.
     @exclusivity(unchecked) public var softBacklogMark = 64 * 1024
 
@@ -103,7 +117,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
 
     init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress) {
         self.fd = fd
-        self.loop = loop
+        self.owningLoop = loop
         self.openLoop = loop
         self.peer = CompactSocketAddress(remoteAddress)
     }
@@ -529,7 +543,7 @@ public final class TCPConnection: EventLoopHandler, EventLoopFlushable, @uncheck
         self.readingPausedByLag = false
         let hadPendingFlush = self.flushScheduled || self.pendingOutputBytes > 0
         self.flushScheduled = false
-        self.loop = target
+        self.owningLoop = target
         target.execute { [self] in
             do {
                 try self.start()
