@@ -4,14 +4,14 @@
     python Benchmarks/callgrind_costs.py --server .build/release/sio-echo --limitd .build/sioload/limitd \\
         --sioload .build/sioload/sioload [--scenarios polling,echo,rate,capacity,broadcast]
 
-Each server runs under `valgrind --tool=callgrind`; sioload warms it up, the counters are zeroed
-(`callgrind_control -z`), a measured sioload run follows and the counters are dumped (`-d`). The result is
-instructions (Ir) per message, per connection (capacity: handshake + namespace connect) or per message at
-a fixed rate (the cold path from wakeup to send). `broadcast` (1,000 clients in a room, one broadcast at a
-time) runs twice on the same server, with few and with many broadcasts, each between a zero and a dump: the
-difference of the two counts over the difference of their deliveries is the cost of one delivery, without
-the clients' connects that both runs share. Timing under valgrind is ~50x slow, so the runs are
-small; the counts do not depend on machine load, which is why they suit a shared machine.
+Each server runs under `valgrind --tool=callgrind` and sioload warms it up. A cost per message (echo,
+polling, rate) is a difference of two measured sioload runs, one twice as long as the other, each between a
+zero (`callgrind_control -z`) and a dump (`-d`) taken once the server is idle again: what both runs share (their
+connects, sioload's unmeasured warm-up seconds, the closes) cancels, and what is left is the instructions of the
+extra messages over their count. `broadcast` (1,000 clients in a room, one broadcast at a time) does the same with
+few and with many broadcasts. `capacity` is one run: instructions per connection (handshake + namespace connect;
+with `--drain` its close too). Timing under valgrind is ~50x slow, so the runs are small; the counts do not depend
+on machine load, which is why they suit a shared machine.
 """
 import argparse
 import glob
@@ -74,24 +74,6 @@ def build_shim(workdir):
     return shim
 
 
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def wait_quiet(pid, deadline):
-    """Waits until the server has used no CPU for a second: the closes of the load's connections, which
-    it handles after sioload exits, are then all in the dump (otherwise a varying share of them is)."""
-    last = cpu_ticks(pid)
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        now = cpu_ticks(pid)
-        if now == last:
-            return
-        last = now
-
-
 def measure(kind, binary, sioload, scenario, workdir, shim, drain=False):
     port = free_port()
     out = os.path.join(workdir, f"{kind}-{scenario}.cg")
@@ -110,25 +92,19 @@ def measure(kind, binary, sioload, scenario, workdir, shim, drain=False):
         if scenario == "broadcast":
             return measure_broadcast(sioload, port, server.pid, out)
         load, key = SCENARIOS[scenario]
-        warm = [sioload, *load, "--port", str(port), "--max-time", "120"]
-        if scenario == "capacity":
-            subprocess.run([sioload, "capacity", "--steps", "100", "--pending", "8", "--settle", "1",
-                            "--port", str(port)], capture_output=True, timeout=120)
-            time.sleep(1)
-        else:
-            subprocess.run([*warm[:-2], "--max-time", "60", "--duration", "1"], capture_output=True, timeout=120)
+        if scenario != "capacity":
+            return measure_messages(sioload, port, server.pid, out, load, key)
+        subprocess.run([sioload, "capacity", "--steps", "100", "--pending", "8", "--settle", "1",
+                        "--port", str(port)], capture_output=True, timeout=120)
+        wait_idle(server.pid)
         subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, timeout=60)
-        r = subprocess.run(warm, capture_output=True, text=True, timeout=180)
+        units = sioload_units(sioload, [*load, "--port", str(port), "--max-time", "120"], scenario, key)
         if drain:
-            wait_quiet(server.pid, time.monotonic() + 120)
+            wait_idle(server.pid, 120)
         subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, timeout=60)
-        lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
-        result = [l for l in lines if l.get("scenario") == scenario] or lines
-        units = result[-1].get(key) if result else None
         # The dump callgrind_control asked for (suffix .1), not the one written at exit.
         dumps = glob.glob(out + f".{server.pid}.1")
-        ir = total_ir(dumps[0]) if dumps else None
-        return ir, units
+        return (total_ir(dumps[0]) if dumps else None), units
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -146,8 +122,8 @@ def cpu_ticks(pid):
 
 
 def wait_idle(pid, deadline_s=60):
-    """Waits until the server stops using CPU (it still closes the run's 1,000 connections after sioload exits,
-    which must land in this dump and not the next one), at most `deadline_s`."""
+    """Waits until the server stops using CPU (it still closes a run's connections after sioload exits, which must
+    land in that run's dump and not the next one), at most `deadline_s`."""
     deadline = time.monotonic() + deadline_s
     last = cpu_ticks(pid)
     while time.monotonic() < deadline:
@@ -156,6 +132,46 @@ def wait_idle(pid, deadline_s=60):
         if now - last <= 1:
             return
         last = now
+
+
+def sioload_units(sioload, argv, scenario, key):
+    """Runs sioload with `argv`; returns the `key` figure of its `scenario` line, or None."""
+    r = subprocess.run([sioload, *argv], capture_output=True, text=True, timeout=180)
+    lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    result = [l for l in lines if l.get("scenario") == scenario] or lines
+    return result[-1].get(key) if result else None
+
+
+def differenced(pid, out, runs):
+    """Runs each of `runs` (callables returning how many units they caused, or None) between a zero and a dump,
+    the server idle before the dump; returns the second run's instructions and units minus the first's."""
+    counts = []
+    for dump, run in enumerate(runs, start=1):
+        subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True, timeout=60)
+        units = run()
+        wait_idle(pid)
+        subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, timeout=60)
+        dumps = glob.glob(out + f".{pid}.{dump}")
+        if not dumps or units is None:
+            return None, None
+        counts.append((total_ir(dumps[0]), units))
+    (ir1, units1), (ir2, units2) = counts
+    return ir2 - ir1, units2 - units1
+
+
+def measure_messages(sioload, port, pid, out, load, key):
+    """Instructions per message: a run of the scenario's measured seconds and one of twice as many, differenced."""
+    seconds = int(load[load.index("--duration") + 1])
+    scenario = load[0]
+
+    def run(duration):
+        argv = list(load)
+        argv[argv.index("--duration") + 1] = str(duration)
+        return lambda: sioload_units(sioload, [*argv, "--port", str(port), "--max-time", "170"], scenario, key)
+
+    run(1)()  # warm-up: the first connections, buffers and code paths
+    wait_idle(pid)
+    return differenced(pid, out, [run(seconds), run(2 * seconds)])
 
 
 def broadcast_run(sioload, port, broadcasts):
@@ -172,21 +188,10 @@ def broadcast_run(sioload, port, broadcasts):
 
 
 def measure_broadcast(sioload, port, pid, out):
-    """Instructions and deliveries of the second measured run minus the first (see the module docstring)."""
+    """Instructions and deliveries of the run with many broadcasts minus the one with few."""
     broadcast_run(sioload, port, 2)  # warm-up: the first clients, rooms and buffers
     wait_idle(pid)
-    counts = []
-    for dump, broadcasts in enumerate(BROADCAST_RUNS, start=1):
-        subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True, timeout=60)
-        units = broadcast_run(sioload, port, broadcasts)
-        wait_idle(pid)
-        subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, timeout=60)
-        dumps = glob.glob(out + f".{pid}.{dump}")
-        if not dumps or units is None:
-            return None, None
-        counts.append((total_ir(dumps[0]), units))
-    (ir1, units1), (ir2, units2) = counts
-    return ir2 - ir1, units2 - units1
+    return differenced(pid, out, [lambda count=count: broadcast_run(sioload, port, count) for count in BROADCAST_RUNS])
 
 
 def main():
