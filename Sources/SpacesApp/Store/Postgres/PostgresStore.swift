@@ -62,7 +62,10 @@ final class PostgresStore: SQLBackedStore {
     }
 
     func requests(ids: [String]) throws -> [String: RequestRecord] {
-        try self.db.rowCache.requests(ids) { missing in
+        // No request id holds a NUL byte (PostgreSQL text cannot), and libpq would cut the array literal there:
+        // one such id would fail the statement for every read that waited with it.
+        let possible = ids.contains { $0.utf8.contains(0) } ? ids.filter { !$0.utf8.contains(0) } : ids
+        return try self.db.rowCache.requests(possible) { missing in
             var read: [RequestRecord] = []
             // In slices, so that one statement's parameter stays small however many reads waited.
             for start in stride(from: 0, to: missing.count, by: Self.idsPerRead) {
